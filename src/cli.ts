@@ -1,0 +1,156 @@
+// The command line: parse, call one command function, print what it returns, exit.
+// The only module that prints or exits. Commands are loaded lazily so `--version` stays cheap.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { KoptError, UsageError } from './errors.js';
+import type { CommandContext, CommandResult } from './commands/types.js';
+
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+interface CommandSpec {
+  /** "sync-patches" or "patches list". */
+  name: string;
+  summary: string;
+  usage: string;
+  options: NonNullable<ParseArgsConfig['options']>;
+  run(ctx: CommandContext, values: Values, positionals: string[]): Promise<CommandResult>;
+}
+
+const common = {
+  root: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const COMMANDS: CommandSpec[] = [
+  {
+    name: 'sync-patches',
+    summary: 'install the patch series matching each kernel version into /etc/portage/patches',
+    usage: 'gentoo-kopt sync-patches [--pretend] [--force] [--package CPV]... [--root DIR] [--json]',
+    options: {
+      ...common,
+      pretend: { type: 'boolean', short: 'p' },
+      force: { type: 'boolean' },
+      package: { type: 'string', multiple: true },
+    },
+    run: async (ctx, v) =>
+      (await import('./commands/sync-patches.js')).syncPatchesCommand(ctx, {
+        pretend: v.pretend === true,
+        force: v.force === true,
+        packages: (v.package as string[] | undefined) ?? [],
+      }),
+  },
+  {
+    name: 'patches list',
+    summary: 'list the patches the next emerge of a package will apply (eapply_user), and from where',
+    usage: 'gentoo-kopt patches list CPV [--slot SLOT] [--root DIR] [--json]',
+    options: { ...common, slot: { type: 'string' } },
+    run: async (ctx, v, pos) =>
+      (await import('./commands/patches-list.js')).patchesListCommand(ctx, {
+        cpv: requireOne(pos, 'CPV'),
+        slot: v.slot as string | undefined,
+      }),
+  },
+  {
+    name: 'rollback',
+    summary: 'undo the last transaction (restore every file it replaced or removed)',
+    usage: 'gentoo-kopt rollback [--pretend] [--force] [--root DIR] [--json]',
+    options: { ...common, pretend: { type: 'boolean', short: 'p' }, force: { type: 'boolean' } },
+    run: async (ctx, v) =>
+      (await import('./commands/rollback.js')).rollbackCommand(ctx, { pretend: v.pretend === true, force: v.force === true }),
+  },
+];
+
+function requireOne(positionals: string[], what: string): string {
+  if (positionals.length !== 1) throw new UsageError(`expected exactly one ${what}, got ${positionals.length}`);
+  return positionals[0]!;
+}
+
+function helpText(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    'usage: gentoo-kopt COMMAND [OPTIONS]',
+    '',
+    'commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'common options:',
+    '  --root DIR   act on the Gentoo root DIR (sets ROOT and PORTAGE_CONFIGROOT); default: $ROOT, /',
+    '  --json       print a machine-readable report',
+    '  --version    print the version',
+    '',
+    'See README.md for exit statuses and the files each command reads and writes.',
+  ].join('\n');
+}
+
+/** Finds the command named by the first one or two words of argv. */
+function findCommand(argv: string[]): { spec: CommandSpec; rest: string[] } | undefined {
+  for (const words of [2, 1]) {
+    const name = argv.slice(0, words).join(' ');
+    const spec = COMMANDS.find((c) => c.name === name);
+    if (spec) return { spec, rest: argv.slice(words) };
+  }
+  return undefined;
+}
+
+async function version(): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  if (argv[0] === '--version' || argv[0] === '-V') {
+    process.stdout.write(`gentoo-kopt ${await version()}\n`);
+    return 0;
+  }
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    process.stdout.write(helpText() + '\n');
+    return argv.length === 0 ? 2 : 0;
+  }
+  const found = findCommand(argv);
+  if (!found) {
+    process.stderr.write(`gentoo-kopt: unknown command '${argv[0]}'\n\n${helpText()}\n`);
+    return 2;
+  }
+  const { spec, rest } = found;
+  let json = rest.includes('--json');
+  try {
+    const { values, positionals } = parseArgs({ args: rest, options: spec.options, allowPositionals: true, strict: true });
+    if (values.help) {
+      process.stdout.write(`usage: ${spec.usage}\n\n${spec.summary}\n`);
+      return 0;
+    }
+    json = values.json === true;
+    const { resolveRoots } = await import('./portage/roots.js');
+    const ctx: CommandContext = {
+      roots: resolveRoots({ root: values.root as string | undefined, env }),
+      env,
+      json,
+      tty: process.stdout.isTTY === true && !json,
+    };
+    const result = await spec.run(ctx, values as Values, positionals);
+    process.stdout.write(json ? JSON.stringify(result.data) + '\n' : result.text.endsWith('\n') || result.text === '' ? result.text : result.text + '\n');
+    return result.exitCode;
+  } catch (err) {
+    return reportError(err, json, spec.usage);
+  }
+}
+
+function reportError(err: unknown, json: boolean, usage: string): number {
+  const isUsage = err instanceof UsageError || (err as { code?: string })?.code?.startsWith('ERR_PARSE_ARGS');
+  const status = isUsage ? 2 : err instanceof KoptError && err.name === 'LockedError' ? 3 : 1;
+  const message = err instanceof KoptError ? err.describe() : err instanceof Error ? err.message : String(err);
+  const hint = err instanceof KoptError ? err.hint : undefined;
+  if (json) {
+    const e = err as KoptError;
+    process.stdout.write(
+      JSON.stringify({ error: { kind: e?.name ?? 'Error', message: e?.message ?? message, file: e?.file, line: e?.line, hint } }) + '\n',
+    );
+  } else {
+    process.stderr.write(`gentoo-kopt: error: ${message}\n`);
+    if (hint) process.stderr.write(`gentoo-kopt: ${hint}\n`);
+    if (isUsage) process.stderr.write(`usage: ${usage}\n`);
+    if (!(err instanceof KoptError) && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  }
+  return status;
+}

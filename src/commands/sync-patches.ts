@@ -1,0 +1,146 @@
+// gentoo-kopt sync-patches: the patch series matching each target kernel, in its exact-version
+// directory under /etc/portage/patches, verified, with stale ones pruned: one transaction, or nothing.
+import { createTwoFilesPatch } from 'diff';
+import { KoptError } from '../errors.js';
+import { loadConfig } from '../config/kopt-conf.js';
+import { loadCatalog } from '../patches/catalog.js';
+import { findTargets } from '../patches/targets.js';
+import { desiredFiles, type TargetPlan } from '../patches/desired.js';
+import { planChanges, type Change, type ChangeKind } from '../patches/plan.js';
+import { readManifest, manifestPath, serializeManifest } from '../patches/manifest.js';
+import { acquireLock } from '../system/lock.js';
+import { commitTransaction, faultFromEnv, recoverIncomplete } from '../system/transaction.js';
+import type { CommandContext, CommandResult } from './types.js';
+
+export interface SyncOptions {
+  pretend: boolean;
+  force: boolean;
+  packages: string[];
+}
+
+export interface SyncReport {
+  pretend: boolean;
+  targets: TargetPlan[];
+  changes: { kind: ChangeKind; path: string; target: string; series: string; entry: string }[];
+  mkdirs: string[];
+  rmdirs: string[];
+  warnings: string[];
+  ignored: string[];
+  changed: boolean;
+  transaction?: string;
+  recovered?: string;
+}
+
+/** What each change kind is called in the text report; "unchanged" is only counted. */
+const VERB: Record<ChangeKind, string> = {
+  create: 'install',
+  restore: 'restore (was deleted)',
+  update: 'update',
+  unchanged: 'unchanged',
+  'kept-edited': 'KEEP edited by you (--force replaces it, after a backup)',
+  'replace-edited': 'replace edited file (--force; backed up)',
+  conflict: 'SKIP: a file gentoo-kopt does not own is in the way',
+  remove: 'prune',
+  'kept-stale': 'KEEP stale but edited by you (--force removes it, after a backup)',
+  forget: 'forget (already removed)',
+};
+
+const ATTENTION: ReadonlySet<ChangeKind> = new Set(['kept-edited', 'kept-stale', 'conflict']);
+
+export async function syncPatches(ctx: CommandContext, opts: SyncOptions): Promise<{ report: SyncReport; diffs: string[] }> {
+  const { roots } = ctx;
+  const config = await loadConfig(roots);
+  const catalog = await loadCatalog(roots);
+  const lock = opts.pretend ? undefined : await acquireLock(roots, 'sync-patches');
+  try {
+    const recovered = opts.pretend ? undefined : await recoverIncomplete(roots);
+    const found = await findTargets(roots, config.global.packages, opts.packages);
+    const desired = await desiredFiles(config, catalog, found.targets);
+    const warnings = [...found.problems.map((p) => `${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}`), ...desired.warnings];
+
+    const strictMisses = desired.targets.filter((t) => t.strict && t.series.some((s) => !s.entry));
+    if (strictMisses.length > 0) {
+      throw new KoptError(
+        `strict: no matching series entry for ${strictMisses.map((t) => `${t.target} (kernel ${t.kernel})`).join(', ')}; nothing was changed`,
+        { file: config.file, hint: 'add a catalog entry for that kernel line, or set strict = no' },
+      );
+    }
+    // A target list read with problems may be missing versions: pruning on it could delete patches
+    // still wanted. Keep everything we own in that case, and say so.
+    const manifest = await readManifest(roots);
+    const canPrune = found.problems.length === 0;
+    if (!canPrune) warnings.push('problems while reading installed or available versions: nothing is pruned this run');
+    const plan = await planChanges(roots.configRoot, desired.files, manifest, { force: opts.force });
+    if (!canPrune) {
+      plan.changes = plan.changes.filter((c) => c.kind !== 'remove' && c.kind !== 'forget');
+      plan.ops = plan.ops.filter((o) => o.kind !== 'remove' && o.kind !== 'rmdir');
+      plan.rmdirs = [];
+      plan.manifest.files = { ...manifest.files, ...plan.manifest.files };
+      plan.manifest.dirs = [...new Set([...manifest.dirs, ...plan.manifest.dirs])];
+    }
+    for (const c of plan.changes.filter((c) => ATTENTION.has(c.kind))) warnings.push(`${c.rel}: ${VERB[c.kind]}`);
+
+    const manifestText = serializeManifest(plan.manifest);
+    const ops = plan.noop ? [] : [...plan.ops, { kind: 'write' as const, path: manifestPath(roots), content: Buffer.from(manifestText), mode: 0o644 }];
+    let transaction: string | undefined;
+    if (!opts.pretend && ops.length > 0) {
+      const tx = await commitTransaction(roots, ops, {
+        command: `sync-patches${opts.packages.map((p) => ` --package ${p}`).join('')}`,
+        ...faultFromEnv(ctx.env),
+      });
+      transaction = tx.id;
+    }
+
+    const report: SyncReport = {
+      pretend: opts.pretend,
+      targets: desired.targets,
+      changes: plan.changes.map((c) => ({ kind: c.kind, path: c.rel, target: c.target, series: c.series, entry: c.entry })),
+      mkdirs: plan.mkdirs,
+      rmdirs: plan.rmdirs,
+      warnings,
+      ignored: found.ignored,
+      changed: ops.length > 0,
+      ...(transaction ? { transaction } : {}),
+      ...(recovered?.recovered && recovered.id ? { recovered: recovered.id } : {}),
+    };
+    return { report, diffs: opts.pretend ? plan.changes.flatMap(diffOf) : [] };
+  } finally {
+    await lock?.release();
+  }
+}
+
+function diffOf(c: Change): string[] {
+  const writes = c.kind === 'create' || c.kind === 'restore' || c.kind === 'update' || c.kind === 'replace-edited';
+  if (!writes && c.kind !== 'remove') return [];
+  const before = c.before?.toString('utf8') ?? '';
+  const after = c.kind === 'remove' ? '' : (c.after?.toString('utf8') ?? '');
+  return [createTwoFilesPatch(c.before ? `a/${c.rel}` : '/dev/null', c.kind === 'remove' ? '/dev/null' : `b/${c.rel}`, before, after, '', '', { context: 3 })];
+}
+
+export function renderSync(report: SyncReport, diffs: string[]): string {
+  const out: string[] = [];
+  out.push(`Targets (${report.targets.length}):`);
+  for (const t of report.targets) {
+    const series = t.series.length === 0 ? 'no series configured' : t.series.map((s) => (s.entry ? `${s.series} ${s.entry}` : `${s.series}: no match`)).join(', ');
+    out.push(`  ${t.target.padEnd(40)} kernel ${t.kernel.padEnd(12)} ${series}  [${t.reasons.join(', ')}]`);
+  }
+  const shown = report.changes.filter((c) => c.kind !== 'unchanged');
+  const unchanged = report.changes.length - shown.length;
+  out.push('', report.pretend ? 'Would change:' : 'Changes:');
+  for (const d of report.mkdirs) out.push(`  mkdir   ${d}/`);
+  for (const c of shown) out.push(`  ${VERB[c.kind].split(' ')[0]!.padEnd(7)} ${c.path}${ATTENTION.has(c.kind) ? `  (${VERB[c.kind]})` : ''}`);
+  for (const d of report.rmdirs) out.push(`  rmdir   ${d}/`);
+  if (!report.changed) out.push('  nothing to do: every target is in sync');
+  else if (unchanged > 0) out.push(`  (${unchanged} managed file(s) already in sync)`);
+  for (const i of report.ignored) out.push(`note: ${i} is not in 'packages' of kopt.conf: nothing done for it`);
+  if (report.recovered) out.push(`note: an interrupted transaction (${report.recovered}) was rolled back first`);
+  for (const w of report.warnings) out.push(`warning: ${w}`);
+  if (report.transaction) out.push('', `Transaction ${report.transaction} applied; undo it with: gentoo-kopt rollback`);
+  if (report.pretend && report.changed) out.push('', 'Nothing was written (--pretend). The changes as a diff:', '', ...diffs);
+  return out.join('\n');
+}
+
+export async function syncPatchesCommand(ctx: CommandContext, opts: SyncOptions): Promise<CommandResult<SyncReport>> {
+  const { report, diffs } = await syncPatches(ctx, opts);
+  return { data: report, text: renderSync(report, diffs), exitCode: 0 };
+}

@@ -1,0 +1,18 @@
+import type { Roots } from '../portage/roots.js';
+
+/** What every command receives: the resolved roots and the common flags. */
+export interface CommandContext {
+  roots: Roots;
+  /** Process environment the command may consult (never process.env directly, for tests). */
+  env: NodeJS.ProcessEnv;
+  json: boolean;
+  /** Output is a terminal (progress lines, colour). */
+  tty: boolean;
+}
+
+/** What a command returns: data, the text rendering of it, and the exit status it implies. */
+export interface CommandResult<T = unknown> {
+  data: T;
+  text: string;
+  exitCode: number;
+}

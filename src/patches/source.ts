@@ -1,0 +1,232 @@
+// Patch sources: where the catalog's patch files come from. A source is a directory, or a tarball
+// (.tar, .tar.gz/.tgz, .tar.xz/.txz) streamed through tar-stream (gzip by node:zlib, xz by `xz -dc`);
+// nothing is unpacked to disk and only the requested members are kept in memory. Every file is checked
+// against the catalog's sha256 before anyone may write it.
+//
+// Tarball member names: a leading "./" is dropped; a requested path matches a member of that name, or
+// else a member with ONE extra top-level directory (GitHub archives: kernel-patches-<sha>/6.1/...).
+// A tarball holding anything but files and directories (links, devices, fifos), or a name that is
+// absolute or has a ".." component, is refused as a whole, whether or not that member was requested.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { lstat, readFile, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline, type Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import tar from 'tar-stream';
+import { SourceError } from '../errors.js';
+import { ProcessError, xzDecompressStream } from '../system/exec.js';
+import type { CatalogFile } from './catalog.js';
+
+/** A patch source as the config names it, and where (kopt.conf file and line) it does. */
+export interface SourceRef {
+  spec: string;
+  file?: string;
+  line?: number;
+}
+
+type Kind = 'dir' | 'tar' | 'gzip' | 'xz';
+const TARBALLS: [RegExp, Kind][] = [
+  [/\.(tar\.gz|tgz)$/, 'gzip'],
+  [/\.(tar\.xz|txz)$/, 'xz'],
+  [/\.tar$/, 'tar'],
+];
+const SAFE_TYPES = new Set(['file', 'contiguous-file', 'directory']);
+const CONFIG_HINT = 'check patch-source in kopt.conf';
+
+function configured(ref: SourceRef): string {
+  if (!ref.file) return '';
+  return ` (patch-source at ${ref.line ? `${ref.file}:${ref.line}` : ref.file})`;
+}
+
+/** An error about the source itself: located at the kopt.conf line that names it, when known. */
+function badSource(ref: SourceRef, message: string, hint = CONFIG_HINT, cause?: unknown): SourceError {
+  const where = ref.file ? { file: ref.file, line: ref.line } : { file: ref.spec };
+  return new SourceError(`patch source '${ref.spec}': ${message}`, { ...where, hint, cause });
+}
+
+/** An error about something inside a tarball: located at the tarball. */
+function badTarball(ref: SourceRef, message: string, hint: string, cause?: unknown): SourceError {
+  return new SourceError(`${message}${configured(ref)}`, { file: ref.spec, hint, cause });
+}
+
+async function classify(ref: SourceRef): Promise<Kind> {
+  let st;
+  try {
+    st = await stat(ref.spec);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw badSource(ref, 'does not exist', CONFIG_HINT, err);
+    if (code === 'ENOTDIR') throw badSource(ref, 'a component of its path is not a directory', CONFIG_HINT, err);
+    if (code === 'EACCES') throw badSource(ref, 'permission denied', 'run as root, or make it readable', err);
+    throw badSource(ref, (err as Error).message, CONFIG_HINT, err);
+  }
+  if (st.isDirectory()) return 'dir';
+  const tarball = TARBALLS.find(([re]) => re.test(ref.spec));
+  if (st.isFile() && tarball) return tarball[1];
+  throw badSource(ref, 'is neither a directory nor a .tar, .tar.gz, .tgz, .tar.xz or .txz file');
+}
+
+async function readFromDir(ref: SourceRef, wanted: CatalogFile[]): Promise<Map<string, Buffer>> {
+  const found = new Map<string, Buffer>();
+  const root = await realpath(ref.spec);
+  for (const { path: rel } of wanted) {
+    const full = path.join(ref.spec, rel);
+    try {
+      await lstat(full);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') continue; // not in this source: try the next one
+      throw badSource(ref, `cannot read '${rel}': ${(err as Error).message}`, 'make it readable', err);
+    }
+    let real: string;
+    try {
+      real = await realpath(full);
+    } catch (err) {
+      throw badSource(ref, `'${rel}' is a broken symbolic link`, 'fix or remove the link', err);
+    }
+    if (!real.startsWith(root + path.sep)) {
+      throw badSource(ref, `'${rel}' is a symbolic link pointing outside the source (${real})`, 'copy the file into the source directory');
+    }
+    if (!(await stat(real)).isFile()) throw badSource(ref, `'${rel}' is not a regular file`, 'patch files must be regular files');
+    try {
+      found.set(rel, await readFile(real));
+    } catch (err) {
+      throw badSource(ref, `cannot read '${rel}': ${(err as Error).message}`, 'make it readable', err);
+    }
+  }
+  return found;
+}
+
+function memberName(ref: SourceRef, raw: string): string {
+  const name = raw.replace(/^(\.\/+)+/, '').replace(/\/+$/, '');
+  const hint = 'refusing the whole archive: unpack it yourself and check its contents, or use a trusted tarball';
+  if (raw.startsWith('/')) throw badTarball(ref, `tarball member '${raw}' has an absolute name`, hint);
+  if (name.split('/').includes('..')) throw badTarball(ref, `tarball member '${raw}' has a '..' component`, hint);
+  return name;
+}
+
+/** Reads a member to its end; its bytes are kept only when asked for (`keep`). */
+async function drain(entry: AsyncIterable<unknown>, keep: boolean): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of entry) if (keep) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Opens the decompressed byte stream of a tarball; `done` reports the decompressor's exit. */
+function open(ref: SourceRef, kind: Exclude<Kind, 'dir'>): { input: Readable; done: Promise<void> } {
+  if (kind === 'xz') {
+    const proc = xzDecompressStream(ref.spec);
+    return { input: proc.stdout, done: proc.done };
+  }
+  const raw = createReadStream(ref.spec);
+  const input = kind === 'gzip' ? pipeline(raw, createGunzip(), () => undefined) : raw;
+  return { input, done: Promise.resolve() };
+}
+
+async function readFromTar(ref: SourceRef, kind: Exclude<Kind, 'dir'>, wanted: CatalogFile[]): Promise<Map<string, Buffer>> {
+  const want = new Set(wanted.map((f) => f.path));
+  const hits = new Map<string, { member: string; exact: boolean; data: Buffer }>();
+  const { input, done } = open(ref, kind);
+  const extract = tar.extract();
+  let readError: unknown;
+  // Feed the tar parser by hand. If the parser stops early (bad member, bad header), keep reading
+  // and discarding, so that xz exits on its own terms and reports its own errors.
+  const feeding = (async () => {
+    for await (const chunk of input) {
+      if (extract.destroyed) continue;
+      if (!extract.write(chunk)) await new Promise<void>((resolve) => (extract.once('drain', () => resolve()), extract.once('close', () => resolve())));
+    }
+    if (!extract.destroyed) extract.end(undefined);
+  })().catch((err: unknown) => {
+    readError = err;
+    extract.destroy(err as Error);
+  });
+
+  let parseError: unknown;
+  try {
+    for await (const entry of extract) {
+      const { name: raw, type } = entry.header;
+      const name = memberName(ref, raw);
+      if (!SAFE_TYPES.has(type ?? '')) {
+        throw badTarball(ref, `tarball member '${raw}' is a ${type ?? 'special file'}`, 'refusing the whole archive: patch tarballs may hold only files and directories');
+      }
+      const stripped = name.split('/').slice(1).join('/');
+      const exact = want.has(name);
+      const target = exact ? name : want.has(stripped) ? stripped : undefined;
+      const wantedFile = type !== 'directory' && target !== undefined;
+      const data = await drain(entry, wantedFile);
+      if (!wantedFile) continue;
+      const prev = hits.get(target);
+      if (prev && prev.exact === exact) {
+        throw badTarball(ref, `'${target}' is in the tarball twice: as '${prev.member}' and as '${raw}'`, 'use a tarball with a single copy of each patch file');
+      }
+      if (!prev || exact) hits.set(target, { member: raw, exact, data });
+    }
+  } catch (err) {
+    parseError = err;
+  }
+  await feeding;
+  let processError: unknown;
+  await done.catch((err: unknown) => (processError = err));
+
+  // A failed decompression comes first: what a damaged stream yielded before xz noticed proves nothing.
+  if (processError instanceof ProcessError) {
+    const hint = processError.notFound ? 'install app-arch/xz-utils' : 'the file is damaged: download it again';
+    throw badTarball(ref, `cannot decompress ${path.basename(ref.spec)}: ${processError.message}`, hint, processError);
+  }
+  if (parseError instanceof SourceError) throw parseError;
+  if ((readError as NodeJS.ErrnoException | undefined)?.syscall) {
+    throw badTarball(ref, `cannot read ${path.basename(ref.spec)}: ${(readError as Error).message}`, 'make it readable', readError);
+  }
+  const failure = readError ?? parseError;
+  if (failure) {
+    throw badTarball(ref, `cannot read ${path.basename(ref.spec)}: corrupt or truncated archive (${(failure as Error).message})`, 'the file is damaged: download it again', failure);
+  }
+  return new Map([...hits].map(([k, v]) => [k, v.data]));
+}
+
+/**
+ * The bytes of each catalog file, from the first source that has it, verified against its sha256.
+ * `catalogFile` is where the `file =` lines are (errors about a file point there). Writes nothing.
+ */
+export async function readPatchFiles(sources: SourceRef[], files: CatalogFile[], catalogFile: string): Promise<Map<string, Buffer>> {
+  if (files.length === 0) return new Map();
+  if (sources.length === 0) {
+    throw new SourceError('no patch source is configured', {
+      file: catalogFile,
+      line: files[0]!.line,
+      hint: 'set patch-source in kopt.conf to a directory or tarball holding the series files',
+    });
+  }
+  const kinds = await Promise.all(sources.map(classify)); // every named source must exist, used or not
+  const found = new Map<string, Buffer>();
+  for (const [i, ref] of sources.entries()) {
+    const wanted = files.filter((f) => !found.has(f.path));
+    if (wanted.length === 0) break;
+    const kind = kinds[i]!;
+    const bytes = kind === 'dir' ? await readFromDir(ref, wanted) : await readFromTar(ref, kind, wanted);
+    for (const f of wanted) {
+      const data = bytes.get(f.path);
+      if (data === undefined) continue;
+      const actual = createHash('sha256').update(data).digest('hex');
+      if (actual !== f.sha256) {
+        throw new SourceError(`checksum mismatch for '${f.path}' from patch source '${ref.spec}': expected sha256 ${f.sha256}, got ${actual}`, {
+          file: catalogFile,
+          line: f.line,
+          hint: 'the source holds another version of this file: use the exact file the catalog names',
+        });
+      }
+      found.set(f.path, data);
+    }
+  }
+  const missing = files.find((f) => !found.has(f.path));
+  if (missing) {
+    throw new SourceError(`'${missing.path}' is in none of the patch sources (${sources.map((s) => s.spec).join(', ')})`, {
+      file: catalogFile,
+      line: missing.line,
+      hint: 'add a patch-source holding it (the catalog entry\'s origin says where it is published)',
+    });
+  }
+  return new Map(files.map((f) => [f.path, found.get(f.path)!]));
+}

@@ -1,0 +1,167 @@
+// The versions of a package that the repositories offer, read from files and never by running an
+// ebuild. As Portage's portdbapi.cp_list, the ebuilds in <repo>/<category>/<pn>/ say which versions
+// exist; the metadata cache (metadata/md5-cache/<category>/<PF>: KEY=value lines, `_md5_` the ebuild's
+// md5, as written by egencache) supplies SLOT and the rest when its entry is current. Without a current
+// cache entry the SLOT is read from the ebuild only when it is a single top-level `SLOT=` assignment of
+// a literal, optionally using ${PV}, ${PN}, ${P}, ${PR}, ${PVR}, ${PF} (dist-kernels: SLOT="${PV}");
+// otherwise it stays unknown. A repository with no <category>/<pn> directory but cache entries (a
+// trimmed mirror, a fixture) is read from the cache alone.
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ConfigError, KoptError, VersionError } from '../errors.js';
+import { parseAtom, parseCpv, type Cpv } from './atom.js';
+import { compareVersions } from './version.js';
+import { errnoOf, fsError } from './config-files.js';
+import type { Repo } from './repos-conf.js';
+import type { VdbProblem } from './vdb.js';
+
+export interface AvailablePackage {
+  cpv: Cpv;
+  repo: string;
+  /** SLOT without the sub-slot, when known. */
+  slot?: string;
+  subslot?: string;
+  /** The md5-cache entry, when there is a current one. */
+  metadata?: Map<string, string>;
+  /** The ebuild (or, for a cache-only repository, the cache entry). */
+  file: string;
+}
+
+const SLOT_RE = /^([A-Za-z0-9_][A-Za-z0-9+_.-]*)(?:\/([A-Za-z0-9_][A-Za-z0-9+_.-]*))?$/;
+const SLOT_LINE = /^SLOT=(?:"([^"]*)"|'([^']*)'|([^\s"'#;&|]*))\s*(?:#.*)?$/;
+const VAR_REF = /\$\{(\w+)\}|\$(\w+)/g;
+
+/** Reads an md5-cache entry. A line without '=' is a ConfigError naming file and line. */
+export async function readMd5CacheEntry(file: string): Promise<Map<string, string>> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw fsError(err, file);
+  }
+  const out = new Map<string, string>();
+  for (const [i, line] of text.split('\n').entries()) {
+    if (line === '') continue;
+    const eq = line.indexOf('=');
+    if (eq <= 0) throw new ConfigError(`malformed metadata cache line (expected KEY=value): '${line}'`, { file, line: i + 1 });
+    out.set(line.slice(0, eq), line.slice(eq + 1));
+  }
+  return out;
+}
+
+/** SLOT from an ebuild's text when it is trivially readable, else undefined. */
+export function trivialSlot(ebuild: string, cpv: Cpv): string | undefined {
+  const lines = ebuild.split('\n');
+  const assignments = lines.filter((l) => /^\s*SLOT=/.test(l));
+  if (assignments.length !== 1 || !assignments[0]?.startsWith('SLOT=')) return undefined;
+  const m = SLOT_LINE.exec(assignments[0].trimEnd());
+  if (!m) return undefined;
+  if (m[2] !== undefined) return m[2];
+  const vars: Record<string, string> = { PV: cpv.pv, PN: cpv.pn, P: cpv.p, PR: cpv.pr, PVR: cpv.pvr, PF: cpv.pf };
+  let unknown = false;
+  const value = (m[1] ?? m[3] ?? '').replace(VAR_REF, (ref, a?: string, b?: string) => {
+    const v = vars[a ?? b ?? ''];
+    if (v === undefined) unknown = true;
+    return v ?? ref;
+  });
+  return unknown || /[$`\\]/.test(value) ? undefined : value;
+}
+
+async function listNames(dir: string, problems: VdbProblem[]): Promise<string[] | undefined> {
+  try {
+    return (await readdir(dir)).sort();
+  } catch (err) {
+    const code = errnoOf(err);
+    if (code === 'ENOENT') return undefined;
+    problems.push({ file: dir, message: code === 'ENOTDIR' ? 'not a directory' : fsError(err, dir).message, kind: 'unreadable' });
+    return [];
+  }
+}
+
+function problemOf(err: unknown, file: string): VdbProblem {
+  if (err instanceof KoptError) return { file: err.file ?? file, line: err.line, message: err.message, kind: 'corrupt' };
+  return { file, message: fsError(err, file).message, kind: 'unreadable' };
+}
+
+async function cacheEntry(file: string, ebuild: Buffer | undefined, problems: VdbProblem[]): Promise<Map<string, string> | undefined> {
+  let entry: Map<string, string>;
+  try {
+    entry = await readMd5CacheEntry(file);
+  } catch (err) {
+    if (err instanceof KoptError && errnoOf(err.cause) === 'ENOENT') return undefined;
+    problems.push(problemOf(err, file));
+    return undefined;
+  }
+  // A stale entry (the ebuild changed since egencache ran) describes another ebuild: Portage ignores it.
+  const md5 = entry.get('_md5_');
+  if (ebuild !== undefined && md5 !== undefined && createHash('md5').update(ebuild).digest('hex') !== md5) return undefined;
+  return entry;
+}
+
+function withSlot(pkg: AvailablePackage, slotText: string | undefined): AvailablePackage {
+  const m = slotText === undefined ? undefined : SLOT_RE.exec(slotText);
+  if (!m) return pkg;
+  const [, slot = '', subslot] = m;
+  const out: AvailablePackage = { ...pkg, slot, cpv: { ...pkg.cpv, slot } };
+  if (subslot !== undefined) [out.subslot, out.cpv.subslot] = [subslot, subslot];
+  return out;
+}
+
+async function fromRepo(repo: Repo, category: string, pn: string): Promise<{ packages: AvailablePackage[]; problems: VdbProblem[] }> {
+  const problems: VdbProblem[] = [];
+  const pkgDir = path.join(repo.location, category, pn);
+  const cacheDir = path.join(repo.location, 'metadata/md5-cache', category);
+  const ebuilds = await listNames(pkgDir, problems);
+  const cacheOnly = ebuilds === undefined;
+  const names = cacheOnly
+    ? ((await listNames(cacheDir, problems)) ?? []).filter((n) => n.startsWith(`${pn}-`))
+    : ebuilds.filter((n) => n.endsWith('.ebuild')).map((n) => n.slice(0, -'.ebuild'.length));
+  const out: AvailablePackage[] = [];
+  for (const pf of names) {
+    const file = cacheOnly ? path.join(cacheDir, pf) : path.join(pkgDir, `${pf}.ebuild`);
+    let cpv: Cpv;
+    try {
+      cpv = parseCpv(`${category}/${pf}`);
+    } catch (err) {
+      problems.push({ file, message: `not a valid ${cacheOnly ? 'cache entry' : 'ebuild'} name: ${(err as Error).message}`, kind: 'corrupt' });
+      continue;
+    }
+    if (cpv.pn !== pn) {
+      if (!cacheOnly) problems.push({ file, message: `ebuild of '${cpv.pn}' in the directory of '${pn}'`, kind: 'corrupt' });
+      continue;
+    }
+    let ebuild: Buffer | undefined;
+    if (!cacheOnly) {
+      try {
+        ebuild = await readFile(file);
+      } catch (err) {
+        problems.push(problemOf(err, file));
+        continue;
+      }
+    }
+    const metadata = await cacheEntry(path.join(cacheDir, pf), ebuild, problems);
+    const pkg: AvailablePackage = { cpv, repo: repo.name, file, ...(metadata && { metadata }) };
+    const slot = metadata?.get('SLOT') ?? (ebuild === undefined ? undefined : trivialSlot(ebuild.toString('utf8'), cpv));
+    out.push(withSlot(pkg, slot));
+  }
+  return { packages: out, problems };
+}
+
+/**
+ * Every version of `cpn` (category/name) in `repos`, sorted by version (the same version in two
+ * repositories: in the order of `repos`). Bad names and unreadable files become problems.
+ */
+export async function availableVersions(
+  repos: Repo[],
+  cpn: string,
+): Promise<{ packages: AvailablePackage[]; problems: VdbProblem[] }> {
+  const { category, pn, cpn: plain } = parseAtom(cpn);
+  if (plain !== cpn) throw new VersionError(`invalid package name '${cpn}' (expected category/name, nothing more)`);
+  const perRepo = await Promise.all(repos.map((r) => fromRepo(r, category, pn)));
+  const packages = perRepo.flatMap((r) => r.packages);
+  const problems = perRepo.flatMap((r) => r.problems);
+  // Array.prototype.sort is stable: equal versions keep the repositories' order.
+  packages.sort((a, b) => compareVersions(a.cpv.version, b.cpv.version));
+  return { packages, problems };
+}

@@ -1,0 +1,150 @@
+// One gentoo-kopt writer at a time per config root (two parallel kernel emerges can both run the
+// just-in-time sync). The lock is a file, statePath(roots, 'lock'), holding {pid, command, started,
+// host, token}. It is created complete and exclusively: the content goes into a private temp file
+// which is then link()ed to the lock name; link fails with EEXIST when the lock exists, like
+// open(O_EXCL), but a reader can never see a half-written lock.
+//
+// A lock whose pid is dead on this host is stale (a killed run) and is taken over. Taking over is
+// itself guarded by a second exclusive file (lock.takeover), so two runs that find the same stale lock
+// cannot both remove it and both believe they hold the lock.
+import { randomBytes } from 'node:crypto';
+import { link, readFile, unlink } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { LockedError } from '../errors.js';
+import { statePath, type Roots } from '../portage/roots.js';
+import { ensureDir, removeEmptyDir, toFsError, writeFileAtomic } from './fs.js';
+
+export interface LockInfo {
+  pid: number;
+  command: string;
+  started: string;
+  host: string;
+  token: string;
+}
+
+export interface Lock {
+  file: string;
+  /** The stale lock this run took over (its holder had died), for the command to mention. */
+  tookOver?: LockInfo;
+  release(): Promise<void>;
+}
+
+const POLL_MS = 100;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Alive, or on another host (where we cannot tell). */
+function holderAlive(info: LockInfo): boolean {
+  if (info.host !== os.hostname()) return true;
+  try {
+    process.kill(info.pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
+  }
+}
+
+/** The lock's holder; 'gone' when the file vanished meanwhile; undefined when it is not ours to read (garbage). */
+async function readInfo(file: string): Promise<LockInfo | 'gone' | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
+    throw toFsError(err, file, 'read');
+  }
+  try {
+    const info = JSON.parse(text) as LockInfo;
+    return typeof info.pid === 'number' ? info : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Creates `file` holding `info` if it does not exist; false if it does. */
+async function create(file: string, info: LockInfo): Promise<boolean> {
+  const tmp = `${file}.${info.pid}.${info.token}`;
+  await writeFileAtomic(tmp, JSON.stringify(info) + '\n', 0o644);
+  try {
+    await link(tmp, file);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw toFsError(err, file, 'create lock');
+  } finally {
+    await unlink(tmp).catch(() => undefined);
+  }
+}
+
+async function removeIfHeldBy(file: string, token: string): Promise<void> {
+  const info = await readInfo(file);
+  if (typeof info === 'object' && info.token === token) await unlink(file).catch(() => undefined);
+}
+
+/** Replaces the stale lock `stale` (undefined: unreadable) by ours; false if someone else moved first. */
+async function takeOver(file: string, stale: LockInfo | undefined, mine: LockInfo): Promise<boolean> {
+  const guard = `${file}.takeover`;
+  if (!(await create(guard, mine))) {
+    const other = await readInfo(guard);
+    // A guard left by a run killed in the middle of a takeover: remove it and try again.
+    if (other !== 'gone' && (other === undefined || !holderAlive(other))) await unlink(guard).catch(() => undefined);
+    else await sleep(10);
+    return false;
+  }
+  try {
+    const now = await readInfo(file);
+    const same = now === 'gone' || (now === undefined ? stale === undefined : now.token === stale?.token);
+    if (!same) return false;
+    if (now !== 'gone') await unlink(file).catch(() => undefined);
+    return await create(file, mine);
+  } finally {
+    await removeIfHeldBy(guard, mine.token);
+  }
+}
+
+/**
+ * Takes the lock for `command`, or throws LockedError naming the holder. `waitMs` waits that long
+ * for a live holder to finish first (the default, 0, fails at once).
+ */
+export async function acquireLock(roots: Roots, command: string, opts: { waitMs?: number } = {}): Promise<Lock> {
+  const file = statePath(roots, 'lock');
+  // Directories made only to hold the lock go again on release, so a run that fails on bad input
+  // leaves the tree exactly as it found it.
+  const created = await ensureDir(path.dirname(file));
+  const mine: LockInfo = { pid: process.pid, command, started: new Date().toISOString(), host: os.hostname(), token: randomBytes(8).toString('hex') };
+  const deadline = Date.now() + (opts.waitMs ?? 0);
+  let tookOver: LockInfo | undefined;
+  for (;;) {
+    let made: boolean;
+    try {
+      made = await create(file, mine);
+    } catch (err) {
+      // A run releasing its lock may have just removed the (then empty) state directory: make it again.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      created.push(...(await ensureDir(path.dirname(file))));
+      continue;
+    }
+    if (made) break;
+    const holder = await readInfo(file);
+    if (holder === 'gone') continue;
+    if (holder && holderAlive(holder)) {
+      if (Date.now() < deadline) {
+        await sleep(POLL_MS);
+        continue;
+      }
+      throw new LockedError(`another gentoo-kopt (pid ${holder.pid}, ${holder.command}) is running; wait for it or remove ${file} if it is not`, {
+        file,
+        hint: `it started at ${holder.started}${holder.host !== mine.host ? ` on ${holder.host}` : ''}`,
+      });
+    }
+    if (await takeOver(file, holder, mine)) {
+      tookOver = holder ?? { pid: 0, command: '(unreadable lock file)', started: '', host: '', token: '' };
+      break;
+    }
+  }
+  const release = async (): Promise<void> => {
+    await removeIfHeldBy(file, mine.token);
+    for (const dir of [...created].reverse()) if (!(await removeEmptyDir(dir))) break;
+  };
+  return { file, tookOver, release };
+}

@@ -1,0 +1,134 @@
+// Planning a transaction: operations are walked against a virtual view of the tree, so that each
+// touched path's state before the transaction is read exactly once, operations that would change
+// nothing are dropped, and anything impossible (a file where a directory must be) fails before any
+// write. The result is concrete single-path steps plus one Change {path, before, after} per path.
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { FsError } from '../errors.js';
+import { statePath, type Roots } from '../portage/roots.js';
+import { captureState, sameState, type Captured, type Change, type PathState } from './backup.js';
+import { ensureDir, removeEmptyDir, removeFile, sha256, writeFileAtomic, writeSymlinkAtomic, type Owner } from './fs.js';
+
+export type Op =
+  | { kind: 'mkdir'; path: string; mode: number; owner?: Owner } // create if missing, parents too
+  | { kind: 'write'; path: string; content: Buffer; mode: number; owner?: Owner } // create or replace; parents 0755
+  | { kind: 'symlink'; path: string; target: string; owner?: Owner } // create or replace a symlink
+  | { kind: 'remove'; path: string } // remove a file or symlink (nothing there: no-op)
+  | { kind: 'rmdir'; path: string }; // remove a directory if empty (not empty: kept, noted)
+
+const isDirState = (s: PathState): boolean => s.kind === 'dir';
+
+/** The virtual view of the tree that turns operations into concrete, single-path steps. */
+/** Files and directories under the state directory that belong to the transaction machinery. */
+const RESERVED_NAMES = ['journal.json', 'history.json', 'backups', 'lock', 'lock.takeover'];
+
+export class Planner {
+  private readonly seen = new Map<string, Captured>();
+  private readonly now = new Map<string, PathState>();
+  private readonly touched: string[] = [];
+  readonly notes: string[] = [];
+
+  private readonly reserved: string[];
+
+  constructor(private readonly roots: Roots) {
+    this.reserved = RESERVED_NAMES.map((n) => path.relative(roots.configRoot, statePath(roots, n)));
+  }
+
+  rel(file: string): string {
+    const rel = path.relative(this.roots.configRoot, path.resolve(file));
+    if (!rel || rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) throw new Error(`transaction path outside the config root: ${file}`);
+    // The transaction machinery's own files (journal, history, backups, lock) are never an op's
+    // target; other state files (the managed-files manifest) are, so they roll back with the tree.
+    if (this.reserved.some((r) => rel === r || rel.startsWith(r + path.sep))) throw new Error(`transaction path reserved for the journal: ${file}`);
+    return rel;
+  }
+
+  private abs(rel: string): string {
+    return path.join(this.roots.configRoot, rel);
+  }
+
+  private async state(rel: string): Promise<PathState> {
+    if (!this.now.has(rel)) {
+      const captured = await captureState(this.abs(rel));
+      this.seen.set(rel, captured);
+      this.now.set(rel, captured.state);
+    }
+    return this.now.get(rel)!;
+  }
+
+  private set(rel: string, after: PathState): void {
+    if (!this.touched.includes(rel)) this.touched.push(rel);
+    this.now.set(rel, after);
+  }
+
+  /** mkdir steps for `rel` and its missing parents; a non-directory in the way fails the plan. */
+  private async dirs(rel: string, mode: number, owner?: Owner): Promise<Op[]> {
+    const steps: Op[] = [];
+    const parts = rel.split(path.sep);
+    for (let i = 1; i <= parts.length; i++) {
+      const cur = parts.slice(0, i).join(path.sep);
+      const s = await this.state(cur);
+      if (s.kind === 'dir') continue;
+      if (s.kind === 'symlink' && (await stat(this.abs(cur)).catch(() => undefined))?.isDirectory()) continue;
+      if (s.kind !== 'absent') throw new FsError('not a directory (expected a directory)', { file: this.abs(cur), hint: 'move the file in the way aside' });
+      steps.push({ kind: 'mkdir', path: this.abs(cur), mode, owner });
+      this.set(cur, { kind: 'dir', mode });
+    }
+    return steps;
+  }
+
+  private async children(rel: string): Promise<string[]> {
+    const names = new Set(await readdir(this.abs(rel)).catch(() => [] as string[]));
+    for (const [k, s] of this.now) if (path.dirname(k) === rel) s.kind === 'absent' ? names.delete(path.basename(k)) : names.add(path.basename(k));
+    return [...names];
+  }
+
+  private notFile(rel: string, s: PathState): void {
+    if (isDirState(s)) throw new FsError('is a directory (expected a file)', { file: this.abs(rel), hint: 'move the directory in the way aside' });
+  }
+
+  async plan(op: Op): Promise<Op[]> {
+    const rel = this.rel(op.path);
+    if (op.kind === 'mkdir') return this.dirs(rel, op.mode, op.owner);
+    if (op.kind === 'rmdir') {
+      const s = await this.state(rel);
+      if (s.kind === 'absent') return [];
+      if (s.kind !== 'dir') throw new FsError('not a directory (expected a directory)', { file: op.path });
+      if ((await this.children(rel)).length) {
+        this.notes.push(`kept ${op.path}: not empty`);
+        return [];
+      }
+      this.set(rel, { kind: 'absent' });
+      return [op];
+    }
+    const steps = op.kind === 'remove' ? [] : await this.dirs(path.dirname(rel), 0o755);
+    const s = await this.state(rel);
+    this.notFile(rel, s);
+    const keep = (s.kind === 'file' || s.kind === 'symlink') && s.uid !== undefined ? { uid: s.uid, gid: s.gid ?? 0 } : undefined;
+    if (op.kind === 'remove') {
+      if (s.kind === 'absent') return [];
+      this.set(rel, { kind: 'absent' });
+      return [op];
+    }
+    const after: PathState = op.kind === 'write' ? { kind: 'file', mode: op.mode, sha256: sha256(op.content) } : { kind: 'symlink', target: op.target };
+    if (sameState(s, after)) return steps; // same bytes and mode, or same link target
+    this.set(rel, after);
+    // Replacing someone's file keeps its owner unless the operation names one.
+    return [...steps, { ...op, owner: op.owner ?? keep }];
+  }
+
+  changes(): { changes: Change[]; members: { name: string; captured: Captured }[] } {
+    const changes = this.touched.map((rel) => ({ path: rel, before: this.seen.get(rel)!.state, after: this.now.get(rel)! }));
+    const members = this.touched.map((rel) => ({ name: rel, captured: this.seen.get(rel)! })).filter((m) => m.captured.state.kind !== 'absent');
+    return { changes, members };
+  }
+}
+
+/** Carries out one single-path step. Idempotent where a crash could leave it half done. */
+export async function runOp(op: Op, notes: string[]): Promise<void> {
+  if (op.kind === 'mkdir') await ensureDir(op.path, op.mode, op.owner);
+  else if (op.kind === 'write') await writeFileAtomic(op.path, op.content, op.mode, op.owner);
+  else if (op.kind === 'symlink') await writeSymlinkAtomic(op.path, op.target, op.owner);
+  else if (op.kind === 'remove') await removeFile(op.path);
+  else if (!(await removeEmptyDir(op.path)) && (await captureState(op.path)).state.kind === 'dir') notes.push(`kept ${op.path}: not empty`);
+}

@@ -1,0 +1,123 @@
+import { describe, it, expect } from 'vitest';
+import { execa } from 'execa';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { testdir } from './helpers/tree.js';
+import { LockedError } from '../src/errors.js';
+import { resolveRoots, statePath } from '../src/portage/roots.js';
+import { acquireLock, type LockInfo } from '../src/system/lock.js';
+import { buildSystem, driver, runDriver } from './fixtures/system-build.js';
+
+const rootsOf = (dir: string) => resolveRoots({ root: dir, env: {} });
+const lockFile = (dir: string) => statePath(rootsOf(dir), 'lock');
+const exists = (f: string) => readFile(f).then(() => true, () => false);
+
+/** A pid that is certainly dead: a process that has exited and been reaped. */
+async function deadPid(): Promise<number> {
+  const p = execa('true');
+  await p;
+  return p.pid!;
+}
+
+async function plantLock(dir: string, info: Partial<LockInfo> | string): Promise<void> {
+  await mkdir(path.dirname(lockFile(dir)), { recursive: true });
+  const full = { command: 'sync-patches', started: '2025-01-01T00:00:00Z', host: os.hostname(), token: 'planted', ...(info as object) };
+  await writeFile(lockFile(dir), typeof info === 'string' ? info : JSON.stringify(full));
+}
+
+describe('the lock', () => {
+  it('is a file naming its holder, removed on release', async () => {
+    const dir = await testdir();
+    const lock = await acquireLock(rootsOf(dir), 'sync-patches');
+    const info = JSON.parse(await readFile(lockFile(dir), 'utf8')) as LockInfo;
+    expect([info.pid, info.command, lock.tookOver]).toEqual([process.pid, 'sync-patches', undefined]);
+    await lock.release();
+    expect(await exists(lockFile(dir))).toBe(false);
+    await (await acquireLock(rootsOf(dir), 'rollback')).release(); // free again
+  });
+
+  it('a second process gets LockedError naming the holder, until the holder releases', async () => {
+    const dir = await testdir();
+    const lock = await acquireLock(rootsOf(dir), 'sync-patches');
+    try {
+      const { out, exitCode } = await runDriver(['lock', dir, '0']);
+      expect(exitCode).toBe(1);
+      expect(out).toEqual({
+        error: 'LockedError',
+        file: lockFile(dir),
+        message: `another gentoo-kopt (pid ${process.pid}, sync-patches) is running; wait for it or remove ${lockFile(dir)} if it is not`,
+        hint: expect.stringContaining('it started at'),
+      });
+    } finally {
+      await lock.release();
+    }
+    expect((await runDriver(['lock', dir, '0'])).out).toEqual({ released: true });
+  });
+
+  it('is held by another process: we are refused, and can wait for it', async () => {
+    const dir = await testdir();
+    const holder = execa('node', [driver, await buildSystem(), 'lock', dir, '400']);
+    const [first] = await new Promise<string[]>((resolve) => holder.stdout!.once('data', (d: Buffer) => resolve(d.toString().split('\n'))));
+    expect(JSON.parse(first!)).toMatchObject({ got: true, pid: holder.pid });
+    const err = (await acquireLock(rootsOf(dir), 'rollback').catch((e: unknown) => e)) as LockedError;
+    expect(err).toBeInstanceOf(LockedError);
+    expect(err.message).toContain(`pid ${holder.pid}, sync-patches`);
+    const waited = await acquireLock(rootsOf(dir), 'rollback', { waitMs: 5_000 });
+    await holder;
+    await waited.release();
+  });
+
+  it('a stale lock (its process is dead) is taken over, and reported', async () => {
+    const dir = await testdir();
+    const pid = await deadPid();
+    await plantLock(dir, { pid });
+    const lock = await acquireLock(rootsOf(dir), 'sync-patches');
+    expect(lock.tookOver).toMatchObject({ pid, command: 'sync-patches' });
+    expect(JSON.parse(await readFile(lockFile(dir), 'utf8'))).toMatchObject({ pid: process.pid });
+    await lock.release();
+  });
+
+  it('an unreadable lock file is taken over too', async () => {
+    const dir = await testdir();
+    await plantLock(dir, '');
+    const lock = await acquireLock(rootsOf(dir), 'sync-patches');
+    expect(lock.tookOver?.command).toBe('(unreadable lock file)');
+    await lock.release();
+  });
+
+  it('when several processes find the same stale lock, exactly one takes it over', async () => {
+    const dir = await testdir();
+    await plantLock(dir, { pid: await deadPid() });
+    const built = await buildSystem();
+    const startAt = String(Date.now() + 700); // after every child has started: all try at the same moment
+    const runs = await Promise.all(Array.from({ length: 6 }, () => execa('node', [driver, built, 'lock', dir, '600', startAt], { reject: false })));
+    const firstLines = runs.map((r) => JSON.parse(r.stdout.split('\n')[0]!) as { got?: boolean; error?: string });
+    expect(firstLines.filter((l) => l.got)).toHaveLength(1);
+    expect(firstLines.filter((l) => l.error === 'LockedError')).toHaveLength(5);
+    expect(await exists(lockFile(dir))).toBe(false);
+  });
+
+  it('a stale lock is not taken over while another run holds the takeover guard', async () => {
+    const dir = await testdir();
+    const stale = await deadPid();
+    await plantLock(dir, { pid: stale });
+    const guardHolder = execa('sleep', ['0.4']); // alive for 400 ms, then a dead guard holder
+    await writeFile(`${lockFile(dir)}.takeover`, JSON.stringify({ pid: guardHolder.pid, command: 'sync-patches', started: '', host: os.hostname(), token: 'g' }));
+    const t0 = Date.now();
+    const lock = await acquireLock(rootsOf(dir), 'sync-patches');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(300);
+    expect(lock.tookOver?.pid).toBe(stale);
+    expect(await exists(`${lockFile(dir)}.takeover`)).toBe(false);
+    await lock.release();
+    await guardHolder;
+  });
+
+  it('release leaves a lock that is not ours', async () => {
+    const dir = await testdir();
+    const lock = await acquireLock(rootsOf(dir), 'sync-patches');
+    await plantLock(dir, { pid: process.pid, token: 'someone else' });
+    await lock.release();
+    expect(JSON.parse(await readFile(lockFile(dir), 'utf8'))).toMatchObject({ token: 'someone else' });
+  });
+});
