@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { testdir, snapshot } from './helpers/tree.js';
 import { resolveRoots, statePath } from '../src/portage/roots.js';
@@ -31,7 +31,9 @@ describe('a failure in the middle of a transaction', () => {
     const before = await tree(dir);
     await expect(commitTransaction(rootsOf(dir), ops(dir), { command: 't', faultAfter: n })).rejects.toThrow(`injected fault after ${n} operation(s)`);
     expect(await tree(dir)).toEqual(before);
-    expect((await journal(dir)).state).toBe('undone');
+    // undone completely: no journal, no backup left behind either
+    await expect(stat(path.join(dir, 'var/lib/gentoo-kopt/journal.json'))).rejects.toThrow(/ENOENT/);
+    await expect(stat(path.join(dir, 'var/lib/gentoo-kopt/backups'))).rejects.toThrow(/ENOENT/);
     expect(await readHistory(rootsOf(dir))).toEqual([]);
     expect(await recoverIncomplete(rootsOf(dir))).toEqual({ recovered: false });
   });

@@ -14,7 +14,7 @@ export interface TxRecord {
   command: string;
   started: string;
   finished?: string;
-  state: 'applying' | 'done' | 'undone' | 'recovered';
+  state: 'applying' | 'done' | 'recovered';
   /** Relative to the config root, like every path in `changes`. */
   backup?: string;
   changes: Change[];

@@ -13,7 +13,8 @@
 //  4. apply the operations in order, each one atomic (fs.ts).
 //  5. finish: append the record to history.json (last HISTORY_KEEP kept, older backups pruned), then
 //     mark the journal 'done'.
-// An exception in 4 restores every changed path from the backup, marks the journal 'undone' and
+// An exception in 4 restores every changed path from the backup, puts the journal back as it was,
+// removes the backup and
 // rethrows. A crash in 4 or 5 leaves the journal 'applying'; recoverIncomplete() (every writing command
 // calls it after taking the lock) restores the before-state, drops the record from the history and marks
 // the journal 'recovered'. Restoring is idempotent, so a crash during recovery is recovered next time.
@@ -27,7 +28,7 @@ import path from 'node:path';
 import { FsError } from '../errors.js';
 import { statePath, type Roots } from '../portage/roots.js';
 import { changedSince, packBackup, readBackup, restoreOps, type Member } from './backup.js';
-import { ensureDir, removeFile, strayTemps, writeFileAtomic } from './fs.js';
+import { ensureDir, readIfExists, removeEmptyDir, removeFile, strayTemps, writeFileAtomic } from './fs.js';
 import { journalFile, pruneBackups, readHistory, readJson, writeHistory, writeJson, type TxRecord } from './journal.js';
 import { Planner, runOp, type Op } from './plan.js';
 
@@ -80,10 +81,12 @@ export async function commitTransaction(roots: Roots, ops: Op[], meta: TxMeta): 
 
   const record: TxRecord = { format: 1, id, command: meta.command, started: new Date().toISOString(), state: 'applying', changes, undoes: meta.undoes };
   let backup: string | undefined;
+  const previousJournal = await readIfExists(journalFile(roots));
+  const madeDirs: string[] = [];
   if (members.length) {
     backup = statePath(roots, 'backups', `${id}.tar`);
-    await ensureDir(statePath(roots));
-    await ensureDir(path.dirname(backup), 0o700); // copies of /etc files: root's eyes only
+    madeDirs.push(...(await ensureDir(statePath(roots))));
+    madeDirs.push(...(await ensureDir(path.dirname(backup), 0o700))); // copies of /etc files: root's eyes only
     await writeFileAtomic(backup, await packBackup(members), 0o600);
     record.backup = path.relative(roots.configRoot, backup);
   }
@@ -110,8 +113,11 @@ export async function commitTransaction(roots: Roots, ops: Op[], meta: TxMeta): 
         cause: err,
       });
     });
-    record.state = 'undone';
-    await writeJson(journalFile(roots), record);
+    // Undone completely: leave the state directory as it was too (the error says what happened).
+    if (previousJournal) await writeFileAtomic(journalFile(roots), previousJournal, 0o644);
+    else await removeFile(journalFile(roots));
+    if (backup) await removeFile(backup);
+    for (const dir of madeDirs.reverse()) await removeEmptyDir(dir);
     throw err;
   }
 

@@ -1,0 +1,119 @@
+// The real executable (dist/bin.js, built by `npm test` before vitest runs) in real processes:
+// exit statuses, --json, errors on stderr naming file and line, nothing written on bad input.
+import { describe, it, expect } from 'vitest';
+import path from 'node:path';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { execa } from 'execa';
+import tar from 'tar-stream';
+import { snapshot } from './helpers/tree.js';
+import { gentooRoot, defaultConf, PROJECT } from './helpers/gentoo.js';
+
+const BIN = path.join(PROJECT, 'dist/bin.js');
+const kopt = (args: string[], opts: { env?: Record<string, string>; uid?: number } = {}) =>
+  execa(process.execPath, [BIN, ...args], { reject: false, env: { NO_COLOR: '1', ...opts.env }, extendEnv: false, ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.uid } : {}) });
+
+async function tarball(members: { name: string; type?: 'file' | 'symlink'; linkname?: string; body?: string }[]): Promise<Buffer> {
+  const pack = tar.pack();
+  const chunks: Buffer[] = [];
+  pack.on('data', (c: Buffer) => chunks.push(c));
+  const done = new Promise((resolve) => pack.on('end', resolve));
+  for (const m of members) {
+    if (m.type === 'symlink') pack.entry({ name: m.name, type: 'symlink', linkname: m.linkname });
+    else pack.entry({ name: m.name }, m.body ?? '');
+  }
+  pack.finalize();
+  await done;
+  return Buffer.concat(chunks);
+}
+
+describe('gentoo-kopt, the executable', () => {
+  it('prints its version and usage; unknown commands and options exit 2', async () => {
+    expect((await kopt(['--version'])).stdout).toMatch(/^gentoo-kopt \d+\.\d+\.\d+$/);
+    expect((await kopt(['--help'])).stdout).toContain('sync-patches');
+    const unknown = await kopt(['frobnicate']);
+    expect(unknown.exitCode).toBe(2);
+    expect(unknown.stderr).toContain("unknown command 'frobnicate'");
+    const badOpt = await kopt(['sync-patches', '--frob']);
+    expect(badOpt.exitCode).toBe(2);
+  });
+
+  it('sync-patches --json reports what it did, and a second run reports nothing to do', async () => {
+    const { dir } = await gentooRoot({ installed: ['sys-kernel/gentoo-kernel-6.12.58'] });
+    const first = await kopt(['sync-patches', '--json', '--root', dir]);
+    expect(first.exitCode).toBe(0);
+    const report = JSON.parse(first.stdout);
+    expect(report.changed).toBe(true);
+    expect(report.changes.map((c: { kind: string }) => c.kind)).toEqual(['create', 'create']);
+    const second = await kopt(['sync-patches', '--root', dir]);
+    expect(second.exitCode).toBe(0);
+    expect(second.stdout).toContain('nothing to do');
+  });
+
+  it('honours ROOT and PORTAGE_CONFIGROOT from the environment', async () => {
+    const { dir } = await gentooRoot({ installed: ['sys-kernel/gentoo-kernel-6.12.58'] });
+    const r = await kopt(['sync-patches', '--json'], { env: { ROOT: dir, PORTAGE_CONFIGROOT: dir } });
+    expect(r.exitCode).toBe(0);
+    expect(JSON.parse(r.stdout).targets[0].target).toBe('sys-kernel/gentoo-kernel-6.12.58');
+  });
+
+  it('an invalid --package version is an error naming it, exit 1, nothing written', async () => {
+    const { dir } = await gentooRoot({ installed: [] });
+    const before = await snapshot(dir);
+    const r = await kopt(['sync-patches', '--package', 'sys-kernel/gentoo-kernel-6.x', '--root', dir]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/gentoo-kernel-6\.x/);
+    expect(await snapshot(dir)).toEqual(before);
+  });
+
+  it('a bad kopt.conf is reported as file:line with a hint, exit 1, --json gives the same as data', async () => {
+    const { dir } = await gentooRoot({ conf: defaultConf() + 'toolchain = clang\n' });
+    const r = await kopt(['sync-patches', '--root', dir]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain(`${dir}/etc/gentoo-kopt/kopt.conf:4:`);
+    const j = await kopt(['sync-patches', '--json', '--root', dir]);
+    expect(JSON.parse(j.stdout).error).toMatchObject({ kind: 'ConfigError', line: 4 });
+  });
+
+  it.each([
+    ['a ../ member', [{ name: '../escape.patch', body: 'x' }]],
+    ['an absolute member', [{ name: '/etc/evil.patch', body: 'x' }]],
+    ['a symlink member', [{ name: 'kopt-demo/6.12/0001-demo-lto-gcc-kconfig.patch', type: 'symlink' as const, linkname: '/etc/shadow' }]],
+  ])('a patch-source tarball with %s is refused, nothing written', async (_what, members) => {
+    const { dir } = await gentooRoot({ installed: ['sys-kernel/gentoo-kernel-6.12.58'] });
+    const tb = path.join(dir, 'src.tar');
+    await writeFile(tb, await tarball(members));
+    await writeFile(path.join(dir, 'etc/gentoo-kopt/kopt.conf'), defaultConf(tb));
+    const before = await snapshot(dir);
+    const r = await kopt(['sync-patches', '--root', dir]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain(tb);
+    expect(await snapshot(dir)).toEqual(before);
+  });
+
+  it('a patch-source tarball (.tar.xz, GitHub-style top directory) works like the directory', async () => {
+    const { dir } = await gentooRoot({ installed: ['sys-kernel/gentoo-kernel-6.12.58'] });
+    const tb = path.join(dir, 'src.tar.xz');
+    await execa('tar', ['-cJf', tb, '--transform', 's,^,kernel-patches-abc/,', '-C', path.join(PROJECT, 'patches/example'), 'kopt-demo']);
+    await writeFile(path.join(dir, 'etc/gentoo-kopt/kopt.conf'), defaultConf(tb));
+    const r = await kopt(['sync-patches', '--json', '--root', dir]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).changes).toHaveLength(2);
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('without permission to write: exit 1 naming the path, nothing written', async () => {
+    const { dir } = await gentooRoot({ installed: ['sys-kernel/gentoo-kernel-6.12.58'] });
+    await chmod(dir, 0o755);
+    for (const d of ['etc', 'etc/portage', 'etc/gentoo-kopt', 'var', 'var/db', 'var/db/pkg', 'var/db/pkg/sys-kernel', 'var/db/pkg/sys-kernel/gentoo-kernel-6.12.58', 'var/db/repos', 'var/db/repos/gentoo', 'var/db/repos/gentoo/profiles', 'etc/portage/repos.conf']) {
+      await chmod(path.join(dir, d), 0o755);
+    }
+    await mkdir(path.join(dir, 'var/lib/gentoo-kopt'), { recursive: true, mode: 0o777 });
+    await chmod(path.join(dir, 'var/lib/gentoo-kopt'), 0o777);
+    await chmod(path.join(dir, 'var/lib'), 0o755);
+    const before = await snapshot(dir);
+    const r = await kopt(['sync-patches', '--root', dir], { uid: 65534 });
+    expect(r.exitCode, r.stdout + r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/permission|denied|EACCES/i);
+    expect(r.stderr).toContain(`${dir}/etc/portage`);
+    expect(await snapshot(dir)).toEqual(before);
+  });
+});
