@@ -51,6 +51,30 @@ const COMMANDS: CommandSpec[] = [
       }),
   },
   {
+    name: 'hooks install',
+    summary: 'add the gentoo-kopt block to /etc/portage/bashrc and compile kopt.conf into the hook settings',
+    usage: 'gentoo-kopt hooks install [--pretend] [--root DIR] [--json]',
+    options: { ...common, pretend: { type: 'boolean', short: 'p' } },
+    run: async (ctx, v) =>
+      (await import('./commands/hooks.js')).hooksCommand(ctx, { action: 'install', pretend: v.pretend === true }),
+  },
+  {
+    name: 'hooks uninstall',
+    summary: 'remove the block from /etc/portage/bashrc and the files hooks install wrote',
+    usage: 'gentoo-kopt hooks uninstall [--pretend] [--root DIR] [--json]',
+    options: { ...common, pretend: { type: 'boolean', short: 'p' } },
+    run: async (ctx, v) =>
+      (await import('./commands/hooks.js')).hooksCommand(ctx, { action: 'uninstall', pretend: v.pretend === true }),
+  },
+  {
+    name: 'hooks status',
+    summary: 'say whether the hook is installed, current and safe (exit 1 if not)',
+    usage: 'gentoo-kopt hooks status [--root DIR] [--json]',
+    options: { ...common },
+    run: async (ctx, v) =>
+      (await import('./commands/hooks.js')).hooksCommand(ctx, { action: 'status', pretend: v.pretend === true }),
+  },
+  {
     name: 'rollback',
     summary: 'undo the last transaction (restore every file it replaced or removed)',
     usage: 'gentoo-kopt rollback [--pretend] [--force] [--root DIR] [--json]',

@@ -15,8 +15,8 @@ const kopt = (args: string[], opts: { env?: Record<string, string>; uid?: number
 async function tarball(members: { name: string; type?: 'file' | 'symlink'; linkname?: string; body?: string }[]): Promise<Buffer> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
-  pack.on('data', (c: Buffer) => chunks.push(c));
-  const done = new Promise((resolve) => pack.on('end', resolve));
+  pack.on('data', (c: unknown) => chunks.push(c as Buffer));
+  const done = new Promise<void>((resolve) => pack.on('end', () => resolve()));
   for (const m of members) {
     if (m.type === 'symlink') pack.entry({ name: m.name, type: 'symlink', linkname: m.linkname });
     else pack.entry({ name: m.name }, m.body ?? '');

@@ -27,6 +27,7 @@ describe('defaults', () => {
       toolchain: 'gnu',
       kcflags: '',
       lto: 'none',
+      mixedToolchain: 'die',
     } satisfies Settings);
   });
   it('every key has a one-line description and a default that parses', () => {

@@ -6,7 +6,7 @@ import { koptConfigPath, type Roots } from '../portage/roots.js';
 import { closest, parseIniLines, readConfigText, type IniSection } from './ini-lines.js';
 import { defaultSettings, invalidCpn, InvalidValue, KEYS, KEYS_BY_NAME, type Settings } from './schema.js';
 
-export type { Lto, Settings, Toolchain } from './schema.js';
+export type { Lto, MixedToolchain, Settings, Toolchain } from './schema.js';
 
 export type KeyLines = Partial<Record<keyof Settings, number>>;
 

@@ -7,6 +7,7 @@ import path from 'node:path';
 
 export type Toolchain = 'llvm' | 'gnu';
 export type Lto = 'none' | 'thin' | 'full' | 'gcc';
+export type MixedToolchain = 'die' | 'warn';
 
 export interface Settings {
   packages: string[];
@@ -17,6 +18,7 @@ export interface Settings {
   llvmSlot?: number;
   kcflags: string;
   lto: Lto;
+  mixedToolchain: MixedToolchain;
 }
 
 /** A value that does not parse: the message names the value, the hint says what would. */
@@ -223,6 +225,13 @@ export const KEYS: readonly AnyKeySpec[] = [
     description: 'link-time optimization: none, thin or full (Clang, toolchain = llvm) or gcc (needs the gcc-lto series)',
     default: 'none',
     parse: oneOf<Lto>(['none', 'thin', 'full', 'gcc']),
+  },
+  {
+    name: 'mixed-toolchain',
+    field: 'mixedToolchain',
+    description: 'when the package environment mixes GNU and LLVM tools: die (stop the emerge with the fix) or warn (override them)',
+    default: 'die',
+    parse: oneOf<MixedToolchain>(['die', 'warn']),
   },
 ];
 

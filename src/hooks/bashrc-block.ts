@@ -1,0 +1,131 @@
+// The gentoo-kopt block in ${PORTAGE_CONFIGROOT}/etc/portage/bashrc: render it, find it, insert or
+// replace it, remove it, keeping every other byte of the user's file. Pure text in, text out.
+//
+// Portage sources bashrc in every phase of every package, the depend phase included
+// (bin/ebuild.sh: __source_all_bashrcs), so the block costs only three string tests before it reads
+// anything: no subprocess, no variable or function defined. It expands PORTAGE_CONFIGROOT at run time
+// (Portage passes it to every phase) instead of writing a path: the same bashrc then works on the live
+// system, inside a chroot of a `--root DIR` install, and in a test config root.
+//
+// Insertion appends at the end (so the block sees every variable the user's bashrc set, and can
+// report conflicts) after one "\n": a blank separator line when the file ended with a newline, the
+// missing terminator of the last line otherwise. Removal takes that "\n" back, so install followed by
+// uninstall gives the original bytes.
+import { ConfigError } from '../errors.js';
+
+export const BLOCK_BEGIN = '# >>> gentoo-kopt >>>';
+export const BLOCK_END = '# <<< gentoo-kopt <<<';
+
+/** Where the hook is installed, relative to the config root. */
+export const HOOK_REL = 'etc/gentoo-kopt/kernel-hook.bash';
+
+const HOOK_AT_RUNTIME = `\${PORTAGE_CONFIGROOT%/}/${HOOK_REL}`;
+
+/** The block, ending with a newline. */
+export function renderBlock(): string {
+  return [
+    `${BLOCK_BEGIN} managed by \`gentoo-kopt hooks install\`; remove with \`gentoo-kopt hooks uninstall\``,
+    '# Only sys-kernel/*-kernel (not -bin) outside the depend phase reads the hook; other packages pay three tests.',
+    `if [[ \${CATEGORY} == sys-kernel && \${PN} == *-kernel && \${EBUILD_PHASE} != depend && -r ${HOOK_AT_RUNTIME} ]]; then`,
+    `\tsource "${HOOK_AT_RUNTIME}"`,
+    'fi',
+    BLOCK_END,
+    '',
+  ].join('\n');
+}
+
+export type BlockState = 'absent' | 'current' | 'outdated';
+
+export interface BlockInfo {
+  state: BlockState;
+  /** Character offsets of the block (begin marker line through the end marker's newline). */
+  start?: number;
+  end?: number;
+  /** 1-based line of the begin marker. */
+  line?: number;
+  /** The user's bashrc has code after the block: it can override what the hook exports. */
+  codeAfter: boolean;
+}
+
+interface Line {
+  text: string;
+  start: number;
+  /** Offset just past the line's newline (or the end of the text). */
+  next: number;
+}
+
+function splitLines(text: string): Line[] {
+  const lines: Line[] = [];
+  let start = 0;
+  while (start < text.length) {
+    const nl = text.indexOf('\n', start);
+    const next = nl < 0 ? text.length : nl + 1;
+    lines.push({ text: text.slice(start, nl < 0 ? text.length : nl), start, next });
+    start = next;
+  }
+  return lines;
+}
+
+const isBegin = (l: string): boolean => l.trimEnd() === BLOCK_BEGIN || l.startsWith(`${BLOCK_BEGIN} `);
+const isEnd = (l: string): boolean => l.trimEnd() === BLOCK_END;
+
+/** Finds the block; a begin without end, an end without begin, or two blocks are errors naming the line. */
+export function findBlock(text: string, file: string): BlockInfo {
+  const lines = splitLines(text);
+  let found: { begin: number; end: number } | undefined;
+  let open: number | undefined;
+  lines.forEach((l, i) => {
+    if (isBegin(l.text)) {
+      if (open !== undefined || found) {
+        throw new ConfigError('a second gentoo-kopt block begins here', {
+          file,
+          line: i + 1,
+          hint: `delete all but one block (from '${BLOCK_BEGIN}' to '${BLOCK_END}'), then run gentoo-kopt hooks install`,
+        });
+      }
+      open = i;
+    } else if (isEnd(l.text)) {
+      if (open === undefined) {
+        throw new ConfigError(`'${BLOCK_END}' without a '${BLOCK_BEGIN}' line before it`, {
+          file,
+          line: i + 1,
+          hint: 'delete the stray marker line, then run gentoo-kopt hooks install',
+        });
+      }
+      found = { begin: open, end: i };
+      open = undefined;
+    }
+  });
+  if (open !== undefined) {
+    throw new ConfigError(`the gentoo-kopt block starting here has no '${BLOCK_END}' line`, {
+      file,
+      line: open + 1,
+      hint: 'restore the end marker or delete the block by hand, then run gentoo-kopt hooks install',
+    });
+  }
+  if (!found) return { state: 'absent', codeAfter: false };
+  const start = lines[found.begin]!.start;
+  const end = lines[found.end]!.next;
+  const codeAfter = lines.slice(found.end + 1).some((l) => l.text.trim() !== '' && !l.text.trim().startsWith('#'));
+  const current = text.slice(start, end) === renderBlock();
+  return { state: current ? 'current' : 'outdated', start, end, line: found.begin + 1, codeAfter };
+}
+
+/** The text with the block present and current: replaced in place, or appended. */
+export function insertBlock(text: string, file: string): string {
+  const info = findBlock(text, file);
+  if (info.state === 'current') return text;
+  if (info.state === 'outdated') return text.slice(0, info.start) + renderBlock() + text.slice(info.end);
+  return text === '' ? renderBlock() : `${text}\n${renderBlock()}`;
+}
+
+/** The text without the block, and without the "\n" insertBlock added before it. */
+export function removeBlock(text: string, file: string): string {
+  const info = findBlock(text, file);
+  if (info.state === 'absent') return text;
+  let before = text.slice(0, info.start);
+  const after = text.slice(info.end!);
+  if (before.endsWith('\n\n') || before === '\n') before = before.slice(0, -1);
+  else if (after === '' && before.endsWith('\n')) before = before.slice(0, -1);
+  return before + after;
+}

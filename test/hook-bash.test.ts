@@ -1,0 +1,348 @@
+// The real hook (hooks/kernel-hook.bash) in real bash, behind the real bashrc block, phase after phase
+// with the environment saved and restored between phases as Portage does (helpers/portage-phases.ts).
+import { describe, it, expect } from 'vitest';
+import { access, chmod, chown, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { testdir, writeTree, type Tree } from './helpers/tree.js';
+import { PHASES, runPhase, runPhases, recorded, exported, messages, type Package, type PhaseOptions } from './helpers/portage-phases.js';
+import { insertBlock } from '../src/hooks/bashrc-block.js';
+import { compileSettings } from '../src/hooks/settings.js';
+import { parseConfig } from '../src/config/kopt-conf.js';
+import { TOOLCHAIN, LLVM_SLOT_TOOLS, llvmEnv } from '../src/hooks/toolchain.js';
+import { SETTING_RULES } from '../src/hooks/settings.js';
+import { LTO_FRAGMENT_NAME } from '../src/hooks/lto-fragment.js';
+
+const HOOK = path.resolve(import.meta.dirname, '../hooks/kernel-hook.bash');
+const KERNEL: Package = { category: 'sys-kernel', pn: 'gentoo-kernel', pv: '6.6.58' };
+const LLVM_CONF = 'packages = sys-kernel/gentoo-kernel sys-kernel/vanilla-kernel\ntoolchain = llvm\nkcflags = -O3 -march=native -pipe\n';
+
+interface Setup {
+  dir: string;
+  o: PhaseOptions;
+  stubLog: string;
+  settings: string;
+}
+
+/** LLVM slot N with every tool (or all but `omit`) as an executable stub under EPREFIX. */
+function slot(n: number, omit: string[] = []): Tree {
+  const tree: Tree = {};
+  for (const tool of LLVM_SLOT_TOOLS) if (!omit.includes(tool)) tree[`eprefix/usr/lib/llvm/${n}/bin/${tool}`] = { content: '#!/bin/sh\n', mode: 0o755 };
+  return tree;
+}
+
+/**
+ * A config root with the block in bashrc, the hook, settings compiled from `conf` by the real
+ * compiler (then `edit`ed, to fake a hand edit), LLVM slots 19, 20 (complete) and 21 (no ld.lld)
+ * under EPREFIX, and a stub `node` that logs how it was run and exits with `stubExit`.
+ */
+async function setup(opts: { conf?: string; tree?: Tree; env?: Record<string, string>; edit?: (s: string) => string; stubExit?: number } = {}): Promise<Setup> {
+  const dir = await testdir({ ...slot(19), ...slot(20), ...slot(21, ['ld.lld']), ...opts.tree });
+  const stubLog = path.join(dir, 'stub.log');
+  const node = path.join(dir, 'bin/node');
+  const bin = path.join(dir, 'lib/gentoo-kopt/dist/bin.js');
+  await writeTree(dir, {
+    'bin/node': {
+      content: `#!/bin/bash\n{ printf 'ARGS'; printf ' %s' "$@"; printf '\\nENV %s|%s|%s\\n' "$PORTAGE_CONFIGROOT" "$ROOT" "$EPREFIX"; } >> '${stubLog}'\nexit ${opts.stubExit ?? 0}\n`,
+      mode: 0o755,
+    },
+    'lib/gentoo-kopt/dist/bin.js': '// stub\n',
+    'config/etc/portage/bashrc': insertBlock('', 'bashrc'),
+    'config/etc/gentoo-kopt/kernel-hook.bash': await readFile(HOOK),
+  });
+  const confFile = path.join(dir, 'config/etc/gentoo-kopt/kopt.conf');
+  let settings = compileSettings(parseConfig(opts.conf ?? LLVM_CONF, confFile), { node, bin });
+  if (opts.edit) settings = opts.edit(settings);
+  await writeFile(path.join(dir, 'config/etc/gentoo-kopt/hook-settings'), settings, { mode: 0o644 });
+  await chmod(path.join(dir, 'config/etc/gentoo-kopt/hook-settings'), 0o644);
+  const o: PhaseOptions = { configRoot: path.join(dir, 'config'), tmp: path.join(dir, 'build/temp'), eprefix: path.join(dir, 'eprefix'), root: path.join(dir, 'root'), env: opts.env };
+  return { dir, o, stubLog, settings };
+}
+
+const stubRuns = async (s: Setup): Promise<string[]> => (await readFile(s.stubLog, 'utf8').catch(() => '')).split('\n').filter(Boolean);
+
+/** The exported variables gentoo-kopt may set, after one phase. */
+async function toolchainExports(s: Setup, phase: (typeof PHASES)[number]): Promise<Record<string, string | undefined>> {
+  const ex = await exported(s.o.tmp, phase);
+  const names = ['KCFLAGS', 'LLVM', 'LLVM_IAS', ...TOOLCHAIN.map((r) => r.variable)];
+  return Object.fromEntries(names.map((n) => [n, ex.get(n)]));
+}
+
+describe('the kernel hook through the phases', () => {
+  it('exports KCFLAGS and one complete LLVM slot (the newest), identically in every phase', async () => {
+    const s = await setup();
+    const results = await runPhases(KERNEL, s.o);
+    expect(results.map((r) => [r.phase, r.status])).toEqual(PHASES.map((p) => [p, 0]));
+    const want = { KCFLAGS: '-O3 -march=native -pipe', ...llvmEnv(s.o.eprefix!, 20) };
+    for (const phase of PHASES) expect(await toolchainExports(s, phase)).toEqual(want);
+    // every exported variable, not just ours, is the same in each phase (but EBUILD_PHASE)
+    const all = async (p: (typeof PHASES)[number]): Promise<string[]> => [...(await exported(s.o.tmp, p))].filter(([k]) => k !== 'EBUILD_PHASE' && !k.startsWith('KOPT_TEST_')).map(([k, v]) => `${k}=${v}`);
+    for (const phase of PHASES) expect(await all(phase)).toEqual(await all('setup'));
+    // no function left behind, in any phase
+    for (const phase of PHASES) expect(await recorded(s.o.tmp, 'funcs.after', phase)).toEqual(await recorded(s.o.tmp, 'funcs.before', phase));
+  });
+
+  it('runs sync-patches once, in setup, for the exact version, with the ebuild roots', async () => {
+    const s = await setup();
+    await runPhases({ ...KERNEL, pr: 'r1' }, s.o);
+    expect(await stubRuns(s)).toEqual(['ARGS ' + path.join(s.dir, 'lib/gentoo-kopt/dist/bin.js') + ' sync-patches --package sys-kernel/gentoo-kernel-6.6.58-r1', `ENV ${s.o.configRoot}/|${s.o.root}/|${s.o.eprefix}`]);
+    const msgs = await messages(s.o.tmp);
+    expect(msgs.filter((m) => m.startsWith('INFO gentoo-kopt: sys-kernel/gentoo-kernel-6.6.58-r1: toolchain llvm, slot 20'))).toHaveLength(1);
+    expect(msgs).toContain('INFO gentoo-kopt: KCFLAGS=-O3 -march=native -pipe');
+    expect(msgs.filter((m) => !m.startsWith('INFO'))).toEqual([]);
+  });
+
+  it.each([
+    ['llvm-slot = 19', 19],
+    ['', 20],
+  ])('slot choice: %j -> %i', async (line, n) => {
+    const s = await setup({ conf: `${LLVM_CONF}${line}\n` });
+    await runPhases(KERNEL, s.o, ['setup', 'compile']);
+    expect((await exported(s.o.tmp, 'compile')).get('CC')).toBe(`${s.o.eprefix}/usr/lib/llvm/${n}/bin/clang`);
+  });
+
+  it('stays with the slot chosen in setup when a newer one appears mid-build', async () => {
+    const s = await setup();
+    await runPhases(KERNEL, s.o, ['setup', 'unpack']);
+    await writeTree(s.dir, slot(22));
+    await runPhases(KERNEL, s.o, ['prepare', 'compile']);
+    expect((await exported(s.o.tmp, 'compile')).get('LD')).toBe(`${s.o.eprefix}/usr/lib/llvm/20/bin/ld.lld`);
+  });
+
+  it.each([
+    ['an incomplete configured slot', 'llvm-slot = 21\n', {}, /llvm-slot = 21, but .*\/21\/bin lacks: ld\.lld/],
+    ['no LLVM at all', '', { broot: path.sep + 'nonexistent' }, /no LLVM slot in \/nonexistent\/usr\/lib\/llvm has all of/],
+  ])('dies in setup with the fix for %s', async (_name, extra, o, message) => {
+    const s = await setup({ conf: LLVM_CONF + extra });
+    const results = await runPhases(KERNEL, { ...s.o, ...o });
+    expect(results.map((r) => r.status)).toEqual([1]);
+    const msgs = await messages(s.o.tmp);
+    expect(msgs.some((m) => message.test(m))).toBe(true);
+    expect(msgs.some((m) => m.startsWith('ERROR gentoo-kopt: fix: emerge llvm-core/clang'))).toBe(true);
+    expect(msgs.at(-1)).toMatch(/^DIE gentoo-kopt: cannot set up the llvm toolchain/);
+  });
+
+  it('applies per-package settings (vanilla-kernel with its own KCFLAGS, gnu)', async () => {
+    const s = await setup({ conf: `${LLVM_CONF}\n[sys-kernel/vanilla-kernel]\nkcflags = -O2\ntoolchain = gnu\n` });
+    await runPhases({ category: 'sys-kernel', pn: 'vanilla-kernel', pv: '6.12.58' }, s.o);
+    for (const phase of PHASES) {
+      expect(await toolchainExports(s, phase)).toEqual({ ...Object.fromEntries(Object.keys(await toolchainExports(s, phase)).map((k) => [k, undefined])), KCFLAGS: '-O2' });
+    }
+  });
+});
+
+describe('nothing at all for other packages and the depend phase', () => {
+  it.each([
+    ['app-misc/foo', { category: 'app-misc', pn: 'foo', pv: '1.0' }, 'setup'],
+    ['sys-kernel/gentoo-kernel-bin', { category: 'sys-kernel', pn: 'gentoo-kernel-bin', pv: '6.6.58' }, 'setup'],
+    ['sys-kernel/gentoo-sources', { category: 'sys-kernel', pn: 'gentoo-sources', pv: '6.6.58' }, 'setup'],
+    ['an unconfigured kernel', { category: 'sys-kernel', pn: 'asahi-kernel', pv: '6.6.58' }, 'setup'],
+    ['the depend phase', KERNEL, 'depend'],
+  ] as const)('%s', async (_name, pkg, first) => {
+    const s = await setup({ env: { CC: 'gcc', KCFLAGS: '-O1' } });
+    const phases = first === 'depend' ? (['depend'] as const) : PHASES;
+    const results = await runPhases(pkg, s.o, phases);
+    expect(results.every((r) => r.status === 0)).toBe(true);
+    for (const phase of phases) {
+      expect(await recorded(s.o.tmp, 'vars.after', phase)).toEqual(await recorded(s.o.tmp, 'vars.before', phase));
+      expect(await recorded(s.o.tmp, 'funcs.after', phase)).toEqual(await recorded(s.o.tmp, 'funcs.before', phase));
+    }
+    expect(await messages(s.o.tmp)).toEqual([]);
+    expect(await stubRuns(s)).toEqual([]);
+  });
+
+  it('costs one [[ ]] test and no subshell for a non-kernel package', async () => {
+    const s = await setup();
+    await runPhase({ category: 'app-misc', pn: 'foo', pv: '1.0' }, 'compile', { ...s.o, xtrace: true });
+    const trace = (await readFile(path.join(s.o.tmp, 'xtrace.compile'), 'utf8')).split('\n').filter((l) => l && l !== '+ set +x');
+    expect(trace).toHaveLength(2); // `source bashrc` and the block's test: nothing else ran
+    expect(trace[0]).toMatch(/^\+ source /);
+    expect(trace[1]).toMatch(/^\+\+ \[\[ app-misc == sys-kernel \]\]$/);
+  });
+});
+
+describe("the user's own hook functions", () => {
+  const userHook = 'pre_pkg_setup() {\n\techo "user pre_pkg_setup ${PF}" >> "${T}/user-hook.log"\n}\n';
+  it.each([
+    ['defined before the block', insertBlock(userHook, 'bashrc')],
+    ['defined after the block', `${insertBlock('', 'bashrc')}\n${userHook}`],
+  ])('pre_pkg_setup %s still runs, and so does the sync', async (_name, bashrc) => {
+    const s = await setup();
+    await writeFile(path.join(s.o.configRoot, 'etc/portage/bashrc'), bashrc);
+    const results = await runPhases(KERNEL, s.o);
+    expect(results.every((r) => r.status === 0)).toBe(true);
+    expect(await readFile(path.join(s.o.tmp, 'user-hook.log'), 'utf8')).toBe('user pre_pkg_setup gentoo-kernel-6.6.58\n');
+    expect(await stubRuns(s)).toHaveLength(2);
+    expect((await exported(s.o.tmp, 'compile')).get('CC')).toMatch(/\/llvm\/20\/bin\/clang$/);
+  });
+});
+
+describe('mixed toolchains', () => {
+  it.each([
+    ['CC=gcc with toolchain = llvm', LLVM_CONF, { CC: 'gcc' }, ['CC=gcc']],
+    ['ccache + CHOST-gcc and BUILD_CC with toolchain = llvm', LLVM_CONF, { CC: 'ccache x86_64-pc-linux-gnu-gcc-14', BUILD_CC: 'gcc' }, ['CC=ccache x86_64-pc-linux-gnu-gcc-14', 'BUILD_CC=gcc']],
+    ['LD=ld.lld and LLVM=1 with toolchain = gnu', 'toolchain = gnu\n', { LD: 'ld.lld', LLVM: '1' }, ['LD=ld.lld', 'LLVM=1']],
+  ])('%s: eerror lists them, setup dies with the fix', async (_name, conf, env, listed) => {
+    const s = await setup({ conf, env });
+    const results = await runPhases(KERNEL, s.o);
+    expect(results.map((r) => r.status)).toEqual([1]);
+    const msgs = await messages(s.o.tmp);
+    for (const l of listed) expect(msgs).toContain(`ERROR gentoo-kopt:   ${l}`);
+    expect(msgs.some((m) => m.includes('set mixed-toolchain = warn'))).toBe(true);
+    expect(msgs.at(-1)).toMatch(/^DIE gentoo-kopt: mixed GNU\/LLVM toolchain for sys-kernel\/gentoo-kernel-6\.6\.58/);
+  });
+
+  it('mixed = warn: warns once, and kopt.conf toolchain is exported in every phase', async () => {
+    const s = await setup({ env: { CC: 'gcc', HOSTLD: 'ld.bfd' }, edit: (t) => t.replaceAll('.mixed=die', '.mixed=warn') });
+    const results = await runPhases(KERNEL, s.o);
+    expect(results.every((r) => r.status === 0)).toBe(true);
+    const msgs = await messages(s.o.tmp);
+    expect(msgs.filter((m) => m.startsWith('WARN'))).toEqual([
+      'WARN gentoo-kopt: kopt.conf says toolchain = llvm for sys-kernel/gentoo-kernel; replaced from the environment:',
+      'WARN gentoo-kopt:   CC=gcc',
+      'WARN gentoo-kopt:   HOSTLD=ld.bfd',
+    ]);
+    for (const phase of PHASES) expect(await toolchainExports(s, phase)).toEqual({ KCFLAGS: '-O3 -march=native -pipe', ...llvmEnv(s.o.eprefix!, 20) });
+  });
+
+  it('an LLVM tool of another slot is replaced (one slot for all), not a conflict', async () => {
+    const s = await setup({ env: { CC: 'clang-18', AR: 'llvm-ar' } });
+    expect((await runPhases(KERNEL, s.o)).every((r) => r.status === 0)).toBe(true);
+    const warns = (await messages(s.o.tmp)).filter((m) => m.startsWith('WARN'));
+    expect(warns).toEqual([
+      `WARN gentoo-kopt: CC=clang-18 from the environment replaced by ${s.o.eprefix}/usr/lib/llvm/20/bin/clang (one LLVM slot for every tool)`,
+      `WARN gentoo-kopt: AR=llvm-ar from the environment replaced by ${s.o.eprefix}/usr/lib/llvm/20/bin/llvm-ar (one LLVM slot for every tool)`,
+    ]);
+  });
+
+  it('toolchain = gnu leaves GNU choices alone and exports no LLVM', async () => {
+    const s = await setup({ conf: 'toolchain = gnu\nkcflags = -O2\n', env: { CC: 'gcc-13' } });
+    expect((await runPhases(KERNEL, s.o)).every((r) => r.status === 0)).toBe(true);
+    for (const phase of PHASES) {
+      const ex = await toolchainExports(s, phase);
+      expect([ex.CC, ex.LD, ex.LLVM, ex.KCFLAGS]).toEqual(['gcc-13', undefined, undefined, '-O2']);
+    }
+  });
+});
+
+describe('hostile or broken settings never execute', () => {
+  const marker = (s: Setup): string => path.join(s.dir, 'pwned');
+  it.each([
+    ['$(...)', (m: string) => `-O2 $(touch ${m})`],
+    ['backticks', (m: string) => `-O2 \`touch ${m}\``],
+    ['; command', (m: string) => `-O2; touch ${m}`],
+    ['quotes', (m: string) => `-O2" ; touch ${m}; "`],
+    ['&& command', (m: string) => `-O2 && touch ${m}`],
+  ])('kcflags with %s is ignored with an ewarn', async (_name, value) => {
+    const s = await setup();
+    const settingsFile = path.join(s.o.configRoot, 'etc/gentoo-kopt/hook-settings');
+    await writeFile(settingsFile, s.settings.replace(/^sys-kernel\/gentoo-kernel\.kcflags=.*$/m, () => `sys-kernel/gentoo-kernel.kcflags=${value(marker(s))}`));
+    const results = await runPhases(KERNEL, s.o, ['setup', 'compile']);
+    expect(results.every((r) => r.status === 0)).toBe(true);
+    await expect(access(marker(s))).rejects.toThrow();
+    for (const phase of ['setup', 'compile'] as const) expect((await exported(s.o.tmp, phase)).get('KCFLAGS')).toBeUndefined();
+    expect((await messages(s.o.tmp)).some((m) => /^WARN gentoo-kopt: .*hook-settings:\d+: kcflags: value not allowed/.test(m))).toBe(true);
+  });
+
+  it('hostile node/bin paths and raw lines are ignored; the sync does not run them', async () => {
+    const s = await setup();
+    const m = marker(s);
+    const text = s.settings
+      .replace(/^node=.*$/m, `node=/bin/sh -c 'touch ${m}'`)
+      .replace(/^bin=.*$/m, `bin=$(touch ${m})`)
+      .concat(`$(touch ${m})\n\`touch ${m}\`\nsys-kernel/gentoo-kernel.toolchain=llvm;touch ${m}\n`)
+      .concat(`sys-kernel/gentoo-kernel.$(touch ${m})=1\nsys-kernel/gentoo-kernel.a]$(touch ${m})[b=1\n`);
+    await writeFile(path.join(s.o.configRoot, 'etc/gentoo-kopt/hook-settings'), text);
+    const results = await runPhases(KERNEL, s.o);
+    expect(results.every((r) => r.status === 0)).toBe(true);
+    await expect(access(m)).rejects.toThrow();
+    const msgs = await messages(s.o.tmp);
+    expect(msgs).toContain('WARN gentoo-kopt: the settings name no gentoo-kopt program: sys-kernel/gentoo-kernel-6.6.58 is built without syncing its patch series');
+    expect(msgs.filter((x) => x.includes('value not allowed') || x.includes('not key=value'))).toHaveLength(5);
+    expect(msgs.filter((x) => x.includes('unknown key'))).toHaveLength(2);
+  });
+
+  it('a group- or world-writable settings file is ignored as a whole', async () => {
+    const s = await setup();
+    await chmod(path.join(s.o.configRoot, 'etc/gentoo-kopt/hook-settings'), 0o666);
+    expect((await runPhases(KERNEL, s.o)).every((r) => r.status === 0)).toBe(true);
+    for (const phase of PHASES) expect(await recorded(s.o.tmp, 'vars.after', phase)).toEqual(await recorded(s.o.tmp, 'vars.before', phase));
+    expect(await messages(s.o.tmp)).toEqual([expect.stringMatching(/^WARN gentoo-kopt: .*hook-settings is writable by group or others: settings ignored/)]);
+    expect(await stubRuns(s)).toEqual([]);
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('a settings file not owned by root is ignored when running as root', async () => {
+    const s = await setup();
+    await chown(path.join(s.o.configRoot, 'etc/gentoo-kopt/hook-settings'), 65534, 65534);
+    expect((await runPhases(KERNEL, s.o)).every((r) => r.status === 0)).toBe(true);
+    expect(await messages(s.o.tmp)).toEqual([expect.stringMatching(/hook-settings is not owned by root: settings ignored/)]);
+  });
+
+  it('a missing settings file is a warning in setup, nothing else', async () => {
+    const s = await setup();
+    await rm(path.join(s.o.configRoot, 'etc/gentoo-kopt/hook-settings'));
+    expect((await runPhases(KERNEL, s.o)).every((r) => r.status === 0)).toBe(true);
+    expect(await messages(s.o.tmp)).toEqual([expect.stringMatching(/hook-settings is missing: nothing to do \(run: gentoo-kopt hooks install\)$/)]);
+  });
+});
+
+describe('sync failures, strict and LTO', () => {
+  it('a failing sync is an ewarn and the build goes on', async () => {
+    const s = await setup({ stubExit: 3 });
+    expect((await runPhases(KERNEL, s.o)).every((r) => r.status === 0)).toBe(true);
+    expect(await messages(s.o.tmp)).toContain('WARN gentoo-kopt: sync-patches failed with exit status 3: sys-kernel/gentoo-kernel-6.6.58 is built without syncing its patch series');
+  });
+
+  it('strict = yes: a failing sync stops the build', async () => {
+    const s = await setup({ conf: LLVM_CONF + 'strict = yes\n', stubExit: 1 });
+    expect((await runPhases(KERNEL, s.o)).map((r) => r.status)).toEqual([1]);
+    expect((await messages(s.o.tmp)).at(-1)).toBe('DIE gentoo-kopt: sync-patches failed with exit status 1; strict = yes stops the build');
+  });
+
+  const gccConf = 'toolchain = gnu\nlto = gcc\nseries = gcc-lto\n';
+  it('lto = gcc without a gcc-lto patch for this version: built without LTO, with a warning', async () => {
+    const s = await setup({ conf: gccConf });
+    expect((await runPhases(KERNEL, s.o)).every((r) => r.status === 0)).toBe(true);
+    expect(await messages(s.o.tmp)).toContain('WARN gentoo-kopt: lto = gcc, but no gcc-lto patches for 6.6.58: this kernel is built WITHOUT LTO');
+  });
+
+  it('lto = gcc with the series installed for this version: counted in the summary, no warning', async () => {
+    const s = await setup({
+      conf: gccConf,
+      tree: {
+        'config/etc/portage/patches/sys-kernel/gentoo-kernel-6.6.58/00-gentoo-kopt-1-gcc-lto-01-0001-gcc-LTO.patch': 'x\n',
+        'config/etc/portage/patches/sys-kernel/gentoo-kernel-6.6.58/00-gentoo-kopt-1-gcc-lto-02-0002-no-pie.patch': 'x\n',
+        'config/etc/portage/patches/sys-kernel/gentoo-kernel-6.6.57/00-gentoo-kopt-1-gcc-lto-01-0001-gcc-LTO.patch': 'x\n',
+        [`eprefix/etc/kernel/config.d/${LTO_FRAGMENT_NAME}`]: 'CONFIG_LTO_GCC=y\n',
+      },
+    });
+    expect((await runPhases(KERNEL, s.o)).every((r) => r.status === 0)).toBe(true);
+    const msgs = await messages(s.o.tmp);
+    expect(msgs.filter((m) => !m.startsWith('INFO'))).toEqual([]);
+    expect(msgs).toContain('INFO gentoo-kopt: series: gcc-lto (2 patch files for 6.6.58); lto gcc');
+    expect(msgs).toContain(`INFO gentoo-kopt: config fragments: ${LTO_FRAGMENT_NAME}`);
+  });
+
+  it('lto = thin without its fragment in config.d: a warning', async () => {
+    const s = await setup({ conf: LLVM_CONF + 'lto = thin\n' });
+    expect((await runPhases(KERNEL, s.o)).every((r) => r.status === 0)).toBe(true);
+    expect((await messages(s.o.tmp)).some((m) => m.startsWith(`WARN gentoo-kopt: lto = thin, but ${s.o.eprefix}/etc/kernel/config.d/${LTO_FRAGMENT_NAME} is missing`))).toBe(true);
+  });
+});
+
+describe('the bash hook and the TypeScript tables agree', () => {
+  it('the toolchain table', async () => {
+    const text = await readFile(HOOK, 'utf8');
+    const table = /local -a k_tools=\(([^)]*)\)/.exec(text)![1]!.trim().split(/\s+/);
+    expect(table).toEqual(TOOLCHAIN.map((r) => `${r.variable}:${r.llvm}`));
+  });
+
+  it('the value rules', async () => {
+    const text = await readFile(HOOK, 'utf8');
+    const rules = Object.fromEntries([...text.matchAll(/^\t\t\[([a-z-]+)\]='([^']*)'$/gm)].map((m) => [m[1]!, m[2]!]));
+    expect(rules).toEqual(Object.fromEntries(Object.entries(SETTING_RULES).map(([k, r]) => [k, r.source.replaceAll('\\/', '/')])));
+  });
+
+  it('the LTO fragment name', async () => {
+    expect(await readFile(HOOK, 'utf8')).toContain(`/${LTO_FRAGMENT_NAME}`);
+  });
+});
