@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { emerge } from './portage-sim/emerge.mjs';
 
 const project = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = path.join(project, 'dist/bin.js');
@@ -57,7 +58,8 @@ try {
 
   process.stdout.write(`gentoo-kopt demo: a sandbox Gentoo root in ${root}\n`);
   process.stdout.write('It has gentoo-kernel 6.12.58 and 6.12.59 and vanilla-kernel 6.18.2 installed, a repository\n');
-  process.stdout.write('offering newer versions, the example series "kopt-demo" configured, and patches of the user\'s own.\n');
+  process.stdout.write('offering newer versions, LLVM 20 (and an incomplete LLVM 21), the example series "kopt-demo"\n');
+  process.stdout.write('configured, and patches of the user\'s own.\n');
   await say('kopt.conf');
   process.stdout.write(conf.replace(/^/gm, '  '));
   await say('The user\'s own patches before (they must survive everything below)');
@@ -82,6 +84,27 @@ try {
   await say('6. Changed your mind? Roll the last transaction back');
   await kopt('rollback');
   await tree('etc/portage/patches');
+
+  await say('7. Install the emerge hook: a marked block in etc/portage/bashrc, the hook, its compiled settings');
+  await writeFile(path.join(root, 'etc/portage/bashrc'), '# the user\'s own bashrc\nexport MY_OWN_SETTING=1\n');
+  await kopt('hooks', 'install');
+  process.stdout.write(`  etc/portage/bashrc is now:\n${(await readFile(path.join(root, 'etc/portage/bashrc'), 'utf8')).trimEnd().replace(/^/gm, '    ')}\n`);
+  await kopt('hooks', 'status');
+
+  const WATCH = ['KCFLAGS', 'LLVM', 'LLVM_IAS', 'CC', 'LD', 'AR', 'HOSTCC', 'HOSTLD', 'MY_OWN_SETTING'];
+  const show = async (title, pkg) => {
+    await say(title);
+    const phases = await emerge(root, pkg, WATCH);
+    for (const p of phases) {
+      for (const m of p.messages) process.stdout.write(`  ${p.phase.padEnd(9)} ${m}\n`);
+      const seen = WATCH.filter((v) => p.vars[v] !== undefined).map((v) => `${v}=${p.vars[v].replace(root, '<root>')}`);
+      process.stdout.write(`  ${p.phase.padEnd(9)} exit ${p.status}; exported: ${seen.join(' ') || '(none of the watched variables)'}\n`);
+    }
+  };
+  await show('8. A simulated emerge of sys-kernel/gentoo-kernel-6.12.61 (toolchain = llvm): what every phase saw', { category: 'sys-kernel', pn: 'gentoo-kernel', pv: '6.12.61' });
+  await show('9. ... of sys-kernel/vanilla-kernel-6.18.3 (toolchain = gnu in its section)', { category: 'sys-kernel', pn: 'vanilla-kernel', pv: '6.18.3' });
+  await show('10. ... of app-misc/hello-2.12: the hook is not even read', { category: 'app-misc', pn: 'hello', pv: '2.12' });
+  await show('11. ... of sys-kernel/gentoo-kernel-bin-6.12.58: prebuilt, nothing to do', { category: 'sys-kernel', pn: 'gentoo-kernel-bin', pv: '6.12.58' });
 } finally {
   if (!process.env.KEEP_DEMO_ROOT) await rm(root, { recursive: true, force: true });
   else process.stdout.write(`\n(sandbox kept in ${root})\n`);

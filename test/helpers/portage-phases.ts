@@ -27,7 +27,7 @@ const HOOKS: Record<Phase, string> = {
   install: 'src_install',
 };
 
-const RUNNER = fileURLToPath(new URL('./phase-runner.sh', import.meta.url));
+const RUNNER = fileURLToPath(new URL('../../examples/portage-sim/phase-runner.sh', import.meta.url));
 export interface Package {
   category: string;
   pn: string;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs one ebuild phase around etc/portage/bashrc the way Portage's bin/ebuild.sh does (see
-# portage-phases.ts, which starts it with only the environment Portage would pass). The functions here
+# test/helpers/portage-phases.ts and examples/portage-sim/emerge.mjs, which start it with only the
+# environment Portage would pass). Used by the tests and by `npm run demo`. The functions here
 # stand in for Portage's isolated-functions.sh and are never saved into ${T}/environment, as Portage
 # keeps its own functions out of it.
 einfo() { printf 'INFO %s\n' "$*" >> "${KOPT_TEST_MSGS}"; }
