@@ -117,3 +117,21 @@ describe('gentoo-kopt, the executable', () => {
     expect(await snapshot(dir)).toEqual(before);
   });
 });
+
+describe('two runs at once', () => {
+  it('the second waits for the first\'s lock instead of failing (two kernels built in parallel)', async () => {
+    const { dir } = await gentooRoot({ installed: [] });
+    const runs = await Promise.all([
+      kopt(['sync-patches', '--package', 'sys-kernel/gentoo-kernel-6.12.58', '--root', dir]),
+      kopt(['sync-patches', '--package', 'sys-kernel/vanilla-kernel-6.18.3', '--root', dir]),
+      kopt(['sync-patches', '--package', 'sys-kernel/gentoo-kernel-6.18.2', '--root', dir]),
+    ]);
+    expect(runs.map((r) => r.exitCode)).toEqual([0, 0, 0]);
+    const { readdir } = await import('node:fs/promises');
+    expect((await readdir(path.join(dir, 'etc/portage/patches/sys-kernel'))).sort()).toEqual([
+      'gentoo-kernel-6.12.58',
+      'gentoo-kernel-6.18.2',
+      'vanilla-kernel-6.18.3',
+    ]);
+  });
+});

@@ -227,3 +227,16 @@ describe('sync-patches refuses bad input and writes nothing', () => {
     expect(await snapshot(dir)).toEqual(before);
   });
 });
+
+describe('sync-patches --package (the hook, just in time)', () => {
+  it('never prunes: a kernel built at the same time keeps what it is about to apply', async () => {
+    const { dir, ctx } = await gentooRoot({ installed: [] });
+    await run(ctx, { packages: ['sys-kernel/gentoo-kernel-6.12.58'] });
+    const { report } = await run(ctx, { packages: ['sys-kernel/vanilla-kernel-6.18.3'] });
+    expect(report.changes.filter((c) => c.kind === 'remove')).toEqual([]);
+    expect((await readdir(path.join(dir, P))).sort()).toEqual(['gentoo-kernel-6.12.58', 'vanilla-kernel-6.18.3']);
+    // a plain run prunes what no longer has a reason to be there
+    const plain = await run(ctx);
+    expect(plain.report.changes.filter((c) => c.kind === 'remove')).toHaveLength(4);
+  });
+});

@@ -45,13 +45,17 @@ const VERB: Record<ChangeKind, string> = {
   forget: 'forget (already removed)',
 };
 
+const LOCK_WAIT_MS = 60_000;
+
 const ATTENTION: ReadonlySet<ChangeKind> = new Set(['kept-edited', 'kept-stale', 'conflict']);
 
 export async function syncPatches(ctx: CommandContext, opts: SyncOptions): Promise<{ report: SyncReport; diffs: string[] }> {
   const { roots } = ctx;
   const config = await loadConfig(roots);
   const catalog = await loadCatalog(roots);
-  const lock = opts.pretend ? undefined : await acquireLock(roots, 'sync-patches');
+  // Two kernels built at once (emerge --jobs) each run sync-patches from the hook: wait for the other
+  // run rather than fail and build without the series.
+  const lock = opts.pretend ? undefined : await acquireLock(roots, 'sync-patches', { waitMs: LOCK_WAIT_MS });
   try {
     const recovered = opts.pretend ? undefined : await recoverIncomplete(roots);
     const found = await findTargets(roots, config.global.packages, opts.packages);
@@ -67,9 +71,11 @@ export async function syncPatches(ctx: CommandContext, opts: SyncOptions): Promi
     }
     // A target list read with problems may be missing versions: pruning on it could delete patches
     // still wanted. Keep everything we own in that case, and say so.
+    // A just-in-time run for one build (--package, from the hook) never prunes either: another kernel
+    // built at the same time may be about to apply what it would remove.
     const manifest = await readManifest(roots);
-    const canPrune = found.problems.length === 0;
-    if (!canPrune) warnings.push('problems while reading installed or available versions: nothing is pruned this run');
+    const canPrune = found.problems.length === 0 && opts.packages.length === 0;
+    if (found.problems.length > 0) warnings.push('problems while reading installed or available versions: nothing is pruned this run');
     const plan = await planChanges(roots.configRoot, desired.files, manifest, { force: opts.force });
     if (!canPrune) {
       plan.changes = plan.changes.filter((c) => c.kind !== 'remove' && c.kind !== 'forget');
