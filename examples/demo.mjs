@@ -105,6 +105,12 @@ try {
   await show('9. ... of sys-kernel/vanilla-kernel-6.18.3 (toolchain = gnu in its section)', { category: 'sys-kernel', pn: 'vanilla-kernel', pv: '6.18.3' });
   await show('10. ... of app-misc/hello-2.12: the hook is not even read', { category: 'app-misc', pn: 'hello', pv: '2.12' });
   await show('11. ... of sys-kernel/gentoo-kernel-bin-6.12.58: prebuilt, nothing to do', { category: 'sys-kernel', pn: 'gentoo-kernel-bin', pv: '6.12.58' });
+
+  await say('12. Is everything sound? gentoo-kopt doctor (read-only)');
+  await kopt('sync-patches');
+  await kopt('doctor');
+  await say('13. The same as JSON lines, for scripts (one check)');
+  await kopt('doctor', '--json', '--check', 'patches');
 } finally {
   if (!process.env.KEEP_DEMO_ROOT) await rm(root, { recursive: true, force: true });
   else process.stdout.write(`\n(sandbox kept in ${root})\n`);

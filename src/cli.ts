@@ -75,6 +75,16 @@ const COMMANDS: CommandSpec[] = [
       (await import('./commands/hooks.js')).hooksCommand(ctx, { action: 'status', pretend: v.pretend === true }),
   },
   {
+    name: 'doctor',
+    summary: 'check toolchain, flags, hooks, patches and kernel config: each finding with where, what and the fix',
+    usage: 'gentoo-kopt doctor [--check ID]... [--list] [--exit error|warning] [--root DIR] [--json]',
+    options: { ...common, check: { type: 'string', multiple: true }, list: { type: 'boolean' }, exit: { type: 'string' } },
+    run: async (ctx, v) => {
+      const { doctorCommand, parseExitPolicy } = await import('./commands/doctor.js');
+      return doctorCommand(ctx, { checks: v.check as string[] | undefined, list: v.list === true, exit: parseExitPolicy(v.exit as string | undefined) });
+    },
+  },
+  {
     name: 'rollback',
     summary: 'undo the last transaction (restore every file it replaced or removed)',
     usage: 'gentoo-kopt rollback [--pretend] [--force] [--root DIR] [--json]',
@@ -153,7 +163,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       tty: process.stdout.isTTY === true && !json,
     };
     const result = await spec.run(ctx, values as Values, positionals);
-    process.stdout.write(json ? JSON.stringify(result.data) + '\n' : result.text.endsWith('\n') || result.text === '' ? result.text : result.text + '\n');
+    const text = result.text.endsWith('\n') || result.text === '' ? result.text : result.text + '\n';
+    process.stdout.write(json ? (result.jsonText ?? JSON.stringify(result.data) + '\n') : text);
     return result.exitCode;
   } catch (err) {
     return reportError(err, json, spec.usage);

@@ -15,4 +15,6 @@ export interface CommandResult<T = unknown> {
   data: T;
   text: string;
   exitCode: number;
+  /** Pre-rendered --json output (doctor: one JSON object per line), printed instead of JSON.stringify(data). */
+  jsonText?: string;
 }

@@ -1,0 +1,125 @@
+// hooks: the gentoo-kopt block in bashrc is present, intact, current and last; the hook and its
+// compiled settings are installed and match this version and kopt.conf (compiled again with the
+// program the installed settings name, so only kopt.conf changes count); the LTO fragment matches lto;
+// the program the hook runs exists; and the files root sources or trusts are not writable by others
+// (the hook ignores settings that are). Uses src/hooks/* for every "what should be there".
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { KoptError } from '../../errors.js';
+import { compileSettings, SETTINGS_REL } from '../../hooks/settings.js';
+import { LTO_FRAGMENT_REL, ltoFragment } from '../../hooks/lto-fragment.js';
+import { sha256 } from '../../hooks/install-plan.js';
+import { koptConfigPath } from '../../portage/roots.js';
+import type { KoptConfig } from '../../config/kopt-conf.js';
+import { finding, SkipCheck, type Finding } from '../finding.js';
+import type { DoctorContext, HookFiles } from '../context.js';
+import type { Check } from '../check.js';
+
+/** The hook this version of gentoo-kopt installs (<package>/hooks/, three levels above this module). */
+const SHIPPED_HOOK = fileURLToPath(new URL('../../../hooks/kernel-hook.bash', import.meta.url));
+
+const malformed = (err: KoptError): Finding =>
+  finding('file-malformed', { file: err.file, line: err.line }, { message: err.message, ...(err.hint !== undefined && { hint: err.hint }) });
+
+async function readOrUndefined(file: string): Promise<Buffer | undefined> {
+  return readFile(file).catch(() => undefined);
+}
+
+/** Settings compiled from kopt.conf now, with the program the installed file names. */
+function settingsFindings(h: HookFiles, config: KoptConfig | undefined): Finding[] {
+  if (h.settingsText === undefined) return [finding('hooks-file-missing', { file: h.settingsFile }, { role: 'settings' })];
+  const out: Finding[] = [];
+  const node = h.settings?.get('node') ?? '';
+  const bin = h.settings?.get('bin') ?? '';
+  if (config) {
+    try {
+      if (compileSettings(config, { node, bin }) !== h.settingsText) out.push(finding('hooks-file-outdated', { file: h.settingsFile }, { role: 'settings' }));
+    } catch (err) {
+      if (!(err instanceof KoptError)) throw err;
+      out.push(err.name === 'ConfigError' ? malformed(err) : finding('hooks-file-outdated', { file: h.settingsFile }, { role: 'settings' }));
+    }
+  }
+  return out;
+}
+
+async function programFindings(h: HookFiles): Promise<Finding[]> {
+  for (const key of ['node', 'bin'] as const) {
+    const program = h.settings?.get(key);
+    const st = program ? await stat(program).catch(() => undefined) : undefined;
+    if (program && (!st?.isFile() || (key === 'node' && !(st.mode & 0o111)))) {
+      return [finding('hooks-program-missing', { file: h.settingsFile }, { program })];
+    }
+  }
+  return [];
+}
+
+async function fragmentFindings(ctx: DoctorContext, h: HookFiles, config: KoptConfig): Promise<Finding[]> {
+  let wanted: string | undefined;
+  try {
+    wanted = ltoFragment(config)?.content;
+  } catch (err) {
+    if (!(err instanceof KoptError)) throw err;
+    return [malformed(err)];
+  }
+  const file = path.join(ctx.roots.configRoot, LTO_FRAGMENT_REL);
+  const now = await readOrUndefined(file);
+  if (wanted !== undefined && now === undefined) return [finding('hooks-file-missing', { file }, { role: 'lto-fragment' })];
+  if (now === undefined || (wanted !== undefined && now.equals(Buffer.from(wanted)))) return [];
+  // Only a fragment gentoo-kopt wrote and nobody edited is outdated; an edited one is the user's now.
+  const recorded = h.record?.files[LTO_FRAGMENT_REL];
+  return recorded === sha256(now) ? [finding('hooks-file-outdated', { file }, { role: 'lto-fragment' })] : [];
+}
+
+/** Owner and mode of the files root runs or trusts. The expected owner is root, or the owner of a config root other than /. */
+async function safetyFindings(ctx: DoctorContext, files: string[]): Promise<Finding[]> {
+  const expected = ctx.roots.configRoot === '/' ? 0 : ((await stat(ctx.roots.configRoot).catch(() => undefined))?.uid ?? 0);
+  const out: Finding[] = [];
+  const settings = path.join(ctx.roots.configRoot, SETTINGS_REL);
+  for (const file of files) {
+    const st = await stat(file).catch(() => undefined);
+    if (!st) continue;
+    // The hook itself refuses only the settings file (_kopt_trusted); the others are just as dangerous.
+    const ignored = file === settings;
+    if (st.mode & 0o022) out.push(finding('hooks-unsafe-mode', { file }, { mode: `0${(st.mode & 0o7777).toString(8)}`, ignored }));
+    if (st.uid !== expected) {
+      const expectedName = expected === 0 ? 'root' : `uid ${expected} (the owner of ${ctx.roots.configRoot})`;
+      out.push(finding('hooks-unsafe-owner', { file }, { uid: st.uid, expected, expectedName, ignored }));
+    }
+  }
+  return out;
+}
+
+export const hooks: Check = {
+  id: 'hooks',
+  describe: 'the bashrc block is present, intact, current and last; hook, compiled settings and LTO fragment current; files root-owned, not writable by others',
+  kinds: [
+    'hooks-not-installed', 'hooks-block-outdated', 'hooks-block-broken', 'hooks-code-after-block', 'hooks-file-missing',
+    'hooks-file-outdated', 'hooks-program-missing', 'hooks-unsafe-mode', 'hooks-unsafe-owner', 'file-malformed',
+  ],
+  async run(ctx) {
+    const h = await ctx.hooks();
+    const config = await ctx.config().catch((err: unknown) => {
+      if (err instanceof SkipCheck) return undefined;
+      throw err;
+    });
+    if (h.blockError) return [finding('hooks-block-broken', { file: h.bashrc, line: h.blockError.line }, { message: h.blockError.message, ...(h.blockError.hint !== undefined && { hint: h.blockError.hint }) })];
+    if (!h.block || h.block.state === 'absent') {
+      if (config && !config.exists) throw new SkipCheck(`gentoo-kopt is not set up here (no ${config.file}) and its block is not in ${h.bashrc}`);
+      return [finding('hooks-not-installed', { file: h.bashrc }, {})];
+    }
+    const at = { file: h.bashrc, line: h.block.line };
+    const out: Finding[] = [];
+    if (h.block.state === 'outdated') out.push(finding('hooks-block-outdated', at, {}));
+    if (h.block.codeAfter) out.push(finding('hooks-code-after-block', at, {}));
+    if (h.hookText === undefined) out.push(finding('hooks-file-missing', { file: h.hookFile }, { role: 'hook' }));
+    else {
+      const shipped = await readOrUndefined(SHIPPED_HOOK);
+      if (shipped && !shipped.equals(h.hookText)) out.push(finding('hooks-file-outdated', { file: h.hookFile }, { role: 'hook' }));
+    }
+    out.push(...settingsFindings(h, config), ...(await programFindings(h)));
+    if (config) out.push(...(await fragmentFindings(ctx, h, config)));
+    out.push(...(await safetyFindings(ctx, [h.bashrc, koptConfigPath(ctx.roots), h.hookFile, h.settingsFile])));
+    return out;
+  },
+};

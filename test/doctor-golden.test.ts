@@ -1,0 +1,137 @@
+// Golden fixtures, one per finding kind (pkgcheck's testdata): test/fixtures/doctor/<kind>/ holds
+//  - root.json: how to break the healthy root of helpers/doctor-root.ts (files to write, text to replace,
+//    files to remove, chmod, chown), and which check to run;
+//  - expected.json: that check's findings, exactly (paths as $ROOT and $PROJECT);
+//  - fix.json: the fix, applied to the root: files again, or `run`: "fix" runs each finding's own fix
+//    text in bash (so the printed `mv`/`chmod` is what gets tested), or a gentoo-kopt command.
+// After the fix the check must pass. Every doctor run is wrapped in a byte-exact snapshot of the root:
+// doctor never writes. UPDATE_GOLDEN=1 rewrites expected.json from what doctor says (then read the diff).
+import { describe, it, expect, type ExpectStatic } from 'vitest';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { chmod, chown, mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { doctorCommand, type DoctorReport } from '../src/commands/doctor.js';
+import { syncPatches } from '../src/commands/sync-patches.js';
+import { hooksCommand } from '../src/commands/hooks.js';
+import { CHECKS } from '../src/doctor/registry.js';
+import { KINDS } from '../src/doctor/finding.js';
+import type { RenderedFinding } from '../src/doctor/finding.js';
+import { snapshot } from './helpers/tree.js';
+import { bzip2, doctorRoot, hookProgram, PROJECT, type DoctorRoot } from './helpers/doctor-root.js';
+
+const FIXTURES = path.join(import.meta.dirname, 'fixtures/doctor');
+const UPDATE = !!process.env.UPDATE_GOLDEN;
+const IS_ROOT = process.getuid?.() === 0;
+
+type FileSpec = string | { content?: string; lines?: string[]; bzip2?: string[]; mode?: string; owner?: number; symlink?: string };
+
+interface Edit {
+  description: string;
+  files?: Record<string, FileSpec>;
+  /** path -> [from, to] text replacements in a file the healthy root has. */
+  replace?: Record<string, [string, string][]>;
+  remove?: string[];
+}
+
+interface RootSpec extends Edit {
+  check: string;
+  /** chown needs root: skipped otherwise. */
+  requiresRoot?: boolean;
+}
+
+interface FixSpec extends Edit {
+  run?: 'fix' | 'sync-patches' | 'sync-patches --force' | 'hooks install';
+}
+
+const kindDirs = existsSync(FIXTURES) ? readdirSync(FIXTURES).filter((d) => existsSync(path.join(FIXTURES, d, 'root.json'))).sort() : [];
+const readJson = <T>(kind: string, name: string): T => JSON.parse(readFileSync(path.join(FIXTURES, kind, name), 'utf8')) as T;
+
+function subst(text: string, dir: string): string {
+  return text.replaceAll('$ROOT', dir).replaceAll('$PROJECT', PROJECT);
+}
+
+async function applyEdit(dir: string, edit: Edit): Promise<void> {
+  for (const rel of edit.remove ?? []) await rm(path.join(dir, subst(rel, dir)), { recursive: true, force: true });
+  for (const [rel, spec] of Object.entries(edit.files ?? {})) {
+    const file = path.join(dir, subst(rel, dir));
+    await mkdir(path.dirname(file), { recursive: true });
+    const s = typeof spec === 'string' ? { content: spec } : spec;
+    const text = s.content ?? (s.lines ? `${s.lines.join('\n')}\n` : undefined);
+    if (s.symlink !== undefined) {
+      await rm(file, { force: true });
+      await symlink(subst(s.symlink, dir), file);
+    } else if (s.bzip2) await writeFile(file, bzip2(subst(`${s.bzip2.join('\n')}\n`, dir)));
+    else if (text !== undefined) await writeFile(file, subst(text, dir));
+    if (s.mode) await chmod(file, parseInt(s.mode, 8));
+    if (s.owner !== undefined) await chown(file, s.owner, (await stat(file)).gid);
+  }
+  for (const [rel, pairs] of Object.entries(edit.replace ?? {})) {
+    const file = path.join(dir, subst(rel, dir));
+    let text = await readFile(file, 'utf8');
+    for (const [from, to] of pairs) {
+      if (!text.includes(subst(from, dir))) throw new Error(`${rel} has no '${from}'`);
+      text = text.replace(subst(from, dir), subst(to, dir));
+    }
+    await writeFile(file, text);
+  }
+}
+
+/** Runs one check; with `readOnly`, asserts the root is byte-for-byte the same afterwards. */
+async function doctor(root: DoctorRoot, check: string, expect: ExpectStatic, readOnly = false): Promise<DoctorReport['checks'][number]> {
+  const before = readOnly ? await snapshot(root.dir) : undefined;
+  const r = await doctorCommand(root.ctx, { checks: [check], list: false, exit: 'error' });
+  if (before) expect(await snapshot(root.dir)).toEqual(before);
+  return (r.data as DoctorReport).checks[0]!;
+}
+
+function normalize(findings: RenderedFinding[], dir: string): unknown[] {
+  return JSON.parse(JSON.stringify(findings.map(({ check: _check, ...f }) => f)).replaceAll(dir, '$ROOT').replaceAll(PROJECT, '$PROJECT')) as unknown[];
+}
+
+/** Runs a finding's fix text in bash, refusing any absolute path outside the root. */
+function runFixText(text: string, dir: string): void {
+  for (const m of text.matchAll(/(?:^|[\s'"])(\/[^\s'"]*)/g)) {
+    if (!m[1]!.startsWith(dir + '/')) throw new Error(`fix text names a path outside the root: ${m[1]} in: ${text}`);
+  }
+  const r = spawnSync('bash', ['-c', text], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`fix failed (${r.status}): ${text}\n${r.stderr}`);
+}
+
+async function applyFix(root: DoctorRoot, fix: FixSpec, findings: RenderedFinding[], kind: string): Promise<void> {
+  await applyEdit(root.dir, fix);
+  if (fix.run === 'fix') for (const f of findings.filter((f) => f.kind === kind)) runFixText(f.fix, root.dir);
+  else if (fix.run === 'sync-patches' || fix.run === 'sync-patches --force') {
+    await syncPatches(root.ctx, { pretend: false, force: fix.run.endsWith('--force'), packages: [] });
+  } else if (fix.run === 'hooks install') await hooksCommand(root.ctx, { action: 'install', pretend: false, program: await hookProgram() });
+}
+
+describe.concurrent('doctor golden fixtures', () => {
+  it('every finding kind has a fixture, is reported by a check, and every check lists only known kinds', () => {
+    const listed = CHECKS.flatMap((c) => c.kinds);
+    expect(new Set(listed)).toEqual(new Set(Object.keys(KINDS)));
+    for (const kind of Object.keys(KINDS)) {
+      for (const name of ['root.json', 'expected.json', 'fix.json']) expect(existsSync(path.join(FIXTURES, kind, name)), `${kind}/${name}`).toBe(true);
+    }
+    expect(kindDirs.filter((d) => !(d in KINDS))).toEqual([]);
+  });
+
+  for (const kind of kindDirs) {
+    const spec = readJson<RootSpec>(kind, 'root.json');
+    it.skipIf(spec.requiresRoot && !IS_ROOT)(`${kind}: ${spec.description}`, async ({ expect }) => {
+      expect(CHECKS.find((c) => c.id === spec.check)?.kinds, `check ${spec.check} lists ${kind}`).toContain(kind);
+      const root = await doctorRoot();
+      await applyEdit(root.dir, spec);
+      const result = await doctor(root, spec.check, expect, true);
+      const actual = normalize(result.findings, root.dir);
+      const file = path.join(FIXTURES, kind, 'expected.json');
+      if (UPDATE) await writeFile(file, `${JSON.stringify(actual, null, 2)}\n`);
+      expect(actual).toEqual(JSON.parse(readFileSync(file, 'utf8')));
+      expect(result.findings.map((f) => f.kind)).toContain(kind);
+
+      await applyFix(root, readJson<FixSpec>(kind, 'fix.json'), result.findings, kind);
+      const after = await doctor(root, spec.check, expect);
+      expect({ status: after.status, findings: normalize(after.findings, root.dir) }).toEqual({ status: 'ok', findings: [] });
+    });
+  }
+});
