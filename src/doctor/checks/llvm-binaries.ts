@@ -10,7 +10,7 @@ import { LLVM_SLOT_TOOLS } from '../../hooks/toolchain.js';
 import { hookSlot, type DoctorContext, type LlvmSlotDir } from '../context.js';
 import { finding, SkipCheck, type Finding } from '../finding.js';
 import { llvmInstalled, LLVM_CPNS, LLVM_PACKAGES } from './llvm-packages.js';
-import type { Check } from '../check.js';
+import { llvmUsers, type Check } from '../check.js';
 
 /** Which package installs each tool into the slot's bin directory. */
 const TOOL_PACKAGE: Record<string, string> = { clang: 'llvm-core/clang', 'clang++': 'llvm-core/clang', 'ld.lld': 'llvm-core/lld' };
@@ -86,18 +86,12 @@ export const llvmBinaries: Check = {
   describe: 'toolchain = llvm: every tool the hook exports is executable in /usr/lib/llvm/<N>/bin, reports major N, lld not older than clang',
   kinds: ['llvm-tool-missing', 'llvm-version-mismatch', 'llvm-linker-older', 'llvm-version-unchecked'],
   async run(ctx) {
-    const config = await ctx.config();
-    const users = [];
-    for (const cpn of config.global.packages) {
-      const settings = await ctx.settings(cpn);
-      if (settings.toolchain === 'llvm') users.push(settings);
-    }
-    if (users.length === 0) throw new SkipCheck('toolchain = gnu for every configured kernel: LLVM is not used');
+    const users = await llvmUsers(ctx);
     const slots = await ctx.llvmSlots();
     const base = path.join(ctx.roots.eroot, 'usr/lib/llvm');
     const out: Finding[] = [];
     const seen = new Set<number | undefined>();
-    for (const settings of users) {
+    for (const { settings } of users) {
       const slot = hookSlot(settings, slots);
       if (seen.has(slot)) continue;
       seen.add(slot);

@@ -6,7 +6,7 @@ import { whereIs } from '../../config/kopt-conf.js';
 import { vdbPath } from '../../portage/roots.js';
 import type { InstalledPackage } from '../../portage/vdb.js';
 import { finding, SkipCheck, type Finding } from '../finding.js';
-import type { Check } from '../check.js';
+import { llvmUsers, type Check } from '../check.js';
 
 export interface LlvmPackage {
   name: string;
@@ -59,9 +59,7 @@ export const llvmPackages: Check = {
   kinds: ['llvm-incomplete', 'llvm-slot-missing', 'llvm-optional-missing', 'llvm-old-names'],
   async run(ctx) {
     const config = await ctx.config();
-    const users: string[] = [];
-    for (const cpn of config.global.packages) if ((await ctx.settings(cpn)).toolchain === 'llvm') users.push(cpn);
-    if (users.length === 0) throw new SkipCheck('toolchain = gnu for every configured kernel: LLVM is not used');
+    const users = (await llvmUsers(ctx)).map((u) => u.cpn);
     const installed = llvmInstalled(await ctx.installed(LLVM_CPNS));
     const slots = slotsOf(installed);
     const complete = [...slots].filter(([, rows]) => rows.size === REQUIRED.length).map(([n]) => n).sort((a, b) => a - b);
