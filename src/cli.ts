@@ -25,18 +25,20 @@ const COMMANDS: CommandSpec[] = [
   {
     name: 'sync-patches',
     summary: 'install the patch series matching each kernel version into /etc/portage/patches',
-    usage: 'gentoo-kopt sync-patches [--pretend] [--force] [--package CPV]... [--root DIR] [--json]',
+    usage: 'gentoo-kopt sync-patches [--pretend] [--force] [--package CPV]... [--no-verify] [--root DIR] [--json]',
     options: {
       ...common,
       pretend: { type: 'boolean', short: 'p' },
       force: { type: 'boolean' },
       package: { type: 'string', multiple: true },
+      'no-verify': { type: 'boolean' },
     },
     run: async (ctx, v) =>
       (await import('./commands/sync-patches.js')).syncPatchesCommand(ctx, {
         pretend: v.pretend === true,
         force: v.force === true,
         packages: (v.package as string[] | undefined) ?? [],
+        verify: v['no-verify'] !== true,
       }),
   },
   {
@@ -73,6 +75,20 @@ const COMMANDS: CommandSpec[] = [
     options: { ...common },
     run: async (ctx, v) =>
       (await import('./commands/hooks.js')).hooksCommand(ctx, { action: 'status', pretend: v.pretend === true }),
+  },
+  {
+    name: 'verify',
+    summary: 'dry-run the patches against the kernel sources before emerge does (streamed from the distfiles)',
+    usage: 'gentoo-kopt verify [CPV...] [--patches DIR|FILE]... [--source DIR | --tarball FILE [PATCH...]] [--confirm] [--root DIR] [--json]',
+    options: { ...common, patches: { type: 'string', multiple: true }, source: { type: 'string' }, tarball: { type: 'string' }, confirm: { type: 'boolean' } },
+    run: async (ctx, v, pos) =>
+      (await import('./commands/verify.js')).verifyCommand(ctx, {
+        cpvs: v.tarball ? [] : pos,
+        patches: [...((v.patches as string[] | undefined) ?? []), ...(v.tarball ? pos : [])],
+        ...(v.tarball ? { tarball: v.tarball as string } : {}),
+        ...(v.source ? { source: v.source as string } : {}),
+        confirm: v.confirm === true,
+      }),
   },
   {
     name: 'doctor',
@@ -161,6 +177,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       env,
       json,
       tty: process.stdout.isTTY === true && !json,
+      // A progress line for multi-second work (verify's decode): on a terminal only, never with --json.
+      progress: process.stderr.isTTY && !json ? (line: string) => process.stderr.write(`\r\x1b[K${line}`) : undefined,
     };
     const result = await spec.run(ctx, values as Values, positionals);
     const text = result.text.endsWith('\n') || result.text === '' ? result.text : result.text + '\n';

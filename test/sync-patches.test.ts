@@ -5,7 +5,8 @@ import { KoptError } from '../src/errors.js';
 import { syncPatches } from '../src/commands/sync-patches.js';
 import { rollbackCommand } from '../src/commands/rollback.js';
 import { snapshot } from './helpers/tree.js';
-import { gentooRoot, install, uninstall, defaultConf, EXAMPLE_SOURCE } from './helpers/gentoo.js';
+import { gentooRoot, install, uninstall, defaultConf, EXAMPLE_SOURCE, PROJECT } from './helpers/gentoo.js';
+import { kernelTarball } from './helpers/kernel-tarball.js';
 
 const P = 'etc/portage/patches/sys-kernel';
 const F1 = '00-gentoo-kopt-1-kopt-demo-01-0001-demo-lto-gcc-kconfig.patch';
@@ -238,5 +239,56 @@ describe('sync-patches --package (the hook, just in time)', () => {
     // a plain run prunes what no longer has a reason to be there
     const plain = await run(ctx);
     expect(plain.report.changes.filter((c) => c.kind === 'remove')).toHaveLength(4);
+  });
+});
+
+describe('sync-patches dry-runs each series against the kernel sources before installing it', () => {
+  const { readFile: rf, readdir: rd, mkdir: mk } = { readFile, readdir, mkdir };
+  /** A root whose gentoo-kernel-6.12.58 has its distfiles downloaded: linux-6.12.tar.xz made from `tree`. */
+  async function withSources(tree: string, conf?: string) {
+    const cpf = 'sys-kernel/gentoo-kernel-6.12.58';
+    const g = await gentooRoot({
+      installed: [cpf],
+      available: [cpf],
+      ...(conf ? { conf } : {}),
+      extra: { 'var/db/repos/gentoo/metadata/md5-cache/sys-kernel/gentoo-kernel-6.12.58': 'EAPI=8\nSLOT=6.12.58\nSRC_URI=https://cdn.kernel.org/pub/linux/kernel/v6.x/linux-6.12.tar.xz\n' },
+    });
+    const files: Record<string, Buffer> = {};
+    const base = path.join(PROJECT, 'examples/demo-kernel', tree);
+    for (const rel of ['Makefile', 'arch/Kconfig', 'init/main.c']) files[rel] = await rf(path.join(base, rel));
+    const distdir = path.join(g.dir, 'var/cache/distfiles');
+    await mk(distdir, { recursive: true });
+    await kernelTarball(distdir, files, { top: 'linux-6.12' });
+    return g;
+  }
+
+  it('a series that applies is installed, and the report says it was checked', async () => {
+    const { dir, ctx } = await withSources('linux-6.12.58');
+    const { report } = await run(ctx);
+    expect(report.verdicts).toEqual([{ target: 'sys-kernel/gentoo-kernel-6.12.58', status: 'applies', summary: 'applies' }]);
+    expect((await rd(path.join(dir, P, 'gentoo-kernel-6.12.58'))).sort()).toEqual([F1, F2]);
+  });
+
+  it('a series that does not apply to the sources is not installed for that version, with a warning naming the hunk', async () => {
+    // the distfile holds the 6.18 tree, where the 6.12 entry's Kconfig hunk has no context
+    const { dir, ctx } = await withSources('linux-6.18.2');
+    const { report } = await run(ctx);
+    expect(report.verdicts[0]).toMatchObject({ status: 'fails' });
+    expect(report.warnings.join('\n')).toMatch(/does not apply to its sources .*arch\/Kconfig/);
+    await expect(rd(path.join(dir, P, 'gentoo-kernel-6.12.58'))).rejects.toThrow(/ENOENT/);
+  });
+
+  it('with strict, a series that does not apply is an error and nothing is written', async () => {
+    const { dir, ctx } = await withSources('linux-6.18.2', defaultConf() + 'strict = yes\n');
+    const before = await snapshot(dir);
+    await expect(run(ctx)).rejects.toThrow(/strict: the series for sys-kernel\/gentoo-kernel-6\.12\.58 does not apply/);
+    expect(await snapshot(dir)).toEqual(before);
+  });
+
+  it('--no-verify skips the dry run', async () => {
+    const { dir, ctx } = await withSources('linux-6.18.2');
+    const { report } = await run(ctx, { verify: false });
+    expect(report.verdicts).toEqual([]);
+    expect((await rd(path.join(dir, P, 'gentoo-kernel-6.12.58'))).sort()).toEqual([F1, F2]);
   });
 });

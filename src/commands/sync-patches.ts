@@ -8,6 +8,7 @@ import { findTargets } from '../patches/targets.js';
 import { desiredFiles, type TargetPlan } from '../patches/desired.js';
 import { planChanges, type Change, type ChangeKind } from '../patches/plan.js';
 import { readManifest, manifestPath, serializeManifest } from '../patches/manifest.js';
+import { verifyDesired, type TargetVerdict } from '../patches/verify-series.js';
 import { acquireLock } from '../system/lock.js';
 import { commitTransaction, faultFromEnv, recoverIncomplete } from '../system/transaction.js';
 import type { CommandContext, CommandResult } from './types.js';
@@ -16,11 +17,15 @@ export interface SyncOptions {
   pretend: boolean;
   force: boolean;
   packages: string[];
+  /** Dry-run each series against the kernel sources when they are downloaded (default on; --no-verify). */
+  verify?: boolean;
 }
 
 export interface SyncReport {
   pretend: boolean;
   targets: TargetPlan[];
+  /** The dry run of each target's series against its kernel sources (empty with --no-verify). */
+  verdicts: TargetVerdict[];
   changes: { kind: ChangeKind; path: string; target: string; series: string; entry: string }[];
   mkdirs: string[];
   rmdirs: string[];
@@ -47,6 +52,9 @@ const VERB: Record<ChangeKind, string> = {
 
 const LOCK_WAIT_MS = 60_000;
 
+/** The dry run's verdict as a target line shows it. */
+const DRY_RUN: Record<TargetVerdict['status'], string> = { applies: 'applies to its sources', fails: 'DOES NOT APPLY', 'not-verified': 'not verified' };
+
 const ATTENTION: ReadonlySet<ChangeKind> = new Set(['kept-edited', 'kept-stale', 'conflict']);
 
 export async function syncPatches(ctx: CommandContext, opts: SyncOptions): Promise<{ report: SyncReport; diffs: string[] }> {
@@ -69,21 +77,18 @@ export async function syncPatches(ctx: CommandContext, opts: SyncOptions): Promi
         { file: config.file, hint: 'add a catalog entry for that kernel line, or set strict = no' },
       );
     }
+    const verdicts = opts.verify !== false ? await verifyDesired(roots, ctx.env, desired, warnings, config.file) : [];
+
     // A target list read with problems may be missing versions: pruning on it could delete patches
-    // still wanted. Keep everything we own in that case, and say so.
-    // A just-in-time run for one build (--package, from the hook) never prunes either: another kernel
-    // built at the same time may be about to apply what it would remove.
+    // still wanted, so nothing is pruned then. A just-in-time run (--package, from the hook) prunes
+    // only the versions it was asked for: another kernel built at the same time may be about to apply
+    // what it would remove.
     const manifest = await readManifest(roots);
-    const canPrune = found.problems.length === 0 && opts.packages.length === 0;
     if (found.problems.length > 0) warnings.push('problems while reading installed or available versions: nothing is pruned this run');
-    const plan = await planChanges(roots.configRoot, desired.files, manifest, { force: opts.force });
-    if (!canPrune) {
-      plan.changes = plan.changes.filter((c) => c.kind !== 'remove' && c.kind !== 'forget');
-      plan.ops = plan.ops.filter((o) => o.kind !== 'remove' && o.kind !== 'rmdir');
-      plan.rmdirs = [];
-      plan.manifest.files = { ...manifest.files, ...plan.manifest.files };
-      plan.manifest.dirs = [...new Set([...manifest.dirs, ...plan.manifest.dirs])];
-    }
+    const requested = new Set(found.targets.filter((t) => t.reasons.includes('requested')).map((t) => `${t.cpv.category}/${t.cpv.p}`));
+    const prunable = (target: string): boolean =>
+      found.problems.length === 0 && (opts.packages.length === 0 || requested.has(target));
+    const plan = await planChanges(roots.configRoot, desired.files, manifest, { force: opts.force, prunable });
     for (const c of plan.changes.filter((c) => ATTENTION.has(c.kind))) warnings.push(`${c.rel}: ${VERB[c.kind]}`);
 
     const manifestText = serializeManifest(plan.manifest);
@@ -100,6 +105,7 @@ export async function syncPatches(ctx: CommandContext, opts: SyncOptions): Promi
     const report: SyncReport = {
       pretend: opts.pretend,
       targets: desired.targets,
+      verdicts,
       changes: plan.changes.map((c) => ({ kind: c.kind, path: c.rel, target: c.target, series: c.series, entry: c.entry })),
       mkdirs: plan.mkdirs,
       rmdirs: plan.rmdirs,
@@ -126,9 +132,16 @@ function diffOf(c: Change): string[] {
 export function renderSync(report: SyncReport, diffs: string[]): string {
   const out: string[] = [];
   out.push(`Targets (${report.targets.length}):`);
+  const verdictOf = new Map(report.verdicts.map((v) => [v.target, v]));
   for (const t of report.targets) {
     const series = t.series.length === 0 ? 'no series configured' : t.series.map((s) => (s.entry ? `${s.series} ${s.entry}` : `${s.series}: no match`)).join(', ');
-    out.push(`  ${t.target.padEnd(40)} kernel ${t.kernel.padEnd(12)} ${series}  [${t.reasons.join(', ')}]`);
+    const v = verdictOf.get(t.target);
+    const dry = v ? `  ${DRY_RUN[v.status]}` : '';
+    out.push(`  ${t.target.padEnd(40)} kernel ${t.kernel.padEnd(12)} ${series}  [${t.reasons.join(', ')}]${dry}`);
+  }
+  const unverified = report.verdicts.filter((v) => v.status === 'not-verified');
+  if (unverified.length > 0) {
+    out.push(`  (${unverified.length} not dry-run against their sources: ${unverified[0]!.summary.replace(/^not verified: /, '')}${unverified.length > 1 ? ', ...' : ''}; see gentoo-kopt verify)`);
   }
   const shown = report.changes.filter((c) => c.kind !== 'unchanged');
   const unchanged = report.changes.length - shown.length;

@@ -8,6 +8,8 @@ export interface CommandContext {
   json: boolean;
   /** Output is a terminal (progress lines, colour). */
   tty: boolean;
+  /** Shows a progress line (the CLI passes one on a terminal); '' clears it. */
+  progress?: (line: string) => void;
 }
 
 /** What a command returns: data, the text rendering of it, and the exit status it implies. */

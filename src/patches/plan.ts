@@ -100,7 +100,7 @@ export async function planChanges(
   configRoot: string,
   desired: DesiredFile[],
   manifest: Manifest,
-  opts: { force: boolean },
+  opts: { force: boolean; prunable?: (target: string) => boolean },
 ): Promise<Plan> {
   const changes: Change[] = [];
   const next: Manifest = { format: 1, files: {}, dirs: [...manifest.dirs] };
@@ -123,6 +123,10 @@ export async function planChanges(
 
   for (const [rel, owned] of Object.entries(manifest.files)) {
     if (desiredRels.has(rel)) continue;
+    if (opts.prunable && !opts.prunable(owned.target)) {
+      next.files[rel] = owned; // not this run's to prune: left as it is, still ours
+      continue;
+    }
     const onDisk = await readRegular(path.join(configRoot, rel));
     const base = { rel, target: owned.target, series: owned.series, entry: owned.entry, before: onDisk ?? undefined };
     if (onDisk === undefined) changes.push({ kind: 'forget', ...base });

@@ -8,15 +8,11 @@
 // A tarball holding anything but files and directories (links, devices, fifos), or a name that is
 // absolute or has a ".." component, is refused as a whole, whether or not that member was requested.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { lstat, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline, type Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
-import tar from 'tar-stream';
 import { SourceError } from '../errors.js';
-import { ProcessError, xzDecompressStream } from '../system/exec.js';
 import type { CatalogFile } from './catalog.js';
+import { tarKindOf, TarWalkError, walkTar, type TarKind } from './tar-walk.js';
 
 /** A patch source as the config names it, and where (kopt.conf file and line) it does. */
 export interface SourceRef {
@@ -25,12 +21,7 @@ export interface SourceRef {
   line?: number;
 }
 
-type Kind = 'dir' | 'tar' | 'gzip' | 'xz';
-const TARBALLS: [RegExp, Kind][] = [
-  [/\.(tar\.gz|tgz)$/, 'gzip'],
-  [/\.(tar\.xz|txz)$/, 'xz'],
-  [/\.tar$/, 'tar'],
-];
+type Kind = 'dir' | TarKind;
 const SAFE_TYPES = new Set(['file', 'contiguous-file', 'directory']);
 const CONFIG_HINT = 'check patch-source in kopt.conf';
 
@@ -62,8 +53,8 @@ async function classify(ref: SourceRef): Promise<Kind> {
     throw badSource(ref, (err as Error).message, CONFIG_HINT, err);
   }
   if (st.isDirectory()) return 'dir';
-  const tarball = TARBALLS.find(([re]) => re.test(ref.spec));
-  if (st.isFile() && tarball) return tarball[1];
+  const tarball = tarKindOf(ref.spec);
+  if (st.isFile() && tarball) return tarball;
   throw badSource(ref, 'is neither a directory nor a .tar, .tar.gz, .tgz, .tar.xz or .txz file');
 }
 
@@ -106,82 +97,37 @@ function memberName(ref: SourceRef, raw: string): string {
   return name;
 }
 
-/** Reads a member to its end; its bytes are kept only when asked for (`keep`). */
-async function drain(entry: AsyncIterable<unknown>, keep: boolean): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of entry) if (keep) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-/** Opens the decompressed byte stream of a tarball; `done` reports the decompressor's exit. */
-function open(ref: SourceRef, kind: Exclude<Kind, 'dir'>): { input: Readable; done: Promise<void> } {
-  if (kind === 'xz') {
-    const proc = xzDecompressStream(ref.spec);
-    return { input: proc.stdout, done: proc.done };
-  }
-  const raw = createReadStream(ref.spec);
-  const input = kind === 'gzip' ? pipeline(raw, createGunzip(), () => undefined) : raw;
-  return { input, done: Promise.resolve() };
-}
-
-async function readFromTar(ref: SourceRef, kind: Exclude<Kind, 'dir'>, wanted: CatalogFile[]): Promise<Map<string, Buffer>> {
+async function readFromTar(ref: SourceRef, kind: TarKind, wanted: CatalogFile[]): Promise<Map<string, Buffer>> {
   const want = new Set(wanted.map((f) => f.path));
   const hits = new Map<string, { member: string; exact: boolean; data: Buffer }>();
-  const { input, done } = open(ref, kind);
-  const extract = tar.extract();
-  let readError: unknown;
-  // Feed the tar parser by hand. If the parser stops early (bad member, bad header), keep reading
-  // and discarding, so that xz exits on its own terms and reports its own errors.
-  const feeding = (async () => {
-    for await (const chunk of input) {
-      if (extract.destroyed) continue;
-      if (!extract.write(chunk)) await new Promise<void>((resolve) => (extract.once('drain', () => resolve()), extract.once('close', () => resolve())));
-    }
-    if (!extract.destroyed) extract.end(undefined);
-  })().catch((err: unknown) => {
-    readError = err;
-    extract.destroy(err as Error);
-  });
-
-  let parseError: unknown;
+  const targets = new Map<string, { target: string; exact: boolean }>();
   try {
-    for await (const entry of extract) {
-      const { name: raw, type } = entry.header;
-      const name = memberName(ref, raw);
-      if (!SAFE_TYPES.has(type ?? '')) {
-        throw badTarball(ref, `tarball member '${raw}' is a ${type ?? 'special file'}`, 'refusing the whole archive: patch tarballs may hold only files and directories');
-      }
-      const stripped = name.split('/').slice(1).join('/');
-      const exact = want.has(name);
-      const target = exact ? name : want.has(stripped) ? stripped : undefined;
-      const wantedFile = type !== 'directory' && target !== undefined;
-      const data = await drain(entry, wantedFile);
-      if (!wantedFile) continue;
-      const prev = hits.get(target);
-      if (prev && prev.exact === exact) {
-        throw badTarball(ref, `'${target}' is in the tarball twice: as '${prev.member}' and as '${raw}'`, 'use a tarball with a single copy of each patch file');
-      }
-      if (!prev || exact) hits.set(target, { member: raw, exact, data });
-    }
+    await walkTar(ref.spec, kind, {
+      visit({ name: raw, type }) {
+        const name = memberName(ref, raw);
+        if (!SAFE_TYPES.has(type)) {
+          throw badTarball(ref, `tarball member '${raw}' is a ${type}`, 'refusing the whole archive: patch tarballs may hold only files and directories');
+        }
+        const stripped = name.split('/').slice(1).join('/');
+        const exact = want.has(name);
+        const target = exact ? name : want.has(stripped) ? stripped : undefined;
+        if (type === 'directory' || target === undefined) return false;
+        targets.set(raw, { target, exact });
+        return true;
+      },
+      onData({ name: raw }, data) {
+        const { target, exact } = targets.get(raw)!;
+        const prev = hits.get(target);
+        if (prev && prev.exact === exact) {
+          throw badTarball(ref, `'${target}' is in the tarball twice: as '${prev.member}' and as '${raw}'`, 'use a tarball with a single copy of each patch file');
+        }
+        if (!prev || exact) hits.set(target, { member: raw, exact, data });
+      },
+    });
   } catch (err) {
-    parseError = err;
-  }
-  await feeding;
-  let processError: unknown;
-  await done.catch((err: unknown) => (processError = err));
-
-  // A failed decompression comes first: what a damaged stream yielded before xz noticed proves nothing.
-  if (processError instanceof ProcessError) {
-    const hint = processError.notFound ? 'install app-arch/xz-utils' : 'the file is damaged: download it again';
-    throw badTarball(ref, `cannot decompress ${path.basename(ref.spec)}: ${processError.message}`, hint, processError);
-  }
-  if (parseError instanceof SourceError) throw parseError;
-  if ((readError as NodeJS.ErrnoException | undefined)?.syscall) {
-    throw badTarball(ref, `cannot read ${path.basename(ref.spec)}: ${(readError as Error).message}`, 'make it readable', readError);
-  }
-  const failure = readError ?? parseError;
-  if (failure) {
-    throw badTarball(ref, `cannot read ${path.basename(ref.spec)}: corrupt or truncated archive (${(failure as Error).message})`, 'the file is damaged: download it again', failure);
+    if (!(err instanceof TarWalkError)) throw err;
+    const hint = err.reason === 'read' ? 'make it readable' : err.notFound ? 'install app-arch/xz-utils' : 'the file is damaged: download it again';
+    throw badTarball(ref, err.message, hint, err.cause);
   }
   return new Map([...hits].map(([k, v]) => [k, v.data]));
 }

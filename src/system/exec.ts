@@ -1,5 +1,9 @@
-// Processes gentoo-kopt runs (only src/system/ spawns). For now: `xz -dc`, to stream .tar.xz patch
-// sources, since node:zlib has no xz/lzma decoder.
+// Processes gentoo-kopt runs (only src/system/ spawns): `xz -dc`, to stream .tar.xz patch sources and
+// kernel tarballs, since node:zlib has no xz/lzma decoder; GNU patch on a scratch tree, to confirm what
+// verify computed in memory.
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { execa, type ExecaError } from 'execa';
 
@@ -22,10 +26,36 @@ export interface ProcessStream {
   done: Promise<void>;
 }
 
-/** Streams the decompressed contents of an .xz file; nothing is written to disk. */
-export function xzDecompressStream(file: string): ProcessStream {
-  const command = 'xz --decompress --stdout';
-  const sub = execa('xz', ['--decompress', '--stdout', '--', file], {
+/**
+ * The memory xz may use for threaded decompression: enough for two threads on the 24 MiB blocks that
+ * multi-threaded xz writes; a file whose blocks need more is decompressed with one thread (xz falls
+ * back by itself), so memory stays bounded whatever the file.
+ */
+export const XZ_MT_MEMLIMIT = '80MiB';
+
+let xzThreading: Promise<string[]> | undefined;
+
+/**
+ * The options that let `xz -d` use threads, when the installed xz can (5.4 and later decompress
+ * multi-block files in parallel; older ones do not know --memlimit-mt-decompress). Asked once.
+ */
+export function xzThreadArgs(): Promise<string[]> {
+  xzThreading ??= execa('xz', ['--version'], { reject: false }).then(
+    (r) => {
+      const m = /(\d+)\.(\d+)\.\d+/.exec(String(r.stdout ?? ''));
+      const modern = m !== null && (Number(m[1]) > 5 || (Number(m[1]) === 5 && Number(m[2]) >= 4));
+      return modern ? ['-T0', `--memlimit-mt-decompress=${XZ_MT_MEMLIMIT}`] : [];
+    },
+    () => [],
+  );
+  return xzThreading;
+}
+
+/** Streams the decompressed contents of an .xz file; nothing is written to disk. `args`: extra xz options. */
+export function xzDecompressStream(file: string, opts: { args?: string[] } = {}): ProcessStream {
+  const args = [...(opts.args ?? []), '--decompress', '--stdout'];
+  const command = `xz ${args.join(' ')}`;
+  const sub = execa('xz', [...args, '--', file], {
     stdin: 'ignore',
     buffer: { stdout: false, stderr: true },
     stripFinalNewline: true,
@@ -40,4 +70,60 @@ export function xzDecompressStream(file: string): ProcessStream {
   );
   done.catch(() => undefined); // callers await it; this only keeps an early failure from being "unhandled"
   return { stdout: sub.stdout, done };
+}
+
+/** The options eapply passes to patch(1) (Portage bin/phase-helpers.sh __eapply_patch). */
+export const EAPPLY_PATCH_ARGS = ['-p1', '-f', '-g0', '--no-backup-if-mismatch'];
+
+export interface PatchRun {
+  name: string;
+  /** patch(1)'s exit status: 0 applied, 1 some hunks failed, 2 trouble. */
+  status: number;
+  /** What it printed (stdout and stderr, interleaved), in the C locale. */
+  output: string;
+}
+
+/**
+ * GNU patch on a scratch copy of `files`: writes them into a new temporary directory, runs
+ * `patch -p1 -f -g0 --no-backup-if-mismatch --verbose` for each patch in order (as eapply does, the
+ * patch on stdin, rejects discarded), reads back every path in `read`, and removes the directory.
+ * Nothing outside the temporary directory is touched. Returns each run and the files afterwards
+ * (null: the path does not exist).
+ */
+export async function runPatchSeries(
+  files: Map<string, Buffer>,
+  patches: { name: string; content: Buffer }[],
+  read: string[],
+): Promise<{ runs: PatchRun[]; after: Map<string, Buffer | null> }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'kopt-verify-'));
+  try {
+    const tree = path.join(dir, 'tree');
+    await mkdir(tree);
+    for (const [rel, data] of files) {
+      const full = path.join(tree, rel);
+      if (!full.startsWith(tree + path.sep)) throw new Error(`refusing to write outside the scratch tree: ${rel}`);
+      await mkdir(path.dirname(full), { recursive: true });
+      await writeFile(full, data);
+    }
+    const runs: PatchRun[] = [];
+    for (const [i, p] of patches.entries()) {
+      const input = path.join(dir, `${i}.patch`);
+      await writeFile(input, p.content);
+      const sub = await execa('patch', [...EAPPLY_PATCH_ARGS, '--verbose', '--reject-file=-'], {
+        cwd: tree,
+        inputFile: input,
+        reject: false,
+        all: true,
+        env: { LC_ALL: 'C', LANG: 'C' },
+        stripFinalNewline: false,
+      });
+      if ((sub as { code?: string }).code === 'ENOENT') throw new ProcessError('patch is not installed', 'patch', true);
+      runs.push({ name: p.name, status: sub.exitCode ?? 2, output: sub.all ?? '' });
+    }
+    const after = new Map<string, Buffer | null>();
+    for (const rel of read) after.set(rel, await readFile(path.join(tree, rel)).catch(() => null));
+    return { runs, after };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

@@ -1,0 +1,157 @@
+// Walking a tarball as a stream: .tar, .tar.gz/.tgz (node:zlib) or .tar.xz/.txz (`xz -dc`, see
+// src/system/exec.ts), parsed by tar-stream. A visitor sees every member's header and decides whether
+// its bytes are wanted; unwanted members are drained without copying, so memory stays at a few
+// buffers whatever the tarball's size. Nothing is ever written to disk. Used by the patch sources
+// (source.ts) and by `verify` for kernel tarballs (src/verify/extract.ts).
+//
+// Errors are classified so callers can word them: the decompressor failing comes first (what a
+// damaged stream yielded before xz noticed proves nothing), then whatever the visitor threw, then a
+// read error, then a corrupt or truncated archive.
+import { createReadStream } from 'node:fs';
+import { pipeline, type Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import tar from 'tar-stream';
+import { ProcessError, xzDecompressStream, xzThreadArgs } from '../system/exec.js';
+
+export type TarKind = 'tar' | 'gzip' | 'xz';
+
+const KINDS: [RegExp, TarKind][] = [
+  [/\.(tar\.gz|tgz)$/, 'gzip'],
+  [/\.(tar\.xz|txz)$/, 'xz'],
+  [/\.tar$/, 'tar'],
+];
+
+/** The kind of tarball a file name says it is, or undefined. */
+export function tarKindOf(file: string): TarKind | undefined {
+  return KINDS.find(([re]) => re.test(file))?.[1];
+}
+
+export interface TarMember {
+  /** The name as stored (long names and pax paths applied). */
+  name: string;
+  /** tar-stream's type: 'file', 'directory', 'symlink', 'link', 'character-device', ... */
+  type: string;
+  size: number;
+  linkname?: string;
+}
+
+export interface WalkOptions {
+  /** Called for every member, in order; true: `onData` receives its bytes. May throw to stop. */
+  visit(member: TarMember): boolean;
+  /** The bytes of a member `visit` wanted. May throw to stop. */
+  onData(member: TarMember, data: Buffer): void;
+  /** Decompressed bytes read so far, called as they arrive (cheap: one call per chunk). */
+  progress?: (bytes: number) => void;
+  /** Let xz decompress with several threads (multi-block .xz files only; memory stays bounded). */
+  threads?: boolean;
+}
+
+export type TarFailure = 'decompress' | 'read' | 'corrupt';
+
+/** The archive itself could not be read: `reason` says why; `notFound` when xz is missing. */
+export class TarWalkError extends Error {
+  constructor(
+    readonly reason: TarFailure,
+    message: string,
+    readonly notFound = false,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+async function open(file: string, kind: TarKind, threads: boolean): Promise<{ input: Readable; done: Promise<void> }> {
+  if (kind === 'xz') {
+    const proc = xzDecompressStream(file, { args: threads ? await xzThreadArgs() : [] });
+    return { input: proc.stdout, done: proc.done };
+  }
+  const raw = createReadStream(file, { highWaterMark: 256 * 1024 });
+  const input = kind === 'gzip' ? pipeline(raw, createGunzip(), () => undefined) : raw;
+  return { input, done: Promise.resolve() };
+}
+
+/** Streams `file` through `opts.visit`/`opts.onData`; see the header for the error order. */
+export async function walkTar(file: string, kind: TarKind, opts: WalkOptions): Promise<void> {
+  const { input, done } = await open(file, kind, opts.threads ?? false);
+  const extract = tar.extract();
+  let bytes = 0;
+  let readError: unknown;
+  let visitorError: unknown;
+  let parseError: unknown;
+
+  // When the parser stops early (a visitor refused a member, a bad header), the rest is read and
+  // discarded, so that xz exits on its own terms and reports its own errors.
+  const stop = (): void => {
+    input.unpipe(extract);
+    extract.destroy();
+    input.resume();
+  };
+  input.on('data', (chunk: Buffer) => {
+    bytes += chunk.length;
+    opts.progress?.(bytes);
+  });
+  const inputDone = new Promise<void>((resolve) => {
+    input.once('end', resolve);
+    input.once('close', resolve);
+    input.on('error', (err) => {
+      readError = err;
+      extract.destroy();
+      resolve();
+    });
+  });
+  const parsed = new Promise<void>((resolve) => {
+    extract.once('finish', resolve);
+    extract.once('close', resolve);
+    extract.on('error', (err) => {
+      parseError ??= err;
+      stop();
+      resolve();
+    });
+  });
+  // Event style rather than async iteration: one member costs a header decode and a callback.
+  extract.on('entry', (h, entry, next) => {
+    const member: TarMember = { name: h.name, type: h.type ?? 'file', size: h.size ?? 0, ...(h.linkname ? { linkname: h.linkname } : {}) };
+    // A corrupt archive destroys the current member with the parser's error, which is handled there.
+    entry.on('error', () => undefined);
+    let keep = false;
+    try {
+      keep = opts.visit(member);
+    } catch (err) {
+      visitorError = err;
+      return stop();
+    }
+    if (!keep) {
+      entry.once('end', () => next());
+      entry.resume(); // drained: no copies, no chunk list
+      return;
+    }
+    const chunks: Buffer[] = [];
+    entry.on('data', (c) => void chunks.push(c as Buffer));
+    entry.once('end', () => {
+      try {
+        opts.onData(member, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+      } catch (err) {
+        visitorError = err;
+        return stop();
+      }
+      next();
+    });
+  });
+  input.pipe(extract);
+  await Promise.all([inputDone, parsed]);
+  let processError: unknown;
+  await done.catch((err: unknown) => (processError = err));
+
+  const name = file.replace(/^.*\//, '');
+  if (processError instanceof ProcessError) {
+    throw new TarWalkError('decompress', `cannot decompress ${name}: ${processError.message}`, processError.notFound, { cause: processError });
+  }
+  if (visitorError !== undefined) throw visitorError;
+  if ((readError as NodeJS.ErrnoException | undefined)?.syscall) {
+    throw new TarWalkError('read', `cannot read ${name}: ${(readError as Error).message}`, false, { cause: readError });
+  }
+  const failure = readError ?? parseError;
+  if (failure) {
+    throw new TarWalkError('corrupt', `cannot read ${name}: corrupt or truncated archive (${(failure as Error).message})`, false, { cause: failure });
+  }
+}

@@ -1,0 +1,52 @@
+// sync-patches' dry run: each target's series against the kernel sources its emerge will patch
+// (src/verify/), before anything is installed. A series that does not apply to a version is not
+// installed for it (or, with strict, nothing is changed at all); a version whose distfiles are not
+// downloaded is "not verified" and installed as before: only a failed dry run is proof.
+import path from 'node:path';
+import { KoptError } from '../errors.js';
+import type { Roots } from '../portage/roots.js';
+import { verifyTargets, type VerifyStatus } from '../verify/verify.js';
+import { failureSummary } from '../verify/report.js';
+import type { Desired } from './desired.js';
+
+export interface TargetVerdict {
+  target: string;
+  status: VerifyStatus;
+  /** One line: which patch and hunk failed, or why it was not verified. */
+  summary: string;
+}
+
+/** Verifies every target that has series files; drops the files of the ones that fail. */
+export async function verifyDesired(
+  roots: Roots,
+  env: NodeJS.ProcessEnv,
+  desired: Desired,
+  warnings: string[],
+  configFile: string,
+): Promise<TargetVerdict[]> {
+  const checked = desired.targets.filter((t) => desired.files.some((f) => f.target === t.target));
+  if (checked.length === 0) return [];
+  const verdicts = await verifyTargets(
+    roots,
+    checked.map((t) => ({
+      cpv: t.cpv,
+      files: desired.files.filter((f) => f.target === t.target).map((f) => ({ name: path.posix.basename(f.rel), content: f.content })),
+    })),
+    { env },
+  );
+  const out: TargetVerdict[] = [];
+  for (const [i, t] of checked.entries()) {
+    const v = verdicts[i]!;
+    out.push({ target: t.target, status: v.status, summary: failureSummary(v) });
+    if (v.status !== 'fails') continue;
+    if (t.strict) {
+      throw new KoptError(`strict: the series for ${t.target} does not apply to its sources (${failureSummary(v)}); nothing was changed`, {
+        file: configFile,
+        hint: `gentoo-kopt verify ${t.cpv} shows every hunk; update the catalog entry for kernel ${t.kernel}, or set strict = no`,
+      });
+    }
+    warnings.push(`${t.target}: the series does not apply to its sources (${failureSummary(v)}): not installed for this version`);
+    desired.files = desired.files.filter((f) => f.target !== t.target);
+  }
+  return out;
+}

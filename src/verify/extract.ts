@@ -1,0 +1,103 @@
+// The few files a verification needs, out of a kernel tarball (linux-6.1.tar.xz: 1.3 GB, 80,000
+// members) in one streaming pass: every member is drained without a copy except the wanted ones, whose
+// top-level directory (`linux-6.1/`) is stripped, as `patch -p1` in the unpacked tree would see them.
+// Nothing is written anywhere. Kernel tarballs hold legitimate symbolic links, so a link is only
+// recorded (never followed): a patch on it fails, as patch(1) refuses to patch through one. A member
+// whose name is absolute or climbs out with `..` makes the whole tarball refused: no real kernel
+// tarball has one.
+import { SourceError } from '../errors.js';
+import { tarKindOf, TarWalkError, walkTar } from '../patches/tar-walk.js';
+
+const REGULAR = new Set(['file', 'contiguous-file']);
+/** How a member that is not a regular file is described (patch(1) refuses all of them). */
+const SPECIAL: Record<string, string> = {
+  symlink: 'a symbolic link',
+  link: 'a hard link',
+  directory: 'a directory',
+  'character-device': 'a character device',
+  'block-device': 'a block device',
+  fifo: 'a fifo',
+};
+
+export interface Extracted {
+  /** Wanted regular files, by path below the top-level directory. */
+  files: Map<string, Buffer>;
+  /** Wanted paths that are links, directories or devices in the tarball: what they are. */
+  special: Map<string, string>;
+  /** The top-level directory that was stripped ('' when members had none). */
+  top: string;
+  /** Decompressed bytes read and members seen. */
+  bytes: number;
+  members: number;
+}
+
+export interface ExtractProgress {
+  bytes: number;
+  kept: number;
+  wanted: number;
+}
+
+const HOSTILE_HINT = 'refusing the whole archive: a kernel tarball never has such a member; download it again from kernel.org';
+
+/**
+ * Streams `tarball` (.tar, .tar.gz, .tar.xz) and keeps the members whose path below the top-level
+ * directory is in `wanted`. `progress` is called as bytes arrive (throttle it yourself).
+ */
+export async function extractWanted(
+  tarball: string,
+  wanted: ReadonlySet<string>,
+  opts: { progress?: (p: ExtractProgress) => void; threads?: boolean } = {},
+): Promise<Extracted> {
+  const kind = tarKindOf(tarball);
+  if (!kind) throw new SourceError(`'${tarball}' is not a .tar, .tar.gz or .tar.xz file`, { file: tarball, hint: 'name a kernel tarball such as linux-6.1.tar.xz' });
+  const out: Extracted = { files: new Map(), special: new Map(), top: '', bytes: 0, members: 0 };
+  const tops = new Set<string>();
+  const report = (): void => opts.progress?.({ bytes: out.bytes, kept: out.files.size + out.special.size, wanted: wanted.size });
+  const hostile = (raw: string, why: string): SourceError => new SourceError(`tarball member '${raw}' ${why}`, { file: tarball, hint: HOSTILE_HINT });
+
+  try {
+    await walkTar(tarball, kind, {
+      threads: opts.threads ?? true,
+      progress: (bytes) => {
+        out.bytes = bytes;
+        report();
+      },
+      visit: ({ name: raw, type }) => {
+        out.members++;
+        if (raw.startsWith('/')) throw hostile(raw, 'has an absolute name');
+        const parts = raw.split('/').filter((p) => p !== '' && p !== '.');
+        if (parts.includes('..')) throw hostile(raw, "has a '..' component");
+        if (parts.length === 0) return false;
+        tops.add(parts[0]!);
+        if (parts.length === 1) return false; // the top-level directory itself (or a stray top-level file)
+        const path = parts.slice(1).join('/');
+        if (!wanted.has(path)) return false;
+        // A later member of the same name replaces an earlier one, as unpacking would.
+        if (REGULAR.has(type)) {
+          out.special.delete(path);
+          return true;
+        }
+        out.files.delete(path);
+        out.special.set(path, SPECIAL[type] ?? `a ${type}`);
+        report();
+        return false;
+      },
+      onData: ({ name: raw }, data) => {
+        out.files.set(raw.split('/').filter((p) => p !== '' && p !== '.').slice(1).join('/'), data);
+        report();
+      },
+    });
+  } catch (err) {
+    if (!(err instanceof TarWalkError)) throw err;
+    const hint = err.reason === 'read' ? 'make it readable' : err.notFound ? 'install app-arch/xz-utils' : 'the file is damaged: download it again';
+    throw new SourceError(err.message, { file: tarball, hint, cause: err.cause });
+  }
+  if (tops.size > 1) {
+    throw new SourceError(`the tarball has ${tops.size} top-level entries (${[...tops].slice(0, 3).join(', ')}${tops.size > 3 ? ', ...' : ''}), not one directory`, {
+      file: tarball,
+      hint: 'a kernel tarball holds one directory (linux-6.1/); unpack this one yourself and use --source DIR',
+    });
+  }
+  out.top = [...tops][0] ?? '';
+  return out;
+}

@@ -1,0 +1,119 @@
+// What the ebuild applies before eapply_user, read for the files a series touches only: the
+// incremental kernel.org patch (patch-X.Y.Z.xz, up to ~100 MB of diff once decompressed) streamed
+// through `xz -dc` and a line parser, and the Gentoo patchsets (tarballs of patches) walked member by
+// member. Each file section is parsed (and checked) but its lines are kept only when it touches a
+// wanted path, so memory holds the relevant sections, never a whole patch. When a kept section renames
+// or copies a file, its source becomes wanted too and the reading starts over (rare: stable patches
+// almost never rename).
+import { SourceError } from '../errors.js';
+import { compareC } from '../portage/eapply-user.js';
+import { tarKindOf, TarWalkError, walkTar } from '../patches/tar-walk.js';
+import { ProcessError, xzDecompressStream } from '../system/exec.js';
+import type { PatchsetKind } from './distfiles.js';
+import { feedLines, PatchParser, pathsOf, type FilePatch } from './hunks.js';
+
+export interface Prepatch {
+  /** e.g. 'patch-6.1.50' or 'genpatches-6.1-60.base.tar.xz: 1500_XATTR_USER_PREFIX.patch' */
+  name: string;
+  /** The sections that touch wanted files, in order. */
+  sections: FilePatch[];
+}
+
+export interface PrepatchSources {
+  incremental?: string;
+  patchsets: { file: string; kind: PatchsetKind }[];
+}
+
+const base = (f: string): string => f.replace(/^.*\//, '');
+
+/** Which members of a patchset tarball the ebuild applies (see distfiles.ts), by member name. */
+function appliedMember(kind: PatchsetKind, raw: string): boolean {
+  const parts = raw.split('/').filter((p) => p !== '' && p !== '.');
+  if (raw.startsWith('/') || parts.includes('..')) return false; // never a real patchset member
+  if (kind === 'genpatches') return parts.length === 1 && /\.patch$/.test(parts[0]!);
+  return parts.length === 2 && /\.(patch|diff)$/.test(parts[1]!) && !parts[1]!.startsWith('.');
+}
+
+function parser(name: string, wanted: Set<string>): PatchParser {
+  return new PatchParser(name, { keep: (f) => pathsOf(f).some((p) => wanted.has(p)) });
+}
+
+/** Streams an xz-compressed patch through the parser (latin1 lines, split across chunks). */
+async function readIncremental(file: string, wanted: Set<string>): Promise<Prepatch> {
+  const name = base(file).replace(/\.xz$/, '');
+  const p = parser(base(file), wanted);
+  const proc = xzDecompressStream(file);
+  let rest = '';
+  let parseError: unknown;
+  try {
+    for await (const chunk of proc.stdout) {
+      if (parseError) continue; // keep draining so xz can finish
+      const text = rest + (chunk as Buffer).toString('latin1');
+      const cut = text.lastIndexOf('\n') + 1;
+      rest = text.slice(cut);
+      try {
+        feedLines(text.slice(0, cut), (l) => p.push(l));
+      } catch (err) {
+        parseError = err;
+      }
+    }
+    if (!parseError && rest) p.push(rest);
+  } catch (err) {
+    parseError ??= err;
+  }
+  try {
+    await proc.done;
+  } catch (err) {
+    const e = err as ProcessError;
+    throw new SourceError(`cannot decompress ${base(file)}: ${e.message}`, { file, hint: e.notFound ? 'install app-arch/xz-utils' : 'the file is damaged: download it again (emerge --fetchonly)', cause: err });
+  }
+  if (parseError) throw parseError;
+  return { name, sections: p.end() };
+}
+
+async function readPatchset(file: string, kind: PatchsetKind, wanted: Set<string>): Promise<Prepatch[]> {
+  const tkind = tarKindOf(file);
+  if (!tkind) throw new SourceError(`'${base(file)}' is not a tarball`, { file });
+  const out: Prepatch[] = [];
+  try {
+    await walkTar(file, tkind, {
+      visit: ({ name, type }) => (type === 'file' || type === 'contiguous-file') && appliedMember(kind, name),
+      onData: ({ name }, data) => {
+        const p = parser(`${file}: ${name}`, wanted);
+        feedLines(data.toString('latin1'), (l) => p.push(l));
+        out.push({ name: `${base(file)}: ${base(name)}`, sections: p.end() });
+      },
+    });
+  } catch (err) {
+    if (!(err instanceof TarWalkError)) throw err;
+    throw new SourceError(err.message, { file, hint: err.notFound ? 'install app-arch/xz-utils' : 'the file is damaged: download it again (emerge --fetchonly)', cause: err.cause });
+  }
+  return out;
+}
+
+/** One pass: the prepatches in the ebuild's order, filtered for `wanted`. */
+async function readAll(src: PrepatchSources, wanted: Set<string>): Promise<Prepatch[]> {
+  const out: Prepatch[] = [];
+  if (src.incremental) out.push(await readIncremental(src.incremental, wanted));
+  // genpatches: the *.patch files of all genpatches tarballs share ${WORKDIR}: one sorted list.
+  const gen: Prepatch[] = [];
+  for (const ps of src.patchsets.filter((p) => p.kind === 'genpatches')) gen.push(...(await readPatchset(ps.file, ps.kind, wanted)));
+  out.push(...gen.sort((a, b) => compareC(a.name.replace(/^.*: /, ''), b.name.replace(/^.*: /, ''))));
+  for (const ps of src.patchsets.filter((p) => p.kind === 'patch-dir')) {
+    out.push(...(await readPatchset(ps.file, ps.kind, wanted)).sort((a, b) => compareC(a.name, b.name)));
+  }
+  return out;
+}
+
+/**
+ * The prepatches' sections that matter for `wanted` (which grows by the sources of renames and copies
+ * into wanted paths; the caller must extract those from the base tarball too).
+ */
+export async function readPrepatches(src: PrepatchSources, wanted: Set<string>): Promise<Prepatch[]> {
+  for (let pass = 0; ; pass++) {
+    const patches = await readAll(src, wanted);
+    const before = wanted.size;
+    for (const s of patches.flatMap((p) => p.sections)) for (const p of pathsOf(s)) wanted.add(p);
+    if (wanted.size === before || pass >= 4) return patches.filter((p) => p.sections.length > 0);
+  }
+}
