@@ -5,7 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../src/errors.js';
+import { SourceError, UsageError } from '../src/errors.js';
 import { verifyCommand, type VerifyCommandOptions, type VerifyContext } from '../src/commands/verify.js';
 import { failureSummary } from '../src/verify/report.js';
 import { gentooRoot } from './helpers/gentoo.js';
@@ -59,6 +59,14 @@ describe('verify --tarball FILE --patches DIR|FILE', () => {
   ])('usage: %s', async (_, o, message) => {
     await expect(verifyCommand(await ctxOf(), { ...opts, ...o })).rejects.toThrow(UsageError);
     await expect(verifyCommand(await ctxOf(), { ...opts, ...o })).rejects.toThrow(message);
+  });
+
+  it.each([['.tar.xz'], ['.tar.gz'], ['.tar']])('a %s tarball that does not exist: "no such file", not "damaged"', async (ext) => {
+    const { series } = await adHoc({ '0001-good.patch': good });
+    const err = await verifyCommand(await ctxOf(), { ...opts, tarball: `/nonexistent/linux-6.1${ext}`, patches: [series] }).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(SourceError);
+    expect((err as SourceError).message).toMatch(/no such file/);
+    expect((err as SourceError).hint).not.toMatch(/damaged/);
   });
 
   it('a progress line on a terminal, cleared at the end; none with --json or without a terminal', async () => {

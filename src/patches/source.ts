@@ -126,7 +126,7 @@ async function readFromTar(ref: SourceRef, kind: TarKind, wanted: CatalogFile[])
     });
   } catch (err) {
     if (!(err instanceof TarWalkError)) throw err;
-    const hint = err.reason === 'read' ? 'make it readable' : err.notFound ? 'install app-arch/xz-utils' : 'the file is damaged: download it again';
+    const hint = err.reason === 'read' ? 'check the path, and that the file is readable' : err.notFound ? 'install app-arch/xz-utils' : 'the file is damaged: download it again';
     throw badTarball(ref, err.message, hint, err.cause);
   }
   return new Map([...hits].map(([k, v]) => [k, v.data]));

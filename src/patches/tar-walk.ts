@@ -8,6 +8,7 @@
 // damaged stream yielded before xz noticed proves nothing), then whatever the visitor threw, then a
 // read error, then a corrupt or truncated archive.
 import { createReadStream } from 'node:fs';
+import { open as fsOpen } from 'node:fs/promises';
 import { pipeline, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
@@ -61,6 +62,11 @@ export class TarWalkError extends Error {
 }
 
 async function open(file: string, kind: TarKind, threads: boolean): Promise<{ input: Readable; done: Promise<void> }> {
+  // A file that cannot be opened is a read error, not a damaged archive (xz would only say "No such file").
+  const fh = await fsOpen(file, 'r').catch((err: NodeJS.ErrnoException) => {
+    throw new TarWalkError('read', `cannot read ${file.replace(/^.*\//, '')}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`, false, { cause: err });
+  });
+  await fh.close();
   if (kind === 'xz') {
     const proc = xzDecompressStream(file, { args: threads ? await xzThreadArgs() : [] });
     return { input: proc.stdout, done: proc.done };

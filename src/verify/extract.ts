@@ -89,7 +89,7 @@ export async function extractWanted(
     });
   } catch (err) {
     if (!(err instanceof TarWalkError)) throw err;
-    const hint = err.reason === 'read' ? 'make it readable' : err.notFound ? 'install app-arch/xz-utils' : 'the file is damaged: download it again';
+    const hint = err.reason === 'read' ? 'check the path, and that the file is readable' : err.notFound ? 'install app-arch/xz-utils' : 'the file is damaged: download it again';
     throw new SourceError(err.message, { file: tarball, hint, cause: err.cause });
   }
   if (tops.size > 1) {
