@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { execa } from 'execa';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { testdir } from './helpers/tree.js';
@@ -119,5 +120,34 @@ describe('the lock', () => {
     await plantLock(dir, { pid: process.pid, token: 'someone else' });
     await lock.release();
     expect(JSON.parse(await readFile(lockFile(dir), 'utf8'))).toMatchObject({ token: 'someone else' });
+  });
+});
+
+describe('a lock whose pid cannot be checked here (Portage runs the setup phase in its own PID namespace)', () => {
+  const here = { boot: readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() };
+  const now = () => new Date().toISOString();
+
+  it('another PID namespace, recent: held, even though a process of that pid exists here or not', async () => {
+    const dir = await testdir();
+    await plantLock(dir, { pid: 1, started: now(), pidns: 'pid:[4026531999]', ...here });
+    await expect(acquireLock(rootsOf(dir), 'sync-patches')).rejects.toThrow(LockedError);
+    await plantLock(dir, { pid: await deadPid(), started: now(), pidns: 'pid:[4026531999]', ...here });
+    await expect(acquireLock(rootsOf(dir), 'sync-patches')).rejects.toThrow(LockedError);
+  });
+
+  it('another PID namespace, older than 15 minutes: stale, taken over', async () => {
+    const dir = await testdir();
+    await plantLock(dir, { pid: 1, started: new Date(Date.now() - 16 * 60_000).toISOString(), pidns: 'pid:[4026531999]', ...here });
+    const lock = await acquireLock(rootsOf(dir), 'sync-patches');
+    expect(lock.tookOver?.pid).toBe(1);
+    await lock.release();
+  });
+
+  it('from before a reboot: stale, whatever its pid', async () => {
+    const dir = await testdir();
+    await plantLock(dir, { pid: process.pid, started: now(), boot: '00000000-0000-0000-0000-000000000000' });
+    const lock = await acquireLock(rootsOf(dir), 'sync-patches');
+    expect(lock.tookOver?.boot).toBe('00000000-0000-0000-0000-000000000000');
+    await lock.release();
   });
 });

@@ -4,10 +4,13 @@
 // which is then link()ed to the lock name; link fails with EEXIST when the lock exists, like
 // open(O_EXCL), but a reader can never see a half-written lock.
 //
-// A lock whose pid is dead on this host is stale (a killed run) and is taken over. Taking over is
+// A lock whose pid is dead on this host, in this PID namespace and this boot, is stale (a killed run)
+// and is taken over; one from another host or PID namespace cannot be checked and is held until it is
+// 15 minutes old (a run takes seconds); one from before a reboot is stale. Taking over is
 // itself guarded by a second exclusive file (lock.takeover), so two runs that find the same stale lock
 // cannot both remove it and both believe they hold the lock.
 import { randomBytes } from 'node:crypto';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { link, readFile, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +24,9 @@ export interface LockInfo {
   started: string;
   host: string;
   token: string;
+  /** /proc/sys/kernel/random/boot_id and the /proc/self/ns/pid link of the holder (see pidScope). */
+  boot?: string;
+  pidns?: string;
 }
 
 export interface Lock {
@@ -33,9 +39,34 @@ export interface Lock {
 const POLL_MS = 100;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Alive, or on another host (where we cannot tell). */
+/**
+ * Where a pid means something: the boot (a lock from before a reboot is stale) and the PID namespace.
+ * Portage runs the setup phase, where the hook's sync runs, in a PID namespace of its own
+ * (FEATURES=pid-sandbox, on by default): a pid recorded there says nothing about this namespace.
+ */
+function pidScope(): { boot?: string; pidns?: string } {
+  const read = (f: string, how: 'file' | 'link'): string | undefined => {
+    try {
+      return how === 'file' ? readFileSync(f, 'utf8').trim() : readlinkSync(f);
+    } catch {
+      return undefined;
+    }
+  };
+  return { boot: read('/proc/sys/kernel/random/boot_id', 'file'), pidns: read('/proc/self/ns/pid', 'link') };
+}
+
+/** A lock we cannot check by pid (another host or PID namespace) is held until it is this old. */
+const UNCHECKABLE_STALE_MS = 15 * 60_000;
+
+/** Alive; or, where its pid cannot be checked, held until UNCHECKABLE_STALE_MS old. */
 function holderAlive(info: LockInfo): boolean {
-  if (info.host !== os.hostname()) return true;
+  const here = pidScope();
+  if (info.boot && here.boot && info.boot !== here.boot) return false; // from before a reboot
+  const otherNamespace = info.pidns !== undefined && here.pidns !== undefined && info.pidns !== here.pidns;
+  if (info.host !== os.hostname() || otherNamespace) {
+    const age = Date.now() - Date.parse(info.started);
+    return age <= UNCHECKABLE_STALE_MS; // an unreadable start time: stale
+  }
   try {
     process.kill(info.pid, 0);
     return true;
@@ -111,7 +142,14 @@ export async function acquireLock(roots: Roots, command: string, opts: { waitMs?
   // Directories made only to hold the lock go again on release, so a run that fails on bad input
   // leaves the tree exactly as it found it.
   const created = await ensureDir(path.dirname(file));
-  const mine: LockInfo = { pid: process.pid, command, started: new Date().toISOString(), host: os.hostname(), token: randomBytes(8).toString('hex') };
+  const mine: LockInfo = {
+    pid: process.pid,
+    command,
+    started: new Date().toISOString(),
+    host: os.hostname(),
+    token: randomBytes(8).toString('hex'),
+    ...pidScope(),
+  };
   const deadline = Date.now() + (opts.waitMs ?? 0);
   let tookOver: LockInfo | undefined;
   for (;;) {
