@@ -292,3 +292,27 @@ describe('sync-patches dry-runs each series against the kernel sources before in
     expect((await rd(path.join(dir, P, 'gentoo-kernel-6.12.58'))).sort()).toEqual([F1, F2]);
   });
 });
+
+describe('versions that are no kernel release', () => {
+  it('a live 9999 ebuild or a four-number version is skipped with a note naming its file; the others go on, pruning too', async () => {
+    const { dir, ctx } = await gentooRoot({
+      installed: ['sys-kernel/gentoo-kernel-6.12.58'],
+      available: ['sys-kernel/gentoo-kernel-6.12.58', 'sys-kernel/gentoo-kernel-9999', 'sys-kernel/gentoo-kernel-6.12.58.1'],
+    });
+    const { report } = await run(ctx);
+    expect(report.targets.map((t) => t.target)).toEqual(['sys-kernel/gentoo-kernel-6.12.58']);
+    expect(report.warnings.join('\n')).toMatch(/gentoo-kernel-9999\.ebuild: sys-kernel\/gentoo-kernel-9999: '9999' is not a dist-kernel version/);
+    expect(report.warnings.join('\n')).toMatch(/gentoo-kernel-6\.12\.58\.1\.ebuild/);
+    expect((await readdir(path.join(dir, P, 'gentoo-kernel-6.12.58'))).sort()).toEqual([F1, F2]);
+    await uninstall(dir, 'sys-kernel/gentoo-kernel-6.12.58');
+    await install(dir, 'sys-kernel/gentoo-kernel-6.12.59');
+    expect((await run(ctx)).report.changes.filter((c) => c.kind === 'remove')).toHaveLength(2);
+  });
+
+  it('--package with such a version: a note, nothing done, exit as usual', async () => {
+    const { ctx } = await gentooRoot({ installed: [] });
+    const { report } = await run(ctx, { packages: ['sys-kernel/gentoo-kernel-9999'] });
+    expect(report.targets).toEqual([]);
+    expect(report.warnings.join('\n')).toMatch(/--package: sys-kernel\/gentoo-kernel-9999/);
+  });
+});

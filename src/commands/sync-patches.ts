@@ -68,7 +68,8 @@ export async function syncPatches(ctx: CommandContext, opts: SyncOptions): Promi
     const recovered = opts.pretend ? undefined : await recoverIncomplete(roots);
     const found = await findTargets(roots, config.global.packages, opts.packages);
     const desired = await desiredFiles(config, catalog, found.targets);
-    const warnings = [...found.problems.map((p) => `${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}`), ...desired.warnings];
+    const located = (p: { file: string; line?: number; message: string }): string => `${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}`;
+    const warnings = [...found.problems.map(located), ...found.skipped.map(located), ...desired.warnings];
 
     const strictMisses = desired.targets.filter((t) => t.strict && t.series.some((s) => !s.entry));
     if (strictMisses.length > 0) {

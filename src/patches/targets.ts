@@ -7,6 +7,8 @@ import { readInstalled } from '../portage/vdb.js';
 import { loadReposConf } from '../portage/repos-conf.js';
 import { availableVersions } from '../portage/repo-index.js';
 import type { Roots } from '../portage/roots.js';
+import { kernelVersion } from '../portage/kernel-version.js';
+import { KoptError } from '../errors.js';
 
 export type TargetReason = 'installed' | 'available' | 'requested';
 
@@ -26,6 +28,11 @@ export interface Targets {
   problems: TargetProblem[];
   /** Requested CPVs that are not among the configured packages: nothing is done for them. */
   ignored: string[];
+  /**
+   * Versions that are no kernel release (a live 9999 ebuild, four numbers, a letter): nothing can match
+   * them, so they are not targets. A note, not a read problem: they do not stop pruning.
+   */
+  skipped: TargetProblem[];
 }
 
 /** Sorted by package, then version: the order every report lists them in. */
@@ -35,7 +42,15 @@ function byCpv(a: Target, b: Target): number {
 
 export async function findTargets(roots: Roots, packages: string[], requested: string[]): Promise<Targets> {
   const byP = new Map<string, Target>();
-  const add = (cpv: Cpv, reason: TargetReason): void => {
+  const skipped: TargetProblem[] = [];
+  const add = (cpv: Cpv, reason: TargetReason, file: string): void => {
+    try {
+      kernelVersion(cpv.pv);
+    } catch (err) {
+      if (!(err instanceof KoptError)) throw err;
+      if (!skipped.some((p) => p.file === file)) skipped.push({ file, message: `${cpv.category}/${cpv.pf}: ${err.message}; skipped` });
+      return;
+    }
     const key = `${cpv.category}/${cpv.p}`;
     const t = byP.get(key);
     if (!t) byP.set(key, { cpv, reasons: [reason] });
@@ -46,7 +61,7 @@ export async function findTargets(roots: Roots, packages: string[], requested: s
   const problems: TargetProblem[] = [...installed.problems];
   const oldest = new Map<string, Cpv>();
   for (const pkg of installed.packages) {
-    add(pkg.cpv, 'installed');
+    add(pkg.cpv, 'installed', pkg.dir);
     const o = oldest.get(pkg.cpv.cpn);
     if (!o || compareVersions(pkg.cpv.version, o.version) < 0) oldest.set(pkg.cpv.cpn, pkg.cpv);
   }
@@ -59,7 +74,7 @@ export async function findTargets(roots: Roots, packages: string[], requested: s
       const avail = await availableVersions(repos.repos, cpn);
       problems.push(...avail.problems);
       for (const pkg of avail.packages) {
-        if (compareVersions(pkg.cpv.version, floor.version) >= 0) add(pkg.cpv, 'available');
+        if (compareVersions(pkg.cpv.version, floor.version) >= 0) add(pkg.cpv, 'available', pkg.file);
       }
     }
   }
@@ -67,8 +82,8 @@ export async function findTargets(roots: Roots, packages: string[], requested: s
   const ignored: string[] = [];
   for (const spec of requested) {
     const cpv = parseCpv(spec);
-    if (packages.includes(cpv.cpn)) add(cpv, 'requested');
+    if (packages.includes(cpv.cpn)) add(cpv, 'requested', '--package');
     else ignored.push(spec);
   }
-  return { targets: [...byP.values()].sort(byCpv), problems, ignored };
+  return { targets: [...byP.values()].sort(byCpv), problems, ignored, skipped };
 }
