@@ -179,6 +179,30 @@ _kopt_family() {
 	esac
 }
 
+# @FUNCTION: _kopt_glob
+# @USAGE: <pattern>
+# @INTERNAL
+# @DESCRIPTION:
+# Sets k_matches to the paths matching <pattern> (none: empty), whatever glob options the user's
+# bashrc set (nullglob, failglob, nocaseglob, set -f), and puts those options back as they were.
+_kopt_glob() {
+	local IFS= had_null=0 had_fail=0 had_nocase=0 had_noglob=0
+	shopt -q nullglob && had_null=1
+	shopt -q failglob && had_fail=1
+	shopt -q nocaseglob && had_nocase=1
+	[[ $- == *f* ]] && had_noglob=1
+	shopt -s nullglob
+	shopt -u failglob nocaseglob
+	set +f
+	# shellcheck disable=SC2206 # the pattern is meant to glob (IFS is empty: no word splitting)
+	k_matches=( ${1} )
+	(( had_null )) || shopt -u nullglob
+	(( ! had_fail )) || shopt -s failglob
+	(( ! had_nocase )) || shopt -s nocaseglob
+	(( ! had_noglob )) || set -f
+	return 0
+}
+
 # @FUNCTION: _kopt_slot_missing
 # @USAGE: <slot>
 # @INTERNAL
@@ -203,7 +227,7 @@ _kopt_slot_missing() {
 # never switches slots midway, or the user's choice); else the newest complete slot. Records a fatal
 # problem in k_fatal when there is none.
 _kopt_pick_slot() {
-	local dir n best= had_nullglob=0 had_failglob=0 had_noglob=0
+	local dir n best=
 	if [[ -n ${k_slot} ]]; then
 		_kopt_slot_missing "${k_slot}"
 		if (( ${#k_missing[@]} )); then
@@ -224,22 +248,14 @@ _kopt_pick_slot() {
 			fi
 		fi
 	fi
-	shopt -q nullglob && had_nullglob=1
-	shopt -q failglob && had_failglob=1
-	[[ $- == *f* ]] && had_noglob=1
-	shopt -s nullglob
-	shopt -u failglob
-	set +f
-	for dir in "${k_llvm}"/*/bin; do
+	_kopt_glob "${k_llvm}/*/bin"
+	for dir in "${k_matches[@]}"; do
 		n=${dir%/bin} n=${n##*/}
 		[[ ${n} =~ ^[0-9]+$ ]] || continue
 		[[ -z ${best} ]] || (( n > best )) || continue
 		_kopt_slot_missing "${n}"
 		(( ${#k_missing[@]} )) || best=${n}
 	done
-	(( had_nullglob )) || shopt -u nullglob
-	(( had_failglob )) && shopt -s failglob
-	(( had_noglob )) && set -f
 	if [[ -z ${best} ]]; then
 		k_fatal+=( "toolchain = llvm, but no LLVM slot in ${k_llvm} has all of: clang clang++ ld.lld llvm-ar llvm-nm llvm-strip llvm-objcopy llvm-objdump llvm-readelf"
 			"fix: emerge llvm-core/clang llvm-core/lld llvm-core/llvm (one slot), or set toolchain = gnu in kopt.conf" )
@@ -317,15 +333,11 @@ _kopt_apply_toolchain() {
 # ${PN}, ${P} and ${P}-${PR}, each also with :${SLOT%/*} (bin/phase-helpers.sh, eapply_user).
 _kopt_count_series() {
 	local base=${PORTAGE_CONFIGROOT%/}/etc/portage/patches/${CATEGORY} name dir f seen=' '
-	local had_nullglob=0 had_failglob=0
-	shopt -q nullglob && had_nullglob=1
-	shopt -q failglob && had_failglob=1
-	shopt -s nullglob
-	shopt -u failglob
 	k_count=0
 	for name in "${PN}" "${P}" "${P}-${PR}"; do
 		for dir in "${base}/${name}" "${base}/${name}:${SLOT%/*}"; do
-			for f in "${dir}"/00-gentoo-kopt-[0-9]*-"${1}"-[0-9][0-9]-*; do
+			_kopt_glob "${dir}/00-gentoo-kopt-[0-9]*-${1}-[0-9][0-9]-*"
+			for f in "${k_matches[@]}"; do
 				f=${f##*/}
 				[[ ${f} == *.patch || ${f} == *.diff ]] || continue
 				[[ ${seen} == *" ${f} "* ]] && continue
@@ -334,8 +346,7 @@ _kopt_count_series() {
 			done
 		done
 	done
-	(( had_nullglob )) || shopt -u nullglob
-	(( had_failglob )) && shopt -s failglob
+	return 0
 }
 
 # @FUNCTION: _kopt_setup
@@ -344,7 +355,7 @@ _kopt_count_series() {
 # The setup-phase work: report conflicts and fatal problems (die unless mixed-toolchain = warn), sync
 # the patch series for this exact version, check the LTO prerequisites, print the summary.
 _kopt_setup() {
-	local line problem= rc s fragments= f had_nullglob=0 series_info=
+	local line problem= rc s fragments= f series_info=
 	if (( ${#k_conflicts[@]} )); then
 		if [[ ${k_mixed} == warn ]]; then
 			ewarn "gentoo-kopt: kopt.conf says toolchain = ${k_toolchain} for ${CATEGORY}/${PN}; replaced from the environment:"
@@ -372,8 +383,8 @@ _kopt_setup() {
 		problem="${k_node} ${k_bin} is not there any more (reinstall gentoo-kopt, then run gentoo-kopt hooks install)"
 	else
 		einfo "gentoo-kopt: sync-patches --package ${CATEGORY}/${PF}"
-		"${k_node}" "${k_bin}" sync-patches --package "${CATEGORY}/${PF}"
-		rc=$?
+		rc=0
+		"${k_node}" "${k_bin}" sync-patches --package "${CATEGORY}/${PF}" || rc=$?
 		(( rc == 0 )) || problem="sync-patches failed with exit status ${rc}"
 	fi
 	if [[ -n ${problem} ]]; then
@@ -397,10 +408,8 @@ _kopt_setup() {
 		fi
 	fi
 
-	shopt -q nullglob && had_nullglob=1
-	shopt -s nullglob
-	for f in "${k_broot%/}"/etc/kernel/config.d/*.config; do fragments+=" ${f##*/}"; done
-	(( had_nullglob )) || shopt -u nullglob
+	_kopt_glob "${k_broot%/}/etc/kernel/config.d/*.config"
+	for f in "${k_matches[@]}"; do fragments+=" ${f##*/}"; done
 	if [[ ${k_lto} == thin || ${k_lto} == full ]] && [[ ${fragments} != *" 50-gentoo-kopt-lto.config"* ]]; then
 		ewarn "gentoo-kopt: lto = ${k_lto}, but ${k_broot%/}/etc/kernel/config.d/50-gentoo-kopt-lto.config is missing (run: gentoo-kopt hooks install)"
 	fi
@@ -459,7 +468,7 @@ _kopt_run() {
 
 	local k_found= k_node= k_bin= k_kcflags= k_toolchain=gnu k_slot= k_lto=none k_strict=no k_series= k_mixed=die
 	local k_slot_used= k_slot_bin= k_count=0
-	local -a k_conflicts=() k_notes=() k_fatal=() k_missing=()
+	local -a k_conflicts=() k_notes=() k_fatal=() k_missing=() k_matches=()
 
 	_kopt_read_settings || return 0
 	[[ -n ${k_found} ]] || return 0
@@ -475,5 +484,5 @@ _kopt_run() {
 }
 
 _kopt_main
-unset -f _kopt_main _kopt_run _kopt_msg _kopt_trusted _kopt_read_settings _kopt_family _kopt_slot_missing \
+unset -f _kopt_main _kopt_run _kopt_msg _kopt_trusted _kopt_read_settings _kopt_family _kopt_glob _kopt_slot_missing \
 	_kopt_pick_slot _kopt_apply_toolchain _kopt_count_series _kopt_setup

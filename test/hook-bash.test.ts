@@ -176,6 +176,38 @@ describe("the user's own hook functions", () => {
   });
 });
 
+describe("the user's shell options in bashrc", () => {
+  // Portage sources bashrc with the user's own settings in force: the hook must give the same result
+  // under errexit and any glob options, and put them back as they were. (errexit is switched off again
+  // after the block: Portage's own phase code does not run under it.)
+  const conf = LLVM_CONF + 'series = kopt-demo\n';
+  it.each([
+    ['set -e', 'set -e'],
+    ['failglob', 'shopt -s failglob'],
+    ['noglob', 'set -f'],
+    ['nocaseglob and nullglob', 'shopt -s nocaseglob nullglob'],
+    ['all of them', 'set -e -f; shopt -s failglob nocaseglob'],
+  ])('%s: same exports, the whole summary, options restored', async (_name, options) => {
+    const plain = await setup({ conf });
+    await runPhases(KERNEL, plain.o);
+    const s = await setup({ conf });
+    const bashrc = path.join(s.o.configRoot, 'etc/portage/bashrc');
+    const record = '{ shopt -p nullglob failglob nocaseglob || :; } > "${T}/shopt.after"; echo "$-" > "${T}/flags.after"; set +e +f\n';
+    await writeFile(bashrc, `${options}\n${await readFile(bashrc, 'utf8')}${record}`);
+    const results = await runPhases(KERNEL, s.o);
+    expect(results.map((r) => r.status)).toEqual(PHASES.map(() => 0));
+    const norm = (o: Record<string, string | undefined>, dir: string) => JSON.parse(JSON.stringify(o).replaceAll(dir, '<dir>'));
+    for (const phase of PHASES) expect(norm(await toolchainExports(s, phase), s.dir)).toEqual(norm(await toolchainExports(plain, phase), plain.dir));
+    const strip = (m: string[], dir: string) => m.map((l) => l.replaceAll(dir, '<dir>'));
+    expect(strip(await messages(s.o.tmp), s.dir)).toEqual(strip(await messages(plain.o.tmp), plain.dir));
+    expect((await messages(s.o.tmp)).some((m) => m.includes('config fragments:'))).toBe(true);
+    const shopt = await readFile(path.join(s.o.tmp, 'shopt.after'), 'utf8');
+    expect(shopt.includes('-s failglob')).toBe(options.includes('failglob'));
+    expect(shopt.includes('-s nocaseglob')).toBe(options.includes('nocaseglob'));
+    expect((await readFile(path.join(s.o.tmp, 'flags.after'), 'utf8')).includes('f')).toBe(/set -(e )?-?f|-e -f/.test(options));
+  });
+});
+
 describe('mixed toolchains', () => {
   it.each([
     ['CC=gcc with toolchain = llvm', LLVM_CONF, { CC: 'gcc' }, ['CC=gcc']],
@@ -320,6 +352,20 @@ describe('sync failures, strict and LTO', () => {
     expect(msgs.filter((m) => !m.startsWith('INFO'))).toEqual([]);
     expect(msgs).toContain('INFO gentoo-kopt: series: gcc-lto (2 patch files for 6.6.58); lto gcc');
     expect(msgs).toContain(`INFO gentoo-kopt: config fragments: ${LTO_FRAGMENT_NAME}`);
+  });
+
+  it('lto = gcc with two gcc-lto* series, the first installed for this version: no warning', async () => {
+    const s = await setup({
+      conf: gccConf.replace('series = gcc-lto', 'series = gcc-lto gcc-lto-extra'),
+      tree: {
+        'config/etc/portage/patches/sys-kernel/gentoo-kernel-6.6.58/00-gentoo-kopt-1-gcc-lto-01-0001-gcc-LTO.patch': 'x\n',
+        [`eprefix/etc/kernel/config.d/${LTO_FRAGMENT_NAME}`]: 'CONFIG_LTO_GCC=y\n',
+      },
+    });
+    expect((await runPhases(KERNEL, s.o)).every((r) => r.status === 0)).toBe(true);
+    const msgs = await messages(s.o.tmp);
+    expect(msgs.filter((m) => !m.startsWith('INFO'))).toEqual([]);
+    expect(msgs).toContain('INFO gentoo-kopt: series: gcc-lto (1 patch files for 6.6.58) gcc-lto-extra (0 patch files for 6.6.58); lto gcc');
   });
 
   it('lto = thin without its fragment in config.d: a warning', async () => {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { FsError } from '../errors.js';
 import { statePath, type Roots } from '../portage/roots.js';
 import type { Change } from './backup.js';
-import { ensureDir, removeFile, writeFileAtomic } from './fs.js';
+import { ensureDir, removeFile, toFsError, writeFileAtomic } from './fs.js';
 
 export interface TxRecord {
   format: 1;
@@ -34,7 +34,7 @@ export async function readJson<T>(file: string): Promise<T | undefined> {
     text = await readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
+    throw toFsError(err, file, 'read');
   }
   try {
     return JSON.parse(text) as T;
