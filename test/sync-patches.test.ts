@@ -316,3 +316,17 @@ describe('versions that are no kernel release', () => {
     expect(report.warnings.join('\n')).toMatch(/--package: sys-kernel\/gentoo-kernel-9999/);
   });
 });
+
+describe('without kopt.conf', () => {
+  it('changes nothing, not even pruning what it installed before, and says why', async () => {
+    const { dir, ctx } = await gentooRoot({ installed: ['sys-kernel/gentoo-kernel-6.12.58'] });
+    await run(ctx);
+    const { rm: remove } = await import('node:fs/promises');
+    await remove(path.join(dir, 'etc/gentoo-kopt/kopt.conf'));
+    const before = await snapshot(dir);
+    const { report } = await run(ctx);
+    expect(report.changed).toBe(false);
+    expect(report.warnings.join('\n')).toMatch(/kopt\.conf does not exist: gentoo-kopt is not configured here/);
+    expect(await snapshot(dir)).toEqual(before);
+  });
+});

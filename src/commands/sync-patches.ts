@@ -60,6 +60,15 @@ const ATTENTION: ReadonlySet<ChangeKind> = new Set(['kept-edited', 'kept-stale',
 export async function syncPatches(ctx: CommandContext, opts: SyncOptions): Promise<{ report: SyncReport; diffs: string[] }> {
   const { roots } = ctx;
   const config = await loadConfig(roots);
+  if (!config.exists) {
+    // Without kopt.conf nothing is wanted, so every managed file would be pruned: a deleted or
+    // mistyped config root must not do that. Say so and change nothing.
+    const report: SyncReport = {
+      pretend: opts.pretend, targets: [], verdicts: [], changes: [], mkdirs: [], rmdirs: [], ignored: [], changed: false,
+      warnings: [`${config.file} does not exist: gentoo-kopt is not configured here, nothing was done (an example: etc-portage/kopt.conf)`],
+    };
+    return { report, diffs: [] };
+  }
   const catalog = await loadCatalog(roots);
   // Two kernels built at once (emerge --jobs) each run sync-patches from the hook: wait for the other
   // run rather than fail and build without the series.
