@@ -106,10 +106,18 @@ try {
   await show('10. ... of app-misc/hello-2.12: the hook is not even read', { category: 'app-misc', pn: 'hello', pv: '2.12' });
   await show('11. ... of sys-kernel/gentoo-kernel-bin-6.12.58: prebuilt, nothing to do', { category: 'sys-kernel', pn: 'gentoo-kernel-bin', pv: '6.12.58' });
 
-  await say('12. Is everything sound? gentoo-kopt doctor (read-only)');
+  await say('12. Know before emerge: dry-run a series against a kernel tarball (streamed, nothing unpacked)');
+  const tarball = path.join(root, 'var/cache/distfiles/linux-6.12.tar.xz');
+  await mkdir(path.dirname(tarball), { recursive: true });
+  await execa('tar', ['-cJf', tarball, '-C', path.join(project, 'examples/demo-kernel'), '--transform', 's,^linux-6.12.58,linux-6.12,', 'linux-6.12.58']);
+  await kopt('verify', '--tarball', tarball, '--patches', path.join(project, 'patches/example/kopt-demo/6.12'));
+  process.stdout.write('  ... and the 6.18 entry\'s patches against the same 6.12 sources:\n');
+  await kopt('verify', '--tarball', tarball, '--patches', path.join(project, 'patches/example/kopt-demo/6.18'));
+
+  await say('13. Is everything sound? gentoo-kopt doctor (read-only)');
   await kopt('sync-patches');
   await kopt('doctor');
-  await say('13. The same as JSON lines, for scripts (one check)');
+  await say('14. The same as JSON lines, for scripts (one check)');
   await kopt('doctor', '--json', '--check', 'patches');
 } finally {
   if (!process.env.KEEP_DEMO_ROOT) await rm(root, { recursive: true, force: true });
