@@ -21,6 +21,24 @@ const common = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
+/** `hooks install|uninstall|status`: one command function, three entries. */
+const HOOK_ACTIONS = [
+  ['install', 'add the gentoo-kopt block to /etc/portage/bashrc and compile kopt.conf into the hook settings'],
+  ['uninstall', 'remove the block from /etc/portage/bashrc and the files hooks install wrote'],
+  ['status', 'say whether the hook is installed, current and safe (exit 1 if not)'],
+] as const;
+
+function hooksSpec([action, summary]: (typeof HOOK_ACTIONS)[number]): CommandSpec {
+  const writes = action !== 'status';
+  return {
+    name: `hooks ${action}`,
+    summary,
+    usage: `gentoo-kopt hooks ${action}${writes ? ' [--pretend]' : ''} [--root DIR] [--json]`,
+    options: writes ? { ...common, pretend: { type: 'boolean', short: 'p' } } : { ...common },
+    run: async (ctx, v) => (await import('./commands/hooks.js')).hooksCommand(ctx, { action, pretend: v.pretend === true }),
+  };
+}
+
 const COMMANDS: CommandSpec[] = [
   {
     name: 'sync-patches',
@@ -52,30 +70,7 @@ const COMMANDS: CommandSpec[] = [
         slot: v.slot as string | undefined,
       }),
   },
-  {
-    name: 'hooks install',
-    summary: 'add the gentoo-kopt block to /etc/portage/bashrc and compile kopt.conf into the hook settings',
-    usage: 'gentoo-kopt hooks install [--pretend] [--root DIR] [--json]',
-    options: { ...common, pretend: { type: 'boolean', short: 'p' } },
-    run: async (ctx, v) =>
-      (await import('./commands/hooks.js')).hooksCommand(ctx, { action: 'install', pretend: v.pretend === true }),
-  },
-  {
-    name: 'hooks uninstall',
-    summary: 'remove the block from /etc/portage/bashrc and the files hooks install wrote',
-    usage: 'gentoo-kopt hooks uninstall [--pretend] [--root DIR] [--json]',
-    options: { ...common, pretend: { type: 'boolean', short: 'p' } },
-    run: async (ctx, v) =>
-      (await import('./commands/hooks.js')).hooksCommand(ctx, { action: 'uninstall', pretend: v.pretend === true }),
-  },
-  {
-    name: 'hooks status',
-    summary: 'say whether the hook is installed, current and safe (exit 1 if not)',
-    usage: 'gentoo-kopt hooks status [--root DIR] [--json]',
-    options: { ...common },
-    run: async (ctx, v) =>
-      (await import('./commands/hooks.js')).hooksCommand(ctx, { action: 'status', pretend: v.pretend === true }),
-  },
+  ...HOOK_ACTIONS.map(hooksSpec),
   {
     name: 'verify',
     summary: 'dry-run the patches against the kernel sources before emerge does (streamed from the distfiles)',

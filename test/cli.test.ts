@@ -135,3 +135,25 @@ describe('two runs at once', () => {
     ]);
   });
 });
+
+describe('gentoo-kopt hooks, the executable', () => {
+  it('install, status, uninstall: bashrc gets its bytes back, status exits 0 then 1', async () => {
+    const { dir } = await gentooRoot({ installed: [] });
+    const bashrc = path.join(dir, 'etc/portage/bashrc');
+    const mine = '# mine\nexport A=1\n\npre_pkg_setup() { :; }\n';
+    await writeFile(bashrc, mine);
+    const pretend = await kopt(['hooks', 'install', '--pretend', '--root', dir]);
+    expect(pretend.exitCode).toBe(0);
+    expect(pretend.stdout).toContain('+# >>> gentoo-kopt >>>');
+    const { readFile } = await import('node:fs/promises');
+    expect(await readFile(bashrc, 'utf8')).toBe(mine);
+    expect((await kopt(['hooks', 'install', '--root', dir])).exitCode).toBe(0);
+    expect(await readFile(bashrc, 'utf8')).toMatch(/^# mine\n[\s\S]*# >>> gentoo-kopt >>>/);
+    expect((await kopt(['hooks', 'status', '--root', dir])).exitCode).toBe(0);
+    expect((await kopt(['hooks', 'uninstall', '--root', dir])).exitCode).toBe(0);
+    expect(await readFile(bashrc, 'utf8')).toBe(mine);
+    const status = await kopt(['hooks', 'status', '--json', '--root', dir]);
+    expect(status.exitCode).toBe(1);
+    expect(JSON.parse(status.stdout).overall).not.toBe('current');
+  });
+});
