@@ -2,7 +2,7 @@
 // check with colour only where it belongs, checks that cannot run reported as skipped with the reason,
 // and a root broken in many ways at once giving findings that name each file, never a crash or a write.
 import { describe, it, expect } from 'vitest';
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { doctorCommand, parseExitPolicy, type DoctorReport } from '../src/commands/doctor.js';
 import { CHECKS } from '../src/doctor/registry.js';
@@ -166,7 +166,6 @@ describe('checks that cannot run, and bad input', () => {
   it('no repository: patches is skipped with the reason, and inputs says why the repository is gone', async () => {
     const root = await doctorRoot();
     await writeTree(root.dir, { 'var/db/repos/': '' });
-    const { rm } = await import('node:fs/promises');
     await rm(path.join(root.dir, 'var/db/repos/gentoo'), { recursive: true });
     const r = report(await run(root, { checks: ['inputs', 'patches'] }));
     expect(r.checks[1]).toMatchObject({ status: 'skipped', reason: expect.stringContaining('no repository exists') });
@@ -203,5 +202,53 @@ describe('checks that cannot run, and bad input', () => {
     expect(r.summary.failed).toBe(0);
     for (const c of r.checks.filter((c) => c.status === 'skipped')) expect(c.reason).toMatch(/could not be read: .*(kopt\.conf|make\.conf|catalog)/);
     expect(statusOf(r)).toMatchObject({ 'llvm-packages': 'skipped', flags: 'skipped', patches: 'skipped', resources: 'skipped' });
+  });
+
+  const ENV_CHECKS = ['inputs', 'mixed-toolchain', 'flags', 'rebuild-needed'];
+  it.each([
+    ['does not parse', { 'etc/portage/env/src.conf': 'CC="gcc"\nKCFLAGS="-O3\n' }, 'etc/portage/env/src.conf', 2],
+    ['sources a missing file', { 'etc/portage/env/src.conf': 'source gone.conf\n' }, 'etc/portage/env/src.conf', 1],
+  ])('an env file of a kernel that %s: inputs names it, the checks that need the environment are skipped naming it', async (_, tree, file, line) => {
+    const root = await doctorRoot();
+    await writeTree(root.dir, { ...tree, 'etc/portage/package.env': 'sys-kernel/gentoo-kernel src.conf\n' });
+    const r = report(await run(root, { checks: ENV_CHECKS }));
+    expect(r.checks[0]!.findings.map((f) => [f.kind, f.where.file, f.where.line])).toEqual([['file-malformed', path.join(root.dir, file), line]]);
+    const envFile = path.join(root.dir, 'etc/portage/env/src.conf');
+    for (const c of r.checks.slice(1)) {
+      expect(c, c.id).toMatchObject({ status: 'skipped', reason: expect.stringContaining(`the env file ${envFile} (package.env for sys-kernel/gentoo-kernel) could not be read: ${path.join(root.dir, file)}:${line}: `) });
+    }
+  });
+
+  it('a broken env file mapped only to another package stops no kernel check', async () => {
+    const root = await doctorRoot();
+    await writeTree(root.dir, { 'etc/portage/env/src.conf': 'KCFLAGS="-O3\n', 'etc/portage/package.env': 'app-misc/hello src.conf\n' });
+    const r = report(await run(root, { checks: ENV_CHECKS }));
+    expect(statusOf(r)).toEqual({ inputs: 'findings', 'mixed-toolchain': 'ok', flags: 'ok', 'rebuild-needed': 'ok' });
+  });
+
+  it('a variable an env file sets through `source`: the finding and its fix name the sourced file and line', async () => {
+    const root = await doctorRoot();
+    await writeTree(root.dir, {
+      'etc/portage/package.env': 'sys-kernel/gentoo-kernel src.conf\n',
+      'etc/portage/env/src.conf': 'KCFLAGS="-O2 -pipe"\nsource gnu.conf\n',
+      'etc/portage/env/gnu.conf': '# the GNU tools\nCC="gcc"\n',
+    });
+    const [f] = report(await run(root, { checks: ['mixed-toolchain'] })).checks[0]!.findings;
+    const gnu = path.join(root.dir, 'etc/portage/env/gnu.conf');
+    expect(f).toMatchObject({ kind: 'toolchain-conflict', variable: 'CC', where: { file: gnu, line: 2 } });
+    expect(f!.fix).toContain(`remove CC from ${gnu} `);
+  });
+
+  it.each([
+    ['does not parse', 'file-malformed', { 'var/lib/gentoo-kopt/managed.json': '{ garbage' }],
+    ['cannot be read', 'file-unreadable', { 'var/lib/gentoo-kopt/managed.json/x': '' }],
+  ])('managed.json that %s: patches reports %s, a kind it lists', async (_, kind, tree) => {
+    const root = await doctorRoot();
+    const manifest = path.join(root.dir, 'var/lib/gentoo-kopt/managed.json');
+    await rm(manifest, { force: true });
+    await writeTree(root.dir, tree);
+    const r = report(await run(root, { checks: ['patches'] }));
+    expect(r.checks[0]!.findings.map((f) => [f.kind, f.where.file])).toEqual([[kind, manifest]]);
+    expect(CHECKS.find((c) => c.id === 'patches')!.kinds).toContain(kind);
   });
 });

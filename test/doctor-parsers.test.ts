@@ -134,3 +134,42 @@ describe('package.env: which env file wins for a package', () => {
     ]);
   });
 });
+
+describe('origins through `source`: the file and line of the assignment that wins', () => {
+  const kernel = { cpn: 'sys-kernel/gentoo-kernel' };
+  it.each([
+    ['a variable only the sourced file sets', 'source gnu.conf\nLD="ld.lld"\n', 'gnu.conf', 2],
+    ['an assignment after the source line overrides it', 'source gnu.conf\nCC="clang"\n', 'src.conf', 2],
+    ['an assignment before the source line is overridden', 'CC="clang"\nsource gnu.conf\n', 'gnu.conf', 2],
+    ['nested sourcing', 'source outer.conf\n', 'gnu.conf', 2],
+  ])('%s', async (_, srcConf, file, line) => {
+    const dir = await testdir({
+      'etc/portage/make.conf': 'CC="cc"\n',
+      'etc/portage/package.env': 'sys-kernel/gentoo-kernel src.conf\n',
+      'etc/portage/env/src.conf': srcConf,
+      'etc/portage/env/outer.conf': 'X="1"\nsource gnu.conf\nY="2"\n',
+      'etc/portage/env/gnu.conf': '# GNU tools\nCC="gcc"\n',
+    });
+    const roots = resolveRoots({ root: dir, env: {} });
+    const makeConf = await loadMakeConfOrigins(roots);
+    const vars = environmentFor(makeConf, await loadPackageEnv(roots, makeConf.expand), kernel);
+    const cc = vars.get('CC')!;
+    expect({ file: path.basename(cc.file), line: cc.line }).toEqual({ file, line });
+    if (file === 'gnu.conf') expect(cc.value).toBe('gcc');
+  });
+
+  it('make.conf: a variable set in a sourced file points at that file; later lines and files still win', async () => {
+    const dir = await testdir({
+      'etc/portage/make.conf/00-base': 'source ../tools.conf\nLD="ld.lld"\n',
+      'etc/portage/make.conf/10-more': 'AR="ar"\n',
+      'etc/portage/tools.conf': 'CC="gcc"\nLD="ld.gold"\nAR="llvm-ar"\n',
+    });
+    const { vars } = await loadMakeConfOrigins(resolveRoots({ root: dir, env: {} }));
+    const at = (name: string) => { const a = vars.get(name)!; return [a.value, path.relative(dir, a.file), a.line]; };
+    expect([at('CC'), at('LD'), at('AR')]).toEqual([
+      ['gcc', 'etc/portage/tools.conf', 1],
+      ['ld.lld', 'etc/portage/make.conf/00-base', 2],
+      ['ar', 'etc/portage/make.conf/10-more', 1],
+    ]);
+  });
+});

@@ -3,9 +3,10 @@
 // package. Read as data, never executed. Follows lib/portage/package/ebuild/config.py (package.env via
 // grabdict_package, recursive, wildcards allowed; `*/*` applies like make.conf; the env files are read
 // by getconfig with sourcing allowed and make.conf's expansion map; a missing env file is reported and
-// skipped) and _config/helper.py ordered_by_atom_specificity (more specific atoms override less
-// specific ones, whatever their order in the file). Deliberate simplification: two range atoms (>=, <)
-// of equal rank keep their file order, where Portage prefers the version closest to the package.
+// skipped; one that does not parse leaves the package's environment unknown) and _config/helper.py
+// ordered_by_atom_specificity (more specific atoms override less specific ones, whatever their order
+// in the file). Deliberate simplification: two range atoms (>=, <) of equal rank keep their file
+// order, where Portage prefers the version closest to the package.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { KoptError } from '../errors.js';
@@ -13,6 +14,7 @@ import { atomMatches, parseAtom, type Atom, type Cpv } from '../portage/atom.js'
 import { errnoOf, fsError, recursiveFileList } from '../portage/config-files.js';
 import { loadMakeConf, makeConfSeed, parseMakeConf } from '../portage/make-conf.js';
 import { portageConfigPath, type Roots } from '../portage/roots.js';
+import { SkipCheck } from './finding.js';
 
 export interface Assignment {
   value: string;
@@ -27,24 +29,34 @@ export interface MakeConfOrigins {
   expand: Map<string, string>;
 }
 
-// `[export] NAME=` at the start of a line: where an assignment is (the parser gives values, not lines).
+// `[export] NAME=` and `source FILE` at the start of a line: where an assignment is (the parser gives
+// values, not lines).
 const ASSIGNMENT = /^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=/;
+const SOURCE = /^[ \t]*source[ \t]+[^ \t#]/;
 
-/** The line of the last `NAME=` in each file, so a finding can point at it. */
+/**
+ * The line of the last `NAME=` for each variable, walking the files as the parser read them: `files`
+ * is in reading order (each sourced file right after the file that sources it, as the parser pushes
+ * them), so a `source` line descends into the next file of the list and an assignment after it still
+ * overrides what the sourced file set.
+ */
 function lineIndex(files: string[]): Map<string, { file: string; line: number }> {
   const out = new Map<string, { file: string; line: number }>();
-  for (const file of files) {
+  let next = 0;
+  const walk = (file: string): void => {
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
     } catch {
-      continue;
+      return;
     }
     text.split('\n').forEach((l, i) => {
       const m = ASSIGNMENT.exec(l);
       if (m) out.set(m[1]!, { file, line: i + 1 });
+      else if (SOURCE.test(l) && next < files.length) walk(files[next++]!);
     });
-  }
+  };
+  while (next < files.length) walk(files[next++]!);
   return out;
 }
 
@@ -85,14 +97,15 @@ export interface EnvProblem {
   hint?: string;
   atom?: string;
   name?: string;
+  /** The env file the problem stops (for missing-env: the file package.env names). */
   path?: string;
 }
 
 export interface PackageEnv {
   lines: EnvLine[];
   problems: EnvProblem[];
-  /** The env files read so far (each once), by name. */
-  envFiles: Map<string, Map<string, Assignment> | undefined>;
+  /** The env files read so far (each once), by name: their assignments, or why there are none. */
+  envFiles: Map<string, Map<string, Assignment> | EnvProblem>;
   envDir: string;
   expand: Map<string, string>;
 }
@@ -157,23 +170,32 @@ export async function loadPackageEnv(roots: Roots, expand: Map<string, string>):
   return { lines, problems, envFiles: new Map(), envDir: portageConfigPath(roots, 'env'), expand };
 }
 
-/** One env file's assignments (read once); a missing or malformed file is a problem and gives nothing. */
-function envFile(env: PackageEnv, name: string, from: EnvLine): Map<string, Assignment> | undefined {
-  if (env.envFiles.has(name)) return env.envFiles.get(name);
+/** One env file's assignments (read once), or the problem that stopped it (also in env.problems). */
+function envFile(env: PackageEnv, name: string, from: EnvLine): Map<string, Assignment> | EnvProblem {
+  const known = env.envFiles.get(name);
+  if (known) return known;
   const file = path.join(env.envDir, name);
-  let result: Map<string, Assignment> | undefined;
+  let result: Map<string, Assignment> | EnvProblem;
+  // The files `source` reads, in reading order, so origins can point into them.
+  const read = [file];
+  const readSource = (f: string): string => {
+    const text = readFileSync(f, 'utf8');
+    read.push(f);
+    return text;
+  };
   try {
-    const values = parseMakeConf(readFileSync(file, 'utf8'), file, new Map(env.expand));
-    result = withOrigins(values, [file], file);
+    const values = parseMakeConf(readFileSync(file, 'utf8'), file, new Map(env.expand), readSource);
+    result = withOrigins(values, read, file);
   } catch (err) {
     const code = errnoOf(err);
     if (code === 'ENOENT' || code === 'EISDIR') {
-      env.problems.push({ kind: 'missing-env', file: from.file, line: from.line, message: `no env file ${file}`, atom: from.atom, name, path: file });
+      result = { kind: 'missing-env', file: from.file, line: from.line, message: `no env file ${file}`, atom: from.atom, name, path: file };
     } else if (err instanceof KoptError) {
-      env.problems.push({ kind: 'malformed', file: err.file ?? file, line: err.line, message: err.message, hint: err.hint });
+      result = { kind: 'malformed', file: err.file ?? file, line: err.line, message: err.message, hint: err.hint, path: file };
     } else if (code) {
-      env.problems.push({ kind: 'unreadable', file, message: fsError(err, file).message });
+      result = { kind: 'unreadable', file, message: fsError(err, file).message, path: file };
     } else throw err;
+    env.problems.push(result);
   }
   env.envFiles.set(name, result);
   return result;
@@ -198,12 +220,21 @@ export function envLinesFor(env: PackageEnv, pkg: PackageRef): EnvLine[] {
   return env.lines.filter((l) => matches(l, pkg)).sort((a, b) => a.rank - b.rank);
 }
 
-/** make.conf's variables overridden by the env files package.env maps to `pkg`, each with its origin. */
+/**
+ * make.conf's variables overridden by the env files package.env maps to `pkg`, each with its origin.
+ * An env file that does not exist is ignored, as Portage does; one that cannot be read or parsed leaves
+ * the environment unknown: SkipCheck naming it (the inputs check reports the problem itself).
+ */
 export function environmentFor(makeConf: MakeConfOrigins, env: PackageEnv, pkg: PackageRef): Map<string, Assignment> {
   const out = new Map(makeConf.vars);
   for (const line of envLinesFor(env, pkg)) {
     for (const name of line.names) {
-      for (const [k, v] of envFile(env, name, line) ?? []) out.set(k, v);
+      const vars = envFile(env, name, line);
+      if (vars instanceof Map) for (const [k, v] of vars) out.set(k, v);
+      else if (vars.kind !== 'missing-env') {
+        const where = vars.line ? `${vars.file}:${vars.line}` : vars.file;
+        throw new SkipCheck(`the env file ${vars.path} (package.env for ${pkg.cpn}) could not be read: ${where}: ${vars.message}`);
+      }
     }
   }
   return out;

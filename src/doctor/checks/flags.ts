@@ -3,7 +3,7 @@
 // KCFLAGS after its own flags (Makefile: KBUILD_CFLAGS += $(KCFLAGS)), so a flag here overrides the
 // kernel's choices: -mno-sse/-mno-avx (arch/x86/Makefile), -fno-PIE, its LTO set-up.
 import { whereIs } from '../../config/kopt-conf.js';
-import { finding, SkipCheck, type Finding, type FindingWhere, type Kind } from '../finding.js';
+import { finding, type Finding, type FindingWhere, type Kind } from '../finding.js';
 import { kernelRefs } from './mixed-toolchain.js';
 import type { DoctorContext } from '../context.js';
 import type { Assignment } from '../portage-env.js';
@@ -49,12 +49,12 @@ interface Source {
 }
 
 /** The KCFLAGS sources that reach builds of one package, with where each is written. */
-async function sources(ctx: DoctorContext, cpn: string, env: Map<string, Assignment> | undefined): Promise<Source[]> {
+async function sources(ctx: DoctorContext, cpn: string, env: Map<string, Assignment>): Promise<Source[]> {
   const config = await ctx.config();
   const settings = await ctx.settings(cpn);
   const out: Source[] = [];
   if (settings.kcflags) out.push({ flags: settings.kcflags, where: whereIs(config, 'kcflags', cpn) });
-  const fromEnv = env?.get('KCFLAGS');
+  const fromEnv = env.get('KCFLAGS');
   if (fromEnv && !(settings.kcflags && (await ctx.hookActive(cpn)))) out.push({ flags: fromEnv.value, where: { file: fromEnv.file, line: fromEnv.line } });
   return out;
 }
@@ -67,12 +67,10 @@ export const flags: Check = {
     const config = await ctx.config();
     const grouped = new Map<string, { kind: FlagKind; where: FindingWhere; flag: string; packages: string[]; reason?: string }>();
     for (const ref of await kernelRefs(ctx, config.global.packages)) {
-      // A broken make.conf is the inputs check's finding; kopt.conf's own kcflags are still checked.
-      const env = await ctx.environment(ref).catch((err: unknown) => {
-        if (err instanceof SkipCheck) return undefined;
-        throw err;
-      });
-      const reason = env && binpkgReason(env);
+      // A make.conf or env file that does not parse skips the check (SkipCheck names it): which
+      // KCFLAGS reach the build, and whether it makes binary packages, is unknown then.
+      const env = await ctx.environment(ref);
+      const reason = binpkgReason(env);
       for (const source of await sources(ctx, ref.cpn, env)) {
         for (const flag of source.flags.split(/\s+/).filter(Boolean)) {
           const rule = FLAG_RULES.find((r) => r.test.test(flag));

@@ -47,7 +47,7 @@ export const patches: Check = {
   describe: 'every target kernel has its series in sync and unmodified; no stale managed files, catalog overlaps or version-less user patches',
   kinds: [
     'patches-out-of-sync', 'patches-edited', 'patches-stale', 'patches-conflict', 'patches-versionless', 'patches-no-series',
-    'patches-unavailable', 'catalog-overlap', 'file-malformed',
+    'patches-unavailable', 'catalog-overlap', 'file-malformed', 'file-unreadable',
   ],
   async run(ctx) {
     const [config, catalog] = await Promise.all([ctx.config(), ctx.catalog()]);
@@ -79,7 +79,12 @@ export const patches: Check = {
       if (err instanceof KoptError) return err;
       throw err;
     });
-    if (manifest instanceof KoptError) return [...out, finding('file-malformed', { file: manifest.file }, { message: manifest.message })];
+    if (manifest instanceof KoptError) {
+      // readManifest says "cannot read" for a manifest it could not open; anything else did not parse.
+      const kind = /^cannot read/.test(manifest.message) ? 'file-unreadable' : 'file-malformed';
+      const fields = { message: manifest.message, ...(manifest.hint !== undefined && { hint: manifest.hint }) };
+      return [...out, finding(kind, { file: manifest.file, line: manifest.line }, fields)];
+    }
     const plan = await planChanges(ctx.roots.configRoot, desired.files, manifest, { force: false });
     const abs = (rel: string): string => path.join(ctx.roots.configRoot, rel);
     const pending = new Map<string, string[]>();
