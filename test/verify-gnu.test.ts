@@ -8,7 +8,8 @@
 import { createTwoFilesPatch } from 'diff';
 import { describe, expect, it } from 'vitest';
 import { splitLines } from '../src/verify/apply.js';
-import { confirmWithGnuPatch } from '../src/verify/confirm.js';
+import { applyOverrules, confirmWithGnuPatch } from '../src/verify/confirm.js';
+import { renderResults } from '../src/verify/report.js';
 import { applyPatchFile, type PatchVerdict, type Tree } from '../src/verify/files.js';
 
 interface Case {
@@ -147,5 +148,72 @@ describe('generated cases agree with GNU patch', () => {
     expect(hunks.some((h) => h.applied && h.fuzz === 1)).toBe(true);
     expect(hunks.some((h) => h.applied && h.fuzz === 2)).toBe(true);
     expect(hunks.some((h) => h.applied && h.offset !== 0)).toBe(true);
+  });
+});
+
+// Sections without hunks, binary sections and a last hunk cut short: each case is applied in memory
+// and by GNU patch (compare), and the in-memory verdict must also be the one named here.
+describe('git headers without hunks and truncated hunks agree with GNU patch', () => {
+  const f = lines(20);
+  const trunc = (counts: string, body: string): string => `--- a/f\n+++ b/f\n@@ ${counts} @@\n${body}`;
+  it.each<[string, Record<string, string>, string, boolean]>([
+    ['mode change of a missing file', { f }, 'diff --git a/nope b/nope\nold mode 100644\nnew mode 100755\ndiff --git a/f b/f\n' + trunc('-2 +2', '-line 2\n+two\n'), false],
+    ['mode change only', { f }, 'diff --git a/f b/f\nold mode 100644\nnew mode 100755\n', true],
+    ['index line only', { f }, 'diff --git a/f b/f\nindex 1..2 100644\n', true],
+    ['index line only, missing file', { f }, 'diff --git a/nope b/nope\nindex 1..2 100644\n', false],
+    ['Binary files differ, new file', { f }, 'diff --git a/x.bin b/x.bin\nnew file mode 100644\nindex 0000000..1234567\nBinary files /dev/null and b/x.bin differ\n', true],
+    ['Binary files differ, modified', { f }, 'diff --git a/f b/f\nindex 1111111..2222222 100644\nBinary files a/f and b/f differ\n', true],
+    ['Binary files differ, missing file', { f }, 'diff --git a/nope b/nope\nindex 1111111..2222222 100644\nBinary files a/nope and b/nope differ\n', false],
+    ['Binary files differ, deleted file with content', { f }, 'diff --git a/f b/f\ndeleted file mode 100644\nindex 1..0\nBinary files a/f and /dev/null differ\n', false],
+    ['GIT binary patch', { f }, 'diff --git a/f b/f\nindex 111..222 100644\nGIT binary patch\nliteral 1\nIcmZpc000310RR91\n\nliteral 0\nHcmV?d00001\n\n', false],
+    ['new file mode without hunks over an existing file', { f }, 'diff --git a/f b/f\nnew file mode 100644\nindex 0000000..e69de29\n', true],
+    ['deleted file mode without hunks, missing file', { f }, 'diff --git a/nope b/nope\ndeleted file mode 100644\n', true],
+    ['1 blank context line cut off the end', { f }, trunc('-1,4 +1,4', ' line 1\n-line 2\n+two\n line 3\n'), true],
+    ['1 cut off, blank in the file', { f: 'line 1\nline 2\nline 3\n\nline 5\n' }, trunc('-1,4 +1,4', ' line 1\n-line 2\n+two\n line 3\n'), true],
+    ['2 cut off', { f }, trunc('-1,5 +1,5', ' line 1\n-line 2\n+two\n line 3\n'), true],
+    ['3 cut off (more than fuzz 2 covers)', { f }, trunc('-1,6 +1,6', ' line 1\n-line 2\n+two\n line 3\n'), false],
+    ['4 cut off', { f }, trunc('-1,7 +1,7', ' line 1\n-line 2\n+two\n line 3\n'), false],
+    ['an added line cut off', { f }, trunc('-1,3 +1,4', ' line 1\n-line 2\n+two\n line 3\n'), false],
+    ['a removed line cut off', { f }, trunc('-1,4 +1,3', ' line 1\n-line 2\n+two\n line 3\n'), false],
+    ['cut off after a context line without newline', { f }, trunc('-1,4 +1,4', ' line 1\n-line 2\n+two\n line 3'), true],
+    ['cut off into a hunk of context only', { f }, trunc('-1,4 +1,4', ' line 1\n'), false],
+    ['a hunk of context only', { f }, trunc('-1,2 +1,2', ' line 1\n line 2\n'), false],
+  ])('%s', async (name, files, patch, applies) => {
+    const { differences, verdicts } = await compare([{ name, files, patch }]);
+    expect(differences).toEqual([]);
+    expect(verdicts[0]!.applied).toBe(applies);
+  });
+});
+
+describe('when GNU patch overrules the in-memory verdict', () => {
+  it('shows its verdict per patch, the in-memory one marked as overruled, and CR visibly', async () => {
+    const before = tree({ 'k/b.c': 'x1\nx2\nx3\n' });
+    const after = tree({ 'k/b.c': 'x1\nx2\nx3\n' });
+    const patches = [{ name: 'crlf.patch', content: Buffer.from('--- a/k/b.c\r\n+++ b/k/b.c\r\n@@ -1,3 +1,3 @@\r\n x1\r\n-x2\r\n+y2\r\n x3\r\n') }];
+    const verdicts = patches.map((p) => applyPatchFile(after, p.name, p.content));
+    const c = await confirmWithGnuPatch(before, patches, verdicts, after);
+    const inMemory = verdicts[0]!.applied;
+    applyOverrules(verdicts, c.runs);
+    const gnuApplies = c.runs[0]!.status === 0;
+    expect(verdicts[0]!.applied).toBe(gnuApplies);
+    // the case is only a test if the two disagree
+    expect(inMemory).not.toBe(gnuApplies);
+    expect(verdicts[0]!.overruled?.status).toBe(c.runs[0]!.status);
+    const text = renderResults([
+      {
+        target: 't',
+        verdict: {
+          status: gnuApplies ? 'applies' : 'fails',
+          before: [],
+          patches: verdicts,
+          confirmed: { why: 'uncertain', agrees: c.agrees, differences: c.differences },
+          stats: { bytes: 0, members: 0, kept: 1, ms: 0 },
+        },
+      },
+    ]);
+    expect(text).toContain(`crlf.patch: ${gnuApplies ? 'applies' : 'FAILS'} (GNU patch exited ${c.runs[0]!.status})`);
+    expect(text).toContain('in memory (overruled by GNU patch)');
+    expect(text).toContain("'x1\\r'");
+    expect(text).not.toContain('\r');
   });
 });

@@ -27,7 +27,8 @@ describe('file headers', () => {
     ['git rename', 'diff --git a/old name.c b/new name.c\nsimilarity index 100%\nrename from old name.c\nrename to new name.c\n', { rename: true, old: 'old name.c', new: 'new name.c' }],
     ['git quoted names', 'diff --git "a/t\\303\\251st" "b/t\\303\\251st"\n--- "a/t\\303\\251st"\n+++ "b/t\\303\\251st"\n@@ -1 +1 @@\n-x\n+y\n', { old: 't\xc3\xa9st' }],
     ['GIT binary patch', 'diff --git a/logo.png b/logo.png\nindex 1..2 100644\nGIT binary patch\nliteral 5\nMcmZ?wbhEWS\n\n', { binary: true, old: 'logo.png' }],
-    ['Binary files differ', 'diff --git a/b.bin b/b.bin\nindex 1..2 100644\nBinary files a/b.bin and b/b.bin differ\n', { binary: true }],
+    ['Binary files differ', 'diff --git a/b.bin b/b.bin\nindex 1..2 100644\nBinary files a/b.bin and b/b.bin differ\n', { binary: false, header: true }],
+    ['git mode change only', 'diff --git a/run.sh b/run.sh\nold mode 100644\nnew mode 100755\n', { header: true, old: 'run.sh', new: 'run.sh', hunks: [] }],
     ['CR LF lines', '--- a/f\n+++ b/f\n@@ -1 +1 @@\n-x\r\n+y\r\n', { crlf: true }],
   ])('%s', (_, text, expected) => {
     expect(one(text)).toMatchObject(expected);
@@ -62,6 +63,12 @@ describe('file headers', () => {
     expect(() => parsePatch(text.replace('-x\n+y\n--- a/g', '-x\n-y\n--- a/g'), 'x', { keep: () => false })).toThrow(SourceError);
   });
 
+  it('takes up to 3 lines missing at the end of the input as chopped blank context lines (as patch(1) does)', () => {
+    const f = one('--- a/f\n+++ b/f\n@@ -1,5 +1,5 @@\n a\n-b\n+c\n');
+    expect(f.hunks[0]!.lines).toEqual(['a\n', 'b\n', 'c\n', '\n', '\n', '\n']);
+    expect(f.hunks[0]!.ops).toBe(' -+   ');
+  });
+
   it('takes input line by line, as the incremental kernel patch is streamed', () => {
     const p = new PatchParser('s.patch');
     for (const l of ['--- a/f\n', '+++ b/f\n', '@@ -1 +1 @@\n', '-x\n', '+y']) p.push(l);
@@ -73,7 +80,9 @@ describe('malformed hunks: a SourceError naming the patch file and the line', ()
   it.each<[string, string, number, RegExp]>([
     ['too few lines, then the next file', '--- a/f\n+++ b/f\n@@ -1,3 +1,3 @@\n a\n-b\n+c\ndiff --git a/g b/g\n', 7, /hunk at line 3 .* 'diff --git a\/g b\/g' is not a hunk line; 1 old and 1 new line\(s\) were still expected/],
     ['one added line too many', '--- a/f\n+++ b/f\n@@ -1 +1 @@\n+b\n+c\n-a\n', 5, /one new line too many/],
-    ['the patch ends inside a hunk', '--- a/f\n+++ b/f\n@@ -1,4 +1,4 @@\n a\n', 3, /ends inside the hunk at line 3: 3 old and 3 new line\(s\) missing/],
+    ['the patch ends inside a hunk', '--- a/f\n+++ b/f\n@@ -1,5 +1,6 @@\n a\n-b\n+c\n', 3, /ends inside the hunk at line 3: 3 old and 4 new line\(s\) missing/],
+    ['more than 3 lines cut off the end', '--- a/f\n+++ b/f\n@@ -1,6 +1,6 @@\n-b\n+c\n', 3, /ends inside the hunk at line 3: 5 old and 5 new line\(s\) missing/],
+    ['a hunk of context only', '--- a/f\n+++ b/f\n@@ -1,2 +1,2 @@\n a\n b\n', 5, /only context lines/],
     ['a garbled hunk header', '--- a/f\n+++ b/f\n@@ -1,x +1 @@\n-a\n+b\n', 3, /bad hunk header '@@ -1,x \+1 @@'/],
     ['a garbled second hunk header', '--- a/f\n+++ b/f\n@@ -1 +1 @@\n-a\n+b\n@@ -7 +7 @\n', 6, /bad hunk header/],
   ])('%s', (_, text, line, message) => {

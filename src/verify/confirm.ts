@@ -51,6 +51,26 @@ export function parsePatchOutput(output: string): GnuFile[] {
   return files;
 }
 
+const VERDICT_LINE = /FAILED|can't find file|No file to patch|Not deleting|already exists|does not exist|malformed|garbage|not supported|not a regular file|unexpected end/;
+
+/** patch(1)'s lines that say why a patch failed (or applied anyway), for a report. */
+export function verdictLines(output: string): string[] {
+  return output.split('\n').filter((l) => VERDICT_LINE.test(l)).map((l) => l.trim()).slice(0, 8);
+}
+
+/**
+ * Where patch(1)'s exit status contradicts an in-memory verdict, makes it the verdict shown (eapply
+ * acts on it) and keeps the in-memory one as overruled.
+ */
+export function applyOverrules(ours: PatchVerdict[], runs: PatchRun[]): void {
+  for (const [i, run] of runs.entries()) {
+    const mine = ours[i];
+    if (!mine || (run.status === 0) === mine.applied) continue;
+    mine.applied = run.status === 0;
+    mine.overruled = { status: run.status, messages: verdictLines(run.output) };
+  }
+}
+
 export interface Confirmation {
   /** patch(1) agrees with every in-memory verdict and produced the same files. */
   agrees: boolean;

@@ -3,13 +3,14 @@
 //  - a section that creates a file (/dev/null or an epoch timestamp on the old side, or git's `new file
 //    mode`) fails when the file exists and is not empty; a section whose only hunk is `-0,0` creates a
 //    missing file even without those marks; any other section for a missing file is skipped and fails
-//    ("can't find file to patch");
+//    ("can't find file to patch"), also a git section without hunks (a mode change); a creation without
+//    hunks over an existing file, or a deletion without hunks of a missing file, applies "anyway";
 //  - a section that deletes a file removes it when the hunks leave it empty, else fails ("Not deleting
 //    file ... as content differs from patch"), keeping what was patched;
 //  - when the old and new names differ, the one that exists is patched (fewest path components, then
 //    the shortest basename, then the shortest name, when both or neither exist); git renames and copies
 //    read the old name and write the new one;
-//  - symbolic links and other non-regular files are refused; binary git patches cannot be applied.
+//  - symbolic links and other non-regular files are refused; `GIT binary patch` sections cannot be applied.
 import { SourceError } from '../errors.js';
 import { applyHunks, type HunkVerdict } from './apply.js';
 import { parsePatch, type FilePatch } from './hunks.js';
@@ -42,6 +43,11 @@ export interface PatchVerdict {
   error?: { line?: number; message: string };
   /** Why this verdict might differ from patch(1)'s (CR LF line ends ...): confirm with GNU patch. */
   uncertain: string[];
+  /**
+   * GNU patch, asked to confirm, decided otherwise: `applied` is then its verdict (exit status), and
+   * `files` are the in-memory results it overruled; `messages` are its own lines about this patch.
+   */
+  overruled?: { status: number; messages: string[] };
 }
 
 function opOf(f: FilePatch): FileOp {
@@ -82,11 +88,14 @@ export function applyFile(tree: Tree, f: FilePatch): FileVerdict {
   const from = f.create && !f.rename && !f.copy ? tree.get(path) : source === undefined ? undefined : tree.get(source);
   if (from?.kind === 'special') return failAll(f, path, `'${source ?? path}' is ${from.what} in the sources: patch(1) refuses to patch it`);
   let input: string[];
+  // without hunks, patch(1) creates over an existing file and deletes a missing one "anyway"
+  const noHunks = f.hunks.length === 0;
   if (f.create && !f.rename && !f.copy) {
-    if (from && from.lines.length > 0) return failAll(f, path, `the patch creates '${path}', which already exists`);
-    input = [];
+    if (from && from.lines.length > 0 && !noHunks) return failAll(f, path, `the patch creates '${path}', which already exists`);
+    input = from?.lines ?? [];
   } else if (!from) {
-    const createsAnyway = f.hunks.length > 0 && f.hunks[0]!.oldStart === 0 && f.hunks[0]!.oldCount === 0;
+    const createsAnyway = !noHunks && f.hunks[0]!.oldStart === 0 && f.hunks[0]!.oldCount === 0;
+    if (f.delete && noHunks) return { path, op: opOf(f), applied: true, line: f.line, hunks: [] };
     if (!createsAnyway) return failAll(f, path, `'${source ?? path}' is not in the sources (patch(1): can't find file to patch)`);
     input = [];
   } else input = from.lines;

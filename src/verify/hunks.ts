@@ -1,7 +1,9 @@
 // Unified diffs read the way GNU patch reads them for `patch -p1` (what eapply and eapply_user run):
 // text before, between and after the file sections is ignored (commit messages, diffstat, `Index:`
 // lines); a section starts at `--- OLD` followed by `+++ NEW`, or at a git header (`diff --git a/X b/X`
-// with `new file mode`, `deleted file mode`, `rename from/to`, `copy from/to`, `index`, mode lines);
+// with `new file mode`, `deleted file mode`, `rename from/to`, `copy from/to`, `index`, mode lines; such a
+// header is a file section even without hunks, as in GNU patch 2.7: a mode change needs the file, and
+// `Binary files ... differ` (git diff --no-binary) is ignored, only `GIT binary patch` is refused);
 // each `@@ -a,b +c,d @@` hunk holds exactly b old and d new lines (an empty line counts as an empty
 // context line, as GNU patch accepts it); `\ No newline at end of file` takes the newline off the line
 // before it. A name of /dev/null, or a timestamp at the Unix epoch (`diff -N`), means the file is absent
@@ -35,8 +37,10 @@ export interface FilePatch {
   delete: boolean;
   rename: boolean;
   copy: boolean;
-  /** `GIT binary patch` or `Binary files ... differ`: patch(1) cannot apply it. */
+  /** `GIT binary patch`: patch(1) cannot apply it (`Binary files ... differ` is only text to it). */
   binary: boolean;
+  /** An `index` or `old/new mode` line: patch(1) takes the git section as a file even without hunks. */
+  header: boolean;
   /** Why the names cannot be used (patch(1) refuses the file), when they cannot. */
   unsafe?: string;
   /** Some line ends in CR LF: GNU patch has heuristics for that which are not modelled here. */
@@ -53,13 +57,16 @@ export interface ParseOptions {
   keep?: (file: FilePatch) => boolean;
 }
 
+/** How many blank context lines patch(1) assumes were chopped off the end of the last hunk. */
+const CHOPPED_BLANKS = 3;
 const HUNK_HEADER = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/;
 const GIT_FLAGS: [RegExp, (f: FilePatch) => void][] = [
   [/^new file mode /, (f) => (f.create = true)],
   [/^deleted file mode /, (f) => (f.delete = true)],
   [/^rename (from|to) /, (f) => (f.rename = true)],
   [/^copy (from|to) /, (f) => (f.copy = true)],
-  [/^(GIT binary patch|Binary files )/, (f) => (f.binary = true)],
+  [/^GIT binary patch/, (f) => (f.binary = true)],
+  [/^(index |old mode |new mode )/, (f) => (f.header = true)],
 ];
 
 type State = 'scan' | 'git' | 'minus' | 'plus' | 'hunk' | 'after-hunk';
@@ -76,6 +83,8 @@ export class PatchParser {
   private hunk?: Hunk;
   private oldLeft = 0;
   private newLeft = 0;
+  /** Whether the current hunk has a '-' or '+' line (patch(1) refuses a hunk of context only). */
+  private changes = false;
   private readonly strip: number;
 
   constructor(
@@ -90,7 +99,7 @@ export class PatchParser {
   }
 
   private newFile(line: number): FilePatch {
-    return { create: false, delete: false, rename: false, copy: false, binary: false, crlf: false, hunks: [], line };
+    return { create: false, delete: false, rename: false, copy: false, binary: false, header: false, crlf: false, hunks: [], line };
   }
 
   private setNames(f: FilePatch, oldRaw: string, newRaw: string, oldAbsent: boolean, newAbsent: boolean): void {
@@ -121,7 +130,7 @@ export class PatchParser {
       if (f.create && !f.rename && !f.copy) f.old = undefined;
       if (f.delete) f.new = undefined;
       this.decide();
-      if (this.keeping && (f.hunks.length > 0 || f.binary || f.rename || f.copy || f.create || f.delete)) this.files.push(f);
+      if (this.keeping && (f.hunks.length > 0 || f.binary || f.header || f.rename || f.copy || f.create || f.delete)) this.files.push(f);
     }
     this.file = undefined;
     this.decided = false;
@@ -208,6 +217,7 @@ export class PatchParser {
     };
     this.oldLeft = this.hunk.oldCount;
     this.newLeft = this.hunk.newCount;
+    this.changes = false;
     if (this.keeping) this.file!.hunks.push(this.hunk);
     this.state = this.oldLeft + this.newLeft === 0 ? 'after-hunk' : 'hunk';
   }
@@ -226,14 +236,22 @@ export class PatchParser {
       const why = counts ? `one ${op === '-' ? 'old' : op === '+' ? 'new' : 'context'} line too many` : `'${line.trimEnd().slice(0, 60)}' is not a hunk line`;
       throw this.malformed(`hunk at line ${h.line} (-${h.oldStart},${h.oldCount} +${h.newStart},${h.newCount}): ${why}; ${this.oldLeft} old and ${this.newLeft} new line(s) were still expected`);
     }
-    this.oldLeft -= counts[0]!;
-    this.newLeft -= counts[1]!;
+    this.take(h, op!, text);
+  }
+
+  private take(h: Hunk, op: string, text: string): void {
+    this.oldLeft -= op === '+' ? 0 : 1;
+    this.newLeft -= op === '-' ? 0 : 1;
+    this.changes ||= op !== ' ';
     if (text.endsWith('\r\n')) this.file!.crlf = true;
     if (this.keeping) {
       h.ops += op;
       h.lines.push(text);
     }
-    if (this.oldLeft === 0 && this.newLeft === 0) this.state = 'after-hunk';
+    if (this.oldLeft === 0 && this.newLeft === 0) {
+      if (!this.changes) throw this.malformed(`the hunk at line ${h.line} (-${h.oldStart},${h.oldCount} +${h.newStart},${h.newCount}) has only context lines, no change`);
+      this.state = 'after-hunk';
+    }
   }
 
   private dropNewline(h: Hunk): void {
@@ -246,6 +264,12 @@ export class PatchParser {
   end(): FilePatch[] {
     if (this.state === 'hunk') {
       const h = this.hunk!;
+      // patch(1) takes up to 3 lines missing at the very end as blank context lines a mailer or editor
+      // stripped (then matched with fuzz); they must be missing on both sides alike.
+      if (this.oldLeft === this.newLeft && this.oldLeft <= CHOPPED_BLANKS) {
+        while (this.state === 'hunk') this.take(h, ' ', '\n');
+        return this.end();
+      }
       throw this.malformed(`the patch ends inside the hunk at line ${h.line}: ${this.oldLeft} old and ${this.newLeft} new line(s) missing`, h.line);
     }
     if (this.state === 'git' || this.state === 'after-hunk') this.finishFile();

@@ -16,7 +16,9 @@ export interface TargetResult {
 
 const STATUS: Record<Verdict['status'], string> = { applies: 'APPLIES', fails: 'FAILS', 'not-verified': 'NOT VERIFIED' };
 const mb = (bytes: number): string => (bytes < 1e6 ? `${Math.ceil(bytes / 1e3)} kB` : `${(bytes / 1e6).toFixed(bytes < 1e7 ? 1 : 0)} MB`);
-const show = (line: string | undefined): string => (line === undefined ? 'end of file' : `'${line.replace(/\n$/, '').replace(/\t/g, '\\t').slice(0, 70)}'`);
+const visible = (text: string): string => text.replace(/\r/g, '\\r');
+const show = (line: string | undefined): string =>
+  line === undefined ? 'end of file' : `'${line.replace(/\n$/, '').replace(/\t/g, '\\t').replace(/\r/g, '\\r').slice(0, 70)}'`;
 
 function hunkNote(h: HunkVerdict): string {
   const parts = [h.fuzz ? `fuzz ${h.fuzz}` : '', h.offset ? `offset ${h.offset} line${Math.abs(h.offset) === 1 ? '' : 's'}` : ''].filter(Boolean);
@@ -24,6 +26,16 @@ function hunkNote(h: HunkVerdict): string {
 }
 
 function patchLines(p: PatchVerdict): string[] {
+  if (p.overruled) {
+    // patch(1)'s verdict first; what was computed in memory only as the opinion it overruled
+    const gnu = `  ${p.name}: ${p.applied ? 'applies' : 'FAILS'} (GNU patch exited ${p.overruled.status})${p.overruled.messages.length ? `: ${p.overruled.messages.join('; ')}` : ''}`;
+    const mine = inMemoryLines({ ...p, applied: !p.applied });
+    return [gnu, `      in memory (overruled by GNU patch):${mine[0]!.slice(`  ${p.name}:`.length)}`, ...mine.slice(1).map((l) => `  ${l}`)];
+  }
+  return inMemoryLines(p);
+}
+
+function inMemoryLines(p: PatchVerdict): string[] {
   if (p.error) return [`  ${p.name}: FAILS: ${p.error.message}${p.error.line ? ` (line ${p.error.line})` : ''}`];
   const fuzzy = p.files.flatMap((f) => f.hunks.filter((h) => h.applied && (h.fuzz || h.offset)).map((h) => `${f.path} ${hunkNote(h)}`));
   if (p.applied) {
@@ -48,10 +60,11 @@ export function failureSummary(v: Verdict): string {
   if (v.status === 'not-verified') return `not verified: ${v.reason}`;
   const p = v.patches.find((x) => !x.applied);
   if (!p) return 'applies';
+  if (p.overruled) return `${p.name}: GNU patch exited ${p.overruled.status}${p.overruled.messages.length ? `: ${p.overruled.messages.join('; ')}` : ''}`;
   if (p.error) return `${p.name}: ${p.error.message}${p.error.line ? ` (line ${p.error.line})` : ''}`;
-  const f = p.files.find((x) => !x.applied)!;
-  const h = f.hunks.find((x) => !x.applied);
-  return `${p.name}: ${f.path}: ${f.problem ?? `hunk #${h!.hunk} FAILED at ${h!.at}`}`;
+  const f = p.files.find((x) => !x.applied);
+  const h = f?.hunks.find((x) => !x.applied);
+  return `${p.name}: ${f ? `${f.path}: ${f.problem ?? `hunk #${h?.hunk} FAILED at ${h?.at}`}` : 'FAILS'}`;
 }
 
 export function renderResults(results: TargetResult[]): string {
@@ -76,7 +89,7 @@ export function renderResults(results: TargetResult[]): string {
     if (v.patches.some((p) => !p.applied)) out.push('  eapply_user stops the emerge at the first patch that fails.');
     if (v.confirmed) {
       const why = v.confirmed.why === 'asked' ? 'as asked' : 'because the in-memory verdict was uncertain';
-      out.push(v.confirmed.agrees ? `  GNU patch confirms this (checked ${why}).` : `  GNU patch was asked ${why} and differs; its verdict is shown: ${v.confirmed.differences.join('; ')}`);
+      out.push(v.confirmed.agrees ? `  GNU patch confirms this (checked ${why}).` : `  GNU patch was asked ${why} and differs; its verdict is shown${v.patches.some((p) => p.overruled) ? ' (in-memory lines marked as overruled)' : ''}: ${v.confirmed.differences.map(visible).join('; ')}`);
     }
     out.push('');
   }

@@ -13,7 +13,7 @@ import { extractWanted } from './extract.js';
 import { applyFile, applyPatchFile, type PatchVerdict, type Tree } from './files.js';
 import { parsePatch, pathsOf } from './hunks.js';
 import { splitLines } from './apply.js';
-import { confirmWithGnuPatch } from './confirm.js';
+import { applyOverrules, confirmWithGnuPatch } from './confirm.js';
 import { readPrepatches, type Prepatch } from './prepatches.js';
 import { readTree } from './read-tree.js';
 
@@ -140,6 +140,7 @@ async function finish(p: Prepared, tree: Tree, stats: { bytes: number; members: 
     try {
       const c = await confirmWithGnuPatch(start, p.series, patches, tree);
       verdict.confirmed = { why, agrees: c.agrees, differences: c.differences };
+      applyOverrules(patches, c.runs);
       // patch(1)'s exit statuses are the truth eapply acts on
       verdict.status = c.runs.every((r) => r.status === 0) ? 'applies' : 'fails';
     } catch (err) {
