@@ -157,3 +157,47 @@ describe('gentoo-kopt hooks, the executable', () => {
     expect(JSON.parse(status.stdout).overall).not.toBe('current');
   });
 });
+
+describe('gentoo-kopt hooks keeps every byte and tells the truth (from review)', () => {
+  it('a bashrc with bytes that are not UTF-8 gets them back after install and uninstall', async () => {
+    const { dir } = await gentooRoot({ installed: [] });
+    const bashrc = path.join(dir, 'etc/portage/bashrc');
+    const mine = Buffer.from('# caf\xe9 (latin-1), caf\u00e9 (UTF-8 below)\n', 'latin1');
+    const bytes = Buffer.concat([mine, Buffer.from('# café\nexport A=1\n', 'utf8'), Buffer.from([0xff, 0xfe, 0x0a])]);
+    await writeFile(bashrc, bytes);
+    const { readFile } = await import('node:fs/promises');
+    expect((await kopt(['hooks', 'install', '--root', dir])).exitCode).toBe(0);
+    expect((await readFile(bashrc)).subarray(0, bytes.length)).toEqual(bytes);
+    expect((await kopt(['hooks', 'uninstall', '--root', dir])).exitCode).toBe(0);
+    expect(await readFile(bashrc)).toEqual(bytes);
+  });
+
+  it('status is not "current" while a kept, hand-edited LTO fragment contradicts kopt.conf', async () => {
+    const { dir } = await gentooRoot({ installed: [], conf: defaultConf() + 'toolchain = llvm\nlto = thin\n' });
+    expect((await kopt(['hooks', 'install', '--root', dir])).exitCode).toBe(0);
+    const fragment = path.join(dir, 'etc/kernel/config.d/50-gentoo-kopt-lto.config');
+    const { appendFile } = await import('node:fs/promises');
+    await appendFile(fragment, '# my note\n');
+    await writeFile(path.join(dir, 'etc/gentoo-kopt/kopt.conf'), defaultConf() + 'toolchain = llvm\nlto = full\n');
+    const install = await kopt(['hooks', 'install', '--root', dir]);
+    expect(install.stdout).toContain('KEEP (edited by you)');
+    const status = await kopt(['hooks', 'status', '--root', dir]);
+    expect(status.exitCode).toBe(1);
+    expect(status.stdout).not.toContain('installed and current');
+  });
+
+  it('a config root reached through a symlink, with bashrc a symlink inside it', async () => {
+    const { dir } = await gentooRoot({ installed: [] });
+    const { symlink, readFile, mkdtemp } = await import('node:fs/promises');
+    await writeFile(path.join(dir, 'etc/portage/bashrc.real'), 'A=1\n');
+    await symlink('bashrc.real', path.join(dir, 'etc/portage/bashrc'));
+    const linkDir = await mkdtemp(path.join((await import('node:os')).tmpdir(), 'kopt-link-'));
+    const link = path.join(linkDir, 'root');
+    await symlink(dir, link);
+    const r = await kopt(['hooks', 'install', '--root', link]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(await readFile(path.join(dir, 'etc/portage/bashrc.real'), 'utf8')).toMatch(/^A=1\n\n# >>> gentoo-kopt >>>/);
+    expect((await import('node:fs')).lstatSync(path.join(dir, 'etc/portage/bashrc')).isSymbolicLink()).toBe(true);
+    await (await import('node:fs/promises')).rm(linkDir, { recursive: true });
+  });
+});

@@ -65,14 +65,16 @@ async function bashrcPath(roots: Roots): Promise<string> {
   const file = portageConfigPath(roots, 'bashrc');
   if (!(await lstatIfExists(file))?.isSymbolicLink()) return file;
   const real = await realpath(file).catch(() => undefined);
-  const rel = real && path.relative(roots.configRoot, real);
+  // The config root itself may be reached through a symlink: compare real paths, write below the root as given.
+  const rootReal = await realpath(roots.configRoot).catch(() => roots.configRoot);
+  const rel = real && path.relative(rootReal, real);
   if (!real || !rel || rel.startsWith('..') || path.isAbsolute(rel)) {
     throw new FsError(`bashrc is a symbolic link to ${real ?? 'nothing'}, outside the config root`, {
       file,
-      hint: 'add the block there by hand (`gentoo-kopt hooks install --pretend` shows it), or replace the link with a file',
+      hint: 'replace the link with a file (or add the block to its target by hand: it is shown in README.md)',
     });
   }
-  return real;
+  return path.join(roots.configRoot, rel);
 }
 
 const ROOT_OWNER = { uid: 0, gid: 0 };
@@ -161,7 +163,9 @@ async function plan(roots: Roots, opts: HooksOptions): Promise<{ data: HooksRepo
   // bashrc: the block only.
   const bashrcFile = await bashrcPath(roots);
   const before = await readIfExists(bashrcFile);
-  const text = before?.toString('utf8') ?? '';
+  // latin1 maps every byte to one char and back: bytes that are not UTF-8 survive (the block is ASCII).
+  const text = before?.toString('latin1') ?? '';
+  const shown = (t: string): string => Buffer.from(t, 'latin1').toString('utf8');
   const info = findBlock(text, bashrcFile);
   const after = install ? insertBlock(text, bashrcFile) : removeBlock(text, bashrcFile);
   if (install && info.codeAfter) warnings.push(`${bashrcFile}: code after the gentoo-kopt block runs later and can override what the hook exports: keep the block last`);
@@ -198,11 +202,11 @@ async function plan(roots: Roots, opts: HooksOptions): Promise<{ data: HooksRepo
   }
   if (removeBashrc) {
     ops.push({ kind: 'remove', path: bashrcFile });
-    diff(bashrcRel, text, undefined);
+    diff(bashrcRel, shown(text), undefined);
   } else if (after !== text) {
     const mode = before ? Number((await lstatIfExists(bashrcFile))!.mode) & 0o7777 : 0o644;
-    ops.push({ kind: 'write', path: bashrcFile, content: Buffer.from(after), mode });
-    diff(bashrcRel, before === undefined ? undefined : text, after);
+    ops.push({ kind: 'write', path: bashrcFile, content: Buffer.from(after, 'latin1'), mode });
+    diff(bashrcRel, before === undefined ? undefined : shown(text), shown(after));
   }
   if (!install) for (const dir of [...record.dirs].sort().reverse()) ops.push({ kind: 'rmdir', path: abs(dir) });
 
@@ -216,7 +220,8 @@ async function plan(roots: Roots, opts: HooksOptions): Promise<{ data: HooksRepo
   }
 
   const files = decisions.map((d) => ({ path: abs(d.rel), role: d.role, state: d.state, action: d.action }));
-  const everythingCurrent = info.state === 'current' && decisions.every((d) => d.action === 'unchanged' || d.action === 'none' || d.action === 'keep-edited');
+  // A file kept because the user edited it differs from what kopt.conf asks for: not current.
+  const everythingCurrent = info.state === 'current' && decisions.every((d) => d.action === 'unchanged' || d.action === 'none');
   const overall: Overall = info.state === 'absent' && decisions.every((d) => d.state === 'absent' || d.state === 'foreign') ? 'not-installed' : everythingCurrent ? 'current' : 'outdated';
   const data: HooksReport = {
     action: opts.action,
@@ -248,7 +253,9 @@ export function render(r: HooksReport): string {
   if (r.action === 'status') {
     out.push(`gentoo-kopt hooks: ${r.overall === 'current' ? 'installed and current' : r.overall === 'outdated' ? 'installed but OUTDATED (run: gentoo-kopt hooks install)' : 'not installed'}`);
     out.push(`  bashrc block  ${r.bashrc.block.padEnd(9)} ${r.bashrc.path}`);
-    for (const f of r.files) out.push(`  ${f.role.padEnd(13)} ${(f.action === 'unchanged' ? 'current' : f.state === 'ours' ? 'outdated' : f.state).padEnd(9)} ${f.path}`);
+    const stateOf = (f: HooksReport['files'][number]): string =>
+      f.action === 'unchanged' ? 'current' : f.action === 'update' && f.state === 'current' ? 'UNSAFE mode or owner' : f.state === 'ours' ? 'outdated' : f.state;
+    for (const f of r.files) out.push(`  ${f.role.padEnd(13)} ${stateOf(f).padEnd(9)} ${f.path}`);
   } else {
     out.push(r.pretend ? 'Would change:' : 'Changes:');
     out.push(`  ${r.bashrc.action.padEnd(9)} gentoo-kopt block in ${r.bashrc.path}`);
