@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import tar from 'tar-stream';
+import { tarOf, xz, type Member } from './helpers/kernel-tarball.js';
 import { SourceError } from '../src/errors.js';
 import type { CatalogFile } from '../src/patches/catalog.js';
 import { readPatchFiles, type SourceRef } from '../src/patches/source.js';
@@ -22,28 +22,6 @@ const EXPECTED = new Map([
   ['6.1/misc/0002-b.patch', Buffer.from(B)],
 ]);
 
-interface Member {
-  name: string;
-  type?: tar.Header['type'];
-  linkname?: string;
-  content?: string;
-}
-
-/** A real tar archive, built with tar-stream's packer. */
-async function makeTar(members: Member[]): Promise<Buffer> {
-  const pack = tar.pack();
-  for (const m of members) {
-    const { content, ...header } = m;
-    if (content !== undefined) pack.entry(header, content);
-    else pack.entry({ ...header, size: 0 });
-  }
-  pack.finalize();
-  const chunks: Buffer[] = [];
-  for await (const chunk of pack) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-const xz = (data: Buffer) => execFileSync('xz', ['-z', '-c'], { input: data });
 const flipByte = (data: Buffer, at: number) => {
   const copy = Buffer.from(data);
   copy.writeUInt8(copy.readUInt8(copy.length + at) ^ 0xff, copy.length + at);
@@ -104,7 +82,7 @@ describe('tarball sources', () => {
     ['t.tar.xz', xz],
     ['t.txz', xz],
   ])('%s: streams the requested members', async (name, compress) => {
-    const dir = await testdir({ [name]: compress(await makeTar(ofA())) });
+    const dir = await testdir({ [name]: compress(await tarOf(ofA())) });
     const before = await snapshot(dir);
     expect(await readPatchFiles([{ spec: `${dir}/${name}` }], FILES, CAT)).toEqual(EXPECTED);
     expect(await snapshot(dir)).toEqual(before);
@@ -115,20 +93,20 @@ describe('tarball sources', () => {
     ['a GitHub-style top-level directory', [{ name: 'kernel-patches-b3d6841/', type: 'directory' }, ...ofA('kernel-patches-b3d6841/')]],
     ['./ and a top-level directory', ofA('./top/')],
   ])('member names with %s match', async (_, members) => {
-    const dir = await testdir({ 't.tar': await makeTar(members) });
+    const dir = await testdir({ 't.tar': await tarOf(members) });
     expect(await readPatchFiles([{ spec: `${dir}/t.tar` }], FILES, CAT)).toEqual(EXPECTED);
   });
 
   it('an exact name wins over one below a top-level directory, in either order', async () => {
     const decoy = { name: 'top/6.1/misc/0001-a.patch', content: 'decoy' };
     for (const members of [[decoy, ...ofA()], [...ofA(), decoy]]) {
-      const dir = await testdir({ 't.tar': await makeTar(members) });
+      const dir = await testdir({ 't.tar': await tarOf(members) });
       expect(await readPatchFiles([{ spec: `${dir}/t.tar` }], FILES, CAT)).toEqual(EXPECTED);
     }
   });
 
   it('only ONE top-level directory is stripped', async () => {
-    const dir = await testdir({ 't.tar': await makeTar(ofA('a/b/')) });
+    const dir = await testdir({ 't.tar': await tarOf(ofA('a/b/')) });
     expect((await failure([{ spec: `${dir}/t.tar` }])).message).toMatch(/'6.1\/misc\/0001-a.patch' is in none of the patch sources/);
   });
 
@@ -136,7 +114,7 @@ describe('tarball sources', () => {
     ['the same member twice', [...ofA(), { name: '6.1/misc/0001-a.patch', content: A }], /'6.1\/misc\/0001-a.patch' is in the tarball twice/],
     ['two top-level directories holding it', [...ofA('x/'), ...ofA('y/')], /is in the tarball twice: as 'x\/6.1\/misc\/0001-a.patch' and as 'y\/6.1\/misc\/0001-a.patch'/],
   ])('ambiguous: %s', async (_, members, message) => {
-    const dir = await testdir({ 't.tar': await makeTar(members) });
+    const dir = await testdir({ 't.tar': await tarOf(members) });
     const err = await failure([{ spec: `${dir}/t.tar` }]);
     expect(err.message).toMatch(message);
     expect(err.file).toBe(`${dir}/t.tar`);
@@ -156,7 +134,7 @@ describe('tarball sources', () => {
       ['t.tar.xz', [...ofA(), bad], xz],
     ];
     for (const [name, members, compress] of cases) {
-      const dir = await testdir({ [name]: compress(await makeTar(members)) });
+      const dir = await testdir({ [name]: compress(await tarOf(members)) });
       const err = await failure([{ spec: `${dir}/${name}`, file: '/etc/gentoo-kopt/kopt.conf', line: 3 }]);
       expect(err.message).toMatch(message);
       expect(err.message).toContain('(patch-source at /etc/gentoo-kopt/kopt.conf:3)');
@@ -165,7 +143,7 @@ describe('tarball sources', () => {
   });
 
   it('a damaged xz stream is reported as such, even when what it yielded looked hostile', async () => {
-    const archive = xz(await makeTar([{ name: 'l', type: 'symlink', linkname: '/x' }, { name: 'a.patch', content: 'x'.repeat(4000) }]));
+    const archive = xz(await tarOf([{ name: 'l', type: 'symlink', linkname: '/x' }, { name: 'a.patch', content: 'x'.repeat(4000) }]));
     const dir = await testdir({ 't.tar.xz': archive.subarray(0, archive.length - 40) });
     const err = await failure([{ spec: `${dir}/t.tar.xz` }]);
     expect(err.message).toMatch(/^cannot decompress t.tar.xz: /);
@@ -181,7 +159,7 @@ describe('tarball sources', () => {
     ['t.tar.gz', (t) => gzipSync(t).subarray(0, 60), /cannot read t.tar.gz: corrupt or truncated archive/],
     ['t.tgz', (t) => t, /cannot read t.tgz: corrupt or truncated archive/],
   ])('%s, damaged: a SourceError naming the file', async (name, damage, message) => {
-    const dir = await testdir({ [name]: damage(await makeTar(ofA())) });
+    const dir = await testdir({ [name]: damage(await tarOf(ofA())) });
     const err = await failure([{ spec: `${dir}/${name}` }]);
     expect(err.message).toMatch(message);
     expect(err.file).toBe(`${dir}/${name}`);
@@ -199,7 +177,7 @@ describe('verification and missing files', () => {
   });
 
   it('a mismatch inside a tarball too', async () => {
-    const dir = await testdir({ 't.tar.gz': gzipSync(await makeTar([{ name: '6.1/misc/0001-a.patch', content: B }])) });
+    const dir = await testdir({ 't.tar.gz': gzipSync(await tarOf([{ name: '6.1/misc/0001-a.patch', content: B }])) });
     const err = await failure([{ spec: `${dir}/t.tar.gz` }]);
     expect(err).toMatchObject({ file: CAT, line: 7 });
     expect(err.message).toContain(`expected sha256 ${sha(A)}, got ${sha(B)}`);
@@ -207,7 +185,7 @@ describe('verification and missing files', () => {
 
   it('a file in no source names the catalog line and every source', async () => {
     const one = await testdir({ '6.1/misc/0001-a.patch': A });
-    const two = await testdir({ 't.tar': await makeTar([{ name: 'README', content: 'x' }]) });
+    const two = await testdir({ 't.tar': await tarOf([{ name: 'README', content: 'x' }]) });
     const err = await failure([{ spec: one }, { spec: `${two}/t.tar` }]);
     expect(err).toMatchObject({ file: CAT, line: 8 });
     expect(err.message).toBe(`'6.1/misc/0002-b.patch' is in none of the patch sources (${one}, ${two}/t.tar)`);
