@@ -7,10 +7,8 @@ import { execa } from 'execa';
 import tar from 'tar-stream';
 import { snapshot } from './helpers/tree.js';
 import { gentooRoot, defaultConf, PROJECT } from './helpers/gentoo.js';
+import { kopt } from './helpers/cli.js';
 
-const BIN = path.join(PROJECT, 'dist/bin.js');
-const kopt = (args: string[], opts: { env?: Record<string, string>; uid?: number } = {}) =>
-  execa(process.execPath, [BIN, ...args], { reject: false, env: { NO_COLOR: '1', ...opts.env }, extendEnv: false, ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.uid } : {}) });
 
 async function tarball(members: { name: string; type?: 'file' | 'symlink'; linkname?: string; body?: string }[]): Promise<Buffer> {
   const pack = tar.pack();

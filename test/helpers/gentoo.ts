@@ -35,8 +35,13 @@ function ebuild(cpf: string): Tree {
 }
 
 export async function gentooRoot(spec: GentooRootSpec = {}): Promise<{ dir: string; roots: Roots; ctx: CommandContext }> {
-  const dir = await testdir({ 'var/db/repos/gentoo/profiles/repo_name': 'gentoo\n' });
+  return gentooRootIn(await testdir(), spec);
+}
+
+/** gentooRoot, built in the existing directory `dir` (for a root that sits beside other directories). */
+export async function gentooRootIn(dir: string, spec: GentooRootSpec = {}): Promise<{ dir: string; roots: Roots; ctx: CommandContext }> {
   const tree: Tree = {
+    'var/db/repos/gentoo/profiles/repo_name': 'gentoo\n',
     'etc/portage/repos.conf/gentoo.conf': `[DEFAULT]\nmain-repo = gentoo\n\n[gentoo]\nlocation = ${dir}/var/db/repos/gentoo\n`,
     'etc/gentoo-kopt/kopt.conf': spec.conf ?? defaultConf(),
     ...Object.assign({}, ...(spec.installed ?? []).map(vdbEntry)),
