@@ -8,9 +8,9 @@ import { runDriver } from './fixtures/system-build.js';
 
 const V = 'etc/portage/patches/sys-kernel/gentoo-kernel-6.12.58';
 const start = {
-  [`${V}/kopt-0001.patch`]: 'old one\n',
-  [`${V}/kopt-0002.patch`]: { content: 'old two\n', mode: 0o600 },
-  'etc/portage/patches/sys-kernel/gentoo-kernel/mine.patch': 'the user owns this\n',
+  [`${V}/00-gentoo-kopt-0001.patch`]: 'old one\n',
+  [`${V}/00-gentoo-kopt-0002.patch`]: { content: 'old two\n', mode: 0o600 },
+  'etc/portage/patches/sys-kernel/gentoo-kernel/00-gentoo-kopt-mine.patch': 'the user owns this\n',
 };
 const rootsOf = (dir: string) => resolveRoots({ root: dir, env: {} });
 const tree = async (dir: string) => Object.fromEntries(Object.entries(await snapshot(dir)).filter(([k]) => !k.startsWith('var/')));
@@ -18,10 +18,10 @@ const journal = async (dir: string) => JSON.parse(await readFile(statePath(roots
 
 /** Three writes (replace, replace, create in a new directory) and a removal. */
 const ops = (dir: string): Op[] => [
-  { kind: 'write', path: path.join(dir, V, 'kopt-0001.patch'), content: Buffer.from('new one\n'), mode: 0o644 },
-  { kind: 'write', path: path.join(dir, V, 'kopt-0002.patch'), content: Buffer.from('new two\n'), mode: 0o644 },
-  { kind: 'write', path: path.join(dir, 'etc/portage/patches/sys-kernel/gentoo-kernel-6.12.60/kopt-0001.patch'), content: Buffer.from('three\n'), mode: 0o644 },
-  { kind: 'remove', path: path.join(dir, 'etc/portage/patches/sys-kernel/gentoo-kernel/mine.patch') },
+  { kind: 'write', path: path.join(dir, V, '00-gentoo-kopt-0001.patch'), content: Buffer.from('new one\n'), mode: 0o644 },
+  { kind: 'write', path: path.join(dir, V, '00-gentoo-kopt-0002.patch'), content: Buffer.from('new two\n'), mode: 0o644 },
+  { kind: 'write', path: path.join(dir, 'etc/portage/patches/sys-kernel/gentoo-kernel-6.12.60/00-gentoo-kopt-0001.patch'), content: Buffer.from('three\n'), mode: 0o644 },
+  { kind: 'remove', path: path.join(dir, 'etc/portage/patches/sys-kernel/gentoo-kernel/00-gentoo-kopt-mine.patch') },
 ];
 const asJson = (list: Op[]) => JSON.stringify(list.map((o) => ('content' in o ? { ...o, content: o.content.toString('base64') } : o)));
 
@@ -63,7 +63,7 @@ describe('a failure in the middle of a transaction', () => {
     const before = await tree(dir);
     await runDriver(['commit', dir, asJson(ops(dir)), '2', 'exit']);
     // what a kill in the middle of writeFileAtomic leaves: a dot-named temp beside its target
-    await writeFile(path.join(dir, V, '.kopt-0002.patch.kopt-tmp-999-abcd'), 'half');
+    await writeFile(path.join(dir, V, '.00-gentoo-kopt-0002.patch.kopt-tmp-999-abcd'), 'half');
     await recoverIncomplete(rootsOf(dir));
     expect(await tree(dir)).toEqual(before);
   });

@@ -4,7 +4,7 @@
 // a file gentoo-kopt does not own. The hook is copied, not linked: removing the npm package cannot
 // break emerge (the hook then only warns that it cannot sync patches).
 import { createTwoFilesPatch } from 'diff';
-import { readFile, realpath } from 'node:fs/promises';
+import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FsError } from '../errors.js';
@@ -17,8 +17,10 @@ import {
   decideInstall, decideUninstall, EMPTY_RECORD, HOOKS_RECORD_REL, parseRecord, serializeRecord,
   type Action, type Decision, type HooksRecord, type Role,
 } from '../hooks/install-plan.js';
-import { lstatIfExists, readIfExists } from '../system/fs.js';
+import { resolveAreaFile } from '../system/areas.js';
+import { lstatIfExists } from '../system/fs.js';
 import { acquireLock } from '../system/lock.js';
+import { readBounded, readOptional } from '../system/read.js';
 import { commitTransaction, recoverIncomplete, type Op } from '../system/transaction.js';
 import type { CommandContext, CommandResult } from './types.js';
 
@@ -56,25 +58,19 @@ async function defaultProgram(): Promise<{ program: Program; warnings: string[] 
 
 async function readRecord(roots: Roots): Promise<HooksRecord> {
   const file = path.join(roots.configRoot, HOOKS_RECORD_REL);
-  const bytes = await readIfExists(file);
-  return bytes ? parseRecord(bytes.toString('utf8'), file) : { ...EMPTY_RECORD, files: {}, dirs: [] };
+  const bytes = await readOptional(file, 'state', { noFollow: true, inside: roots.configRoot });
+  return bytes ? parseRecord(bytes, file) : { ...EMPTY_RECORD, files: {}, dirs: [] };
 }
 
-/** bashrc's path, following a symlink that stays inside the config root (the transaction writes there only). */
+/** A file of the hooks' areas as it is now (bounded; every directory on the way inside the config root). */
+const readArea = (roots: Roots, file: string): Promise<Buffer | undefined> => readOptional(file, 'config', { inside: roots.configRoot });
+
+/**
+ * bashrc's path, following a symlink that stays inside the config root (the transaction writes there
+ * only); the config root itself may be reached through a symlink (areas.ts resolveAreaFile).
+ */
 async function bashrcPath(roots: Roots): Promise<string> {
-  const file = portageConfigPath(roots, 'bashrc');
-  if (!(await lstatIfExists(file))?.isSymbolicLink()) return file;
-  const real = await realpath(file).catch(() => undefined);
-  // The config root itself may be reached through a symlink: compare real paths, write below the root as given.
-  const rootReal = await realpath(roots.configRoot).catch(() => roots.configRoot);
-  const rel = real && path.relative(rootReal, real);
-  if (!real || !rel || rel.startsWith('..') || path.isAbsolute(rel)) {
-    throw new FsError(`bashrc is a symbolic link to ${real ?? 'nothing'}, outside the config root`, {
-      file,
-      hint: 'replace the link with a file (or add the block to its target by hand: it is shown in README.md)',
-    });
-  }
-  return path.join(roots.configRoot, rel);
+  return resolveAreaFile(roots.configRoot, path.relative(roots.configRoot, portageConfigPath(roots, 'bashrc')));
 }
 
 const ROOT_OWNER = { uid: 0, gid: 0 };
@@ -136,12 +132,12 @@ async function plan(roots: Roots, opts: HooksOptions): Promise<{ data: HooksRepo
     warnings.push(...programWarnings);
     const hookSource = opts.hookSource ?? fileURLToPath(new URL('hooks/kernel-hook.bash', PACKAGE_ROOT));
     const wanted: [string, Role, string | undefined][] = [
-      [HOOK_REL, 'hook', await readFile(hookSource, 'utf8')],
+      [HOOK_REL, 'hook', (await readBounded(hookSource, 'program')).toString('utf8')],
       [SETTINGS_REL, 'settings', compileSettings(config, program)],
       [LTO_FRAGMENT_REL, 'lto-fragment', fragment?.content],
     ];
     for (const [rel, role, desired] of wanted) {
-      const d = decideInstall(rel, role, await readIfExists(abs(rel)), desired, record.files[rel]);
+      const d = decideInstall(rel, role, await readArea(roots, abs(rel)), desired, record.files[rel]);
       // The hook ignores settings writable by others or not owned by root: same bytes are not enough.
       if (d.action === 'unchanged' && !(await safeMode(abs(rel)))) {
         decisions.push({ ...d, action: 'update', content: desired });
@@ -150,7 +146,7 @@ async function plan(roots: Roots, opts: HooksOptions): Promise<{ data: HooksRepo
     }
   } else {
     const roles: [string, Role][] = [[HOOK_REL, 'hook'], [SETTINGS_REL, 'settings'], [LTO_FRAGMENT_REL, 'lto-fragment']];
-    for (const [rel, role] of roles) decisions.push(decideUninstall(rel, role, await readIfExists(abs(rel)), record.files[rel]));
+    for (const [rel, role] of roles) decisions.push(decideUninstall(rel, role, await readArea(roots, abs(rel)), record.files[rel]));
   }
   const conflict = decisions.find((d) => d.action === 'conflict');
   if (conflict && opts.action === 'install') {
@@ -162,7 +158,7 @@ async function plan(roots: Roots, opts: HooksOptions): Promise<{ data: HooksRepo
 
   // bashrc: the block only.
   const bashrcFile = await bashrcPath(roots);
-  const before = await readIfExists(bashrcFile);
+  const before = await readArea(roots, bashrcFile);
   // latin1 maps every byte to one char and back: bytes that are not UTF-8 survive (the block is ASCII).
   const text = before?.toString('latin1') ?? '';
   const shown = (t: string): string => Buffer.from(t, 'latin1').toString('utf8');
@@ -189,13 +185,13 @@ async function plan(roots: Roots, opts: HooksOptions): Promise<{ data: HooksRepo
   for (const d of decisions) {
     if (install && d.recordSha) next.files[d.rel] = d.recordSha;
     if (d.content !== undefined) {
-      const old = await readIfExists(abs(d.rel));
+      const old = await readArea(roots, abs(d.rel));
       if (replace.has(d.rel)) ops.push({ kind: 'remove', path: abs(d.rel) });
       ops.push({ kind: 'write', path: abs(d.rel), content: Buffer.from(d.content), mode: 0o644, ...(amRoot() ? { owner: ROOT_OWNER } : {}) });
       diff(d.rel, old?.toString('utf8'), d.content);
     } else if (d.action === 'remove') {
       ops.push({ kind: 'remove', path: abs(d.rel) });
-      diff(d.rel, (await readIfExists(abs(d.rel)))?.toString('utf8'), undefined);
+      diff(d.rel, (await readArea(roots, abs(d.rel)))?.toString('utf8'), undefined);
     }
     if (d.action === 'replace-edited') warnings.push(`${abs(d.rel)}: your edit is replaced (generated file; the old one is in the transaction's backup)`);
     if (d.action === 'keep-edited') warnings.push(`${abs(d.rel)}: edited by you, so kept as it is and no longer updated (delete it to let gentoo-kopt write it again)`);
@@ -211,7 +207,7 @@ async function plan(roots: Roots, opts: HooksOptions): Promise<{ data: HooksRepo
   if (!install) for (const dir of [...record.dirs].sort().reverse()) ops.push({ kind: 'rmdir', path: abs(dir) });
 
   const recordText = install ? serializeRecord(next) : undefined;
-  const oldRecord = await readIfExists(abs(HOOKS_RECORD_REL));
+  const oldRecord = await readOptional(abs(HOOKS_RECORD_REL), 'state', { noFollow: true, inside: roots.configRoot });
   const recordChanged = recordText === undefined ? oldRecord !== undefined : oldRecord?.toString('utf8') !== recordText;
   const changing = ops.length > 0 || recordChanged;
   if (changing && opts.action !== 'status') {

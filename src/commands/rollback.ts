@@ -1,9 +1,7 @@
 // `gentoo-kopt rollback [--pretend]`: undo the last transaction (see src/system/transaction.ts for
 // which one that is and how). --pretend takes no lock and writes nothing, not even crash recovery.
-import { readFile } from 'node:fs/promises';
-import { statePath } from '../portage/roots.js';
 import { acquireLock } from '../system/lock.js';
-import { faultFromEnv, planRollback, recoverIncomplete, rollbackLast, type RollbackPlan } from '../system/transaction.js';
+import { faultFromEnv, planRollback, readJournal, recoverIncomplete, rollbackLast, type RollbackPlan } from '../system/transaction.js';
 import type { CommandContext, CommandResult } from './types.js';
 
 export interface RollbackReport {
@@ -18,7 +16,9 @@ export async function rollbackCommand(ctx: CommandContext, opts: { pretend: bool
   const { roots } = ctx;
   let report: RollbackReport;
   if (opts.pretend) {
-    const pending = await interrupted(statePath(roots, 'journal.json'));
+    // The journal is checked like the history: a damaged one is an error naming it, here too.
+    const journal = await readJournal(roots);
+    const pending = journal?.state === 'applying' ? journal.id : undefined;
     report = { pretend: true, rollback: (await planRollback(roots)) ?? null, ...(pending ? { recovered: pending } : {}) };
   } else {
     const lock = await acquireLock(roots, 'rollback');
@@ -31,18 +31,6 @@ export async function rollbackCommand(ctx: CommandContext, opts: { pretend: bool
     }
   }
   return { data: report, text: render(report), exitCode: 0 };
-}
-
-/** The id of a transaction the journal says was interrupted (pretend mode reads it without acting). */
-async function interrupted(journal: string): Promise<string | undefined> {
-  const text = await readFile(journal, 'utf8').catch(() => undefined);
-  if (!text) return undefined;
-  try {
-    const record = JSON.parse(text) as { id?: string; state?: string };
-    return record.state === 'applying' ? record.id : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 export function render(r: RollbackReport): string {

@@ -6,7 +6,8 @@
 // written, whether bashrc was created by us (uninstall then removes it when only our block was in it)
 // and the directories we created. It is written in the same transaction as the files.
 import { createHash } from 'node:crypto';
-import { ConfigError } from '../errors.js';
+import { areaPath } from '../system/areas.js';
+import { array, bool, dict, object, oneOf, parseState, str } from '../system/json-shape.js';
 
 export const HOOKS_RECORD_REL = 'var/lib/gentoo-kopt/hooks.json';
 
@@ -86,19 +87,18 @@ export function decideUninstall(rel: string, role: Role, current: Buffer | undef
   return { ...d, action: 'none' };
 }
 
-export function parseRecord(text: string, file: string): HooksRecord {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (err) {
-    throw new ConfigError(`not valid JSON: ${(err as Error).message}`, { file, hint: 'gentoo-kopt writes this file; restore it with `gentoo-kopt rollback`' });
-  }
-  const r = data as HooksRecord;
-  const ok =
-    typeof r === 'object' && r !== null && r.format === 1 && typeof r.files === 'object' && r.files !== null &&
-    Object.entries(r.files).every(([k, v]) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v) && !k.startsWith('/') && !k.split('/').includes('..')) &&
-    typeof r.createdBashrc === 'boolean' && Array.isArray(r.dirs) && r.dirs.every((x) => typeof x === 'string' && !x.startsWith('/') && !x.split('/').includes('..'));
-  if (!ok) throw new ConfigError('not a gentoo-kopt hooks record (format 1)', { file });
+// hooks.json may name only the hook's own files (areas.ts) and the directories on the way to them.
+const hookFile = areaPath('hooks.json', { kind: 'file' });
+const recordShape = object<HooksRecord>({
+  format: oneOf(1),
+  files: dict((k, at) => void hookFile(k, at), str(64, /^[0-9a-f]{64}$/, 'a sha256 (64 hex digits)'), 1000),
+  createdBashrc: bool,
+  dirs: array(areaPath('hooks.json', { kind: 'dir' }), 1000),
+});
+
+/** hooks.json's text, checked field by field; a ConfigError naming the file and the field otherwise. */
+export function parseRecord(text: string | Buffer, file: string): HooksRecord {
+  const r = parseState(text, file, recordShape, 'gentoo-kopt hooks record (format 1)');
   return { format: 1, files: { ...r.files }, createdBashrc: r.createdBashrc, dirs: [...r.dirs] };
 }
 

@@ -3,9 +3,11 @@
 // created. Ownership is decided by this record alone: a file not in it is the user's, whatever its name.
 // It lives in ${PORTAGE_CONFIGROOT}/var/lib/gentoo-kopt/managed.json and is written in the same
 // transaction as the files it describes, so a rollback restores both together.
-import { readFile } from 'node:fs/promises';
-import { ConfigError } from '../errors.js';
+import { FsError } from '../errors.js';
 import { statePath, type Roots } from '../portage/roots.js';
+import { areaPath } from '../system/areas.js';
+import { array, dict, object, oneOf, parseState, str } from '../system/json-shape.js';
+import { readOptional } from '../system/read.js';
 
 export interface ManagedFile {
   sha256: string;
@@ -29,45 +31,40 @@ export function manifestPath(roots: Roots): string {
   return statePath(roots, 'managed.json');
 }
 
-function isManagedFile(v: unknown): v is ManagedFile {
-  const f = v as ManagedFile;
-  return (
-    typeof f === 'object' && f !== null &&
-    typeof f.sha256 === 'string' && /^[0-9a-f]{64}$/.test(f.sha256) &&
-    typeof f.series === 'string' && typeof f.entry === 'string' && typeof f.target === 'string'
-  );
-}
+const MAX_ENTRIES = 100_000;
+const managedFile = object<ManagedFile>({
+  sha256: str(64, /^[0-9a-f]{64}$/, 'a sha256 (64 hex digits)'),
+  series: str(256),
+  entry: str(256),
+  target: str(512),
+});
+// managed.json may name only patch files of a series and the directories on the way to them: a
+// record claiming etc/portage/make.conf must not make sync-patches prune it (areas.ts).
+const patchFile = areaPath('managed.json', { kind: 'file' });
+const manifestShape = object<Manifest>({
+  format: oneOf(1),
+  files: dict((k, at) => void patchFile(k, at), managedFile, MAX_ENTRIES),
+  dirs: array(areaPath('managed.json', { kind: 'dir' }), MAX_ENTRIES),
+});
 
-export function parseManifest(text: string, file: string): Manifest {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (err) {
-    throw new ConfigError(`not valid JSON: ${(err as Error).message}`, {
-      file,
-      hint: 'this file is written by gentoo-kopt; restore it with `gentoo-kopt rollback` or from a backup',
-    });
-  }
-  const m = data as Manifest;
-  const ok =
-    typeof m === 'object' && m !== null && m.format === 1 &&
-    typeof m.files === 'object' && m.files !== null && Object.values(m.files).every(isManagedFile) &&
-    Array.isArray(m.dirs) && m.dirs.every((d) => typeof d === 'string') &&
-    [...Object.keys(m.files), ...m.dirs].every((p) => !p.startsWith('/') && !p.split('/').includes('..'));
-  if (!ok) throw new ConfigError('not a gentoo-kopt manifest (format 1)', { file });
+/** managed.json's text, checked field by field; a ConfigError naming the file and the field otherwise. */
+export function parseManifest(text: string | Buffer, file: string): Manifest {
+  const m = parseState(text, file, manifestShape, 'gentoo-kopt manifest (format 1)');
   return { format: 1, files: { ...m.files }, dirs: [...m.dirs] };
 }
 
+/**
+ * managed.json: read with the bounded reader, never through a symbolic link, in a state directory
+ * resolving inside the config root; an empty record when there is none. A file that cannot be read
+ * is an FsError whose message starts with "cannot read" (doctor tells it from one that does not parse).
+ */
 export async function readManifest(roots: Roots): Promise<Manifest> {
   const file = manifestPath(roots);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { format: 1, files: {}, dirs: [] };
-    throw new ConfigError(`cannot read: ${(err as Error).message}`, { file });
-  }
-  return parseManifest(text, file);
+  const bytes = await readOptional(file, 'state', { noFollow: true, inside: roots.configRoot }).catch((err: unknown) => {
+    if (!(err instanceof FsError) || err.message.startsWith('cannot read')) throw err;
+    throw new FsError(`cannot read: ${err.message.replace(/^is /, 'it is ')}`, { file: err.file, hint: err.hint, cause: err });
+  });
+  return bytes === undefined ? { format: 1, files: {}, dirs: [] } : parseManifest(bytes, file);
 }
 
 /** Stable serialisation (sorted keys) so an unchanged manifest is byte-identical. */

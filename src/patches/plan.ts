@@ -4,10 +4,12 @@
 // Rules (issue 2): never modify or delete a file we do not own; a managed file the user edited is
 // kept and reported (replaced with --force, after the transaction backed it up); managed files for
 // versions no longer targeted are pruned, and directories we created are removed once empty.
-import { lstat, readdir, readFile } from 'node:fs/promises';
+import { lstat, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { FsError } from '../errors.js';
+import { assertInside } from '../system/paths.js';
+import { readOptional } from '../system/read.js';
 import type { Op } from '../system/transaction.js';
 import { serializeManifest, type ManagedFile, type Manifest } from './manifest.js';
 
@@ -58,7 +60,7 @@ const WRITES: ReadonlySet<ChangeKind> = new Set(['create', 'restore', 'update', 
 export const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 /** The file's bytes; undefined when absent; null when something other than a regular file is there. */
-async function readRegular(file: string): Promise<Buffer | undefined | null> {
+async function readRegular(configRoot: string, file: string): Promise<Buffer | undefined | null> {
   let st;
   try {
     st = await lstat(file);
@@ -70,18 +72,24 @@ async function readRegular(file: string): Promise<Buffer | undefined | null> {
   }
   // A symlink or directory where a managed file should be is something the user put there: not ours.
   if (!st.isFile()) return null;
-  return readFile(file);
+  return (await readOptional(file, 'patch', { noFollow: true, inside: configRoot })) ?? undefined;
 }
 
-/** Missing directories between `base` and `dir`, outermost first; a non-directory in the way is an error. */
+/**
+ * Missing directories between the config root and `rel`, outermost first; a non-directory in the way is
+ * an error. A symbolic link to a directory is followed when it stays inside the root (etc/portage kept
+ * in a git checkout under it); one leading out of the root is refused, naming it (paths.ts).
+ */
 async function missingDirs(configRoot: string, rel: string): Promise<string[]> {
   const parts = rel.split('/');
   const missing: string[] = [];
+  await assertInside(configRoot, path.join(configRoot, rel), { followFinal: true });
   for (let i = 1; i <= parts.length; i++) {
     const sub = parts.slice(0, i).join('/');
     const full = path.join(configRoot, sub);
     try {
       const st = await lstat(full);
+      if (st.isSymbolicLink() && (await stat(full).catch(() => undefined))?.isDirectory()) continue;
       if (!st.isDirectory()) {
         throw new FsError('expected a directory, found ' + (st.isSymbolicLink() ? 'a symlink' : 'a file'), {
           file: full,
@@ -108,7 +116,7 @@ export async function planChanges(
 
   for (const want of desired) {
     const { rel, content, ...record } = want;
-    const onDisk = await readRegular(path.join(configRoot, rel));
+    const onDisk = await readRegular(configRoot, path.join(configRoot, rel));
     const owned = manifest.files[rel];
     const base = { rel, target: want.target, series: want.series, entry: want.entry, before: onDisk ?? undefined, after: content };
     let kind: ChangeKind;
@@ -127,7 +135,7 @@ export async function planChanges(
       next.files[rel] = owned; // not this run's to prune: left as it is, still ours
       continue;
     }
-    const onDisk = await readRegular(path.join(configRoot, rel));
+    const onDisk = await readRegular(configRoot, path.join(configRoot, rel));
     const base = { rel, target: owned.target, series: owned.series, entry: owned.entry, before: onDisk ?? undefined };
     if (onDisk === undefined) changes.push({ kind: 'forget', ...base });
     else if (onDisk === null) changes.push({ kind: 'kept-stale', ...base });

@@ -6,12 +6,14 @@
 // `tar -xpf FILE -C ROOT` restores it by hand. Member names are paths relative to PORTAGE_CONFIGROOT
 // (`etc/portage/patches/...`): a config root copied elsewhere keeps usable backups. Each member keeps
 // its mode, owner and mtime; the journal keeps each file's sha256, checked before anything is restored.
-import { lstat, readlink, readFile, stat } from 'node:fs/promises';
+import { lstat, readlink, stat } from 'node:fs/promises';
 import path from 'node:path';
 import tar from 'tar-stream';
 import { FsError } from '../errors.js';
 import { sha256, toFsError, type Owner } from './fs.js';
 import type { Op } from './plan.js';
+import { assertInside } from './paths.js';
+import { readBounded, readOptional } from './read.js';
 
 /** A path's state as the journal records it. Owners are recorded for what existed before. */
 export type PathState =
@@ -34,8 +36,9 @@ export interface Captured {
   mtime?: Date;
 }
 
-/** Reads what is at `file` now (without following a final symlink). */
-export async function captureState(file: string): Promise<Captured> {
+/** Reads what is at `file` now (without following a final symlink); every directory on the way must resolve inside `root`. */
+export async function captureState(file: string, root: string): Promise<Captured> {
+  await assertInside(root, file);
   let st;
   try {
     st = await lstat(file);
@@ -48,7 +51,7 @@ export async function captureState(file: string): Promise<Captured> {
   if (st.isDirectory()) return { state: { kind: 'dir', mode, ...own }, mtime: st.mtime };
   if (st.isSymbolicLink()) return { state: { kind: 'symlink', target: await readlink(file), ...own }, mtime: st.mtime };
   if (!st.isFile()) throw new FsError('not a regular file, directory or symlink', { file, hint: 'move it aside' });
-  const content = await readFile(file).catch((err: unknown) => Promise.reject(toFsError(err, file, 'read')));
+  const content = await readBounded(file, 'replaced', { noFollow: true, inside: root });
   return { state: { kind: 'file', mode, sha256: sha256(content), ...own }, content, mtime: st.mtime };
 }
 
@@ -90,15 +93,10 @@ export interface Member {
   linkname?: string;
 }
 
-/** Reads a backup tarball into name -> member; refuses member names that could escape the root. */
-export async function readBackup(file: string): Promise<Map<string, Member>> {
-  let data: Buffer;
-  try {
-    data = await readFile(file);
-  } catch (err) {
-    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-    throw missing ? new FsError('backup tarball is missing', { file, hint: 'it may have been deleted; the change cannot be undone automatically' }) : toFsError(err, file, 'read');
-  }
+/** Reads a backup tarball (below `root`) into name -> member; refuses member names that could escape the root. */
+export async function readBackup(file: string, root: string): Promise<Map<string, Member>> {
+  const data = await readOptional(file, 'backup', { noFollow: true, inside: root });
+  if (data === undefined) throw new FsError('backup tarball is missing', { file, hint: 'it may have been deleted; the change cannot be undone automatically' });
   const members = new Map<string, Member>();
   const extract = tar.extract();
   const reading = (async () => {
@@ -128,7 +126,7 @@ const depth = (rel: string): number => rel.split('/').length;
 export async function restoreOps(configRoot: string, changes: Change[], backup: Map<string, Member>, backupFile: string): Promise<Op[]> {
   const abs = (rel: string): string => path.join(configRoot, rel);
   const now = new Map<string, PathState>();
-  for (const c of changes) now.set(c.path, (await captureState(abs(c.path))).state);
+  for (const c of changes) now.set(c.path, (await captureState(abs(c.path), configRoot)).state);
   const ops: Op[] = [];
   const dirs = changes.filter((c) => c.before.kind === 'dir').sort((a, b) => depth(a.path) - depth(b.path));
   for (const c of dirs) {
@@ -162,7 +160,7 @@ export async function changedSince(configRoot: string, changes: Change[]): Promi
   const out: string[] = [];
   for (const c of changes) {
     if (c.after.kind === 'dir') continue; // created directories are only removed when empty
-    const now = (await captureState(path.join(configRoot, c.path))).state;
+    const now = (await captureState(path.join(configRoot, c.path), configRoot)).state;
     if (c.after.kind === 'absent' && c.before.kind === 'dir' && (now.kind === 'dir' || now.kind === 'absent')) continue;
     if (!sameState(now, c.after)) out.push(path.join(configRoot, c.path));
   }

@@ -2,15 +2,31 @@
 // fsync, exact mode, rename, fsync the directory), directory creation that reports what it made,
 // and the errno -> FsError mapping that turns "EACCES" into a sentence saying what to do next.
 // Everything here acts on one path; transactions (transaction.ts) compose these into undoable changes.
+//
+// Every primitive takes the root it must stay inside (`inside`) and checks, right before it acts, that
+// every directory on the way resolves inside it (assertInside, paths.ts): a symlinked directory that
+// leads out of the root is refused by name, whoever the caller is.
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, chown, lchown, lstat, mkdir, open, readdir, readFile, rename, rmdir, stat, symlink, unlink } from 'node:fs/promises';
+import { chmod, chown, lchown, lstat, mkdir, open, readdir, rename, rmdir, stat, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { FsError } from '../errors.js';
+import { assertInside } from './paths.js';
 
 /** Who should own a file we write; applied only when we run as root (anyone else cannot chown). */
 export interface Owner {
   uid: number;
   gid: number;
+}
+
+export interface WriteOptions {
+  /** The root every directory on the way must resolve inside (PORTAGE_CONFIGROOT). */
+  inside: string;
+  owner?: Owner;
+}
+
+/** The one check every writer makes before it acts (see the header). */
+export async function assertWritable(inside: string, file: string, opts: { followFinal?: boolean } = {}): Promise<void> {
+  await assertInside(inside, file, opts);
 }
 
 const ROOT_HINT = 'run as root, or use --root DIR to act on a tree you own';
@@ -39,24 +55,6 @@ function isCode(err: unknown, ...codes: string[]): boolean {
 
 export function sha256(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
-}
-
-export async function fileSha256(file: string): Promise<string> {
-  try {
-    return sha256(await readFile(file));
-  } catch (err) {
-    throw toFsError(err, file, 'read');
-  }
-}
-
-/** The file's bytes, or undefined when nothing is there. */
-export async function readIfExists(file: string): Promise<Buffer | undefined> {
-  try {
-    return await readFile(file);
-  } catch (err) {
-    if (isCode(err, 'ENOENT')) return undefined;
-    throw toFsError(err, file, 'read');
-  }
 }
 
 const TEMP_MARK = '.kopt-tmp-';
@@ -91,14 +89,15 @@ async function syncDir(dir: string): Promise<void> {
 const amRoot = (): boolean => process.getuid?.() === 0;
 
 /** Replaces `file` with `data` atomically: readers see the old or the new bytes, never a mix. */
-export async function writeFileAtomic(file: string, data: Buffer | string, mode: number, owner?: Owner): Promise<void> {
+export async function writeFileAtomic(file: string, data: Buffer | string, mode: number, opts: WriteOptions): Promise<void> {
+  await assertWritable(opts.inside, file);
   const tmp = tempName(file);
   try {
     const fh = await open(tmp, 'wx', 0o600);
     try {
       await fh.writeFile(data);
       await fh.chmod(mode); // exact mode: open() would apply the umask
-      if (owner && amRoot()) await fh.chown(owner.uid, owner.gid);
+      if (opts.owner && amRoot()) await fh.chown(opts.owner.uid, opts.owner.gid);
       await fh.sync();
     } finally {
       await fh.close();
@@ -112,11 +111,12 @@ export async function writeFileAtomic(file: string, data: Buffer | string, mode:
 }
 
 /** Creates or replaces the symlink `file` -> `target` atomically. */
-export async function writeSymlinkAtomic(file: string, target: string, owner?: Owner): Promise<void> {
+export async function writeSymlinkAtomic(file: string, target: string, opts: WriteOptions): Promise<void> {
+  await assertWritable(opts.inside, file);
   const tmp = tempName(file);
   try {
     await symlink(target, tmp);
-    if (owner && amRoot()) await lchown(tmp, owner.uid, owner.gid);
+    if (opts.owner && amRoot()) await lchown(tmp, opts.owner.uid, opts.owner.gid);
     await rename(tmp, file);
   } catch (err) {
     await unlink(tmp).catch(() => undefined);
@@ -138,7 +138,8 @@ async function inTheWay(file: string): Promise<string> {
  * Makes `dir` and any missing parents, each with exactly `mode`; returns the directories it created,
  * outermost first (so a transaction can record, and later remove, only what it made).
  */
-export async function ensureDir(dir: string, mode = 0o755, owner?: Owner): Promise<string[]> {
+export async function ensureDir(dir: string, mode: number, opts: WriteOptions): Promise<string[]> {
+  await assertWritable(opts.inside, dir, { followFinal: true });
   const missing: string[] = [];
   for (let cur = path.resolve(dir); ; cur = path.dirname(cur)) {
     const st = await stat(cur).catch((err: unknown) => {
@@ -154,13 +155,15 @@ export async function ensureDir(dir: string, mode = 0o755, owner?: Owner): Promi
   const created: string[] = [];
   for (const d of missing) {
     try {
-      await mkdir(d);
+      // Made with the mode asked for (the umask can only take bits away), so a crash before the
+      // chmod never leaves a directory more open than wanted (backups/ is 0700).
+      await mkdir(d, mode);
     } catch (err) {
       if (isCode(err, 'EEXIST') && (await stat(d)).isDirectory()) continue; // made by someone else meanwhile
       throw toFsError(err, d, 'create directory');
     }
     await chmod(d, mode); // exact mode, whatever the umask
-    if (owner && amRoot()) await chown(d, owner.uid, owner.gid);
+    if (opts.owner && amRoot()) await chown(d, opts.owner.uid, opts.owner.gid);
     created.push(d);
   }
   if (created.length) await syncDir(path.dirname(created[0]!));
@@ -168,7 +171,8 @@ export async function ensureDir(dir: string, mode = 0o755, owner?: Owner): Promi
 }
 
 /** Removes a file or symlink; false when it was not there. */
-export async function removeFile(file: string): Promise<boolean> {
+export async function removeFile(file: string, opts: Pick<WriteOptions, 'inside'>): Promise<boolean> {
+  await assertWritable(opts.inside, file);
   try {
     await unlink(file);
   } catch (err) {
@@ -180,7 +184,8 @@ export async function removeFile(file: string): Promise<boolean> {
 }
 
 /** Removes a directory if it is empty; false when it was missing or not empty. */
-export async function removeEmptyDir(dir: string): Promise<boolean> {
+export async function removeEmptyDir(dir: string, opts: Pick<WriteOptions, 'inside'>): Promise<boolean> {
+  await assertWritable(opts.inside, dir);
   try {
     await rmdir(dir);
   } catch (err) {

@@ -11,12 +11,12 @@
 // cannot both remove it and both believe they hold the lock.
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readlinkSync } from 'node:fs';
-import { link, readFile, unlink } from 'node:fs/promises';
+import { link, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { LockedError } from '../errors.js';
 import { statePath, type Roots } from '../portage/roots.js';
-import { ensureDir, removeEmptyDir, toFsError, writeFileAtomic } from './fs.js';
+import { assertWritable, ensureDir, removeEmptyDir, removeFile, toFsError, writeFileAtomic } from './fs.js';
 
 export interface LockInfo {
   pid: number;
@@ -92,33 +92,34 @@ async function readInfo(file: string): Promise<LockInfo | 'gone' | undefined> {
   }
 }
 
-/** Creates `file` holding `info` if it does not exist; false if it does. */
-async function create(file: string, info: LockInfo): Promise<boolean> {
+/** Creates `file` holding `info` if it does not exist; false if it does. Everything stays inside `root`. */
+async function create(file: string, info: LockInfo, root: string): Promise<boolean> {
   const tmp = `${file}.${info.pid}.${info.token}`;
-  await writeFileAtomic(tmp, JSON.stringify(info) + '\n', 0o644);
+  await writeFileAtomic(tmp, JSON.stringify(info) + '\n', 0o644, { inside: root });
   try {
+    await assertWritable(root, file);
     await link(tmp, file);
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw toFsError(err, file, 'create lock');
   } finally {
-    await unlink(tmp).catch(() => undefined);
+    await removeFile(tmp, { inside: root }).catch(() => undefined);
   }
 }
 
-async function removeIfHeldBy(file: string, token: string): Promise<void> {
+async function removeIfHeldBy(file: string, token: string, root: string): Promise<void> {
   const info = await readInfo(file);
-  if (typeof info === 'object' && info.token === token) await unlink(file).catch(() => undefined);
+  if (typeof info === 'object' && info.token === token) await removeFile(file, { inside: root }).catch(() => undefined);
 }
 
 /** Replaces the stale lock `stale` (undefined: unreadable) by ours; false if someone else moved first. */
-async function takeOver(file: string, stale: LockInfo | undefined, mine: LockInfo): Promise<boolean> {
+async function takeOver(file: string, stale: LockInfo | undefined, mine: LockInfo, root: string): Promise<boolean> {
   const guard = `${file}.takeover`;
-  if (!(await create(guard, mine))) {
+  if (!(await create(guard, mine, root))) {
     const other = await readInfo(guard);
     // A guard left by a run killed in the middle of a takeover: remove it and try again.
-    if (other !== 'gone' && (other === undefined || !holderAlive(other))) await unlink(guard).catch(() => undefined);
+    if (other !== 'gone' && (other === undefined || !holderAlive(other))) await removeFile(guard, { inside: root }).catch(() => undefined);
     else await sleep(10);
     return false;
   }
@@ -126,10 +127,10 @@ async function takeOver(file: string, stale: LockInfo | undefined, mine: LockInf
     const now = await readInfo(file);
     const same = now === 'gone' || (now === undefined ? stale === undefined : now.token === stale?.token);
     if (!same) return false;
-    if (now !== 'gone') await unlink(file).catch(() => undefined);
-    return await create(file, mine);
+    if (now !== 'gone') await removeFile(file, { inside: root }).catch(() => undefined);
+    return await create(file, mine, root);
   } finally {
-    await removeIfHeldBy(guard, mine.token);
+    await removeIfHeldBy(guard, mine.token, root);
   }
 }
 
@@ -139,9 +140,10 @@ async function takeOver(file: string, stale: LockInfo | undefined, mine: LockInf
  */
 export async function acquireLock(roots: Roots, command: string, opts: { waitMs?: number } = {}): Promise<Lock> {
   const file = statePath(roots, 'lock');
+  const root = roots.configRoot;
   // Directories made only to hold the lock go again on release, so a run that fails on bad input
   // leaves the tree exactly as it found it.
-  const created = await ensureDir(path.dirname(file));
+  const created = await ensureDir(path.dirname(file), 0o755, { inside: root });
   const mine: LockInfo = {
     pid: process.pid,
     command,
@@ -155,11 +157,11 @@ export async function acquireLock(roots: Roots, command: string, opts: { waitMs?
   for (;;) {
     let made: boolean;
     try {
-      made = await create(file, mine);
+      made = await create(file, mine, root);
     } catch (err) {
       // A run releasing its lock may have just removed the (then empty) state directory: make it again.
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      created.push(...(await ensureDir(path.dirname(file))));
+      created.push(...(await ensureDir(path.dirname(file), 0o755, { inside: root })));
       continue;
     }
     if (made) break;
@@ -175,14 +177,14 @@ export async function acquireLock(roots: Roots, command: string, opts: { waitMs?
         hint: `it started at ${holder.started}${holder.host !== mine.host ? ` on ${holder.host}` : ''}`,
       });
     }
-    if (await takeOver(file, holder, mine)) {
+    if (await takeOver(file, holder, mine, root)) {
       tookOver = holder ?? { pid: 0, command: '(unreadable lock file)', started: '', host: '', token: '' };
       break;
     }
   }
   const release = async (): Promise<void> => {
-    await removeIfHeldBy(file, mine.token);
-    for (const dir of [...created].reverse()) if (!(await removeEmptyDir(dir))) break;
+    await removeIfHeldBy(file, mine.token, root);
+    for (const dir of [...created].reverse()) if (!(await removeEmptyDir(dir, { inside: root }))) break;
   };
   return { file, tookOver, release };
 }

@@ -6,8 +6,9 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { FsError } from '../errors.js';
 import { statePath, type Roots } from '../portage/roots.js';
+import { outsideAreas, type AreaLinks } from './areas.js';
 import { captureState, sameState, type Captured, type Change, type PathState } from './backup.js';
-import { ensureDir, removeEmptyDir, removeFile, sha256, writeFileAtomic, writeSymlinkAtomic, type Owner } from './fs.js';
+import { assertWritable, ensureDir, removeEmptyDir, removeFile, sha256, writeFileAtomic, writeSymlinkAtomic, type Owner } from './fs.js';
 
 export type Op =
   | { kind: 'mkdir'; path: string; mode: number; owner?: Owner } // create if missing, parents too
@@ -18,10 +19,14 @@ export type Op =
 
 const isDirState = (s: PathState): boolean => s.kind === 'dir';
 
-/** The virtual view of the tree that turns operations into concrete, single-path steps. */
 /** Files and directories under the state directory that belong to the transaction machinery. */
 const RESERVED_NAMES = ['journal.json', 'history.json', 'backups', 'lock', 'lock.takeover'];
 
+/**
+ * The virtual view of the tree that turns operations into concrete, single-path steps. Every path must
+ * lie in an area gentoo-kopt writes (areas.ts: what the journal records must read back) and resolve
+ * inside the config root; runOp checks the second again right before it acts.
+ */
 export class Planner {
   private readonly seen = new Map<string, Captured>();
   private readonly now = new Map<string, PathState>();
@@ -30,7 +35,11 @@ export class Planner {
 
   private readonly reserved: string[];
 
-  constructor(private readonly roots: Roots) {
+  /** `links`: where bashrc resolves when it is a link inside the root (areas.ts resolveAreaLinks). */
+  constructor(
+    private readonly roots: Roots,
+    private readonly links: AreaLinks = new Map(),
+  ) {
     this.reserved = RESERVED_NAMES.map((n) => path.relative(roots.configRoot, statePath(roots, n)));
   }
 
@@ -40,6 +49,9 @@ export class Planner {
     // The transaction machinery's own files (journal, history, backups, lock) are never an op's
     // target; other state files (the managed-files manifest) are, so they roll back with the tree.
     if (this.reserved.some((r) => rel === r || rel.startsWith(r + path.sep))) throw new Error(`transaction path reserved for the journal: ${file}`);
+    // Commands only ever plan paths of their areas: anything else is a bug, refused before it is recorded.
+    const outside = outsideAreas(rel, 'transaction', this.links);
+    if (outside) throw new Error(`transaction path ${file} ${outside}`);
     return rel;
   }
 
@@ -49,7 +61,7 @@ export class Planner {
 
   private async state(rel: string): Promise<PathState> {
     if (!this.now.has(rel)) {
-      const captured = await captureState(this.abs(rel));
+      const captured = await captureState(this.abs(rel), this.roots.configRoot);
       this.seen.set(rel, captured);
       this.now.set(rel, captured.state);
     }
@@ -89,6 +101,7 @@ export class Planner {
 
   async plan(op: Op): Promise<Op[]> {
     const rel = this.rel(op.path);
+    await assertWritable(this.roots.configRoot, op.path, { followFinal: op.kind === 'mkdir' });
     if (op.kind === 'mkdir') return this.dirs(rel, op.mode, op.owner);
     if (op.kind === 'rmdir') {
       const s = await this.state(rel);
@@ -124,11 +137,15 @@ export class Planner {
   }
 }
 
-/** Carries out one single-path step. Idempotent where a crash could leave it half done. */
-export async function runOp(op: Op, notes: string[]): Promise<void> {
-  if (op.kind === 'mkdir') await ensureDir(op.path, op.mode, op.owner);
-  else if (op.kind === 'write') await writeFileAtomic(op.path, op.content, op.mode, op.owner);
-  else if (op.kind === 'symlink') await writeSymlinkAtomic(op.path, op.target, op.owner);
-  else if (op.kind === 'remove') await removeFile(op.path);
-  else if (!(await removeEmptyDir(op.path)) && (await captureState(op.path)).state.kind === 'dir') notes.push(`kept ${op.path}: not empty`);
+/**
+ * Carries out one single-path step, inside `root` (every directory on the way is resolved again right
+ * before it acts). Idempotent where a crash could leave it half done.
+ */
+export async function runOp(root: string, op: Op, notes: string[]): Promise<void> {
+  const opts = { inside: root, owner: 'owner' in op ? op.owner : undefined };
+  if (op.kind === 'mkdir') await ensureDir(op.path, op.mode, opts);
+  else if (op.kind === 'write') await writeFileAtomic(op.path, op.content, op.mode, opts);
+  else if (op.kind === 'symlink') await writeSymlinkAtomic(op.path, op.target, opts);
+  else if (op.kind === 'remove') await removeFile(op.path, opts);
+  else if (!(await removeEmptyDir(op.path, opts)) && (await captureState(op.path, root)).state.kind === 'dir') notes.push(`kept ${op.path}: not empty`);
 }

@@ -34,6 +34,8 @@ export const LIMITS = {
   patch: { max: 64 * MiB, what: 'a patch file' },
   /** A backup tarball of a transaction (patch files and config files). */
   backup: { max: 1024 * MiB, what: 'a backup tarball' },
+  /** A file a transaction replaces or removes, read into its backup. */
+  replaced: { max: 64 * MiB, what: 'a file gentoo-kopt replaces or removes' },
   /** A kernel .config, a config.d fragment, a source tree's dist-kernel file. */
   'kernel-config': { max: 8 * MiB, what: 'a kernel config file' },
   /** /proc/meminfo, /proc/cpuinfo and the like. */

@@ -19,6 +19,9 @@
 // calls it after taking the lock) restores the before-state, drops the record from the history and marks
 // the journal 'recovered'. Restoring is idempotent, so a crash during recovery is recovered next time.
 //
+// The journal and the history are input (journal.ts checks them): recovery and rollback act only on
+// paths in gentoo-kopt's areas (areas.ts), and check every one before they touch anything.
+//
 // rollbackLast() undoes the newest transaction in the history that is neither a rollback nor rolled
 // back already; repeated rollbacks walk further back. It is itself a transaction (command 'rollback',
 // `undoes: <id>`), so what it overwrites is backed up too. It refuses when a path the transaction
@@ -27,13 +30,14 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { FsError } from '../errors.js';
 import { statePath, type Roots } from '../portage/roots.js';
+import { resolveAreaLinks } from './areas.js';
 import { changedSince, packBackup, readBackup, restoreOps, type Member } from './backup.js';
-import { ensureDir, readIfExists, removeEmptyDir, removeFile, strayTemps, writeFileAtomic } from './fs.js';
-import { journalFile, pruneBackups, readHistory, readJson, writeHistory, writeJson, type TxRecord } from './journal.js';
+import { ensureDir, removeEmptyDir, removeFile, strayTemps, writeFileAtomic } from './fs.js';
+import { journalFile, pruneBackups, readHistory, readJournal, readStateBytes, writeHistory, writeJournal, writeState, type TxRecord } from './journal.js';
 import { Planner, runOp, type Op } from './plan.js';
 
 export type { Op } from './plan.js';
-export { HISTORY_KEEP, readHistory, type TxRecord } from './journal.js';
+export { HISTORY_KEEP, readHistory, readJournal, type TxRecord } from './journal.js';
 
 export interface TxMeta {
   command: string;
@@ -68,11 +72,11 @@ function newId(): string {
 
 /** Applies `ops` all or nothing (see the protocol above). The caller holds the lock. */
 export async function commitTransaction(roots: Roots, ops: Op[], meta: TxMeta): Promise<TxResult> {
-  const pending = await readJson<TxRecord>(journalFile(roots));
+  const pending = await readJournal(roots);
   // Overwriting the journal of an interrupted transaction would lose the only record of how to undo it.
   if (pending?.state === 'applying') throw new Error(`transaction ${pending.id} was interrupted: call recoverIncomplete() before planning`);
   const id = newId();
-  const planner = new Planner(roots);
+  const planner = new Planner(roots, await resolveAreaLinks(roots.configRoot));
   const steps: Op[][] = [];
   for (const op of ops) steps.push(await planner.plan(op));
   const { changes, members } = planner.changes();
@@ -80,17 +84,18 @@ export async function commitTransaction(roots: Roots, ops: Op[], meta: TxMeta): 
   if (!changes.length && !meta.undoes) return { id, applied: 0, notes };
 
   const record: TxRecord = { format: 1, id, command: meta.command, started: new Date().toISOString(), state: 'applying', changes, undoes: meta.undoes };
+  const inside = { inside: roots.configRoot };
   let backup: string | undefined;
-  const previousJournal = await readIfExists(journalFile(roots));
+  const previousJournal = await readStateBytes(roots, journalFile(roots));
   const madeDirs: string[] = [];
   if (members.length) {
     backup = statePath(roots, 'backups', `${id}.tar`);
-    madeDirs.push(...(await ensureDir(statePath(roots))));
-    madeDirs.push(...(await ensureDir(path.dirname(backup), 0o700))); // copies of /etc files: root's eyes only
-    await writeFileAtomic(backup, await packBackup(members), 0o600);
+    madeDirs.push(...(await ensureDir(statePath(roots), 0o755, inside)));
+    madeDirs.push(...(await ensureDir(path.dirname(backup), 0o700, inside))); // copies of /etc files: root's eyes only
+    await writeFileAtomic(backup, await packBackup(members), 0o600, inside);
     record.backup = path.relative(roots.configRoot, backup);
   }
-  await writeJson(journalFile(roots), record);
+  await writeJournal(roots, record);
 
   let applied = 0;
   const fault = (): void => {
@@ -99,13 +104,13 @@ export async function commitTransaction(roots: Roots, ops: Op[], meta: TxMeta): 
   try {
     for (const group of steps.filter((g) => g.length)) {
       fault();
-      for (const step of group) await runOp(step, notes);
+      for (const step of group) await runOp(roots.configRoot, step, notes);
       applied++;
     }
     fault(); // faultAfter = every operation: fail between applying and finishing
   } catch (err) {
     // Undo from the tarball just written: the same path crash recovery takes.
-    const restore = async (): Promise<void> => undo(roots, record, backup ? await readBackup(backup) : new Map(), []);
+    const restore = async (): Promise<void> => undo(roots, record, backup ? await readBackup(backup, roots.configRoot) : new Map(), []);
     await restore().catch((undoErr: unknown) => {
       throw new FsError(`applying transaction ${id} failed (${(err as Error).message}) and undoing it failed too: ${(undoErr as Error).message}`, {
         file: journalFile(roots),
@@ -114,10 +119,10 @@ export async function commitTransaction(roots: Roots, ops: Op[], meta: TxMeta): 
       });
     });
     // Undone completely: leave the state directory as it was too (the error says what happened).
-    if (previousJournal) await writeFileAtomic(journalFile(roots), previousJournal, 0o644);
-    else await removeFile(journalFile(roots));
-    if (backup) await removeFile(backup);
-    for (const dir of madeDirs.reverse()) await removeEmptyDir(dir);
+    if (previousJournal) await writeState(roots, journalFile(roots), previousJournal);
+    else await removeFile(journalFile(roots), inside);
+    if (backup) await removeFile(backup, inside);
+    for (const dir of madeDirs.reverse()) await removeEmptyDir(dir, inside);
     throw err;
   }
 
@@ -126,7 +131,7 @@ export async function commitTransaction(roots: Roots, ops: Op[], meta: TxMeta): 
   const history = await readHistory(roots);
   for (const t of history) if (t.id === meta.undoes) t.rolledBackBy = id;
   await writeHistory(roots, [...history, record]);
-  await writeJson(journalFile(roots), record);
+  await writeJournal(roots, record);
   await pruneBackups(roots);
   return { id, backup, applied, notes };
 }
@@ -136,27 +141,35 @@ function injectFault(meta: TxMeta, applied: number): never {
   throw new Error(`injected fault after ${applied} operation(s) (GENTOO_KOPT_FAULT_AFTER test hook)`);
 }
 
-/** Returns every path of `record` to its before-state; removes temp files a killed writer left. */
+/**
+ * Returns every path of `record` to its before-state; removes temp files a killed writer left beside
+ * them. Every path is checked (areas, inside the root) and every operation planned before the first
+ * one is carried out.
+ */
 async function undo(roots: Roots, record: TxRecord, backup: Map<string, Member>, notes: string[]): Promise<void> {
-  for (const c of record.changes) for (const t of await strayTemps(path.join(roots.configRoot, c.path))) await removeFile(t);
   const backupFile = record.backup ? path.join(roots.configRoot, record.backup) : '(none)';
-  for (const op of await restoreOps(roots.configRoot, record.changes, backup, backupFile)) await runOp(op, notes);
+  const ops = await restoreOps(roots.configRoot, record.changes, backup, backupFile);
+  const temps: string[] = [];
+  for (const c of record.changes) temps.push(...(await strayTemps(path.join(roots.configRoot, c.path))));
+  for (const t of temps) await removeFile(t, { inside: roots.configRoot });
+  for (const op of ops) await runOp(roots.configRoot, op, notes);
 }
 
 /** If the last transaction was interrupted (journal still 'applying'), restores its before-state. */
 export async function recoverIncomplete(roots: Roots): Promise<{ recovered: boolean; id?: string }> {
-  const record = await readJson<TxRecord>(journalFile(roots));
+  // Both records are read (and checked) before anything is touched.
+  const record = await readJournal(roots);
+  const history = await readHistory(roots);
   if (record?.state !== 'applying') return { recovered: false };
-  const backup = record.backup ? await readBackup(path.join(roots.configRoot, record.backup)) : new Map<string, Member>();
+  const backup = record.backup ? await readBackup(path.join(roots.configRoot, record.backup), roots.configRoot) : new Map<string, Member>();
   await undo(roots, record, backup, []);
   // A crash after the history was written but before the journal said 'done': forget the record.
-  const history = await readHistory(roots);
   if (history.some((t) => t.id === record.id || t.rolledBackBy === record.id)) {
     for (const t of history) if (t.rolledBackBy === record.id) delete t.rolledBackBy;
     await writeHistory(roots, history.filter((t) => t.id !== record.id));
   }
   record.state = 'recovered';
-  await writeJson(journalFile(roots), record);
+  await writeJournal(roots, record);
   return { recovered: true, id: record.id };
 }
 
@@ -176,7 +189,7 @@ async function target(roots: Roots): Promise<{ record: TxRecord; ops: Op[]; plan
   const record = (await readHistory(roots)).filter((t) => t.state === 'done' && !t.undoes && !t.rolledBackBy).at(-1);
   if (!record) return undefined;
   const backupFile = record.backup ? path.join(roots.configRoot, record.backup) : '(none)';
-  const backup = record.backup ? await readBackup(backupFile) : new Map<string, Member>();
+  const backup = record.backup ? await readBackup(backupFile, roots.configRoot) : new Map<string, Member>();
   const ops = await restoreOps(roots.configRoot, record.changes, backup, backupFile);
   const shown = (op: Op): string => op.path + (op.kind === 'mkdir' || op.kind === 'rmdir' ? '/' : '');
   const plan: RollbackPlan = {
