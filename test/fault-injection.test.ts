@@ -95,6 +95,8 @@ describe('a failure in the middle of a transaction', () => {
     ['', {}],
     ['2', { faultAfter: 2, faultMode: 'throw' }],
     ['0:exit', { faultAfter: 0, faultMode: 'exit' }],
+    ['history', { faultAfter: 'history', faultMode: 'throw' }],
+    ['history:exit', { faultAfter: 'history', faultMode: 'exit' }],
     ['x', {}],
   ])('GENTOO_KOPT_FAULT_AFTER=%j -> %j', (value, expected) => {
     expect(faultFromEnv({ GENTOO_KOPT_FAULT_AFTER: value })).toEqual(expected);

@@ -1,15 +1,18 @@
 // gentoo-kopt's own state as hostile input (issue 8): journal.json, history.json, managed.json and
-// hooks.json planted or damaged, and state and config directories that are symbolic links out of the
-// root. Each case runs the real executable on a root R beside outside/ (test/helpers/hostile.ts) and
-// asserts the exact message and that nothing outside R changed; a hang fails by timeout instead of
-// blocking the suite.
+// hooks.json planted or damaged, state and config directories that are symbolic links out of the
+// root, and failures while a transaction finishes (GENTOO_KOPT_FAULT_AFTER=history, and ENOSPC or
+// EIO injected with strace). Each case runs the real executable on a root R beside outside/
+// (test/helpers/hostile.ts) and asserts the exact message and that nothing outside R changed; a hang
+// fails by timeout instead of blocking the suite.
 import { describe, it, expect } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { execa } from 'execa';
 import { hostileRoot, VICTIMS, type HostileRoot } from './helpers/hostile.js';
-import { defaultConf, EXAMPLE_SOURCE } from './helpers/gentoo.js';
+import { defaultConf, EXAMPLE_SOURCE, install, uninstall } from './helpers/gentoo.js';
+import { HAVE_STRACE, runInjected, traceCalls } from './helpers/strace.js';
 import { kopt } from './helpers/cli.js';
 import { snapshot as snapshotTree, testdir } from './helpers/tree.js';
 
@@ -246,6 +249,40 @@ describe('writes stay inside the root: a symlinked directory on the way is follo
     expect(await readFile(path.join(h.dir, 'etc/portage/bashrc.d/main'), 'utf8')).toMatch(/^# mine\n\n# >>> gentoo-kopt >>>/);
     expect((await run(['rollback', '--root', via])).exitCode).toBe(0);
     expect(await readFile(path.join(h.dir, 'etc/portage/bashrc.d/main'), 'utf8')).toBe('# mine\n');
+    await h.outsideUnchanged();
+  });
+});
+
+describe('a transaction that fails while finishing is undone like one that fails while applying', () => {
+  it('GENTOO_KOPT_FAULT_AFTER=history: history.json, the journal and the tree end byte for byte as they were', async () => {
+    const h = await hostileRoot({ installed: [KERNEL] });
+    expect((await run(['sync-patches', '--no-verify', '--root', h.dir])).exitCode).toBe(0);
+    await install(h.dir, 'sys-kernel/gentoo-kernel-6.12.60');
+    await uninstall(h.dir, KERNEL); // the next sync installs 6.12.60's series and prunes 6.12.58's
+    const before = await snapshot(h.dir);
+    const r = await run(['sync-patches', '--no-verify', '--root', h.dir], { GENTOO_KOPT_FAULT_AFTER: 'history' });
+    expect(errorLine(r.stderr)).toBe('gentoo-kopt: error: injected fault after writing history.json (GENTOO_KOPT_FAULT_AFTER test hook)');
+    expect(r.exitCode).toBe(1);
+    expect(await snapshot(h.dir)).toEqual(before);
+  });
+
+  it.skipIf(!HAVE_STRACE).each([
+    ['ENOSPC renaming history.json into place', 'history.json', 1, 'ENOSPC', 'cannot write: no space left on device (ENOSPC)'],
+    ['EIO renaming the journal that says done', 'journal.json', 2, 'EIO', 'cannot write: input/output error'],
+  ])('hooks install, %s: the tree and the state directory end as they were', async (_name, file, nth, errno, message) => {
+    const h = await hostileRoot({ extra: { 'etc/portage/bashrc': '# mine\n' } });
+    const args = ['hooks', 'install', '--root', h.dir];
+    // Which rename of the worker thread puts `file` in place (a trace pass, then a copy of the root for the real run).
+    const probe = await testdir();
+    await execa('cp', ['-a', `${h.dir}/.`, probe]);
+    const calls = (await traceCalls(['hooks', 'install', '--root', probe], ['rename'])).filter((c) => c.line.includes(`, "${path.join(probe, STATE, file)}")`));
+    expect(calls.length).toBeGreaterThanOrEqual(nth);
+    const before = await snapshot(h.dir);
+    const r = await runInjected(args, `rename:error=${errno}:when=${calls[nth - 1]!.index}`);
+    expect(r.injected).toBe(true);
+    expect(errorLine(r.stderr)).toMatch(new RegExp(`^gentoo-kopt: error: ${path.join(h.dir, STATE, file).replace(/[.]/g, '\\.')}: ${message.replace(/[()]/g, '\\$&')}`));
+    expect(r.exitCode).toBe(1);
+    expect(await snapshot(h.dir)).toEqual(before);
     await h.outsideUnchanged();
   });
 });

@@ -103,8 +103,10 @@ describe('fs primitives', () => {
     expect([err.file, err.message.includes(what), err.hint?.includes(hint)]).toEqual(['/x/y', true, true]);
   });
 
-  it('passes other errors through unchanged', () => {
-    const e = Object.assign(new Error('boom'), { code: 'EIO' });
+  it('describes other errno codes from the one errno table, and passes anything else through unchanged', () => {
+    const eio = toFsError(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }), '/x', 'write') as FsError;
+    expect([eio.name, eio.file, eio.message]).toEqual(['FsError', '/x', 'cannot write: input/output error (EIO)']);
+    const e = new Error('boom');
     expect(toFsError(e, '/x', 'write')).toBe(e);
   });
 

@@ -10,6 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmod, chown, lchown, lstat, mkdir, open, readdir, rename, rmdir, stat, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { FsError } from '../errors.js';
+import { fsError, type FsAction } from './fs-errors.js';
 import { assertInside } from './paths.js';
 
 /** Who should own a file we write; applied only when we run as root (anyone else cannot chown). */
@@ -41,11 +42,15 @@ const ERRNO: Record<string, { what: string; hint: string }> = {
   ENOSPC: { what: 'no space left on device', hint: 'free some space and run again' },
 };
 
-/** Maps a Node fs error for `file` to an FsError; returns anything else unchanged (for `throw toFsError(...)`). */
-export function toFsError(err: unknown, file: string, action: string): unknown {
+/**
+ * Maps a Node fs error for `file` to an FsError, in the words above for what a writer meets most, else
+ * from the one errno table (fs-errors.ts: EIO, EDQUOT, ...); returns anything else unchanged (for
+ * `throw toFsError(...)`).
+ */
+export function toFsError(err: unknown, file: string, action: FsAction): unknown {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   const known = code ? ERRNO[code] : undefined;
-  if (!known) return err;
+  if (!known) return code === 'ENOENT' ? err : fsError(err, file, action);
   return new FsError(`cannot ${action}: ${known.what} (${code})`, { file, hint: known.hint, cause: err });
 }
 

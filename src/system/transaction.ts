@@ -11,13 +11,14 @@
 //  3. journal: journal.json = the record (id, command, time, changes, backup) with state 'applying',
 //     written atomically. From here on, a crash is recoverable.
 //  4. apply the operations in order, each one atomic (fs.ts).
-//  5. finish: append the record to history.json (last HISTORY_KEEP kept, older backups pruned), then
-//     mark the journal 'done'.
-// An exception in 4 restores every changed path from the backup, puts the journal back as it was,
-// removes the backup and
-// rethrows. A crash in 4 or 5 leaves the journal 'applying'; recoverIncomplete() (every writing command
-// calls it after taking the lock) restores the before-state, drops the record from the history and marks
-// the journal 'recovered'. Restoring is idempotent, so a crash during recovery is recovered next time.
+//  5. finish: append the record to history.json (last HISTORY_KEEP kept), then mark the journal
+//     'done'; then prune the backups no history record refers to any more.
+// An exception in 2 to 5 (ENOSPC while writing history.json is one) restores every changed path from
+// the backup, puts history.json and the journal back byte for byte, removes the backup and the
+// directories made for it, and rethrows: the tree and the state directory end as they were. A crash
+// in 4 or 5 leaves the journal 'applying'; recoverIncomplete() (every writing command calls it after
+// taking the lock) restores the before-state, drops the record from the history and marks the journal
+// 'recovered'. Restoring is idempotent, so a crash during recovery is recovered next time.
 //
 // The journal and the history are input (journal.ts checks them): recovery and rollback act only on
 // paths in gentoo-kopt's areas (areas.ts), and check every one before they touch anything.
@@ -33,16 +34,19 @@ import { statePath, type Roots } from '../portage/roots.js';
 import { resolveAreaLinks } from './areas.js';
 import { changedSince, packBackup, readBackup, restoreOps, type Member } from './backup.js';
 import { ensureDir, removeEmptyDir, removeFile, strayTemps, writeFileAtomic } from './fs.js';
-import { journalFile, pruneBackups, readHistory, readJournal, readStateBytes, writeHistory, writeJournal, writeState, type TxRecord } from './journal.js';
+import { historyFile, journalFile, pruneBackups, readHistory, readJournal, readStateBytes, writeHistory, writeJournal, writeState, type TxRecord } from './journal.js';
 import { Planner, runOp, type Op } from './plan.js';
 
 export type { Op } from './plan.js';
 export { HISTORY_KEEP, readHistory, readJournal, type TxRecord } from './journal.js';
 
+/** Where a test makes a transaction fail: after N operations, or once history.json is written. */
+export type FaultPoint = number | 'history';
+
 export interface TxMeta {
   command: string;
-  /** Test hook (GENTOO_KOPT_FAULT_AFTER, see faultFromEnv): fail after this many operations changed something. */
-  faultAfter?: number;
+  /** Test hook (GENTOO_KOPT_FAULT_AFTER, see faultFromEnv): fail after this many operations changed something, or after writing history.json. */
+  faultAfter?: FaultPoint;
   /** 'throw' (default): an exception, undone at once. 'exit': SIGKILL ourselves, as a crash would. */
   faultMode?: 'throw' | 'exit';
   /** Set by rollbackLast: the transaction this one undoes. */
@@ -59,10 +63,11 @@ export interface TxResult {
   notes: string[];
 }
 
-/** GENTOO_KOPT_FAULT_AFTER=N or N:exit, for tests of the crash paths; the CLI passes it into TxMeta. */
+/** GENTOO_KOPT_FAULT_AFTER=N, N:exit, history or history:exit, for tests of the crash paths; the CLI passes it into TxMeta. */
 export function faultFromEnv(env: NodeJS.ProcessEnv): Pick<TxMeta, 'faultAfter' | 'faultMode'> {
-  const m = /^(\d+)(?::(throw|exit))?$/.exec(env.GENTOO_KOPT_FAULT_AFTER ?? '');
-  return m ? { faultAfter: Number(m[1]), faultMode: (m[2] as 'throw' | 'exit' | undefined) ?? 'throw' } : {};
+  const m = /^(\d+|history)(?::(throw|exit))?$/.exec(env.GENTOO_KOPT_FAULT_AFTER ?? '');
+  if (!m) return {};
+  return { faultAfter: m[1] === 'history' ? 'history' : Number(m[1]), faultMode: (m[2] as 'throw' | 'exit' | undefined) ?? 'throw' };
 }
 
 function newId(): string {
@@ -85,60 +90,90 @@ export async function commitTransaction(roots: Roots, ops: Op[], meta: TxMeta): 
 
   const record: TxRecord = { format: 1, id, command: meta.command, started: new Date().toISOString(), state: 'applying', changes, undoes: meta.undoes };
   const inside = { inside: roots.configRoot };
-  let backup: string | undefined;
-  const previousJournal = await readStateBytes(roots, journalFile(roots));
+  // What the state directory holds now, to put back exactly if anything below fails.
+  const previous = { journal: await readStateBytes(roots, journalFile(roots)), history: await readStateBytes(roots, historyFile(roots)) };
+  const history = await readHistory(roots);
   const madeDirs: string[] = [];
-  if (members.length) {
-    backup = statePath(roots, 'backups', `${id}.tar`);
-    madeDirs.push(...(await ensureDir(statePath(roots), 0o755, inside)));
-    madeDirs.push(...(await ensureDir(path.dirname(backup), 0o700, inside))); // copies of /etc files: root's eyes only
-    await writeFileAtomic(backup, await packBackup(members), 0o600, inside);
-    record.backup = path.relative(roots.configRoot, backup);
-  }
-  await writeJournal(roots, record);
-
+  let backup: string | undefined;
+  let journalWritten = false;
   let applied = 0;
-  const fault = (): void => {
-    if (meta.faultAfter !== undefined && applied >= meta.faultAfter) injectFault(meta, applied);
+  const fault = (point: FaultPoint): void => {
+    if (meta.faultAfter === point || (typeof point === 'number' && typeof meta.faultAfter === 'number' && point >= meta.faultAfter)) injectFault(meta, point);
   };
   try {
+    if (members.length) {
+      const file = statePath(roots, 'backups', `${id}.tar`);
+      madeDirs.push(...(await ensureDir(statePath(roots), 0o755, inside)));
+      madeDirs.push(...(await ensureDir(path.dirname(file), 0o700, inside))); // copies of /etc files: root's eyes only
+      await writeFileAtomic(file, await packBackup(members), 0o600, inside);
+      backup = file;
+      record.backup = path.relative(roots.configRoot, file);
+    }
+    // Set before the write: a failure in it may or may not have replaced the journal. Undoing is
+    // harmless when no operation ran (every path is still in its before-state).
+    journalWritten = true;
+    await writeJournal(roots, record);
+
     for (const group of steps.filter((g) => g.length)) {
-      fault();
+      fault(applied);
       for (const step of group) await runOp(roots.configRoot, step, notes);
       applied++;
     }
-    fault(); // faultAfter = every operation: fail between applying and finishing
+    fault(applied); // faultAfter = every operation: fail between applying and finishing
+
+    record.finished = new Date().toISOString();
+    record.state = 'done';
+    for (const t of history) if (t.id === meta.undoes) t.rolledBackBy = id;
+    await writeHistory(roots, [...history, record]);
+    fault('history');
+    await writeJournal(roots, record);
   } catch (err) {
-    // Undo from the tarball just written: the same path crash recovery takes.
-    const restore = async (): Promise<void> => undo(roots, record, backup ? await readBackup(backup, roots.configRoot) : new Map(), []);
-    await restore().catch((undoErr: unknown) => {
-      throw new FsError(`applying transaction ${id} failed (${(err as Error).message}) and undoing it failed too: ${(undoErr as Error).message}`, {
-        file: journalFile(roots),
-        hint: 'the next gentoo-kopt run retries the undo; the old files are in the backup tarball',
-        cause: err,
-      });
-    });
-    // Undone completely: leave the state directory as it was too (the error says what happened).
-    if (previousJournal) await writeState(roots, journalFile(roots), previousJournal);
-    else await removeFile(journalFile(roots), inside);
-    if (backup) await removeFile(backup, inside);
-    for (const dir of madeDirs.reverse()) await removeEmptyDir(dir, inside);
+    await undoFailed(roots, { ...record, state: 'applying' }, { backup, journalWritten, previous, madeDirs }, err);
     throw err;
   }
-
-  record.finished = new Date().toISOString();
-  record.state = 'done';
-  const history = await readHistory(roots);
-  for (const t of history) if (t.id === meta.undoes) t.rolledBackBy = id;
-  await writeHistory(roots, [...history, record]);
-  await writeJournal(roots, record);
-  await pruneBackups(roots);
+  // Done: pruning is tidying, and a backup it cannot remove now is pruned by a later transaction.
+  await pruneBackups(roots).catch((err: unknown) => void notes.push(`old backups not pruned: ${(err as Error).message}`));
   return { id, backup, applied, notes };
 }
 
-function injectFault(meta: TxMeta, applied: number): never {
+/**
+ * After a failure anywhere from the backup to the journal's 'done': the tree back from the backup
+ * (the same path crash recovery takes), then history.json and the journal byte for byte, then the
+ * backup and the directories made for it. The history goes back before the journal: if putting it
+ * back fails, the journal still says 'applying' and the next run's recovery finishes the job.
+ */
+async function undoFailed(
+  roots: Roots,
+  record: TxRecord,
+  done: { backup?: string; journalWritten: boolean; previous: { journal?: Buffer; history?: Buffer }; madeDirs: string[] },
+  err: unknown,
+): Promise<void> {
+  const inside = { inside: roots.configRoot };
+  const putBack = async (file: string, bytes: Buffer | undefined): Promise<void> => {
+    const now = await readStateBytes(roots, file).catch(() => null); // unreadable: write it anyway
+    if (now !== null && (now === undefined ? bytes === undefined : bytes !== undefined && now.equals(bytes))) return;
+    if (bytes === undefined) await removeFile(file, inside);
+    else await writeState(roots, file, bytes);
+  };
+  try {
+    if (done.journalWritten) await undo(roots, record, record.backup ? await readBackup(path.join(roots.configRoot, record.backup), roots.configRoot) : new Map(), []);
+    await putBack(historyFile(roots), done.previous.history);
+    await putBack(journalFile(roots), done.previous.journal);
+    if (done.backup) await removeFile(done.backup, inside);
+    for (const dir of [...done.madeDirs].reverse()) await removeEmptyDir(dir, inside);
+  } catch (undoErr) {
+    throw new FsError(`transaction ${record.id} failed (${(err as Error).message}) and undoing it failed too: ${(undoErr as Error).message}`, {
+      file: journalFile(roots),
+      hint: 'the next gentoo-kopt run retries the undo; the old files are in the backup tarball',
+      cause: err,
+    });
+  }
+}
+
+function injectFault(meta: TxMeta, at: FaultPoint): never {
   if (meta.faultMode === 'exit') process.kill(process.pid, 'SIGKILL'); // a crash: no cleanup, no finally
-  throw new Error(`injected fault after ${applied} operation(s) (GENTOO_KOPT_FAULT_AFTER test hook)`);
+  const where = at === 'history' ? 'after writing history.json' : `after ${at} operation(s)`;
+  throw new Error(`injected fault ${where} (GENTOO_KOPT_FAULT_AFTER test hook)`);
 }
 
 /**
