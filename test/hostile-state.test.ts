@@ -1,9 +1,9 @@
 // gentoo-kopt's own state as hostile input (issue 8): journal.json, history.json, managed.json and
 // hooks.json planted or damaged, state and config directories that are symbolic links out of the
-// root, and failures while a transaction finishes (GENTOO_KOPT_FAULT_AFTER=history, and ENOSPC or
-// EIO injected with strace). Each case runs the real executable on a root R beside outside/
-// (test/helpers/hostile.ts) and asserts the exact message and that nothing outside R changed; a hang
-// fails by timeout instead of blocking the suite.
+// root, failures while a transaction finishes (GENTOO_KOPT_FAULT_AFTER=history, and ENOSPC or EIO
+// injected with strace), and a lock that is not a regular file. Each case runs the real executable
+// on a root R beside outside/ (test/helpers/hostile.ts) and asserts the exact message and that
+// nothing outside R changed; a hang fails by timeout instead of blocking the suite.
 import { describe, it, expect } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -284,5 +284,23 @@ describe('a transaction that fails while finishing is undone like one that fails
     expect(r.exitCode).toBe(1);
     expect(await snapshot(h.dir)).toEqual(before);
     await h.outsideUnchanged();
+  });
+});
+
+describe('the lock is input: anything but a regular file is an error naming it, at once', () => {
+  it.each([
+    ['a FIFO', (f: string) => void execFileSync('mkfifo', [f]), 'a FIFO (named pipe)'],
+    ['a directory', (f: string) => mkdir(f), 'a directory'],
+    ['a dangling symbolic link', (f: string) => symlink('/nonexistent/lock', f), 'a symbolic link'],
+    ['a symbolic link to /dev/zero', (f: string) => symlink('/dev/zero', f), 'a symbolic link'],
+    ['a symbolic link to a lock of a dead run', async (f: string) => {
+      await writeFile(`${f}.real`, JSON.stringify({ pid: 999999, command: 'sync-patches', started: '2025-01-01T00:00:00Z', host: 'x', token: 'abc' }));
+      await symlink(`${f}.real`, f);
+    }, 'a symbolic link'],
+  ])('%s', async (_name, make, kind) => {
+    const h = await hostileRoot();
+    await mkdir(path.join(h.dir, STATE), { recursive: true });
+    await make(path.join(h.dir, STATE, 'lock'));
+    await refused(h, ['sync-patches', '--no-verify'], `${STATE}/lock`, `is ${kind}, not a lock gentoo-kopt made (it makes a regular file)`);
   });
 });

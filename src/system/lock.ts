@@ -9,14 +9,20 @@
 // 15 minutes old (a run takes seconds); one from before a reboot is stale. Taking over is
 // itself guarded by a second exclusive file (lock.takeover), so two runs that find the same stale lock
 // cannot both remove it and both believe they hold the lock.
+//
+// The lock is input too: one that is not a regular file (a FIFO, a directory, a symbolic link, to
+// /dev/zero or to nothing) is an error naming it, at once; it is read with the bounded reader, never
+// followed, in a state directory that resolves inside the root.
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readlinkSync } from 'node:fs';
-import { link, readFile } from 'node:fs/promises';
+import { link, lstat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { LockedError } from '../errors.js';
+import { FsError, LockedError } from '../errors.js';
 import { statePath, type Roots } from '../portage/roots.js';
 import { assertWritable, ensureDir, removeEmptyDir, removeFile, toFsError, writeFileAtomic } from './fs.js';
+import { int, object, optional, str } from './json-shape.js';
+import { kindOf, readOptional } from './read.js';
 
 export interface LockInfo {
   pid: number;
@@ -75,18 +81,34 @@ function holderAlive(info: LockInfo): boolean {
   }
 }
 
-/** The lock's holder; 'gone' when the file vanished meanwhile; undefined when it is not ours to read (garbage). */
-async function readInfo(file: string): Promise<LockInfo | 'gone' | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
-    throw toFsError(err, file, 'read');
+const lockShape = object<LockInfo>({
+  pid: int(1, 2 ** 32 - 1),
+  command: str(4096),
+  started: str(64),
+  host: str(256),
+  token: str(64),
+  boot: optional(str(64)),
+  pidns: optional(str(64)),
+});
+
+/**
+ * The lock's holder; 'gone' when the file vanished meanwhile; undefined when it is garbage (a
+ * regular file that is not a lock: taken over like a stale one). Anything but a regular file is an
+ * FsError naming it: gentoo-kopt never made it, and waiting for it would wait forever.
+ */
+async function readInfo(file: string, root: string): Promise<LockInfo | 'gone' | undefined> {
+  const st = await lstat(file).catch((err: unknown) => ((err as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : Promise.reject(toFsError(err, file, 'inspect'))));
+  if (st === undefined) return 'gone';
+  if (!st.isFile()) {
+    throw new FsError(`is ${kindOf(st)}, not a lock gentoo-kopt made (it makes a regular file)`, {
+      file,
+      hint: 'remove it (gentoo-kopt makes its lock itself), then run gentoo-kopt again',
+    });
   }
+  const bytes = await readOptional(file, 'lock', { noFollow: true, inside: root });
+  if (bytes === undefined) return 'gone';
   try {
-    const info = JSON.parse(text) as LockInfo;
-    return typeof info.pid === 'number' ? info : undefined;
+    return lockShape(JSON.parse(bytes.toString('utf8')), '');
   } catch {
     return undefined;
   }
@@ -109,7 +131,7 @@ async function create(file: string, info: LockInfo, root: string): Promise<boole
 }
 
 async function removeIfHeldBy(file: string, token: string, root: string): Promise<void> {
-  const info = await readInfo(file);
+  const info = await readInfo(file, root);
   if (typeof info === 'object' && info.token === token) await removeFile(file, { inside: root }).catch(() => undefined);
 }
 
@@ -117,14 +139,14 @@ async function removeIfHeldBy(file: string, token: string, root: string): Promis
 async function takeOver(file: string, stale: LockInfo | undefined, mine: LockInfo, root: string): Promise<boolean> {
   const guard = `${file}.takeover`;
   if (!(await create(guard, mine, root))) {
-    const other = await readInfo(guard);
+    const other = await readInfo(guard, root);
     // A guard left by a run killed in the middle of a takeover: remove it and try again.
     if (other !== 'gone' && (other === undefined || !holderAlive(other))) await removeFile(guard, { inside: root }).catch(() => undefined);
     else await sleep(10);
     return false;
   }
   try {
-    const now = await readInfo(file);
+    const now = await readInfo(file, root);
     const same = now === 'gone' || (now === undefined ? stale === undefined : now.token === stale?.token);
     if (!same) return false;
     if (now !== 'gone') await removeFile(file, { inside: root }).catch(() => undefined);
@@ -165,7 +187,7 @@ export async function acquireLock(roots: Roots, command: string, opts: { waitMs?
       continue;
     }
     if (made) break;
-    const holder = await readInfo(file);
+    const holder = await readInfo(file, root);
     if (holder === 'gone') continue;
     if (holder && holderAlive(holder)) {
       if (Date.now() < deadline) {
