@@ -63,7 +63,7 @@ describe('a failure in the middle of a transaction', () => {
     const before = await tree(dir);
     await runDriver(['commit', dir, asJson(ops(dir)), '2', 'exit']);
     // what a kill in the middle of writeFileAtomic leaves: a dot-named temp beside its target
-    await writeFile(path.join(dir, V, '.00-gentoo-kopt-0002.patch.kopt-tmp-999-abcd'), 'half');
+    await writeFile(path.join(dir, V, '.00-gentoo-kopt-0002.patch.kopt-tmp-999-abcd0123'), 'half');
     await recoverIncomplete(rootsOf(dir));
     expect(await tree(dir)).toEqual(before);
   });

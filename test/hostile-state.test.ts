@@ -1,20 +1,22 @@
 // gentoo-kopt's own state as hostile input (issue 8): journal.json, history.json, managed.json and
 // hooks.json planted or damaged, state and config directories that are symbolic links out of the
 // root, failures while a transaction finishes (GENTOO_KOPT_FAULT_AFTER=history, and ENOSPC or EIO
-// injected with strace), and a lock that is not a regular file. Each case runs the real executable
-// on a root R beside outside/ (test/helpers/hostile.ts) and asserts the exact message and that
-// nothing outside R changed; a hang fails by timeout instead of blocking the suite.
+// injected with strace), a lock that is not a regular file, and what killed runs leave behind. Each
+// case runs the real executable on a root R beside outside/ (test/helpers/hostile.ts) and asserts the
+// exact message and that nothing outside R changed; a hang fails by timeout instead of blocking the
+// suite.
 import { describe, it, expect } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { hostileRoot, VICTIMS, type HostileRoot } from './helpers/hostile.js';
 import { defaultConf, EXAMPLE_SOURCE, install, uninstall } from './helpers/gentoo.js';
-import { HAVE_STRACE, runInjected, traceCalls } from './helpers/strace.js';
 import { kopt } from './helpers/cli.js';
-import { snapshot as snapshotTree, testdir } from './helpers/tree.js';
+import { snapshot as snapshotTree, testdir, writeTree } from './helpers/tree.js';
+import { HAVE_STRACE, runInjected, traceCalls } from './helpers/strace.js';
 
 const STATE = 'var/lib/gentoo-kopt';
 const KERNEL = 'sys-kernel/gentoo-kernel-6.12.58';
@@ -302,5 +304,37 @@ describe('the lock is input: anything but a regular file is an error naming it, 
     await mkdir(path.join(h.dir, STATE), { recursive: true });
     await make(path.join(h.dir, STATE, 'lock'));
     await refused(h, ['sync-patches', '--no-verify'], `${STATE}/lock`, `is ${kind}, not a lock gentoo-kopt made (it makes a regular file)`);
+  });
+});
+
+describe('recovery removes what killed runs left, and only that', () => {
+  it('temp files and lock files of dead writers go; a live writer\'s, and names that are not gentoo-kopt\'s, stay', async () => {
+    const h = await hostileRoot({ installed: [KERNEL] });
+    const dead = 999_999; // above the default pid_max: no such process
+    const live = execa('sleep', ['30']);
+    try {
+      const token = 'a'.repeat(16);
+      const tar = (pid: number) => `20250101T000000Z-${pid}-abcd.tar`;
+      const litter = [
+        `lock.${dead}.${token}`, `.lock.${dead}.${token}.kopt-tmp-${dead}-0123abcd`, `lock.takeover.${dead}.${token}`,
+        `.journal.json.kopt-tmp-${dead}-0123abcd`, `.history.json.kopt-tmp-${dead}-0123abcd`, `.managed.json.kopt-tmp-${dead}-0123abcd`, `.hooks.json.kopt-tmp-${dead}-0123abcd`,
+        `backups/${tar(dead)}`, `backups/.${tar(dead)}.kopt-tmp-${dead}-0123abcd`,
+      ];
+      const kept = [
+        `lock.${live.pid}.${token}`, `.journal.json.kopt-tmp-${live.pid}-0123abcd`, `backups/${tar(live.pid!)}`,
+        'notes.txt', `lock.${dead}.not-a-token`, '.journal.json.bak', `.make.conf.kopt-tmp-${dead}-0123abcd`, 'backups/mine.tar',
+      ];
+      await writeTree(h.dir, Object.fromEntries([...litter, ...kept].map((n) => [`${STATE}/${n}`, 'x'])));
+      await writeFile(path.join(h.dir, STATE, 'lock.takeover'), JSON.stringify({ pid: dead, command: 'sync-patches', started: '2025-01-01T00:00:00Z', host: hostname(), token }));
+      const r = await run(['sync-patches', '--no-verify', '--root', h.dir]);
+      expect([r.exitCode, r.stderr]).toEqual([0, '']);
+      const left = [...(await readdir(path.join(h.dir, STATE))), ...(await readdir(path.join(h.dir, STATE, 'backups'))).map((n) => `backups/${n}`)];
+      expect(left.filter((n) => ![...kept, 'backups', 'history.json', 'journal.json', 'managed.json'].includes(n))).toEqual([]);
+      expect(left).toEqual(expect.arrayContaining(kept));
+      await h.outsideUnchanged();
+    } finally {
+      live.kill();
+      await live.catch(() => undefined);
+    }
   });
 });

@@ -62,20 +62,27 @@ export function sha256(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-const TEMP_MARK = '.kopt-tmp-';
+export const TEMP_MARK = '.kopt-tmp-';
 
 /** Temp names beside `file` start with this: a dotfile (eapply_user ignores one if left), within NAME_MAX. */
 const tempPrefix = (file: string): string => `.${path.basename(file).slice(0, 200)}${TEMP_MARK}`;
 
+/** `.<name>.kopt-tmp-<pid>-<random>`: the writer's pid tells crash recovery whether it is still running. */
 function tempName(file: string): string {
   return path.join(path.dirname(file), `${tempPrefix(file)}${process.pid}-${randomBytes(4).toString('hex')}`);
+}
+
+/** The pid of the writer of a temp file named by tempName (undefined for any other name). */
+export function tempWriter(name: string): number | undefined {
+  const m = /\.kopt-tmp-([0-9]{1,10})-[0-9a-f]{8}$/.exec(name);
+  return name.startsWith('.') && m ? Number(m[1]) : undefined;
 }
 
 /** Temp files a killed writer left beside `file` (crash recovery removes them). */
 export async function strayTemps(file: string): Promise<string[]> {
   const prefix = tempPrefix(file);
   const names = await readdir(path.dirname(file)).catch(() => [] as string[]);
-  return names.filter((n) => n.startsWith(prefix)).map((n) => path.join(path.dirname(file), n));
+  return names.filter((n) => n.startsWith(prefix) && tempWriter(n) !== undefined).map((n) => path.join(path.dirname(file), n));
 }
 
 /** fsync a directory so a rename or unlink in it survives a power cut. */

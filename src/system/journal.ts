@@ -7,12 +7,11 @@
 // root) and checked field by field: every path must be relative, normalised and in an area gentoo-kopt
 // writes (areas.ts), every state a kind that area holds. Anything else is a ConfigError naming the
 // file and the field, raised before anything is touched.
-import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { statePath, type Roots } from '../portage/roots.js';
-import { areaPath, BACKUP_NAME, kindsClaimable, resolveAreaLinks, type AreaLinks } from './areas.js';
+import { areaPath, kindsClaimable, resolveAreaLinks, type AreaLinks } from './areas.js';
 import type { Change, PathState } from './backup.js';
-import { ensureDir, removeFile, writeFileAtomic } from './fs.js';
+import { ensureDir, writeFileAtomic } from './fs.js';
 import { array, int, object, oneOf, optional, parseState, quote, ShapeError, str, tagged, type Shape } from './json-shape.js';
 import { readOptional } from './read.js';
 
@@ -131,17 +130,4 @@ export async function writeJournal(roots: Roots, record: TxRecord): Promise<void
 
 export async function writeHistory(roots: Roots, transactions: TxRecord[]): Promise<void> {
   await writeState(roots, historyFile(roots), JSON.stringify({ format: 1, transactions: transactions.slice(-HISTORY_KEEP) }, null, 1) + '\n');
-}
-
-/**
- * Deletes backups no kept history record refers to (pruned, undone or recovered transactions). Runs
- * only once the journal says 'done': an interrupted transaction's backup is kept until it is recovered.
- * Only names of gentoo-kopt's own backups are touched.
- */
-export async function pruneBackups(roots: Roots): Promise<void> {
-  const wanted = new Set((await readHistory(roots)).map((t) => t.backup && path.basename(t.backup)));
-  const dir = statePath(roots, 'backups');
-  for (const name of await readdir(dir).catch(() => [] as string[])) {
-    if (BACKUP_NAME.test(name) && !wanted.has(name)) await removeFile(path.join(dir, name), { inside: roots.configRoot });
-  }
 }

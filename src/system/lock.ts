@@ -12,7 +12,8 @@
 //
 // The lock is input too: one that is not a regular file (a FIFO, a directory, a symbolic link, to
 // /dev/zero or to nothing) is an error naming it, at once; it is read with the bounded reader, never
-// followed, in a state directory that resolves inside the root.
+// followed, in a state directory that resolves inside the root. The temp files a killed run leaves
+// (`lock.<pid>.<token>`) are removed by the next run (litter.ts).
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { link, lstat } from 'node:fs/promises';
@@ -154,6 +155,12 @@ async function takeOver(file: string, stale: LockInfo | undefined, mine: LockInf
   } finally {
     await removeIfHeldBy(guard, mine.token, root);
   }
+}
+
+/** True when a takeover guard (lock.takeover) is there and its holder is dead, or it is garbage (litter.ts). */
+export async function staleTakeoverGuard(roots: Roots): Promise<boolean> {
+  const info = await readInfo(statePath(roots, 'lock.takeover'), roots.configRoot);
+  return info !== 'gone' && (info === undefined || !holderAlive(info));
 }
 
 /**

@@ -18,7 +18,8 @@
 // directories made for it, and rethrows: the tree and the state directory end as they were. A crash
 // in 4 or 5 leaves the journal 'applying'; recoverIncomplete() (every writing command calls it after
 // taking the lock) restores the before-state, drops the record from the history and marks the journal
-// 'recovered'. Restoring is idempotent, so a crash during recovery is recovered next time.
+// 'recovered'; then it removes what killed runs left in the state directory (litter.ts). Restoring is
+// idempotent, so a crash during recovery is recovered next time.
 //
 // The journal and the history are input (journal.ts checks them): recovery and rollback act only on
 // paths in gentoo-kopt's areas (areas.ts), and check every one before they touch anything.
@@ -34,7 +35,8 @@ import { statePath, type Roots } from '../portage/roots.js';
 import { resolveAreaLinks } from './areas.js';
 import { changedSince, packBackup, readBackup, restoreOps, type Member } from './backup.js';
 import { ensureDir, removeEmptyDir, removeFile, strayTemps, writeFileAtomic } from './fs.js';
-import { historyFile, journalFile, pruneBackups, readHistory, readJournal, readStateBytes, writeHistory, writeJournal, writeState, type TxRecord } from './journal.js';
+import { historyFile, journalFile, readHistory, readJournal, readStateBytes, writeHistory, writeJournal, writeState, type TxRecord } from './journal.js';
+import { pruneBackups, removeLitter } from './litter.js';
 import { Planner, runOp, type Op } from './plan.js';
 
 export type { Op } from './plan.js';
@@ -131,7 +133,7 @@ export async function commitTransaction(roots: Roots, ops: Op[], meta: TxMeta): 
     await undoFailed(roots, { ...record, state: 'applying' }, { backup, journalWritten, previous, madeDirs }, err);
     throw err;
   }
-  // Done: pruning is tidying, and a backup it cannot remove now is pruned by a later transaction.
+  // Done: pruning is tidying, and a backup it cannot remove now is removed by a later run (litter.ts).
   await pruneBackups(roots).catch((err: unknown) => void notes.push(`old backups not pruned: ${(err as Error).message}`));
   return { id, backup, applied, notes };
 }
@@ -190,22 +192,29 @@ async function undo(roots: Roots, record: TxRecord, backup: Map<string, Member>,
   for (const op of ops) await runOp(roots.configRoot, op, notes);
 }
 
-/** If the last transaction was interrupted (journal still 'applying'), restores its before-state. */
+/**
+ * If the last transaction was interrupted (journal still 'applying'), restores its before-state; then
+ * removes what killed runs left in the state directory. The caller holds the lock.
+ */
 export async function recoverIncomplete(roots: Roots): Promise<{ recovered: boolean; id?: string }> {
   // Both records are read (and checked) before anything is touched.
   const record = await readJournal(roots);
   const history = await readHistory(roots);
-  if (record?.state !== 'applying') return { recovered: false };
-  const backup = record.backup ? await readBackup(path.join(roots.configRoot, record.backup), roots.configRoot) : new Map<string, Member>();
-  await undo(roots, record, backup, []);
-  // A crash after the history was written but before the journal said 'done': forget the record.
-  if (history.some((t) => t.id === record.id || t.rolledBackBy === record.id)) {
-    for (const t of history) if (t.rolledBackBy === record.id) delete t.rolledBackBy;
-    await writeHistory(roots, history.filter((t) => t.id !== record.id));
+  let result: { recovered: boolean; id?: string } = { recovered: false };
+  if (record?.state === 'applying') {
+    const backup = record.backup ? await readBackup(path.join(roots.configRoot, record.backup), roots.configRoot) : new Map<string, Member>();
+    await undo(roots, record, backup, []);
+    // A crash after the history was written but before the journal said 'done': forget the record.
+    if (history.some((t) => t.id === record.id || t.rolledBackBy === record.id)) {
+      for (const t of history) if (t.rolledBackBy === record.id) delete t.rolledBackBy;
+      await writeHistory(roots, history.filter((t) => t.id !== record.id));
+    }
+    record.state = 'recovered';
+    await writeJournal(roots, record);
+    result = { recovered: true, id: record.id };
   }
-  record.state = 'recovered';
-  await writeJournal(roots, record);
-  return { recovered: true, id: record.id };
+  await removeLitter(roots);
+  return result;
 }
 
 export interface RollbackPlan {
