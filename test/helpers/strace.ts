@@ -9,7 +9,8 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { BIN } from './cli.js';
 
-export const HAVE_STRACE = spawnSync('strace', ['-V']).status === 0;
+/** strace is installed and may trace here (a container can forbid ptrace). */
+export const HAVE_STRACE = spawnSync('strace', ['-f', '-qq', '-o', '/dev/null', 'true']).status === 0;
 
 const ENV = { NO_COLOR: '1', UV_THREADPOOL_SIZE: '1' };
 
@@ -22,11 +23,14 @@ export interface Call {
   line: string;
 }
 
-/** Runs the CLI once under strace, tracing `syscalls`; returns every call, each thread's in order. */
+/**
+ * Runs the CLI once under strace, tracing `syscalls`; returns every call, each thread's in order.
+ * File descriptors are shown with their paths (`write(23</R/x>, ...)`).
+ */
 export async function traceCalls(args: string[], syscalls: string[], env: Record<string, string> = {}): Promise<Call[]> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'kopt-strace-'));
   try {
-    const r = await execa('strace', ['-f', '-ff', '-qq', '-o', path.join(dir, 't'), '-e', `trace=${syscalls.join(',')}`, process.execPath, BIN, ...args], {
+    const r = await execa('strace', ['-f', '-ff', '-qq', '-y', '-s', '0', '-o', path.join(dir, 't'), '-e', `trace=${syscalls.join(',')}`, process.execPath, BIN, ...args], {
       reject: false,
       env: { ...ENV, ...env },
       extendEnv: false,
@@ -53,21 +57,26 @@ export async function traceCalls(args: string[], syscalls: string[], env: Record
 
 /**
  * Runs the CLI with `inject` (strace's `-e inject=` expression, e.g. `rename:error=ENOSPC:when=3`);
- * `injected` says whether the injection was reached (the run was killed, or the errno returned).
+ * `injected` says whether the injection was reached (the run was killed, or the errno returned), and
+ * `at` is the call it was reached at.
  */
 export async function runInjected(args: string[], inject: string, env: Record<string, string> = {}) {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'kopt-strace-'));
   try {
     const log = path.join(dir, 'log');
     const syscalls = inject.split(':')[0]!;
-    const r = await execa('strace', ['-f', '-qq', '-o', log, '-e', `trace=${syscalls}`, '-e', `inject=${inject}`, process.execPath, BIN, ...args], {
+    const r = await execa('strace', ['-f', '-qq', '-y', '-s', '0', '-o', log, '-e', `trace=${syscalls}`, '-e', `inject=${inject}`, process.execPath, BIN, ...args], {
       reject: false,
       env: { ...ENV, ...env },
       extendEnv: false,
       timeout: 60_000,
     });
-    const text = await readFile(log, 'utf8');
-    return { ...r, injected: /\(INJECTED\)|killed by SIGKILL/.test(text), killed: /killed by SIGKILL/.test(text) };
+    const lines = (await readFile(log, 'utf8')).split('\n');
+    const killed = lines.some((l) => l.includes('killed by SIGKILL'));
+    const errno = lines.find((l) => l.includes('(INJECTED)'));
+    // With signal=KILL the call is printed unfinished (`= ?`, or `<unfinished ...>`) right before the kill.
+    const at = errno ?? (killed ? lines.filter((l) => /^\d+ +[a-z0-9_]+\(.*(= \?|<unfinished \.\.\.>)$/.test(l)).at(-1) : undefined);
+    return { ...r, injected: killed || errno !== undefined, killed, at };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
