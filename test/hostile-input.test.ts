@@ -5,14 +5,51 @@
 // test instead of blocking the suite, and asserts the exact message, the exit status and that nothing
 // outside the root changed.
 import { describe, it, expect } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { kopt } from './helpers/cli.js';
-import { hostileRoot } from './helpers/hostile.js';
+import { hostileRoot, VICTIMS, type HostileRoot } from './helpers/hostile.js';
 
 /** Long enough for a slow machine, far shorter than a hang. */
 const TIMEOUT = 20_000;
 
-/** The real CLI against `dir`, killed after TIMEOUT. */
+/** The real CLI, killed after TIMEOUT. */
 const run = (args: string[], env: Record<string, string> = {}) => kopt(args, { timeout: TIMEOUT, env });
+
+const KERNEL = 'sys-kernel/gentoo-kernel-6.12.58';
+const SHADOW = 'root:$6$s3cr3tHash$AbCdEf:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n';
+/** What must never appear in any output: the content of outside/shadow. */
+const SECRETS = /s3cr3tHash|AbCdEf|daemon|19000|99999/;
+
+/** A root with one installed kernel, its ebuild, and a shadow file outside it. */
+const kernelRoot = (): Promise<HostileRoot> => hostileRoot({ installed: [KERNEL], available: [KERNEL] }, { ...VICTIMS, shadow: SHADOW });
+
+type Replacement = 'fifo' | { symlink: string } | { text: string };
+
+/** Puts a FIFO, a symlink or text at `rel` below the root, in place of whatever is there. */
+async function put(root: HostileRoot, rel: string, what: Replacement): Promise<string> {
+  const file = path.join(root.dir, rel);
+  await rm(file, { recursive: true, force: true });
+  await mkdir(path.dirname(file), { recursive: true });
+  if (what === 'fifo') execFileSync('mkfifo', [file]);
+  else if ('symlink' in what) await symlink(what.symlink, file);
+  else await writeFile(file, what.text);
+  return file;
+}
+
+/** doctor --json's findings of one check (JSON lines). */
+function findings(stdout: string): { kind: string; where: { file?: string; line?: number }; message: string }[] {
+  return stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((l) => l.type === 'finding');
+}
+
+/** Exit status, the first stderr line, and nothing printed from outside/shadow, nor any stack trace. */
+function expectError(r: { exitCode?: number; stdout: string; stderr: string }, status: number, line: string): void {
+  expect(r.exitCode).toBe(status);
+  expect(r.stderr.split('\n')[0]).toBe(`gentoo-kopt: error: ${line}`);
+  expect(r.stdout + r.stderr).not.toMatch(SECRETS);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+}
 
 describe('the command line', () => {
   it.each([
@@ -38,5 +75,119 @@ describe('the command line', () => {
     const r = await run(['verify', '--json', '--bogus']);
     expect(r.exitCode).toBe(2);
     expect(JSON.parse(r.stdout)).toEqual({ error: { kind: 'UsageError', message: "unknown option '--bogus'" } });
+  });
+});
+
+describe('a FIFO or a device where a file should be: an error naming it, at once', () => {
+  const FIFO = 'is a FIFO (named pipe), not a regular file';
+
+  it.each([
+    ['kopt.conf', 'etc/gentoo-kopt/kopt.conf'],
+    ['a catalog file', 'etc/gentoo-kopt/catalog.d/x.conf'],
+    ['a repos.conf file', 'etc/portage/repos.conf/x.conf'],
+  ])('%s: sync-patches stops, exit 1', async (_what, rel) => {
+    const root = await kernelRoot();
+    const file = await put(root, rel, 'fifo');
+    expectError(await run(['sync-patches', '--pretend', '--root', root.dir]), 1, `${file}: ${FIFO}`);
+    await root.outsideUnchanged();
+  });
+
+  it('profiles/repo_name as a link to /dev/zero: sync-patches stops, exit 1', async () => {
+    const root = await kernelRoot();
+    const file = await put(root, 'var/db/repos/gentoo/profiles/repo_name', { symlink: '/dev/zero' });
+    expectError(await run(['sync-patches', '--pretend', '--root', root.dir]), 1, `${file}: is a character device, not a regular file`);
+    await root.outsideUnchanged();
+  });
+
+  it.each([
+    ['a VDB SLOT', `var/db/pkg/${KERNEL}/SLOT`],
+    ['an ebuild', 'var/db/repos/gentoo/sys-kernel/gentoo-kernel/gentoo-kernel-6.12.59.ebuild'],
+  ])('%s: sync-patches goes on without it, says so, and prunes nothing', async (_what, rel) => {
+    const root = await kernelRoot();
+    const file = await put(root, rel, 'fifo');
+    const r = await run(['sync-patches', '--pretend', '--root', root.dir]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout.split('\n')).toEqual(expect.arrayContaining([
+      `warning: ${file}: ${FIFO}`,
+      'warning: problems while reading installed or available versions: nothing is pruned this run',
+    ]));
+    await root.outsideUnchanged();
+  });
+
+  it.each([
+    ['an env file', { 'etc/portage/package.env': `${KERNEL.replace(/-6.*/, '')} kernel.conf\n` }, 'etc/portage/env/kernel.conf', (f: string) => [f, undefined, FIFO]],
+    ['a make.conf source target', { 'etc/portage/make.conf': 'source extra.conf\n' }, 'etc/portage/extra.conf', (f: string, d: string) => [`${d}/etc/portage/make.conf`, 1, `source ${f}: ${FIFO}`]],
+  ])('%s: doctor reports it as a finding naming it', async (_what, tree, rel, expected) => {
+    const root = await kernelRoot();
+    for (const [k, v] of Object.entries(tree)) await put(root, k, { text: v });
+    const file = await put(root, rel, 'fifo');
+    const r = await run(['doctor', '--check', 'inputs', '--json', '--root', root.dir]);
+    expect(r.exitCode).toBe(1);
+    const [where, line, message] = expected(file, root.dir);
+    expect(findings(r.stdout)).toEqual([expect.objectContaining({ where: line ? { file: where, line } : { file: where }, message })]);
+    await root.outsideUnchanged();
+  });
+});
+
+describe('content of files gentoo-kopt did not write is never printed, only file:line', () => {
+  it('make.conf sourcing ../../../outside/shadow: doctor names the line, not what is on it', async () => {
+    const root = await kernelRoot();
+    await put(root, 'etc/portage/make.conf', { text: 'COMMON_FLAGS="-O2"\nsource ../../../outside/shadow\n' });
+    const r = await run(['doctor', '--root', root.dir]);
+    expect(r.stdout + r.stderr).not.toMatch(SECRETS);
+    expect(r.stdout).toContain(`${root.outside}/shadow:2\n           expected NAME=value\n`);
+    const j = await run(['doctor', '--check', 'inputs', '--json', '--root', root.dir]);
+    expect(findings(j.stdout)).toEqual([expect.objectContaining({ kind: 'file-malformed', where: { file: `${root.outside}/shadow`, line: 2 }, message: 'expected NAME=value' })]);
+    await root.outsideUnchanged();
+  });
+
+  it('package.env linked to outside/shadow: each line is "not a valid atom", nothing more', async () => {
+    const root = await kernelRoot();
+    await put(root, 'etc/portage/package.env', { symlink: path.join(root.outside, 'shadow') });
+    const r = await run(['doctor', '--check', 'inputs', '--json', '--root', root.dir]);
+    expect(r.stdout + r.stderr).not.toMatch(SECRETS);
+    const file = path.join(root.dir, 'etc/portage/package.env');
+    expect(findings(r.stdout).map((f) => [f.where, f.message])).toEqual([1, 2].map((line) => [{ file, line }, 'not a valid atom (Portage ignores the line)']));
+    await root.outsideUnchanged();
+  });
+
+  it.each([
+    ['kopt.conf', 'etc/gentoo-kopt/kopt.conf', "expected 'key = value', '[section]' or a comment"],
+    ['a catalog file', 'etc/gentoo-kopt/catalog.d/x.conf', "expected 'key = value', '[section]' or a comment"],
+    ['a repos.conf file', 'etc/portage/repos.conf/x.conf', 'a line before any [section] header'],
+  ])('%s linked to outside/shadow: sync-patches names file:line only', async (_what, rel, message) => {
+    const root = await kernelRoot();
+    const file = await put(root, rel, { symlink: path.join(root.outside, 'shadow') });
+    expectError(await run(['sync-patches', '--pretend', '--root', root.dir]), 1, `${file}:1: ${message}`);
+    await root.outsideUnchanged();
+  });
+});
+
+describe('expansion is bounded', () => {
+  it('repos.conf: ten levels of ten %(name)s references each is an error, not 10^10 steps', async () => {
+    const root = await kernelRoot();
+    const levels = Array.from({ length: 10 }, (_, i) => `a${i} = ${`%(a${i + 1})s`.repeat(10)}`);
+    const file = await put(root, 'etc/portage/repos.conf/bomb.conf', { text: `[DEFAULT]\n${levels.join('\n')}\na10 = x\n` });
+    expectError(await run(['sync-patches', '--pretend', '--root', root.dir]), 1, `${file}:2: 'a0': more than 100000 %(name)s references to resolve in this repos.conf`);
+    await root.outsideUnchanged();
+  });
+
+  it('repos.conf: more than ten levels is configparser\'s depth error', async () => {
+    const root = await kernelRoot();
+    const levels = Array.from({ length: 11 }, (_, i) => `b${i} = %(b${i + 1})s`);
+    const file = await put(root, 'etc/portage/repos.conf/deep.conf', { text: `[DEFAULT]\n${levels.join('\n')}\nb11 = x\n` });
+    expectError(await run(['sync-patches', '--pretend', '--root', root.dir]), 1, `${file}:2: 'b0': interpolation nested deeper than 10 (a loop?)`);
+    await root.outsideUnchanged();
+  });
+
+  it('make.conf: values that double line after line stop at the size bound', async () => {
+    const root = await kernelRoot();
+    const lines = ['A0="0123456789abcdef"', ...Array.from({ length: 40 }, (_, i) => `A${i + 1}="\${A${i}}\${A${i}}"`)];
+    const file = await put(root, 'etc/portage/make.conf', { text: `${lines.join('\n')}\n` });
+    const r = await run(['doctor', '--check', 'inputs', '--json', '--root', root.dir]);
+    expect(r.exitCode).toBe(1);
+    // 16 * 2^18 = 4 MiB: the value of A19 is the first one past it.
+    expect(findings(r.stdout)).toEqual([expect.objectContaining({ kind: 'file-malformed', where: { file, line: 20 }, message: 'the value expands to more than 4194304 characters' })]);
+    await root.outsideUnchanged();
   });
 });
