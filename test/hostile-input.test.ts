@@ -8,6 +8,7 @@ import { describe, it, expect } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { LIMITS } from '../src/system/read.js';
 import { kopt } from './helpers/cli.js';
 import { hostileRoot, VICTIMS, type HostileRoot } from './helpers/hostile.js';
 
@@ -188,6 +189,46 @@ describe('expansion is bounded', () => {
     expect(r.exitCode).toBe(1);
     // 16 * 2^18 = 4 MiB: the value of A19 is the first one past it.
     expect(findings(r.stdout)).toEqual([expect.objectContaining({ kind: 'file-malformed', where: { file, line: 20 }, message: 'the value expands to more than 4194304 characters' })]);
+    await root.outsideUnchanged();
+  });
+});
+
+describe('doctor: kernel files, /proc and environment.bz2 are bounded too', () => {
+  it('environment.bz2 that decompresses past the VDB limit: a finding, bzip2 killed, no crash', async () => {
+    const root = await kernelRoot();
+    const file = path.join(root.dir, `var/db/pkg/${KERNEL}/environment.bz2`);
+    // Just over the cap (LIMITS.vdb: 16 MiB) of zeros: a few dozen bytes compressed.
+    const bomb = execFileSync('bzip2', ['-c'], { input: Buffer.alloc(LIMITS.vdb.max + 1), maxBuffer: 1 << 20 });
+    await writeFile(file, bomb);
+    const r = await run(['doctor', '--check', 'rebuild-needed', '--json', '--root', root.dir]);
+    expect(r.exitCode).toBe(1);
+    expect(findings(r.stdout)).toEqual([expect.objectContaining({
+      kind: 'file-unreadable', where: { file }, message: `cannot read: environment.bz2 decompresses to more than ${LIMITS.vdb.max} bytes: refusing to read more`,
+    })]);
+    await root.outsideUnchanged();
+  });
+
+  it.each([
+    ['environment.bz2', 'rebuild-needed', `var/db/pkg/${KERNEL}/environment.bz2`],
+    ['a config.d fragment', 'kernel-config', 'etc/kernel/config.d/50-lto.config'],
+    ['a dist-kernel file', 'kernel-config', 'usr/src/linux-6.12.58-gentoo-dist/dist-kernel'],
+  ])('%s as a FIFO: a file-unreadable finding naming it, at once', async (_what, check, rel) => {
+    const root = await kernelRoot();
+    const file = await put(root, rel, 'fifo');
+    const r = await run(['doctor', '--check', check, '--json', '--root', root.dir]);
+    expect(r.exitCode).toBe(1);
+    expect(findings(r.stdout)).toEqual([expect.objectContaining({ kind: 'file-unreadable', where: { file }, message: 'is a FIFO (named pipe), not a regular file' })]);
+    await root.outsideUnchanged();
+  });
+
+  it("the root's proc/meminfo as a FIFO: this machine's is used instead, no hang", async () => {
+    const root = await kernelRoot();
+    await put(root, 'etc/gentoo-kopt/kopt.conf', { text: 'packages = sys-kernel/gentoo-kernel\ntoolchain = llvm\nlto = full\n' });
+    await put(root, 'proc/meminfo', 'fifo');
+    const r = await run(['doctor', '--check', 'resources', '--json', '--root', root.dir]);
+    const check = r.stdout.trim().split('\n').map((l) => JSON.parse(l)).find((l) => l.type === 'check');
+    expect(check).toMatchObject({ check: 'resources', status: expect.stringMatching(/^(ok|findings)$/) });
+    for (const f of findings(r.stdout)) expect(f.where.file).toBe('/proc/meminfo');
     await root.outsideUnchanged();
   });
 });
