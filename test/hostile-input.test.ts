@@ -232,3 +232,19 @@ describe('doctor: kernel files, /proc and environment.bz2 are bounded too', () =
     await root.outsideUnchanged();
   });
 });
+
+describe('versions past what a number holds', () => {
+  it('gentoo-kernel-6.99999999999999999999.1 in the VDB and in an overlay: skipped with a note naming each, the rest synced', async () => {
+    const big = 'sys-kernel/gentoo-kernel-6.99999999999999999999.1';
+    const root = await hostileRoot({ installed: [KERNEL, big], available: [KERNEL, 'sys-kernel/gentoo-kernel-6.12.99999999999999999999'] });
+    const r = await run(['sync-patches', '--pretend', '--root', root.dir]);
+    expect(r.exitCode).toBe(0);
+    const why = (v: string): string => `'${v}' is not a dist-kernel version: a number too large for a kernel version; skipped`;
+    expect(r.stdout.split('\n')).toEqual(expect.arrayContaining([
+      `warning: ${root.dir}/var/db/pkg/${big}: ${big}: ${why('6.99999999999999999999.1')}`,
+      `warning: ${root.dir}/var/db/repos/gentoo/sys-kernel/gentoo-kernel/gentoo-kernel-6.12.99999999999999999999.ebuild: sys-kernel/gentoo-kernel-6.12.99999999999999999999: ${why('6.12.99999999999999999999')}`,
+    ]));
+    expect(r.stdout).toMatch(/^  sys-kernel\/gentoo-kernel-6\.12\.58 +kernel 6\.12\.58 /m);
+    await root.outsideUnchanged();
+  });
+});

@@ -207,7 +207,7 @@ async function scanLlvmSlots(roots: Roots): Promise<LlvmSlotDir[]> {
   const base = path.join(roots.eroot, 'usr/lib/llvm');
   const names = await readdir(base).catch(() => [] as string[]);
   const slots: LlvmSlotDir[] = [];
-  for (const name of names.filter((n) => /^[1-9][0-9]*$/.test(n))) {
+  for (const name of names.filter((n) => /^[1-9][0-9]{0,5}$/.test(n))) {
     const bin = path.join(base, name, 'bin');
     const tools = new Set<string>();
     for (const tool of LLVM_SLOT_TOOLS) {
