@@ -10,6 +10,7 @@ import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LIMITS } from '../src/system/read.js';
 import { kopt } from './helpers/cli.js';
+import { kernelTarball, numbered } from './helpers/kernel-tarball.js';
 import { hostileRoot, VICTIMS, type HostileRoot } from './helpers/hostile.js';
 
 /** Long enough for a slow machine, far shorter than a hang. */
@@ -245,6 +246,18 @@ describe('versions past what a number holds', () => {
       `warning: ${root.dir}/var/db/repos/gentoo/sys-kernel/gentoo-kernel/gentoo-kernel-6.12.99999999999999999999.ebuild: sys-kernel/gentoo-kernel-6.12.99999999999999999999: ${why('6.12.99999999999999999999')}`,
     ]));
     expect(r.stdout).toMatch(/^  sys-kernel\/gentoo-kernel-6\.12\.58 +kernel 6\.12\.58 /m);
+    await root.outsideUnchanged();
+  });
+});
+
+describe('numbers in patches are bounded', () => {
+  it('a hunk start above 2^53: a malformed hunk naming the patch and line, at once', async () => {
+    const root = await kernelRoot();
+    const tarball = await kernelTarball(root.dir, { Makefile: numbered(20) }, { how: 'none', filler: 0 });
+    const patch = await put(root, 'huge.patch', { text: '--- a/Makefile\n+++ b/Makefile\n@@ -99999999999999999,1 +99999999999999999,1 @@\n-line 1\n+line one\n' });
+    const r = await run(['verify', '--tarball', tarball, '--patches', patch]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toContain('  huge.patch: FAILS: malformed patch: the hunk header has a line number or count of 2^31 or more (99999999999999999) (line 3)\n');
     await root.outsideUnchanged();
   });
 });
