@@ -6,11 +6,14 @@
 // outside the root changed.
 import { describe, it, expect } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { walkTar } from '../src/patches/tar-walk.js';
 import { LIMITS } from '../src/system/read.js';
 import { kopt } from './helpers/cli.js';
-import { kernelTarball, numbered } from './helpers/kernel-tarball.js';
+import { defaultConf, PROJECT } from './helpers/gentoo.js';
+import { compress, kernelTarball, numbered, tarOf, type Member } from './helpers/kernel-tarball.js';
 import { hostileRoot, VICTIMS, type HostileRoot } from './helpers/hostile.js';
 
 /** Long enough for a slow machine, far shorter than a hang. */
@@ -258,6 +261,91 @@ describe('numbers in patches are bounded', () => {
     const r = await run(['verify', '--tarball', tarball, '--patches', patch]);
     expect(r.exitCode).toBe(1);
     expect(r.stdout).toContain('  huge.patch: FAILS: malformed patch: the hunk header has a line number or count of 2^31 or more (99999999999999999) (line 3)\n');
+    await root.outsideUnchanged();
+  });
+});
+
+/** Sets the typeflag of `member`'s header in a plain tar archive, with the header checksum redone. */
+function withTypeflag(archive: Buffer, member: string, flag: string): Buffer {
+  const out = Buffer.from(archive);
+  for (let at = 0; at + 512 <= out.length; at += 512) {
+    if (out.toString('latin1', at, at + member.length + 1) !== `${member}\0`) continue;
+    out.write(flag, at + 156, 'latin1');
+    out.fill(' ', at + 148, at + 156);
+    let sum = 0;
+    for (let i = at; i < at + 512; i++) sum += out[i]!;
+    out.write(`${sum.toString(8).padStart(6, '0')}\0 `, at + 148, 'latin1');
+    return out;
+  }
+  throw new Error(`no header for ${member}`);
+}
+
+describe('decompressed data is capped; members that are not files are refused', () => {
+  const DEMO = path.join(PROJECT, 'patches/example');
+  const FIRST = 'kopt-demo/6.12/0001-demo-lto-gcc-kconfig.patch';
+  const SECOND = 'kopt-demo/6.12/0002-demo-lto-gcc-makefile.patch';
+  const demoMember = async (name: string): Promise<Member> => ({ name, content: await readFile(path.join(DEMO, name)) });
+
+  /** A root whose kopt.conf takes its patches from `members`, as <root>/source.tar(.gz). */
+  async function tarballSource(members: Member[], edit: (tar: Buffer) => Buffer = (t) => t): Promise<{ root: HostileRoot; tarball: string }> {
+    const root = await kernelRoot();
+    const tarball = path.join(root.dir, 'source.tar.gz');
+    await writeFile(tarball, gzipSync(edit(await tarOf(members))));
+    await put(root, 'etc/gentoo-kopt/kopt.conf', { text: defaultConf(tarball) });
+    return { root, tarball };
+  }
+  const at = (root: HostileRoot): string => `(patch-source at ${root.dir}/etc/gentoo-kopt/kopt.conf:3)`;
+
+  it('a patch-source member just over a patch file\'s limit: refused by its header, before it is read', async () => {
+    const { root, tarball } = await tarballSource([{ name: FIRST, content: Buffer.alloc(LIMITS.patch.max + 1) }, await demoMember(SECOND)]);
+    const r = await run(['sync-patches', '--pretend', '--root', root.dir]);
+    expectError(r, 1, `${tarball}: tarball member '${FIRST}' is ${LIMITS.patch.max + 1} bytes: a patch file may be at most ${LIMITS.patch.max} bytes ${at(root)}`);
+    await root.outsideUnchanged();
+  });
+
+  it("a GNU sparse member (typeflag 'S') holding the right bytes is not taken for a file", async () => {
+    const { root, tarball } = await tarballSource([await demoMember(FIRST), await demoMember(SECOND)], (t) => withTypeflag(t, FIRST, 'S'));
+    const r = await run(['sync-patches', '--pretend', '--root', root.dir]);
+    expectError(r, 1, `${tarball}: tarball member '${FIRST}' is of a type gentoo-kopt does not read (a GNU sparse file, a volume header or another non-POSIX kind) ${at(root)}`);
+    await root.outsideUnchanged();
+  });
+
+  it('a member with GNU.sparse.* pax attributes is refused, wanted or not', async () => {
+    const sparse = { name: 'other/x.bin', content: 'x', pax: { 'GNU.sparse.major': '1', 'GNU.sparse.minor': '0', 'GNU.sparse.realsize': '1' } } as Member;
+    const { root, tarball } = await tarballSource([sparse, await demoMember(FIRST), await demoMember(SECOND)]);
+    const r = await run(['sync-patches', '--pretend', '--root', root.dir]);
+    expectError(r, 1, `${tarball}: tarball member 'other/x.bin' is a GNU sparse file (GNU.sparse.* pax attributes) ${at(root)}`);
+    await root.outsideUnchanged();
+  });
+
+  it.each([['gzip'], ['xz']] as const)('walkTar (%s): the whole stream is capped, and the decompressor stopped there', async (how) => {
+    const root = await kernelRoot();
+    const file = path.join(root.dir, `t${how === 'xz' ? '.tar.xz' : '.tar.gz'}`);
+    await writeFile(file, compress(await tarOf([{ name: 'zeros', content: Buffer.alloc(4 << 20) }]), how));
+    const walk = walkTar(file, how, { maxMember: LIMITS.patch, maxTotal: 1 << 20, visit: () => false, onData: () => undefined });
+    await expect(walk).rejects.toMatchObject({ reason: 'refused', message: `${path.basename(file)} decompresses to more than ${1 << 20} bytes: refusing to read more` });
+    await root.outsideUnchanged();
+  });
+
+  it('verify --tarball: a kept member just over a source file\'s limit is an error naming it', async () => {
+    const root = await kernelRoot();
+    const tarball = await kernelTarball(root.dir, { Makefile: Buffer.alloc(LIMITS.source.max + 1) }, { how: 'gzip', filler: 0 });
+    const patch = await put(root, 'p.patch', { text: '--- a/Makefile\n+++ b/Makefile\n@@ -1,1 +1,1 @@\n-x\n+y\n' });
+    const r = await run(['verify', '--tarball', tarball, '--patches', patch]);
+    expectError(r, 1, `${tarball}: tarball member 'linux-6.1/Makefile' is ${LIMITS.source.max + 1} bytes: a kernel source file may be at most ${LIMITS.source.max} bytes`);
+    await root.outsideUnchanged();
+  });
+
+  it.each([
+    ['--tarball', (fifo: string, other: string) => ['--tarball', fifo, '--patches', other], (fifo: string) => `${fifo}: cannot read linux-6.1.tar.xz: it is a FIFO (named pipe), not a regular file`],
+    ['--patches', (fifo: string, other: string) => ['--tarball', other, '--patches', fifo], (fifo: string) => `${fifo}: is a FIFO (named pipe), not a regular file`],
+  ])('verify %s naming a FIFO: an error naming it, at once', async (option, args, message) => {
+    const root = await kernelRoot();
+    const fifo = await put(root, option === '--tarball' ? 'linux-6.1.tar.xz' : 'fifo.patch', 'fifo');
+    const other = option === '--tarball'
+      ? await put(root, 'p.patch', { text: '--- a/Makefile\n+++ b/Makefile\n@@ -1,1 +1,1 @@\n-x\n+y\n' })
+      : await kernelTarball(root.dir, { Makefile: 'x\n' }, { how: 'gzip', filler: 0 });
+    expectError(await run(['verify', ...args(fifo, other)]), 1, message(fifo));
     await root.outsideUnchanged();
   });
 });

@@ -24,6 +24,8 @@ export interface ProcessStream {
   stdout: Readable;
   /** Resolves when the process exits 0; rejects with a ProcessError otherwise. Never unhandled. */
   done: Promise<void>;
+  /** Kills the process (when its output is no longer wanted: a cap was hit); `done` then rejects. */
+  kill(): void;
 }
 
 /**
@@ -69,7 +71,7 @@ export function xzDecompressStream(file: string, opts: { args?: string[] } = {})
     },
   );
   done.catch(() => undefined); // callers await it; this only keeps an early failure from being "unhandled"
-  return { stdout: sub.stdout, done };
+  return { stdout: sub.stdout, done, kill: () => void sub.kill('SIGKILL') };
 }
 
 /**

@@ -40,6 +40,8 @@ export const LIMITS = {
   proc: { max: 4 * MiB, what: 'a /proc file' },
   /** Files of gentoo-kopt's own installation (the hook it installs, package.json). */
   program: { max: 4 * MiB, what: 'a file of gentoo-kopt itself' },
+  /** A file of a kernel source tree that verify reads (--source DIR, or a tarball member it keeps). */
+  source: { max: 64 * MiB, what: 'a kernel source file' },
 } as const;
 
 export type FileKind = keyof typeof LIMITS;
