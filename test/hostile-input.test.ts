@@ -349,3 +349,37 @@ describe('decompressed data is capped; members that are not files are refused', 
     await root.outsideUnchanged();
   });
 });
+
+describe('work that bad input can make quadratic is bounded; what it can break is a message, not a stack trace', () => {
+  const makefile = numbered(20);
+  async function verifyOne(patchText: string, args: string[] = []) {
+    const root = await kernelRoot();
+    const tarball = await kernelTarball(root.dir, { Makefile: makefile }, { how: 'gzip', filler: 0 });
+    const patch = await put(root, 'x.patch', { text: patchText });
+    return { root, r: await run(['verify', ...args, '--tarball', tarball, '--patches', patch]) };
+  }
+
+  it('a `diff --git` line of 200,000 spaces: refused as unreadable names, at once', async () => {
+    const { root, r } = await verifyOne(`diff --git a/Makefile${' '.repeat(200_000)}b/Makefile\nold mode 100644\nnew mode 100755\n`);
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toMatch(/^ {2}x\.patch: FAILS/m);
+    await root.outsideUnchanged();
+  });
+
+  it('a failing hunk of 200,000 lines: its report costs no more than a short one', async () => {
+    const body = `${' x\n'.repeat(199_999)}-y\n+z\n`;
+    const { root, r } = await verifyOne(`--- a/Makefile\n+++ b/Makefile\n@@ -1,200000 +1,200000 @@\n${body}`);
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toContain("  x.patch: FAILS\n      Makefile: hunk #1 (patch line 3) FAILED at 1: line 1 should be 'x', is 'line 1'\n");
+    await root.outsideUnchanged();
+  });
+
+  it("a tarball holding both 'a' and 'a/b' under --confirm: an error naming the path, no stack trace", async () => {
+    const root = await kernelRoot();
+    const tarball = path.join(root.dir, 'linux-6.1.tar.gz');
+    await writeFile(tarball, gzipSync(await tarOf([{ name: 'linux-6.1/', type: 'directory' }, { name: 'linux-6.1/a', content: 'x\n' }, { name: 'linux-6.1/a/b', content: 'y\n' }])));
+    const patch = await put(root, 'p.patch', { text: '--- a/a\n+++ b/a\n@@ -1,1 +1,1 @@\n-x\n+X\n--- a/a/b\n+++ b/a/b\n@@ -1,1 +1,1 @@\n-y\n+Y\n' });
+    expectError(await run(['verify', '--confirm', '--tarball', tarball, '--patches', patch]), 1, "cannot copy 'a/b' to the scratch tree GNU patch runs in: EEXIST");
+    await root.outsideUnchanged();
+  });
+});

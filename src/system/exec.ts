@@ -6,6 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { execa, type ExecaError } from 'execa';
+import { SourceError } from '../errors.js';
+import { errnoOf } from './fs-errors.js';
 
 /** A process that failed: its command, and what it said on stderr (or why it did not start). */
 export class ProcessError extends Error {
@@ -149,8 +151,16 @@ export async function runPatchSeries(
     for (const [rel, data] of files) {
       const full = path.join(tree, rel);
       if (!full.startsWith(tree + path.sep)) throw new Error(`refusing to write outside the scratch tree: ${rel}`);
-      await mkdir(path.dirname(full), { recursive: true });
-      await writeFile(full, data);
+      // A hostile tarball can hold both 'x' and 'x/y': an error naming the path, not Node's EEXIST.
+      try {
+        await mkdir(path.dirname(full), { recursive: true });
+        await writeFile(full, data);
+      } catch (err) {
+        throw new SourceError(`cannot copy '${rel}' to the scratch tree GNU patch runs in: ${errnoOf(err) ?? (err as Error).message}`, {
+          hint: 'the sources hold a file where another one needs a directory: they are not a kernel tree',
+          cause: err,
+        });
+      }
     }
     const runs: PatchRun[] = [];
     for (const [i, p] of patches.entries()) {
