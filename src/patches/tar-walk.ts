@@ -19,6 +19,7 @@ import { pipeline, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
 import { ProcessError, xzDecompressStream, xzThreadArgs } from '../system/exec.js';
+import { fsError, isErrno } from '../system/fs-errors.js';
 import { kindOf } from '../system/read.js';
 
 export type TarKind = 'tar' | 'gzip' | 'xz';
@@ -84,8 +85,8 @@ async function open(file: string, kind: TarKind, threads: boolean): Promise<Open
   // A file that cannot be opened is a read error, not a damaged archive (xz would only say "No such file").
   // Non-blocking, and a regular file only: a FIFO given as --tarball must not wait forever for a writer.
   const name = file.replace(/^.*\//, '');
-  const fh = await fsOpen(file, constants.O_RDONLY | constants.O_NONBLOCK).catch((err: NodeJS.ErrnoException) => {
-    throw new TarWalkError('read', `cannot read ${name}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`, false, { cause: err });
+  const fh = await fsOpen(file, constants.O_RDONLY | constants.O_NONBLOCK).catch((err: unknown) => {
+    throw new TarWalkError('read', `cannot read ${name}: ${isErrno(err, 'ENOENT') ? 'no such file' : errnoText(err, file)}`, false, { cause: err });
   });
   const st = await fh.stat().finally(() => fh.close());
   if (!st.isFile()) throw new TarWalkError('read', `cannot read ${name}: it is ${kindOf(st)}, not a regular file`);
@@ -96,6 +97,12 @@ async function open(file: string, kind: TarKind, threads: boolean): Promise<Open
   const raw = createReadStream(file, { highWaterMark: 256 * 1024 });
   const input = kind === 'gzip' ? pipeline(raw, createGunzip(), () => undefined) : raw;
   return { input, done: Promise.resolve(), abort: () => void input.destroy() };
+}
+
+/** What the errno table says of `err` ("permission denied (EACCES)"), for a message of our own. */
+function errnoText(err: unknown, file: string): string {
+  const e = fsError(err, file, 'read');
+  return e instanceof Error ? e.message.replace(/^cannot read: /, '') : String(e);
 }
 
 const SPARSE_PAX = /^GNU\.sparse\./;
@@ -204,7 +211,7 @@ export async function walkTar(file: string, kind: TarKind, opts: WalkOptions): P
   }
   if (visitorError !== undefined) throw visitorError;
   if ((readError as NodeJS.ErrnoException | undefined)?.syscall) {
-    throw new TarWalkError('read', `cannot read ${name}: ${(readError as Error).message}`, false, { cause: readError });
+    throw new TarWalkError('read', `cannot read ${name}: ${errnoText(readError, file)}`, false, { cause: readError });
   }
   const failure = readError ?? parseError;
   if (failure) {
