@@ -97,9 +97,12 @@ describe('a FIFO or a device where a file should be: an error naming it, at once
     await root.outsideUnchanged();
   });
 
-  it('profiles/repo_name as a link to /dev/zero: sync-patches stops, exit 1', async () => {
+  it.each([
+    ['profiles/repo_name', 'var/db/repos/gentoo/profiles/repo_name'],
+    ['kopt.conf', 'etc/gentoo-kopt/kopt.conf'],
+  ])('%s as a link to /dev/zero: sync-patches stops, exit 1', async (_what, rel) => {
     const root = await kernelRoot();
-    const file = await put(root, 'var/db/repos/gentoo/profiles/repo_name', { symlink: '/dev/zero' });
+    const file = await put(root, rel, { symlink: '/dev/zero' });
     expectError(await run(['sync-patches', '--pretend', '--root', root.dir]), 1, `${file}: is a character device, not a regular file`);
     await root.outsideUnchanged();
   });
