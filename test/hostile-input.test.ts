@@ -331,11 +331,12 @@ describe('decompressed data is capped; members that are not files are refused', 
   });
 
   it('verify --tarball: a kept member just over a source file\'s limit is an error naming it', async () => {
+    const max = 64 * 1024 * 1024; // LIMITS.source
     const root = await kernelRoot();
-    const tarball = await kernelTarball(root.dir, { Makefile: Buffer.alloc(LIMITS.source.max + 1) }, { how: 'gzip', filler: 0 });
+    const tarball = await kernelTarball(root.dir, { Makefile: Buffer.alloc(max + 1) }, { how: 'gzip', filler: 0 });
     const patch = await put(root, 'p.patch', { text: '--- a/Makefile\n+++ b/Makefile\n@@ -1,1 +1,1 @@\n-x\n+y\n' });
     const r = await run(['verify', '--tarball', tarball, '--patches', patch]);
-    expectError(r, 1, `${tarball}: tarball member 'linux-6.1/Makefile' is ${LIMITS.source.max + 1} bytes: a kernel source file may be at most ${LIMITS.source.max} bytes`);
+    expectError(r, 1, `${tarball}: tarball member 'linux-6.1/Makefile' is ${max + 1} bytes: a kernel source file may be at most ${max} bytes`);
     await root.outsideUnchanged();
   });
 
@@ -354,24 +355,16 @@ describe('decompressed data is capped; members that are not files are refused', 
 });
 
 describe('work that bad input can make quadratic is bounded; what it can break is a message, not a stack trace', () => {
-  const makefile = numbered(20);
-  async function verifyOne(patchText: string, args: string[] = []) {
+  async function verifyOne(patchText: string, makefile = numbered(20)) {
     const root = await kernelRoot();
     const tarball = await kernelTarball(root.dir, { Makefile: makefile }, { how: 'gzip', filler: 0 });
     const patch = await put(root, 'x.patch', { text: patchText });
-    return { root, r: await run(['verify', ...args, '--tarball', tarball, '--patches', patch]) };
+    return { root, r: await run(['verify', '--tarball', tarball, '--patches', patch]) };
   }
 
-  it('a `diff --git` line of 200,000 spaces: refused as unreadable names, at once', async () => {
-    const { root, r } = await verifyOne(`diff --git a/Makefile${' '.repeat(200_000)}b/Makefile\nold mode 100644\nnew mode 100755\n`);
-    expect(r.exitCode).toBe(1);
-    expect(r.stdout).toMatch(/^ {2}x\.patch: FAILS/m);
-    await root.outsideUnchanged();
-  });
-
-  it('a failing hunk of 200,000 lines: its report costs no more than a short one', async () => {
+  it('a failing hunk of 200,000 lines against a file as long: its report costs no more than a short one', async () => {
     const body = `${' x\n'.repeat(199_999)}-y\n+z\n`;
-    const { root, r } = await verifyOne(`--- a/Makefile\n+++ b/Makefile\n@@ -1,200000 +1,200000 @@\n${body}`);
+    const { root, r } = await verifyOne(`--- a/Makefile\n+++ b/Makefile\n@@ -1,200000 +1,200000 @@\n${body}`, numbered(200_000));
     expect(r.exitCode).toBe(1);
     expect(r.stdout).toContain("  x.patch: FAILS\n      Makefile: hunk #1 (patch line 3) FAILED at 1: line 1 should be 'x', is 'line 1'\n");
     await root.outsideUnchanged();

@@ -40,13 +40,9 @@ export function stripName(name: string, strip: number): { path?: string; unsafe?
   return { path: rest.filter((p) => p !== '.' && p !== '').join('/') };
 }
 
-/** Longer than two paths of PATH_MAX: no real `diff --git` line; the split below is quadratic in it. */
-const MAX_GIT_LINE = 2 * 4096 + 8;
-
 /** The two names of a `diff --git` line (used when the section has no ---/+++ lines). */
 export function gitNames(rest: string): [string, string] | undefined {
   rest = rest.replace(/\r?\n$/, '');
-  if (rest.length > MAX_GIT_LINE) return undefined;
   if (rest.startsWith('"')) {
     const first = /^"(?:[^"\\]|\\.)*"/.exec(rest)![0];
     const second = rest.slice(first.length + 1);
