@@ -159,6 +159,17 @@ describe('content of files gentoo-kopt did not write is never printed, only file
     await root.outsideUnchanged();
   });
 
+  it('hooks.json (a state file) linked to outside/shadow: doctor refuses the link, and JSON.parse never sees it', async () => {
+    const root = await kernelRoot();
+    const file = await put(root, 'var/lib/gentoo-kopt/hooks.json', { symlink: path.join(root.outside, 'shadow') });
+    const r = await run(['doctor', '--check', 'inputs', '--json', '--root', root.dir]);
+    expect(r.stdout + r.stderr).not.toMatch(SECRETS);
+    expect(findings(r.stdout)).toEqual([expect.objectContaining({
+      kind: 'file-unreadable', where: { file }, message: 'is a symbolic link: gentoo-kopt does not follow links for its own state files',
+    })]);
+    await root.outsideUnchanged();
+  });
+
   it.each([
     ['kopt.conf', 'etc/gentoo-kopt/kopt.conf', "expected 'key = value', '[section]' or a comment"],
     ['a catalog file', 'etc/gentoo-kopt/catalog.d/x.conf', "expected 'key = value', '[section]' or a comment"],
