@@ -1,7 +1,7 @@
 // The command line: parse, call one command function, print what it returns, exit.
 // The only module that prints or exits. Commands are loaded lazily so `--version` stays cheap.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { KoptError, UsageError } from './errors.js';
+import { KoptError, LockedError, UsageError } from './errors.js';
 import type { CommandContext, CommandResult } from './commands/types.js';
 
 type Values = Record<string, string | boolean | string[] | undefined>;
@@ -138,15 +138,57 @@ function findCommand(argv: string[]): { spec: CommandSpec; rest: string[] } | un
 }
 
 async function version(): Promise<string> {
-  const { readFile } = await import('node:fs/promises');
-  const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+  const [{ readBounded }, { fileURLToPath }] = await Promise.all([import('./system/read.js'), import('node:url')]);
+  const file = fileURLToPath(new URL('../package.json', import.meta.url));
+  const fail = (): never => {
+    throw new KoptError('has no version: it is not the package.json of gentoo-kopt', { file, hint: 'reinstall gentoo-kopt' });
+  };
+  let pkg: unknown;
+  try {
+    pkg = JSON.parse((await readBounded(file, 'program')).toString('utf8'));
+  } catch (err) {
+    if (err instanceof KoptError) throw err;
+    fail();
+  }
+  const v = (pkg as { version?: unknown } | null)?.version;
+  return typeof v === 'string' && /^[0-9A-Za-z.+-]{1,64}$/.test(v) ? v : fail();
+}
+
+type Spec = CommandSpec['options'];
+
+/**
+ * parseArgs (strict) failed with one of its ERR_PARSE_ARGS_* codes: name the option at fault in one
+ * line, from parseArgs' own tokens (not from its message, whose wording is Node's).
+ */
+async function usageErrorOf(err: unknown, args: string[], options: Spec): Promise<UsageError | undefined> {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (!(err instanceof TypeError) || typeof code !== 'string' || !code.startsWith('ERR_PARSE_ARGS_')) return undefined;
+  const { tokens } = parseArgs({ args, options, allowPositionals: true, strict: false, tokens: true });
+  for (const t of tokens) {
+    if (t.kind !== 'option') continue;
+    const spec = options[t.name];
+    if (!spec) {
+      const { closest } = await import('./config/ini-lines.js');
+      const near = closest(t.name, Object.keys(options));
+      return new UsageError(`unknown option '${t.rawName}'${near ? ` (did you mean '--${near}'?)` : ''}`);
+    }
+    if (spec.type === 'boolean' && t.value !== undefined) return new UsageError(`option '${t.rawName}' takes no value`);
+    if (spec.type === 'string' && t.value === undefined) return new UsageError(`option '${t.rawName}' needs a value`);
+    if (spec.type === 'string' && !t.inlineValue && t.value?.startsWith('-')) {
+      return new UsageError(`option '${t.rawName}' needs a value, not the option '${t.value}' (write ${t.rawName}=VALUE for a value that starts with '-')`);
+    }
+  }
+  return new UsageError((err as Error).message.split('\n')[0]!);
 }
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   if (argv[0] === '--version' || argv[0] === '-V') {
-    process.stdout.write(`gentoo-kopt ${await version()}\n`);
-    return 0;
+    try {
+      process.stdout.write(`gentoo-kopt ${await version()}\n`);
+      return 0;
+    } catch (err) {
+      return reportError(err, false, 'gentoo-kopt --version');
+    }
   }
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     process.stdout.write(helpText() + '\n');
@@ -160,7 +202,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const { spec, rest } = found;
   let json = rest.includes('--json');
   try {
-    const { values, positionals } = parseArgs({ args: rest, options: spec.options, allowPositionals: true, strict: true });
+    let parsed;
+    try {
+      parsed = parseArgs({ args: rest, options: spec.options, allowPositionals: true, strict: true });
+    } catch (err) {
+      throw (await usageErrorOf(err, rest, spec.options)) ?? err;
+    }
+    const { values, positionals } = parsed;
     if (values.help) {
       process.stdout.write(`usage: ${spec.usage}\n\n${spec.summary}\n`);
       return 0;
@@ -185,8 +233,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
 }
 
 function reportError(err: unknown, json: boolean, usage: string): number {
-  const isUsage = err instanceof UsageError || (err as { code?: string })?.code?.startsWith('ERR_PARSE_ARGS');
-  const status = isUsage ? 2 : err instanceof KoptError && err.name === 'LockedError' ? 3 : 1;
+  const isUsage = err instanceof UsageError;
+  const status = isUsage ? 2 : err instanceof LockedError ? 3 : 1;
   const message = err instanceof KoptError ? err.describe() : err instanceof Error ? err.message : String(err);
   const hint = err instanceof KoptError ? err.hint : undefined;
   if (json) {

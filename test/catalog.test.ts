@@ -280,7 +280,7 @@ describe('loadCatalog: catalog.d', () => {
   it.each<[string, Record<string, string>, RegExp, string]>([
     ['a file not ending in .conf', { 'etc/gentoo-kopt/catalog.d/mine.ini': '' }, /'mine.ini' in catalog.d does not end in .conf/, 'etc/gentoo-kopt/catalog.d/mine.ini'],
     ['catalog.d is a file', { 'etc/gentoo-kopt/catalog.d': '' }, /catalog.d is not a directory/, 'etc/gentoo-kopt/catalog.d'],
-    ['a directory named *.conf', { 'etc/gentoo-kopt/catalog.d/x.conf/': '' }, /it is a directory/, 'etc/gentoo-kopt/catalog.d/x.conf'],
+    ['a directory named *.conf', { 'etc/gentoo-kopt/catalog.d/x.conf/': '' }, /^is a directory, not a regular file$/, 'etc/gentoo-kopt/catalog.d/x.conf'],
     ['an error inside a user catalog', { 'etc/gentoo-kopt/catalog.d/x.conf': '[demo 6.1]\n' }, /already defined/, 'etc/gentoo-kopt/catalog.d/x.conf'],
   ])('%s is an error naming it', async (_, tree, message, rel) => {
     const dir = await testdir({ 'builtin.ini': builtin, ...tree });

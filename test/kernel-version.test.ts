@@ -31,6 +31,8 @@ describe('kernelVersion', () => {
     ['2.6.32.71', /2 or 3 numbers/],
     ['6.012', /leading zero/],
     ['06.12', /leading zero/],
+    ['6.99999999999999999999.1', /a number too large for a kernel version/],
+    ['6.12.9007199254740993', /a number too large for a kernel version/],
     ['6.13_alpha1', /_alpha does not occur/],
     ['6.13_beta2', /_beta does not occur/],
     ['6.13_pre20250101', /_pre does not occur/],

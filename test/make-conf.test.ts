@@ -68,21 +68,21 @@ describe('parseMakeConf: refused, with file:line', () => {
     ["A='$(date)'\n", 1, /command substitution/],
     ['A="`date`"\n', 1, /backquotes/],
     ['\n\nA=`date`\n', 3, /backquotes/],
-    ['A=${B:-x}\n', 1, /unsupported or unterminated expansion/],
+    ['A=${B:-x}\n', 1, /unsupported or unterminated \$\{\.\.\.\} expansion of 'B'/],
     ['A="${B"\n', 1, /unterminated/],
     ['A="${}"\n', 1, /bad substitution/],
     ['A="$ x"\n', 1, /bad substitution/],
     ['A=\n', 1, /'A=' has no value/],
     ['A=\nB=2\n', 1, /'A=' has no value/],
-    ['X=1\nA\n', 2, /'A' at the end of the file/],
-    ['A=1 2\n', 1, /'2' at the end of the file/],
-    ['1A=2\n', 1, /invalid variable name '1A'/],
-    ['A-B=2\n', 1, /invalid variable name 'A-B'/],
+    ['X=1\nA\n', 2, /^'A' at the end of the file, expected A=value$/],
+    ['A=1 2\n', 1, /^a word at the end of the file, expected NAME=value$/],
+    ['1A=2\n', 1, /^invalid variable name before '='$/],
+    ['A-B=2\n', 1, /^invalid variable name before '='$/],
     ['X=1\nA="unterminated\n\n', 2, /no closing double quote/],
     ["A='x\n", 1, /no closing single quote/],
-    ['A=a=b\n', 1, /unexpected 'b'/],
-    ['A=(x)\n', 1, /unexpected '\)'/],
-    ['A=1;B=2\n', 1, /unexpected '2'/],
+    ['A=a=b\n', 1, /^expected NAME=value$/],
+    ['A=(x)\n', 1, /^expected '=' after 'x'$/],
+    ['A=1;B=2\n', 1, /^expected NAME=value$/],
     ['source\n', 1, /'source' without a file name/],
   ])('%j -> line %i', (text, line, message) => {
     let err: unknown;
@@ -191,7 +191,7 @@ describe('loadMakeConf', () => {
   });
 
   it.each([
-    ['a dangling symlink', { 'etc/portage/make.conf': { symlink: 'nowhere' } }, /dangling symlink/],
+    ['a dangling symlink', { 'etc/portage/make.conf': { symlink: 'nowhere' } }, /symbolic link to nothing/],
     ['a file where etc/portage should be a directory', { 'etc/portage': 'oops\n' }, /not a directory/],
   ])('%s is an FsError naming the path', async (_what, tree, message) => {
     const dir = await testdir(tree);

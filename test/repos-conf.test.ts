@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import path from 'node:path';
 import { loadReposConf } from '../src/portage/repos-conf.js';
 import { parseIni, interpolate, emptyIni, type IniData } from '../src/portage/configparser.js';
-import { fsError } from '../src/portage/config-files.js';
+import { fsError } from '../src/system/fs-errors.js';
 import { resolveRoots } from '../src/portage/roots.js';
 import { ConfigError, FsError } from '../src/errors.js';
 import { testdir } from './helpers/tree.js';
@@ -54,7 +54,7 @@ describe('parseIni: configparser semantics', () => {
   it.each<[string, number, RegExp]>([
     ['location = /x\n', 1, /before any \[section\]/],
     ['\n[]\nkey=1\n', 2, /before any \[section\]/],
-    ['[gentoo]\nlocation\n', 2, /malformed line 'location'/],
+    ['[gentoo]\nlocation\n', 2, /^malformed line: no '=' or ':' \(expected 'key = value' or '\[section\]'\)$/],
     ['[gentoo]\n= /x\n', 2, /malformed line/],
     ['[gentoo]\nlocation = /x\nLOCATION = /y\n', 3, /option 'location' appears twice/],
     ['[gentoo]\nlocation = /x\n[gentoo]\n', 3, /section \[gentoo\] appears twice/],
@@ -174,8 +174,8 @@ describe('loadReposConf', () => {
   });
 
   it.each([
-    ['a dangling symlink', { 'etc/portage/repos.conf': { symlink: 'repos.conf.d' } }, `etc/portage/repos.conf`, /dangling symlink/],
-    ['a dangling symlink inside the directory', { 'etc/portage/repos.conf/x.conf': { symlink: '/nonexistent' } }, 'etc/portage/repos.conf/x.conf', /dangling symlink/],
+    ['a dangling symlink', { 'etc/portage/repos.conf': { symlink: 'repos.conf.d' } }, `etc/portage/repos.conf`, /symbolic link to nothing/],
+    ['a dangling symlink inside the directory', { 'etc/portage/repos.conf/x.conf': { symlink: '/nonexistent' } }, 'etc/portage/repos.conf/x.conf', /symbolic link to nothing/],
     ['a file where etc/portage should be a directory', { 'etc/portage': 'oops\n' }, 'etc/portage/repos.conf', /not a directory/],
   ])('%s is an FsError naming the path', async (_what, tree, rel, message) => {
     const dir = await testdir(tree);
@@ -188,11 +188,11 @@ describe('loadReposConf', () => {
   // the errno to a message and hint is checked everywhere.
   it.skipIf(process.getuid?.() === 0)('an unreadable repos.conf is an FsError', async () => {
     const dir = await testdir({ 'etc/portage/repos.conf': { content: '[x]\n', mode: 0o000 } });
-    await expect(loadReposConf(resolveRoots({ root: dir, env: {} }))).rejects.toMatchObject({ name: 'FsError', message: 'permission denied' });
+    await expect(loadReposConf(resolveRoots({ root: dir, env: {} }))).rejects.toMatchObject({ name: 'FsError', message: 'cannot read: permission denied (EACCES)' });
   });
 
   it('EACCES becomes "permission denied" with a hint', () => {
-    const err = fsError(Object.assign(new Error('EACCES: permission denied, open'), { code: 'EACCES' }), '/etc/portage/repos.conf');
-    expect(err).toMatchObject({ name: 'FsError', file: '/etc/portage/repos.conf', message: 'permission denied', hint: expect.any(String) });
+    const err = fsError(Object.assign(new Error('EACCES: permission denied, open'), { code: 'EACCES' }), '/etc/portage/repos.conf', 'read');
+    expect(err).toMatchObject({ name: 'FsError', file: '/etc/portage/repos.conf', message: 'cannot read: permission denied (EACCES)', hint: expect.any(String) });
   });
 });

@@ -208,7 +208,7 @@ describe('bad sources: named, with the kopt.conf line that set them', () => {
     ['a missing directory', {}, 'nope', /patch source '.*\/nope': does not exist/],
     ['a missing tarball', {}, 'nope.tar.xz', /does not exist/],
     ['a file where a directory is expected', { 'patches.txt': 'x' }, 'patches.txt', /is neither a directory nor a .tar/],
-    ['a path through a file', { 'f': 'x' }, 'f/sub', /a component of its path is not a directory/],
+    ['a path through a file', { 'f': 'x' }, 'f/sub', /cannot inspect: a component of the path is not a directory \(ENOTDIR\)/],
   ])('%s', async (_, tree, rel, message) => {
     const dir = await testdir({ ...tree, 'good/6.1/misc/0001-a.patch': A, 'good/6.1/misc/0002-b.patch': B });
     // Every named source must be usable, even when an earlier one already has every file.

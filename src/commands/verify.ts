@@ -13,8 +13,8 @@ import { parseCpv, type Cpv } from '../portage/atom.js';
 import { eapplyUser } from '../portage/eapply-user.js';
 import { vdbPath } from '../portage/roots.js';
 import { readVdbField } from '../portage/vdb.js';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { readBounded } from '../system/read.js';
 import { readPatchArgs } from '../verify/read-tree.js';
 import { progressLine, renderResults, type TargetResult } from '../verify/report.js';
 import { notVerified, verifySeries, verifyTargets, type Progress, type SeriesPatch, type VerifyOptions } from '../verify/verify.js';
@@ -58,7 +58,7 @@ async function userPatches(ctx: CommandContext, cpv: Cpv): Promise<SeriesPatch[]
   const slot = cpv.slot ?? (await readVdbField(vdbPath(ctx.roots, cpv.category, cpv.pf), 'SLOT')) ?? cpv.pv;
   const { patches } = await eapplyUser(ctx.roots, cpv, slot);
   const files = patches.flatMap((p) => p.files ?? [p.path]);
-  return Promise.all(files.map(async (f) => ({ name: path.basename(f), content: await readFile(f) })));
+  return Promise.all(files.map(async (f) => ({ name: path.basename(f), content: await readBounded(f, 'patch') })));
 }
 
 async function targetsOf(ctx: CommandContext, cpvs: string[]): Promise<Cpv[]> {

@@ -2,7 +2,7 @@
 //
 // We do not use the `ini` package here: it drops line numbers and accepts almost anything (a line
 // without '=' becomes a key set to true, a broken header becomes a key), so it cannot say "file:line:
-// what is wrong". (repos.conf, which Portage reads with Python's configparser, still goes through `ini`.)
+// what is wrong". (repos.conf has its own reader with Python configparser's dialect: configparser.ts.)
 //
 // Grammar, one construct per line:
 //   - blank line;
@@ -13,8 +13,10 @@
 //   - `key = value`: whitespace around key and value is trimmed; the value may be empty; no quoting,
 //     escapes or `\` line continuations (a backslash is an ordinary character).
 // Repeated keys and repeated section headers are returned as they come; callers decide.
-import { readFile } from 'node:fs/promises';
-import { ConfigError, FsError } from '../errors.js';
+// Errors name the file and line and never quote the line itself: a file that is not what it should
+// be (kopt.conf linked to a file of secrets) must not end up in a terminal or a log.
+import { ConfigError } from '../errors.js';
+import { readOptional, utf8 } from '../system/read.js';
 
 export interface IniEntry {
   key: string;
@@ -42,9 +44,9 @@ export function parseIniLines(text: string, file: string): IniSection[] {
     if (trimmed === '' || trimmed.startsWith('#') || trimmed.startsWith(';')) return;
     if (trimmed.startsWith('[')) {
       const close = trimmed.indexOf(']');
-      if (close < 0) throw new ConfigError(`section header without ']': '${trimmed}'`, { file, line });
+      if (close < 0) throw new ConfigError("section header without ']'", { file, line });
       if (close !== trimmed.length - 1) {
-        throw new ConfigError(`unexpected text after section header: '${trimmed}'`, {
+        throw new ConfigError("unexpected text after section header's ']'", {
           file,
           line,
           hint: 'comments go on a line of their own, starting with #',
@@ -58,7 +60,7 @@ export function parseIniLines(text: string, file: string): IniSection[] {
     }
     const eq = raw.indexOf('=');
     if (eq < 0) {
-      throw new ConfigError(`expected 'key = value', '[section]' or a comment, got '${trimmed}'`, {
+      throw new ConfigError("expected 'key = value', '[section]' or a comment", {
         file,
         line,
         hint: 'comment lines start with # or ;',
@@ -66,7 +68,7 @@ export function parseIniLines(text: string, file: string): IniSection[] {
     }
     const key = raw.slice(0, eq).trim();
     if (!KEY.test(key)) {
-      throw new ConfigError(`invalid key '${key}'`, {
+      throw new ConfigError(key === '' ? "no key before '='" : "invalid key before '='", {
         file,
         line,
         hint: 'keys are letters, digits, ".", "_" and "-", followed by "= value"',
@@ -78,34 +80,14 @@ export function parseIniLines(text: string, file: string): IniSection[] {
 }
 
 /**
- * Reads a UTF-8 config file. A missing file is `undefined` (callers use defaults); a directory, a
- * file we may not read, or bytes that are not UTF-8 are errors naming the file.
+ * Reads a UTF-8 config file through the bounded reader (a regular file of at most LIMITS.config, or
+ * /dev/null for an empty one). A missing file is `undefined` (callers use defaults); anything else that
+ * is not a readable regular file, or bytes that are not UTF-8, is an error naming the file.
  */
 export async function readConfigText(file: string, what: string): Promise<string | undefined> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return undefined;
-    const reason = READ_ERRORS[code ?? ''];
-    if (reason) throw new FsError(`cannot read ${what}: ${reason[0]}`, { file, hint: reason[1], cause: err });
-    throw new FsError(`cannot read ${what}: ${(err as Error).message}`, { file, cause: err });
-  }
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch (err) {
-    throw new ConfigError(`${what} is not valid UTF-8 text`, { file, cause: err });
-  }
+  const bytes = await readOptional(file, 'config', { devNull: true });
+  return bytes === undefined ? undefined : utf8(bytes, file, what);
 }
-
-const READ_ERRORS: Record<string, [reason: string, hint: string]> = {
-  EISDIR: ['it is a directory', 'it must be a regular file'],
-  EACCES: ['permission denied', 'run as root, or make it readable'],
-  EPERM: ['permission denied', 'run as root, or make it readable'],
-  ENOTDIR: ['a component of its path is not a directory', 'check the path: a file stands where a directory is expected'],
-  ELOOP: ['too many levels of symbolic links', 'fix the symbolic link loop'],
-};
 
 /** Levenshtein distance, for "did you mean" hints on short words. */
 export function editDistance(a: string, b: string): number {

@@ -1,9 +1,11 @@
 // What checks get (pkgcheck's addons): the roots, and every input loaded on first use and shared
 // between checks. A load that fails is recorded once (the `inputs` check turns it into a finding
 // naming the file) and throws SkipCheck in every check that needed it: never a crash. Reads only.
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { KoptError, FsError } from '../errors.js';
+import { isErrno } from '../system/fs-errors.js';
+import { readOptional, type FileKind, type ReadOptions } from '../system/read.js';
 import { loadConfig, settingsFor, type KoptConfig, type Settings } from '../config/kopt-conf.js';
 import { loadReposConf, type ReposConf } from '../portage/repos-conf.js';
 import { readInstalled, type InstalledPackage, type VdbProblem } from '../portage/vdb.js';
@@ -154,16 +156,21 @@ async function requireVdb(roots: Roots): Promise<void> {
   if (!st?.isDirectory()) throw new SkipCheck(`no VDB at ${dir} (is ROOT right?)`);
 }
 
-/** A file's text, or undefined when it does not exist; other errors are FsErrors naming it. */
-async function readText(file: string): Promise<string | undefined> {
+/**
+ * A file's text through the bounded reader, or undefined when it (or a directory on the way) does not
+ * exist; anything else is an FsError naming it.
+ */
+async function readBytes(file: string, kind: FileKind, opts: ReadOptions = {}): Promise<Buffer | undefined> {
   try {
-    return await readFile(file, 'utf8');
+    return await readOptional(file, kind, opts);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw new FsError(`cannot read: ${(err as Error).message}`, { file, cause: err });
+    if (err instanceof FsError && isErrno(err.cause, 'ENOTDIR')) return undefined;
+    throw err;
   }
 }
+
+const readText = async (file: string, kind: FileKind, opts: ReadOptions = {}): Promise<string | undefined> =>
+  (await readBytes(file, kind, opts))?.toString('utf8');
 
 async function loadHookFiles(roots: Roots): Promise<HookFiles> {
   const bashrc = portageConfigPath(roots, 'bashrc');
@@ -172,19 +179,20 @@ async function loadHookFiles(roots: Roots): Promise<HookFiles> {
     settingsFile: path.join(roots.configRoot, SETTINGS_REL),
     hookFile: path.join(roots.configRoot, HOOK_REL),
   };
-  out.bashrcText = await readText(bashrc);
+  // bashrc is the user's (Portage sources it; /dev/null is an empty one); the rest are gentoo-kopt's own.
+  out.bashrcText = await readText(bashrc, 'config', { devNull: true });
   try {
     out.block = findBlock(out.bashrcText ?? '', bashrc);
   } catch (err) {
     if (!(err instanceof KoptError)) throw err;
     out.blockError = err;
   }
-  out.settingsText = await readText(out.settingsFile);
+  out.settingsText = await readText(out.settingsFile, 'config');
   if (out.settingsText !== undefined) out.settings = parseSettings(out.settingsText);
-  const hookText = await readText(out.hookFile);
-  if (hookText !== undefined) out.hookText = Buffer.from(hookText);
+  const hookText = await readBytes(out.hookFile, 'program');
+  if (hookText !== undefined) out.hookText = hookText;
   const recordFile = path.join(roots.configRoot, HOOKS_RECORD_REL);
-  const recordText = await readText(recordFile);
+  const recordText = await readText(recordFile, 'state', { noFollow: true });
   try {
     if (recordText !== undefined) out.record = parseRecord(recordText, recordFile);
   } catch (err) {
@@ -199,7 +207,7 @@ async function scanLlvmSlots(roots: Roots): Promise<LlvmSlotDir[]> {
   const base = path.join(roots.eroot, 'usr/lib/llvm');
   const names = await readdir(base).catch(() => [] as string[]);
   const slots: LlvmSlotDir[] = [];
-  for (const name of names.filter((n) => /^[1-9][0-9]*$/.test(n))) {
+  for (const name of names.filter((n) => /^[1-9][0-9]{0,5}$/.test(n))) {
     const bin = path.join(base, name, 'bin');
     const tools = new Set<string>();
     for (const tool of LLVM_SLOT_TOOLS) {

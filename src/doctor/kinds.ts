@@ -40,7 +40,7 @@ export const KINDS = {
   'file-unreadable': kind<{ message: string; hint?: string }>({
     level: 'error',
     summary: 'a file doctor (and Portage) must read cannot be read',
-    message: (f) => (/^cannot /.test(f.message) ? f.message : `cannot read: ${f.message}`),
+    message: (f) => (/^(cannot|is) /.test(f.message) ? f.message : `cannot read: ${f.message}`),
     fix: (f) => f.hint ?? `make ${file(f)} readable`,
   }),
   'file-malformed': kind<{ message: string; hint?: string }>({

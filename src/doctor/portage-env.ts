@@ -6,12 +6,13 @@
 // skipped; one that does not parse leaves the package's environment unknown) and _config/helper.py
 // ordered_by_atom_specificity (more specific atoms override less specific ones, whatever their order
 // in the file). Deliberate simplification: two range atoms (>=, <) of equal rank keep their file
-// order, where Portage prefers the version closest to the package.
-import { readFileSync } from 'node:fs';
+// order, where Portage prefers the version closest to the package. Problems name file and line, never
+// the line's text: these files are the user's, and may be anything (package.env linked to a secret).
+import { statSync } from 'node:fs';
 import path from 'node:path';
-import { KoptError } from '../errors.js';
+import { FsError, KoptError } from '../errors.js';
 import { atomMatches, parseAtom, type Atom, type Cpv } from '../portage/atom.js';
-import { errnoOf, fsError, recursiveFileList } from '../portage/config-files.js';
+import { readConfigFileSync, recursiveFileList } from '../portage/config-files.js';
 import { loadMakeConf, makeConfSeed, parseMakeConf } from '../portage/make-conf.js';
 import { portageConfigPath, type Roots } from '../portage/roots.js';
 import { SkipCheck } from './finding.js';
@@ -44,13 +45,13 @@ function lineIndex(files: string[]): Map<string, { file: string; line: number }>
   const out = new Map<string, { file: string; line: number }>();
   let next = 0;
   const walk = (file: string): void => {
-    let text: string;
+    let text: string | undefined;
     try {
-      text = readFileSync(file, 'utf8');
+      text = readConfigFileSync(file);
     } catch {
-      return;
+      return; // the parser read it a moment ago; a file that changed since has no lines to give
     }
-    text.split('\n').forEach((l, i) => {
+    (text ?? '').split('\n').forEach((l, i) => {
       const m = ASSIGNMENT.exec(l);
       if (m) out.set(m[1]!, { file, line: i + 1 });
       else if (SOURCE.test(l) && next < files.length) walk(files[next++]!);
@@ -127,7 +128,7 @@ function parseEnvLine(words: string[], file: string, line: number, problems: Env
   if (plain.includes('*') && !/^[<>=~]/.test(atom)) {
     const [cat, pn] = plain.split('/');
     if (cat === undefined || pn === undefined) {
-      problems.push({ kind: 'malformed', file, line, message: `invalid atom '${atom}' (Portage ignores the line)` });
+      problems.push({ kind: 'malformed', file, line, message: 'not a valid atom (Portage ignores the line)' });
       return undefined;
     }
     const slotted = atom.includes(':');
@@ -138,7 +139,7 @@ function parseEnvLine(words: string[], file: string, line: number, problems: Env
     return { ...base, parsed, rank: rankOf(parsed) };
   } catch (err) {
     if (!(err instanceof KoptError)) throw err;
-    problems.push({ kind: 'malformed', file, line, message: `${err.message} (Portage ignores the line)`, hint: err.hint });
+    problems.push({ kind: 'malformed', file, line, message: 'not a valid atom (Portage ignores the line)', hint: err.hint });
     return undefined;
   }
 }
@@ -148,14 +149,15 @@ export async function loadPackageEnv(roots: Roots, expand: Map<string, string>):
   const problems: EnvProblem[] = [];
   const lines: EnvLine[] = [];
   for (const file of await recursiveFileList(portageConfigPath(roots, 'package.env'))) {
-    let text: string;
+    let text: string | undefined;
     try {
-      text = readFileSync(file, 'utf8');
+      text = readConfigFileSync(file);
     } catch (err) {
-      problems.push({ kind: 'unreadable', file, message: fsError(err, file).message });
+      if (!(err instanceof KoptError)) throw err;
+      problems.push({ kind: 'unreadable', file, message: err.message, ...(err.hint !== undefined && { hint: err.hint }) });
       continue;
     }
-    text.split('\n').forEach((raw, i) => {
+    (text ?? '').split('\n').forEach((raw, i) => {
       if (raw.trimStart().startsWith('#')) return;
       const words: string[] = [];
       for (const w of raw.split(/\s+/).filter(Boolean)) {
@@ -178,27 +180,31 @@ function envFile(env: PackageEnv, name: string, from: EnvLine): Map<string, Assi
   let result: Map<string, Assignment> | EnvProblem;
   // The files `source` reads, in reading order, so origins can point into them.
   const read = [file];
-  const readSource = (f: string): string => {
-    const text = readFileSync(f, 'utf8');
-    read.push(f);
+  const readSource = (f: string): string | undefined => {
+    const text = readConfigFileSync(f);
+    if (text !== undefined) read.push(f);
     return text;
   };
+  const missing = (): EnvProblem => ({ kind: 'missing-env', file: from.file, line: from.line, message: `no env file ${file}`, atom: from.atom, name, path: file });
   try {
-    const values = parseMakeConf(readFileSync(file, 'utf8'), file, new Map(env.expand), readSource);
-    result = withOrigins(values, read, file);
+    // Portage's getconfig takes a directory for a missing file (EISDIR), and so do we.
+    const text = isDirectory(file) ? undefined : readConfigFileSync(file);
+    result = text === undefined ? missing() : withOrigins(parseMakeConf(text, file, new Map(env.expand), readSource), read, file);
   } catch (err) {
-    const code = errnoOf(err);
-    if (code === 'ENOENT' || code === 'EISDIR') {
-      result = { kind: 'missing-env', file: from.file, line: from.line, message: `no env file ${file}`, atom: from.atom, name, path: file };
-    } else if (err instanceof KoptError) {
-      result = { kind: 'malformed', file: err.file ?? file, line: err.line, message: err.message, hint: err.hint, path: file };
-    } else if (code) {
-      result = { kind: 'unreadable', file, message: fsError(err, file).message, path: file };
-    } else throw err;
-    env.problems.push(result);
+    if (!(err instanceof KoptError)) throw err;
+    result = { kind: err instanceof FsError ? 'unreadable' : 'malformed', file: err.file ?? file, line: err.line, message: err.message, hint: err.hint, path: file };
   }
+  if (!(result instanceof Map)) env.problems.push(result);
   env.envFiles.set(name, result);
   return result;
+}
+
+function isDirectory(file: string): boolean {
+  try {
+    return statSync(file).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** The package doctor asks about: its cpn, and the installed version when there is one. */

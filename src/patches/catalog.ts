@@ -9,6 +9,7 @@ import { ConfigError, FsError } from '../errors.js';
 import { koptConfigPath, type Roots } from '../portage/roots.js';
 import { closest, parseIniLines, readConfigText, type IniSection } from '../config/ini-lines.js';
 import { SERIES_NAME } from '../config/schema.js';
+import { fsError, isErrno } from '../system/fs-errors.js';
 import { kernelRange } from './match.js';
 
 export { checkOverlaps, findOverlaps, kernelRange, matchEntry } from './match.js';
@@ -78,7 +79,7 @@ function parseProvides(value: string, file: string, line: number): string[] {
 function parseFileLine(value: string, file: string, line: number): CatalogFile {
   const words = value.split(/\s+/).filter(Boolean);
   const hint = 'write: file = <relative/path.patch> sha256:<64 hex digits>';
-  if (words.length !== 2) fail(`file: expected a path and a checksum, got '${value}'`, file, line, hint);
+  if (words.length !== 2) fail(`file: expected a path and a checksum, got ${words.length} word${words.length === 1 ? '' : 's'}`, file, line, hint);
   const [rel, sum] = words as [string, string];
   const digest = SHA256.exec(sum);
   if (!digest) fail(`file: '${sum}' is not sha256:<64 hex digits>`, file, line, hint);
@@ -198,10 +199,9 @@ export async function loadCatalog(roots: Roots, builtin: string = BUILTIN_CATALO
   try {
     names = await readdir(dir);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return catalog;
-    if (code === 'ENOTDIR') throw new FsError('catalog.d is not a directory', { file: dir, hint: 'it must be a directory holding *.conf catalog files' });
-    throw new FsError(`cannot read catalog.d: ${(err as Error).message}`, { file: dir, cause: err });
+    if (isErrno(err, 'ENOENT')) return catalog;
+    if (isErrno(err, 'ENOTDIR')) throw new FsError('catalog.d is not a directory', { file: dir, hint: 'it must be a directory holding *.conf catalog files' });
+    throw fsError(err, dir, 'list');
   }
   for (const name of names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
     if (name.startsWith('.') || name.endsWith('~')) continue;

@@ -5,14 +5,27 @@
 //
 // Tarball member names: a leading "./" is dropped; a requested path matches a member of that name, or
 // else a member with ONE extra top-level directory (GitHub archives: kernel-patches-<sha>/6.1/...).
-// A tarball holding anything but files and directories (links, devices, fifos), or a name that is
-// absolute or has a ".." component, is refused as a whole, whether or not that member was requested.
+// A tarball holding anything but files and directories (links, devices, fifos, GNU sparse files), or
+// a name that is absolute or has a ".." component, is refused as a whole, whether or not that member
+// was requested.
+//
+// Sizes are bounded: a patch file, in a directory or a tarball, may be at most LIMITS.patch (a kept
+// tarball member is refused by its header, before anything is buffered), and a tarball may not
+// decompress to more than PATCH_SOURCE_MAX in all (a 4.5 MB .tar.gz of a 4.5 GiB member of zeros).
 import { createHash } from 'node:crypto';
-import { lstat, readFile, realpath, stat } from 'node:fs/promises';
+import { lstat, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { SourceError } from '../errors.js';
+import { KoptError, SourceError } from '../errors.js';
+import { fsError, isErrno } from '../system/fs-errors.js';
+import { LIMITS, readBounded } from '../system/read.js';
 import type { CatalogFile } from './catalog.js';
 import { tarKindOf, TarWalkError, walkTar, type TarKind } from './tar-walk.js';
+
+/**
+ * The most a patch-source tarball may decompress to. A collection of kernel patch series is tens of
+ * megabytes (CachyOS kernel-patches, every kernel line, is far below); 1 GiB is room to spare.
+ */
+export const PATCH_SOURCE_MAX = 1024 ** 3;
 
 /** A patch source as the config names it, and where (kopt.conf file and line) it does. */
 export interface SourceRef {
@@ -46,11 +59,10 @@ async function classify(ref: SourceRef): Promise<Kind> {
   try {
     st = await stat(ref.spec);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw badSource(ref, 'does not exist', CONFIG_HINT, err);
-    if (code === 'ENOTDIR') throw badSource(ref, 'a component of its path is not a directory', CONFIG_HINT, err);
-    if (code === 'EACCES') throw badSource(ref, 'permission denied', 'run as root, or make it readable', err);
-    throw badSource(ref, (err as Error).message, CONFIG_HINT, err);
+    if (isErrno(err, 'ENOENT')) throw badSource(ref, 'does not exist', CONFIG_HINT, err);
+    const e = fsError(err, ref.spec, 'inspect');
+    if (!(e instanceof KoptError)) throw e;
+    throw badSource(ref, e.message, e.hint ?? CONFIG_HINT, err);
   }
   if (st.isDirectory()) return 'dir';
   const tarball = tarKindOf(ref.spec);
@@ -66,9 +78,8 @@ async function readFromDir(ref: SourceRef, wanted: CatalogFile[]): Promise<Map<s
     try {
       await lstat(full);
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') continue; // not in this source: try the next one
-      throw badSource(ref, `cannot read '${rel}': ${(err as Error).message}`, 'make it readable', err);
+      if (isErrno(err, 'ENOENT', 'ENOTDIR')) continue; // not in this source: try the next one
+      throw unreadable(ref, rel, fsError(err, full, 'inspect'));
     }
     let real: string;
     try {
@@ -81,12 +92,18 @@ async function readFromDir(ref: SourceRef, wanted: CatalogFile[]): Promise<Map<s
     }
     if (!(await stat(real)).isFile()) throw badSource(ref, `'${rel}' is not a regular file`, 'patch files must be regular files');
     try {
-      found.set(rel, await readFile(real));
+      found.set(rel, await readBounded(real, 'patch'));
     } catch (err) {
-      throw badSource(ref, `cannot read '${rel}': ${(err as Error).message}`, 'make it readable', err);
+      throw unreadable(ref, rel, err);
     }
   }
   return found;
+}
+
+/** `rel` of a directory source could not be read: the reader's own words (FsError), at the source. */
+function unreadable(ref: SourceRef, rel: string, err: unknown): SourceError {
+  if (!(err instanceof KoptError)) throw err;
+  return badSource(ref, `'${rel}': ${err.message}`, err.hint ?? 'make it readable', err);
 }
 
 function memberName(ref: SourceRef, raw: string): string {
@@ -103,6 +120,8 @@ async function readFromTar(ref: SourceRef, kind: TarKind, wanted: CatalogFile[])
   const targets = new Map<string, { target: string; exact: boolean }>();
   try {
     await walkTar(ref.spec, kind, {
+      maxMember: LIMITS.patch,
+      maxTotal: PATCH_SOURCE_MAX,
       visit({ name: raw, type }) {
         const name = memberName(ref, raw);
         if (!SAFE_TYPES.has(type)) {
@@ -126,11 +145,19 @@ async function readFromTar(ref: SourceRef, kind: TarKind, wanted: CatalogFile[])
     });
   } catch (err) {
     if (!(err instanceof TarWalkError)) throw err;
-    const hint = err.reason === 'read' ? 'check the path, and that the file is readable' : err.notFound ? 'install app-arch/xz-utils' : 'the file is damaged: download it again';
+    const hint = TAR_HINTS[err.notFound ? 'notFound' : err.reason];
     throw badTarball(ref, err.message, hint, err.cause);
   }
   return new Map([...hits].map(([k, v]) => [k, v.data]));
 }
+
+const TAR_HINTS: Record<TarWalkError['reason'] | 'notFound', string> = {
+  read: 'check the path, and that the file is readable',
+  notFound: 'install app-arch/xz-utils',
+  decompress: 'the file is damaged: download it again',
+  corrupt: 'the file is damaged: download it again',
+  refused: 'refusing the whole archive: patch tarballs hold only patch files and directories of a sane size',
+};
 
 /**
  * The bytes of each catalog file, from the first source that has it, verified against its sha256.

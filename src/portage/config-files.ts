@@ -1,64 +1,61 @@
 // Reading Portage's config paths: a path that may be a file or a directory of files (repos.conf,
 // make.conf, ...), walked as Portage's _recursive_file_list (lib/portage/util/__init__.py) does:
 // depth first, entries sorted by name with files and directories together, names starting with '.'
-// or ending in '~' skipped, VCS directories skipped, non-regular files skipped.
+// or ending in '~' skipped, VCS directories skipped.
 // Where Portage silently ignores a broken path, we stop with an FsError naming it: a dangling symlink,
-// a non-directory in the middle of a path, or a permission problem is a broken config, not an absent one.
-import { lstat, readdir, readFile, stat } from 'node:fs/promises';
+// a non-directory in the middle of a path, a permission problem, or a FIFO, device or socket where a
+// file should be (Portage skips those; reading one would hang or never end) is a broken config, not an
+// absent one. `/dev/null` reads as empty, as Portage reads it. Every file is read through the bounded
+// reader (src/system/read.ts), as text the way Portage decodes it (UTF-8, bad bytes replaced).
+import { lstat, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { FsError } from '../errors.js';
+import { fsError, isErrno } from '../system/fs-errors.js';
+import { readBounded, readOptionalSync } from '../system/read.js';
 
 // lib/portage/const.py VCS_DIRS
 const VCS_DIRS = new Set(['CVS', 'RCS', 'SCCS', '.bzr', '.git', '.hg', '.svn']);
 
 const wanted = (name: string): boolean => !name.startsWith('.') && !name.endsWith('~');
 
-const ERRNO_TEXT: Record<string, { message: string; hint?: string }> = {
-  EACCES: { message: 'permission denied', hint: 'run as root, or make it readable' },
-  EPERM: { message: 'operation not permitted', hint: 'run as root, or make it readable' },
-  ENOTDIR: { message: 'a component of the path is not a directory', hint: 'replace the file in the way by a directory' },
-  EISDIR: { message: 'is a directory where a file is expected' },
-  ELOOP: { message: 'too many levels of symbolic links', hint: 'fix the symlink loop' },
-  ENOENT: { message: 'no such file or directory' },
-};
-
-/** Turns a Node fs error into an FsError naming `file`. Anything that is not an fs error is rethrown. */
-export function fsError(err: unknown, file: string): FsError {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  if (typeof code !== 'string') throw err;
-  const known = ERRNO_TEXT[code];
-  return new FsError(known?.message ?? `${code}: ${(err as Error).message}`, { file, hint: known?.hint, cause: err });
+/** A config file's text (it must exist): regular, at most LIMITS.config, or /dev/null. */
+export async function readConfigFile(file: string): Promise<string> {
+  return (await readBounded(file, 'config', { devNull: true })).toString('utf8');
 }
 
-export const errnoOf = (err: unknown): string | undefined => (err as NodeJS.ErrnoException | undefined)?.code;
+/** readConfigFile for the synchronous readers; undefined when the file does not exist. */
+export function readConfigFileSync(file: string): string | undefined {
+  return readOptionalSync(file, 'config', { devNull: true })?.toString('utf8');
+}
 
-/** The file's text, or undefined when it does not exist. Other failures throw FsError. */
-export async function readOptional(file: string): Promise<string | undefined> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (err) {
-    if (errnoOf(err) === 'ENOENT') return undefined;
-    throw fsError(err, file);
-  }
+/**
+ * `'name'` when `name` is a plain identifier that may be shown in a message; undefined otherwise.
+ * Errors about a file gentoo-kopt did not write quote nothing else of it: a line or a value might
+ * be a secret (make.conf sourcing /etc/shadow), so they say file:line and, at most, the name.
+ */
+export function quotedName(name: string): string | undefined {
+  return /^[A-Za-z_][A-Za-z0-9_.+-]{0,63}$/.test(name) ? `'${name}'` : undefined;
 }
 
 async function statOrMissing(p: string): Promise<Awaited<ReturnType<typeof stat>> | undefined> {
   try {
     return await stat(p);
   } catch (err) {
-    if (errnoOf(err) !== 'ENOENT') throw fsError(err, p);
+    if (!isErrno(err, 'ENOENT')) throw fsError(err, p, 'inspect');
     // stat() says missing: fine unless a symlink is there pointing nowhere.
     const link = await lstat(p).catch(() => undefined);
     if (link?.isSymbolicLink()) {
-      throw new FsError('is a dangling symlink', { file: p, hint: 'point the symlink at an existing file or remove it' });
+      throw new FsError('is a symbolic link to nothing', { file: p, hint: 'point the link at an existing file, or remove it' });
     }
     return undefined;
   }
 }
 
 /**
- * The regular files that make up the config at `p`, in the order Portage reads them: `[p]` for a file,
- * the sorted recursive walk for a directory, `[]` when nothing is there.
+ * The files that make up the config at `p`, in the order Portage reads them: `[p]` for a file, the
+ * sorted recursive walk for a directory, `[]` when nothing is there. Anything that is not a directory
+ * is listed, FIFOs and devices included, so that reading it says what it is (or, for /dev/null, that
+ * it is empty).
  */
 export async function recursiveFileList(p: string): Promise<string[]> {
   const out: string[] = [];
@@ -72,10 +69,10 @@ export async function recursiveFileList(p: string): Promise<string[]> {
       try {
         children = await readdir(full);
       } catch (err) {
-        throw fsError(err, full);
+        throw fsError(err, full, 'list');
       }
       for (const child of children.sort()) await walk(path.join(full, child));
-    } else if (st.isFile() && wanted(name)) {
+    } else if (wanted(name)) {
       out.push(full);
     }
   }

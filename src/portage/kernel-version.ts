@@ -3,6 +3,7 @@
 // The PV forms come from the gentoo repository: `6.12.58` (a stable release), `6.12` (the x.y.0
 // release, which the kernel calls "6.12"), `6.13_rc3` (kernel 6.13-rc3), `6.18.32_p1` (a respin of
 // the Gentoo patchset or config over the same kernel sources).
+import semver from 'semver';
 import { VersionError, type Where } from '../errors.js';
 import { parseVersion, type SuffixKind } from './version.js';
 
@@ -32,16 +33,24 @@ export function kernelVersion(pv: string, where: Where = {}): string {
   if (v.letter) throw fail(`letter '${v.letter}' after the numbers`);
   if (v.numbers.length < 2 || v.numbers.length > 3) throw fail('a kernel version has 2 or 3 numbers');
   if (v.numbers.some((n) => /^0\d/.test(n))) throw fail('a number with a leading zero');
+  // semver (and so the catalog's ranges) compares numbers as doubles: past 2^53 they would collide.
+  if (v.numbers.some((n) => !Number.isSafeInteger(Number(n)))) throw fail('a number too large for a kernel version');
   if (v.suffixes.length > 1) throw fail('more than one suffix');
   const [major, minor, patch = '0'] = v.numbers;
   const base = `${major}.${minor}.${patch}`;
   const suffix = v.suffixes[0];
-  if (!suffix) return base;
+  if (!suffix) return checked(base, fail);
   const rule = SUFFIXES[suffix.kind];
   if (!rule) throw fail(`_${suffix.kind} does not occur in kernel versions`);
   if (!rule.numbers.includes(v.numbers.length)) {
     throw fail(`_${suffix.kind} is not used on a version with ${v.numbers.length} numbers`);
   }
   if (rule.needsNumber && !/^[1-9]\d*$/.test(suffix.n)) throw fail(`_${suffix.kind} needs a number from 1`);
-  return rule.prerelease ? `${base}-${suffix.kind}${suffix.n}` : base;
+  return checked(rule.prerelease ? `${base}-${suffix.kind}${suffix.n}` : base, fail);
+}
+
+/** The semver form, when semver takes it (it refuses, say, versions over 256 characters). */
+function checked(version: string, fail: (why: string) => VersionError): string {
+  if (semver.valid(version) === null) throw fail('not a version the kernel ranges of a catalog can compare');
+  return version;
 }

@@ -15,27 +15,49 @@
 // would blank or reject them; nothing here ever runs), `${VAR:-x}` and other parameter expansions,
 // statements Portage rejects, and a `KEY=` whose value sits on a later line (Portage would take that
 // next word as the value, bash an empty string).
-import { readFileSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+// Errors name the file and line, and at most the variable: never a line or a value of the file (one
+// that sources /etc/shadow must not print it). Expansion is bounded: a value may not grow past
+// MAX_VALUE, nor all of a file's values (with what it sources) past MAX_EXPANDED, however the
+// assignments reference each other.
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { ConfigError } from '../errors.js';
-import { errnoOf, fsError, recursiveFileList } from './config-files.js';
+import { ConfigError, KoptError } from '../errors.js';
+import { LIMITS } from '../system/read.js';
+import { quotedName, readConfigFile, readConfigFileSync, recursiveFileList } from './config-files.js';
 import { Lexer, NO_EXEC_HINT, varexpand } from './shell-words.js';
 import type { Roots } from './roots.js';
 
 const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const MAX_SOURCE_DEPTH = 20;
+/** The largest value an assignment may expand to: as large as a config file may be. */
+export const MAX_VALUE = LIMITS.config.max;
+/** All values of one read (make.conf with what it sources, or one env file) together. */
+export const MAX_EXPANDED = 4 * MAX_VALUE;
 
-type SourceReader = (file: string) => string;
+/** Reads a sourced file: its text, or undefined when it does not exist. Throws KoptError otherwise. */
+export type SourceReader = (file: string) => string | undefined;
 
-function readSourceSync(file: string): string {
-  return readFileSync(file, 'utf8');
+interface Parse {
+  vars: Map<string, string>;
+  out: Map<string, string>;
+  read: SourceReader;
+  files: string[];
+  /** Characters the expansions of this read may still produce. */
+  budget: { left: number };
 }
 
-function parseInto(
-  text: string, file: string, vars: Map<string, string>, out: Map<string, string>,
-  read: SourceReader, files: string[], depth: number,
-): void {
+const EXPANSION_HINT = 'no real make.conf value is that large: look for variables that reference each other over and over';
+
+function expand(p: Parse, word: string, where: { file: string; line: number }): string {
+  const value = varexpand(word, p.vars, where, { max: MAX_VALUE, hint: EXPANSION_HINT });
+  p.budget.left -= value.length;
+  if (p.budget.left < 0) {
+    throw new ConfigError(`the values of this file (and the files it sources) expand to more than ${MAX_EXPANDED} characters`, { ...where, hint: EXPANSION_HINT });
+  }
+  return value;
+}
+
+function parseInto(p: Parse, text: string, file: string, depth: number): void {
   const lex = new Lexer(text.endsWith('\n') || text === '' ? text : `${text}\n`, file);
   let lastValueLine = 0;
   for (;;) {
@@ -44,51 +66,48 @@ function parseInto(
     if (!key) return;
     const where = { file, line: key.line };
     const hint = key.line === lastValueLine ? 'a value with spaces must be quoted: KEY="a b"' : undefined;
+    const name = quotedName(key.value);
     if (key.value === 'source') {
       const target = lex.next();
       if (!target) throw new ConfigError("'source' without a file name", where);
-      sourceFile(varexpand(target.value, vars, where), { file, line: key.line }, vars, out, read, files, depth);
+      sourceFile(p, expand(p, target.value, where), { file, line: key.line }, depth);
       continue;
     }
     const eq = lex.next();
-    if (!eq) throw new ConfigError(`'${key.value}' at the end of the file, expected '${key.value}=value'`, { ...where, hint });
-    if (eq.value !== '=') {
-      throw new ConfigError(`unexpected '${eq.value}' after '${key.value}' (expected '=')`, { file, line: eq.line, hint });
+    if (!eq) {
+      const what = name ? `${name} at the end of the file, expected ${key.value}=value` : 'a word at the end of the file, expected NAME=value';
+      throw new ConfigError(what, { ...where, hint });
     }
+    if (eq.value !== '=') throw new ConfigError(name ? `expected '=' after ${name}` : 'expected NAME=value', { file, line: eq.line, hint });
     const value = lex.next();
     if (!value || value.line > eq.line) {
-      throw new ConfigError(`'${key.value}=' has no value`, { ...where, hint: `write ${key.value}="" for an empty value` });
+      throw new ConfigError(name ? `'${key.value}=' has no value` : 'an assignment without a value', { ...where, hint: 'write NAME="" for an empty value' });
     }
-    if (!VAR_NAME.test(key.value)) throw new ConfigError(`invalid variable name '${key.value}'`, { ...where, hint });
+    if (!VAR_NAME.test(key.value)) throw new ConfigError("invalid variable name before '='", { ...where, hint: hint ?? 'names are letters, digits and _' });
     if (value.value.includes('`')) {
       throw new ConfigError('command substitution with backquotes is not supported', { file, line: value.line, hint: NO_EXEC_HINT });
     }
-    const expanded = varexpand(value.value, vars, { file, line: value.line });
-    out.set(key.value, expanded);
-    vars.set(key.value, expanded);
+    const expanded = expand(p, value.value, { file, line: value.line });
+    p.out.set(key.value, expanded);
+    p.vars.set(key.value, expanded);
     lastValueLine = value.line;
   }
 }
 
-function sourceFile(
-  name: string, from: { file: string; line: number }, vars: Map<string, string>, out: Map<string, string>,
-  read: SourceReader, files: string[], depth: number,
-): void {
+function sourceFile(p: Parse, name: string, from: { file: string; line: number }, depth: number): void {
   const target = path.resolve(path.dirname(from.file), name);
   if (depth >= MAX_SOURCE_DEPTH) throw new ConfigError(`'source ${name}' nested too deeply (a loop?)`, from);
-  let text: string;
+  let text: string | undefined;
   try {
-    text = read(target);
+    text = p.read(target);
   } catch (err) {
-    const code = errnoOf(err);
-    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') {
-      const why = code === 'EISDIR' ? 'is a directory' : 'no such file';
-      throw new ConfigError(`source ${target}: ${why}`, { ...from, cause: err });
-    }
-    throw fsError(err, target);
+    // Said at the `source` line: that is what the user has to change.
+    if (!(err instanceof KoptError)) throw err;
+    throw new ConfigError(`source ${target}: ${err.message}`, { ...from, hint: err.hint, cause: err });
   }
-  files.push(target);
-  parseInto(text, target, vars, out, read, files, depth + 1);
+  if (text === undefined) throw new ConfigError(`source ${target}: no such file`, from);
+  p.files.push(target);
+  parseInto(p, text, target, depth + 1);
 }
 
 /**
@@ -97,10 +116,10 @@ function sourceFile(
  * variables included. `source` reads files synchronously unless `readSource` is given.
  */
 export function parseMakeConf(
-  text: string, file: string, vars: Map<string, string> = new Map(), readSource: SourceReader = readSourceSync,
+  text: string, file: string, vars: Map<string, string> = new Map(), readSource: SourceReader = readConfigFileSync,
 ): Map<string, string> {
   const out = new Map<string, string>();
-  parseInto(text, file, vars, out, readSource, [], 0);
+  parseInto({ vars, out, read: readSource, files: [], budget: { left: MAX_EXPANDED } }, text, file, 0);
   return out;
 }
 
@@ -133,21 +152,14 @@ export async function loadMakeConf(roots: Roots): Promise<{ vars: Map<string, st
   const legacy = path.join(roots.configRoot, 'etc/make.conf');
   const current = path.join(roots.configRoot, 'etc/portage/make.conf');
   const paths = (await sameFile(legacy, current)) ? [current] : [legacy, current];
-  const expand = makeConfSeed(roots);
-  const all = new Map<string, string>();
-  const files: string[] = [];
-  for (const p of paths) {
-    for (const file of await recursiveFileList(p)) {
-      let text: string;
-      try {
-        text = await readFile(file, 'utf8');
-      } catch (err) {
-        throw fsError(err, file);
-      }
-      files.push(file);
-      parseInto(text, file, expand, all, readSourceSync, files, 0);
+  const p: Parse = { vars: makeConfSeed(roots), out: new Map(), read: readConfigFileSync, files: [], budget: { left: MAX_EXPANDED } };
+  for (const path of paths) {
+    for (const file of await recursiveFileList(path)) {
+      const text = await readConfigFile(file);
+      p.files.push(file);
+      parseInto(p, text, file, 0);
     }
   }
-  const vars = new Map([...all].filter(([k]) => !k.startsWith('__')));
-  return { vars, files };
+  const vars = new Map([...p.out].filter(([k]) => !k.startsWith('__')));
+  return { vars, files: p.files };
 }

@@ -5,14 +5,17 @@
 // cache entry the SLOT is read from the ebuild only when it is a single top-level `SLOT=` assignment of
 // a literal, optionally using ${PV}, ${PN}, ${P}, ${PR}, ${PVR}, ${PF} (dist-kernels: SLOT="${PV}");
 // otherwise it stays unknown. A repository with no <category>/<pn> directory but cache entries (a
-// trimmed mirror, a fixture) is read from the cache alone.
+// trimmed mirror, a fixture) is read from the cache alone. Ebuilds and cache entries are read through
+// the bounded reader (regular files of at most LIMITS.repository); a problem names the file and line,
+// never its text.
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { ConfigError, KoptError, VersionError } from '../errors.js';
+import { ConfigError, FsError, KoptError, VersionError } from '../errors.js';
+import { fsError, isErrno } from '../system/fs-errors.js';
+import { readBounded, readOptional } from '../system/read.js';
 import { parseAtom, parseCpv, type Cpv } from './atom.js';
 import { compareVersions } from './version.js';
-import { errnoOf, fsError } from './config-files.js';
 import type { Repo } from './repos-conf.js';
 import type { VdbProblem } from './vdb.js';
 
@@ -32,22 +35,21 @@ const SLOT_RE = /^([A-Za-z0-9_][A-Za-z0-9+_.-]*)(?:\/([A-Za-z0-9_][A-Za-z0-9+_.-
 const SLOT_LINE = /^SLOT=(?:"([^"]*)"|'([^']*)'|([^\s"'#;&|]*))\s*(?:#.*)?$/;
 const VAR_REF = /\$\{(\w+)\}|\$(\w+)/g;
 
-/** Reads an md5-cache entry. A line without '=' is a ConfigError naming file and line. */
-export async function readMd5CacheEntry(file: string): Promise<Map<string, string>> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw fsError(err, file);
-  }
+/** Parses an md5-cache entry. A line without '=' is a ConfigError naming file and line. */
+export function parseMd5CacheEntry(text: string, file: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const [i, line] of text.split('\n').entries()) {
     if (line === '') continue;
     const eq = line.indexOf('=');
-    if (eq <= 0) throw new ConfigError(`malformed metadata cache line (expected KEY=value): '${line}'`, { file, line: i + 1 });
+    if (eq <= 0) throw new ConfigError('malformed metadata cache line (expected KEY=value)', { file, line: i + 1 });
     out.set(line.slice(0, eq), line.slice(eq + 1));
   }
   return out;
+}
+
+/** Reads an md5-cache entry (it must exist); see parseMd5CacheEntry. */
+export async function readMd5CacheEntry(file: string): Promise<Map<string, string>> {
+  return parseMd5CacheEntry((await readBounded(file, 'repository')).toString('utf8'), file);
 }
 
 /** SLOT from an ebuild's text when it is trivially readable, else undefined. */
@@ -72,24 +74,24 @@ async function listNames(dir: string, problems: VdbProblem[]): Promise<string[] 
   try {
     return (await readdir(dir)).sort();
   } catch (err) {
-    const code = errnoOf(err);
-    if (code === 'ENOENT') return undefined;
-    problems.push({ file: dir, message: code === 'ENOTDIR' ? 'not a directory' : fsError(err, dir).message, kind: 'unreadable' });
+    if (isErrno(err, 'ENOENT')) return undefined;
+    problems.push({ file: dir, message: isErrno(err, 'ENOTDIR') ? 'not a directory' : (fsError(err, dir, 'list') as Error).message, kind: 'unreadable' });
     return [];
   }
 }
 
 function problemOf(err: unknown, file: string): VdbProblem {
-  if (err instanceof KoptError) return { file: err.file ?? file, line: err.line, message: err.message, kind: 'corrupt' };
-  return { file, message: fsError(err, file).message, kind: 'unreadable' };
+  if (!(err instanceof KoptError)) throw err;
+  return { file: err.file ?? file, line: err.line, message: err.message, kind: err instanceof FsError ? 'unreadable' : 'corrupt' };
 }
 
 async function cacheEntry(file: string, ebuild: Buffer | undefined, problems: VdbProblem[]): Promise<Map<string, string> | undefined> {
   let entry: Map<string, string>;
   try {
-    entry = await readMd5CacheEntry(file);
+    const bytes = await readOptional(file, 'repository');
+    if (bytes === undefined) return undefined;
+    entry = parseMd5CacheEntry(bytes.toString('utf8'), file);
   } catch (err) {
-    if (err instanceof KoptError && errnoOf(err.cause) === 'ENOENT') return undefined;
     problems.push(problemOf(err, file));
     return undefined;
   }
@@ -134,7 +136,7 @@ async function fromRepo(repo: Repo, category: string, pn: string): Promise<{ pac
     let ebuild: Buffer | undefined;
     if (!cacheOnly) {
       try {
-        ebuild = await readFile(file);
+        ebuild = await readBounded(file, 'repository');
       } catch (err) {
         problems.push(problemOf(err, file));
         continue;

@@ -12,10 +12,12 @@
 // builds them with %(ROOT)s / %(EROOT)s.
 // Malformed input is a ConfigError naming file and line; Portage instead prints the error and ignores
 // every repos.conf file.
-import { readFile, realpath, stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { fsError, readOptional, recursiveFileList } from './config-files.js';
-import { emptyIni, interpolate, parseIni, type IniOption } from './configparser.js';
+import { fsError } from '../system/fs-errors.js';
+import { readOptional } from '../system/read.js';
+import { readConfigFile, recursiveFileList } from './config-files.js';
+import { emptyIni, interpolate, interpolationBudget, parseIni, type IniOption } from './configparser.js';
 import { portageConfigPath, portageSharePath, type Roots } from './roots.js';
 
 export interface Repo {
@@ -72,7 +74,7 @@ async function isDirectory(p: string): Promise<boolean> {
 
 async function repoName(location: string, section: string): Promise<string> {
   const file = path.join(location, 'profiles/repo_name');
-  const first = (await readOptional(file))?.split('\n')[0]?.trim();
+  const first = (await readOptional(file, 'repository', { devNull: true }))?.toString('utf8').split('\n')[0]?.trim();
   return first && REPO_NAME_RE.test(first) ? first : section;
 }
 
@@ -84,24 +86,19 @@ export async function loadReposConf(roots: Roots): Promise<ReposConf> {
   const shareFiles = await recursiveFileList(share);
   if (shareFiles.length === 0) parseIni(BUILTIN, BUILTIN_FILE, data);
   for (const file of [...shareFiles, ...(await recursiveFileList(portageConfigPath(roots, 'repos.conf')))]) {
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (err) {
-      throw fsError(err, file);
-    }
-    parseIni(text, file, data);
+    parseIni(await readConfigFile(file), file, data);
     files.push(file);
   }
 
   const defaults = data.sections.get(DEFAULT) ?? new Map<string, IniOption>();
   const repos: Repo[] = [];
   const ignored: IgnoredRepo[] = [];
+  const budget = interpolationBudget();
   for (const [section, own] of data.sections) {
     if (section === DEFAULT) continue;
     const scope = new Map([...defaults, ...own]);
     // Portage reads every option through the interpolating parser, so a bad one anywhere is an error.
-    const values = new Map([...scope].map(([k, opt]) => [k, interpolate(opt, k, scope)]));
+    const values = new Map([...scope].map(([k, opt]) => [k, interpolate(opt, k, scope, budget)]));
     const loc = scope.get('location');
     const location = values.get('location')?.trim();
     const at = loc ?? data.headers.get(section);
@@ -118,7 +115,8 @@ export async function loadReposConf(roots: Roots): Promise<ReposConf> {
       ignored.push({ name: section, location, ...where, reason: 'location is not a directory' });
       continue;
     }
-    const repo: Repo = { name: await repoName(location, section), location: await realpath(location), ...where };
+    const real = await realpath(location).catch((err: unknown) => Promise.reject(fsError(err, location, 'inspect')));
+    const repo: Repo = { name: await repoName(location, section), location: real, ...where };
     const priority = values.get('priority')?.trim();
     if (priority !== undefined && /^[+-]?\d+$/.test(priority)) repo.priority = Number(priority);
     repos.push(repo);

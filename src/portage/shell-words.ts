@@ -94,9 +94,13 @@ export class Lexer {
 
 /**
  * Portage's varexpand on a word after quote removal: `$VAR`/`${VAR}` from `vars`, `\$` and `\\` kept
- * literally, a quote character toggles quoting as written, newlines become spaces.
+ * literally, a quote character toggles quoting as written, newlines become spaces. With `limit`, a
+ * result longer than `limit.max` characters is a ConfigError (checked as it grows). Messages quote
+ * nothing of the word but a variable name.
  */
-export function varexpand(s: string, vars: Map<string, string>, where: { file: string; line: number }): string {
+export function varexpand(
+  s: string, vars: Map<string, string>, where: { file: string; line: number }, limit?: { max: number; hint: string },
+): string {
   let out = '';
   let insing = false;
   let indoub = false;
@@ -142,12 +146,14 @@ export function varexpand(s: string, vars: Map<string, string>, where: { file: s
       const name = s.slice(begin, pos);
       if (braced) {
         if (s[pos] !== '}') {
-          throw fail(`unsupported or unterminated expansion '\${${s.slice(begin, pos + 1)}...'`, 'only ${VAR} and $VAR are expanded in make.conf');
+          const shown = /^[A-Za-z0-9_]{1,64}$/.test(name) ? ` of '${name}'` : '';
+          throw fail(`unsupported or unterminated \${...} expansion${shown}`, 'only ${VAR} and $VAR are expanded in make.conf');
         }
         pos++;
       }
-      if (name === '') throw fail(`bad substitution '$${braced ? '{}' : s[pos] ?? ''}'`, "write '\\$' for a literal dollar sign");
+      if (name === '') throw fail(`bad substitution: '$' without a variable name`, "write '\\$' for a literal dollar sign");
       out += vars.get(name) ?? '';
+      if (limit && out.length > limit.max) throw fail(`the value expands to more than ${limit.max} characters`, limit.hint);
     } else {
       out += c;
       pos++;

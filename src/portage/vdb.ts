@@ -9,14 +9,16 @@
 // Deliberate differences: the per-field file wins over a valid metadata file (Portage prefers the
 // metadata file only while it is fresh, and then both agree), and the metadata file's `#dir_mtime=` is not
 // compared with the directory's mtime, since a copied root (a sandbox, a backup) changes every mtime.
-// Nothing here throws for a corrupt entry: it becomes a VdbProblem and the entry is left out.
-import { readFileSync } from 'node:fs';
+// Nothing here throws for a corrupt entry: it becomes a VdbProblem and the entry is left out. Every
+// file is read through the bounded reader (a regular file of at most LIMITS.vdb: a FIFO in place of
+// SLOT must not hang a sync), and a problem names the file and line, never the text in it.
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { KoptError } from '../errors.js';
+import { fsError, isErrno } from '../system/fs-errors.js';
+import { readOptionalSync } from '../system/read.js';
 import { parseCpv, type Cpv } from './atom.js';
 import { compareVersions } from './version.js';
-import { errnoOf, fsError } from './config-files.js';
 import { vdbPath, type Roots } from './roots.js';
 
 export interface InstalledPackage {
@@ -77,7 +79,7 @@ export function parseMetadataFile(text: string, file: string): MetadataFile {
     if (line.startsWith('#format=')) {
       const v = line.slice('#format='.length);
       if (!INTEGER.test(v) || Number(v) !== METADATA_FORMAT) {
-        return reject(`unsupported metadata format '${v}' (this reader knows #format=${METADATA_FORMAT})`, i + 1);
+        return reject(`unsupported metadata format (this reader knows #format=${METADATA_FORMAT})`, i + 1);
       }
       format = METADATA_FORMAT;
     } else if (line.startsWith('#dir_mtime=')) {
@@ -86,7 +88,7 @@ export function parseMetadataFile(text: string, file: string): MetadataFile {
     } else if (line === '' || line.startsWith('#')) {
       continue;
     } else if (!line.includes('=')) {
-      problems.push({ file, line: i + 1, message: `malformed line (expected KEY=value): '${line}'`, kind: 'corrupt' });
+      problems.push({ file, line: i + 1, message: 'malformed line (expected KEY=value)', kind: 'corrupt' });
     } else {
       const eq = line.indexOf('=');
       values.set(line.slice(0, eq), line.slice(eq + 1));
@@ -114,23 +116,15 @@ class VdbEntry {
   private loadMetadata(): MetadataFile | null {
     if (this.metadata !== undefined) return this.metadata;
     const file = path.join(this.dir, METADATA_FILE);
-    try {
-      this.metadata = parseMetadataFile(readFileSync(file, 'utf8'), file);
-      this.problems.push(...this.metadata.problems);
-    } catch (err) {
-      if (errnoOf(err) !== 'ENOENT') throw fsError(err, file);
-      this.metadata = null;
-    }
+    const bytes = readOptionalSync(file, 'vdb');
+    this.metadata = bytes === undefined ? null : parseMetadataFile(bytes.toString('utf8'), file);
+    if (this.metadata) this.problems.push(...this.metadata.problems);
     return this.metadata;
   }
 
   field(name: string): string | undefined {
-    const file = path.join(this.dir, name);
-    try {
-      return normalize(name, readFileSync(file, 'utf8'));
-    } catch (err) {
-      if (errnoOf(err) !== 'ENOENT') throw fsError(err, file);
-    }
+    const bytes = readOptionalSync(path.join(this.dir, name), 'vdb');
+    if (bytes !== undefined) return normalize(name, bytes.toString('utf8'));
     if (!METADATA_FIELDS.has(name)) return undefined;
     return this.loadMetadata()?.values.get(name);
   }
@@ -145,10 +139,10 @@ export async function readVdbField(dir: string, field: string): Promise<string |
   return Promise.resolve().then(() => new VdbEntry(dir).field(field));
 }
 
-function problemFrom(err: unknown, file: string): VdbProblem {
-  if (err instanceof KoptError) return { file: err.file ?? file, line: err.line, message: err.message, kind: 'unreadable' };
-  const e = fsError(err, file);
-  return { file, message: e.message, kind: 'unreadable' };
+function problemFrom(err: unknown, file: string, action: 'read' | 'list' = 'read'): VdbProblem {
+  const e = fsError(err, file, action);
+  if (!(e instanceof KoptError)) throw e;
+  return { file: e.file ?? file, line: e.line, message: e.message, kind: 'unreadable' };
 }
 
 /** The sub-directories of `dir` (following symlinks), with a problem for each entry that is not one. */
@@ -157,11 +151,10 @@ async function listDirs(dir: string, problems: VdbProblem[]): Promise<string[]> 
   try {
     entries = await readdir(dir, { withFileTypes: true });
   } catch (err) {
-    const code = errnoOf(err);
-    if (code === 'ENOENT') return [];
-    problems.push(code === 'ENOTDIR'
+    if (isErrno(err, 'ENOENT')) return [];
+    problems.push(isErrno(err, 'ENOTDIR')
       ? { file: dir, message: 'not a directory (Portage ignores it)', kind: 'corrupt' }
-      : problemFrom(err, dir));
+      : problemFrom(err, dir, 'list'));
     return [];
   }
   const names: string[] = [];
@@ -175,7 +168,8 @@ async function listDirs(dir: string, problems: VdbProblem[]): Promise<string[]> 
   return names;
 }
 
-const toInteger = (v: string | undefined): number | undefined => (v !== undefined && INTEGER.test(v) ? Number(v) : undefined);
+/** A whole number Portage could have written (BUILD_TIME, COUNTER); undefined for anything else or one past 2^53. */
+const toInteger = (v: string | undefined): number | undefined => (v !== undefined && INTEGER.test(v) && Number.isSafeInteger(Number(v)) ? Number(v) : undefined);
 
 function readPackage(cpv: Cpv, dir: string): { pkg?: InstalledPackage; problems: VdbProblem[] } {
   const entry = new VdbEntry(dir);
@@ -184,7 +178,7 @@ function readPackage(cpv: Cpv, dir: string): { pkg?: InstalledPackage; problems:
     const problems = entry.problems;
     for (const [name, v] of [['BUILD_TIME', buildTime], ['COUNTER', counter]] as const) {
       if (v !== undefined && toInteger(v) === undefined) {
-        problems.push({ file: path.join(dir, name), message: `${name} is not a number: '${v}'`, kind: 'corrupt' });
+        problems.push({ file: path.join(dir, name), message: `${name} is not a number (or one too large to be real)`, kind: 'corrupt' });
       }
     }
     if (!slotText) {
@@ -193,7 +187,7 @@ function readPackage(cpv: Cpv, dir: string): { pkg?: InstalledPackage; problems:
     }
     const m = SLOT_RE.exec(slotText);
     if (!m) {
-      problems.push({ file: path.join(dir, 'SLOT'), message: `invalid SLOT '${slotText}'`, kind: 'corrupt' });
+      problems.push({ file: path.join(dir, 'SLOT'), message: 'invalid SLOT (not SLOT or SLOT/SUBSLOT)', kind: 'corrupt' });
       return { problems };
     }
     const [, slot = '', subslot] = m;

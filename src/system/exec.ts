@@ -6,6 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { execa, type ExecaError } from 'execa';
+import { SourceError } from '../errors.js';
+import { errnoOf } from './fs-errors.js';
 
 /** A process that failed: its command, and what it said on stderr (or why it did not start). */
 export class ProcessError extends Error {
@@ -24,6 +26,8 @@ export interface ProcessStream {
   stdout: Readable;
   /** Resolves when the process exits 0; rejects with a ProcessError otherwise. Never unhandled. */
   done: Promise<void>;
+  /** Kills the process (when its output is no longer wanted: a cap was hit); `done` then rejects. */
+  kill(): void;
 }
 
 /**
@@ -69,7 +73,52 @@ export function xzDecompressStream(file: string, opts: { args?: string[] } = {})
     },
   );
   done.catch(() => undefined); // callers await it; this only keeps an early failure from being "unhandled"
-  return { stdout: sub.stdout, done };
+  return { stdout: sub.stdout, done, kill: () => void sub.kill('SIGKILL') };
+}
+
+/**
+ * Runs `command args` with no stdin and returns its stdout, at most `max` bytes of it: past that the
+ * process is killed and a ProcessError says so (a 1 KB .bz2 of 150 MB of zeros must not fill memory;
+ * execa's maxBuffer is no help there, it fails only after holding the whole output). Also killed
+ * after `timeoutMs`. A non-zero exit is a ProcessError with what the process said on stderr.
+ */
+export async function runCapped(
+  command: string, args: string[], opts: { max: number; timeoutMs: number; what: string },
+): Promise<Buffer> {
+  const shown = `${command} ${args.filter((a) => a !== '--').join(' ')}`;
+  const sub = execa(command, args, {
+    stdin: 'ignore',
+    buffer: { stdout: false, stderr: true },
+    encoding: 'buffer',
+    reject: false,
+    timeout: opts.timeoutMs,
+    env: { LC_ALL: 'C' },
+  });
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let over = false;
+  try {
+    for await (const chunk of sub.stdout ?? []) {
+      size += (chunk as Buffer).length;
+      if (size > opts.max) {
+        over = true;
+        sub.kill('SIGKILL');
+        break;
+      }
+      chunks.push(chunk as Buffer);
+    }
+  } catch {
+    // the stream ends with an error when the process is killed or fails: its result says why
+  }
+  const r = await sub;
+  if (over) throw new ProcessError(`${opts.what} decompresses to more than ${opts.max} bytes: refusing to read more`, shown, false);
+  if ((r as { code?: string }).code === 'ENOENT') throw new ProcessError(`${command} is not installed`, shown, true);
+  if (r.timedOut) throw new ProcessError(`${command} did not finish within ${opts.timeoutMs} ms`, shown, false);
+  if (r.failed) {
+    const said = Buffer.from((r.stderr as unknown as Uint8Array | undefined) ?? new Uint8Array()).toString('utf8').trim();
+    throw new ProcessError(said || r.shortMessage || `${command} failed`, shown, false);
+  }
+  return Buffer.concat(chunks);
 }
 
 /** The options eapply passes to patch(1) (Portage bin/phase-helpers.sh __eapply_patch). */
@@ -102,8 +151,16 @@ export async function runPatchSeries(
     for (const [rel, data] of files) {
       const full = path.join(tree, rel);
       if (!full.startsWith(tree + path.sep)) throw new Error(`refusing to write outside the scratch tree: ${rel}`);
-      await mkdir(path.dirname(full), { recursive: true });
-      await writeFile(full, data);
+      // A hostile tarball can hold both 'x' and 'x/y': an error naming the path, not Node's EEXIST.
+      try {
+        await mkdir(path.dirname(full), { recursive: true });
+        await writeFile(full, data);
+      } catch (err) {
+        throw new SourceError(`cannot copy '${rel}' to the scratch tree GNU patch runs in: ${errnoOf(err) ?? (err as Error).message}`, {
+          hint: 'the sources hold a file where another one needs a directory: they are not a kernel tree',
+          cause: err,
+        });
+      }
     }
     const runs: PatchRun[] = [];
     for (const [i, p] of patches.entries()) {

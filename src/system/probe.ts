@@ -1,8 +1,13 @@
 // Processes doctor runs, read-only: version probes of the toolchain (`clang --version`) and `bzip2 -dc`
 // for the environment Portage saved in a VDB entry (environment.bz2; node:zlib has no bzip2 decoder).
 // Kept apart from exec.ts (patch sources) so each module stays small.
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import { execa } from 'execa';
-import { ProcessError } from './exec.js';
+import { FsError } from '../errors.js';
+import { runCapped } from './exec.js';
+import { fsError, isErrno } from './fs-errors.js';
+import { kindOf, LIMITS } from './read.js';
 
 /** What a probe saw: its output, or why it did not run. */
 export interface ProbeResult {
@@ -22,13 +27,23 @@ export async function probe(file: string, args: string[], timeoutMs = 5000): Pro
   return { ok: !r.failed, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), ...(r.exitCode !== undefined && { exitCode: r.exitCode }), ...(error && { error }) };
 }
 
-/** The decompressed bytes of a .bz2 file, by `bzip2 -dc`. Throws ProcessError (notFound: bzip2 is missing). */
-export async function bzip2Decompress(file: string): Promise<Buffer> {
-  const r = await execa('bzip2', ['-dc', '--', file], { stdin: 'ignore', reject: false, encoding: 'buffer', maxBuffer: 64 << 20 });
-  if (r.failed) {
-    const notFound = (r as { code?: string }).code === 'ENOENT';
-    const said = Buffer.from((r.stderr as unknown as Uint8Array | undefined) ?? new Uint8Array()).toString('utf8').trim();
-    throw new ProcessError(notFound ? 'bzip2 is not installed' : said || r.shortMessage || 'bzip2 failed', 'bzip2 -dc', notFound);
+/** How long `bzip2 -dc` may take for one VDB environment (a real one takes milliseconds). */
+const BZIP2_TIMEOUT_MS = 30_000;
+
+/**
+ * The decompressed bytes of a .bz2 file, by `bzip2 -dc`, at most `max` of them (a VDB file's limit by
+ * default): past that bzip2 is killed. Undefined when the file does not exist. Throws FsError when it
+ * is not a regular file (bzip2 would wait forever on a FIFO), ProcessError when bzip2 fails or is
+ * missing (notFound) or the output is too large.
+ */
+export async function bzip2Decompress(file: string, max: number = LIMITS.vdb.max): Promise<Buffer | undefined> {
+  let st;
+  try {
+    st = await stat(file);
+  } catch (err) {
+    if (isErrno(err, 'ENOENT', 'ENOTDIR')) return undefined;
+    throw fsError(err, file, 'read');
   }
-  return Buffer.from(r.stdout as unknown as Uint8Array);
+  if (!st.isFile()) throw new FsError(`is ${kindOf(st)}, not a regular file`, { file, hint: 'Portage writes environment.bz2 as a regular file: re-merge the package' });
+  return runCapped('bzip2', ['-dc', '--', file], { max, timeoutMs: BZIP2_TIMEOUT_MS, what: path.basename(file) });
 }

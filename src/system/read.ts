@@ -42,6 +42,8 @@ export const LIMITS = {
   proc: { max: 4 * MiB, what: 'a /proc file' },
   /** Files of gentoo-kopt's own installation (the hook it installs, package.json). */
   program: { max: 4 * MiB, what: 'a file of gentoo-kopt itself' },
+  /** A file of a kernel source tree that verify reads (--source DIR, or a tarball member it keeps). */
+  source: { max: 64 * MiB, what: 'a kernel source file' },
 } as const;
 
 export type FileKind = keyof typeof LIMITS;
@@ -130,6 +132,9 @@ function readAllSync(fd: number, file: string, kind: FileKind, size: number): Bu
     const n = readSync(fd, buf, used, buf.length - used, null);
     if (n === 0) break;
     used += n;
+    // The size fstat gave is read, as readFileSync reads it: one more read(2) per file would only say
+    // "end of file" (the VDB reads thousands). A size of 0 (/proc files) is read to the end.
+    if (size > 0 && used >= size) break;
   }
   if (used > max) throw tooLarge(file, kind);
   return buf.subarray(0, used);
@@ -149,6 +154,7 @@ async function readAll(fh: Awaited<ReturnType<typeof open>>, file: string, kind:
     const { bytesRead } = await fh.read(buf, used, buf.length - used, null);
     if (bytesRead === 0) break;
     used += bytesRead;
+    if (size > 0 && used >= size) break; // as in readAllSync
   }
   if (used > max) throw tooLarge(file, kind);
   return buf.subarray(0, used);
@@ -200,15 +206,16 @@ export async function readBounded(file: string, kind: FileKind, opts: ReadOption
 /** readOptional for the synchronous readers (the VDB: thousands of one-line files). */
 export function readOptionalSync(file: string, kind: FileKind, opts: ReadOptions = {}): Buffer | undefined {
   if (opts.inside) assertInsideSync(opts.inside, file, { followFinal: !opts.noFollow });
-  let st: Stats;
+  let st: Stats | undefined;
   try {
-    st = opts.noFollow ? lstatSync(file) : statSync(file);
+    // No exception for a missing file: the VDB asks for many (fields kept only in `metadata`).
+    st = opts.noFollow ? lstatSync(file, { throwIfNoEntry: false }) : statSync(file, { throwIfNoEntry: false });
   } catch (err) {
-    if (isErrno(err, 'ENOENT')) {
-      if (!opts.noFollow && isLink(file)) throw new FsError('is a symbolic link to nothing', { file, hint: 'point the link at an existing file, or remove it' });
-      return undefined;
-    }
     throw fsError(err, file, 'read');
+  }
+  if (st === undefined) {
+    if (!opts.noFollow && isLink(file)) throw new FsError('is a symbolic link to nothing', { file, hint: 'point the link at an existing file, or remove it' });
+    return undefined;
   }
   if (checkStat(file, st, kind, opts) === 'empty') return Buffer.alloc(0);
   let fd: number;
@@ -237,7 +244,7 @@ export function readBoundedSync(file: string, kind: FileKind, opts: ReadOptions 
 
 function isLink(file: string): boolean {
   try {
-    return lstatSync(file).isSymbolicLink();
+    return lstatSync(file, { throwIfNoEntry: false })?.isSymbolicLink() ?? false;
   } catch {
     return false;
   }

@@ -101,18 +101,23 @@ function locate(input: string[], s: Shape, fuzz: number, st: Search): number {
   return 0;
 }
 
+/** How many of a failed hunk's old lines firstMismatch scores: the work is quadratic in it. */
+const MISMATCH_SCORED = 200;
+
 /**
  * For the report on a failed hunk: near where it was expected, the position where most of its old
- * lines match (the nearest on a tie), and the first line there that differs.
+ * lines match (the nearest on a tie), and the first line there that differs. Only the first
+ * MISMATCH_SCORED old lines are scored, so a hunk of a million lines costs no more than a long one.
  */
 function firstMismatch(input: string[], pattern: string[], expected: number): HunkVerdict['mismatch'] {
-  const reach = pattern.length + 20;
+  const scored = Math.min(pattern.length, MISMATCH_SCORED);
+  const reach = scored + 20;
   let best = { where: expected, score: -1, distance: 0 };
   for (let d = 0; d <= reach; d++) {
     for (const where of d === 0 ? [expected] : [expected + d, expected - d]) {
       if (where < 1 || where > input.length) continue;
       let score = 0;
-      for (let p = 0; p < pattern.length; p++) if (input[where - 1 + p] === pattern[p]) score++;
+      for (let p = 0; p < scored; p++) if (input[where - 1 + p] === pattern[p]) score++;
       if (score > best.score) best = { where, score, distance: d };
     }
   }

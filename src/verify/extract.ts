@@ -4,9 +4,24 @@
 // Nothing is written anywhere. Kernel tarballs hold legitimate symbolic links, so a link is only
 // recorded (never followed): a patch on it fails, as patch(1) refuses to patch through one. A member
 // whose name is absolute or climbs out with `..` makes the whole tarball refused: no real kernel
-// tarball has one.
+// tarball has one, nor a GNU sparse member (tar-walk.ts refuses those for everyone).
+// Sizes are bounded: a kept member may be at most LIMITS.source (64 MiB: the largest file of a kernel
+// tree is a few MiB) and is refused by its header, naming it, before it is buffered;
+// the stream may not decompress to more than DISTFILE_MAX (linux-6.x.tar.xz is 1.4 GB of tar).
 import { SourceError } from '../errors.js';
 import { tarKindOf, TarWalkError, walkTar } from '../patches/tar-walk.js';
+import { LIMITS } from '../system/read.js';
+
+/** The most a kernel distfile (tarball, incremental patch, patchset) may decompress to: 10x the largest real one. */
+export const DISTFILE_MAX = 16 * 1024 ** 3;
+
+/** Hints for the ways walking a distfile fails (TarWalkError's reasons). */
+export function distfileHint(err: TarWalkError): string {
+  if (err.notFound) return 'install app-arch/xz-utils';
+  if (err.reason === 'read') return 'check the path, and that the file is readable';
+  if (err.reason === 'refused') return HOSTILE_HINT;
+  return 'the file is damaged: download it again';
+}
 
 const REGULAR = new Set(['file', 'contiguous-file']);
 /** How a member that is not a regular file is described (patch(1) refuses all of them). */
@@ -39,6 +54,7 @@ export interface ExtractProgress {
 
 const HOSTILE_HINT = 'refusing the whole archive: a kernel tarball never has such a member; download it again from kernel.org';
 
+
 /**
  * Streams `tarball` (.tar, .tar.gz, .tar.xz) and keeps the members whose path below the top-level
  * directory is in `wanted`. `progress` is called as bytes arrive (throttle it yourself).
@@ -58,6 +74,8 @@ export async function extractWanted(
   try {
     await walkTar(tarball, kind, {
       threads: opts.threads ?? true,
+      maxMember: LIMITS.source,
+      maxTotal: DISTFILE_MAX,
       progress: (bytes) => {
         out.bytes = bytes;
         report();
@@ -89,8 +107,7 @@ export async function extractWanted(
     });
   } catch (err) {
     if (!(err instanceof TarWalkError)) throw err;
-    const hint = err.reason === 'read' ? 'check the path, and that the file is readable' : err.notFound ? 'install app-arch/xz-utils' : 'the file is damaged: download it again';
-    throw new SourceError(err.message, { file: tarball, hint, cause: err.cause });
+    throw new SourceError(err.message, { file: tarball, hint: distfileHint(err), cause: err.cause });
   }
   if (tops.size > 1) {
     throw new SourceError(`the tarball has ${tops.size} top-level entries (${[...tops].slice(0, 3).join(', ')}${tops.size > 3 ? ', ...' : ''}), not one directory`, {

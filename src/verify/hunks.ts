@@ -13,7 +13,12 @@
 // The parser is push-based (one line at a time) so that a 100 MB incremental kernel patch is read as a
 // stream: `keep` decides per file whether its hunk lines are stored or only counted. Text is latin1, so
 // every byte maps to one character and files round-trip byte for byte.
+//
+// Numbers are bounded: a line number or count of 2^31 or more is a malformed hunk (a start above 2^53
+// is not even a distinct double, and the search for it would never end), and the hunk lines a parser
+// keeps may not pass LIMITS.patch in all (a stream of a hostile incremental patch cannot fill memory).
 import { SourceError } from '../errors.js';
+import { LIMITS } from '../system/read.js';
 import { gitNames, isEpoch, splitName, stripName } from './names.js';
 
 export interface Hunk {
@@ -55,7 +60,12 @@ export interface ParseOptions {
   strip?: number;
   /** Whether to store a file's hunk lines (they are always checked). Default: every file. */
   keep?: (file: FilePatch) => boolean;
+  /** The most bytes of hunk lines to store (default: a patch file's limit, LIMITS.patch). */
+  maxKept?: number;
 }
+
+/** Line numbers and counts in a hunk header must be below this (GNU patch's LINENUM is wider, no real file is). */
+export const MAX_LINE_NUMBER = 2 ** 31;
 
 /** How many blank context lines patch(1) assumes were chopped off the end of the last hunk. */
 const CHOPPED_BLANKS = 3;
@@ -86,6 +96,7 @@ export class PatchParser {
   /** Whether the current hunk has a '-' or '+' line (patch(1) refuses a hunk of context only). */
   private changes = false;
   private readonly strip: number;
+  private kept = 0;
 
   constructor(
     readonly name: string,
@@ -204,13 +215,19 @@ export class PatchParser {
 
   private hunkHeader(line: string): void {
     const m = HUNK_HEADER.exec(line);
-    if (!m) throw this.malformed(`bad hunk header '${line.trimEnd()}'`);
+    if (!m) throw this.malformed(`bad hunk header '${line.trimEnd().slice(0, 60)}'`);
     const [, a, b, c, d] = m;
+    const number = (digits: string | undefined): number => {
+      if (digits === undefined) return 1;
+      const n = digits.length > 12 ? Infinity : Number(digits);
+      if (n >= MAX_LINE_NUMBER) throw this.malformed(`the hunk header has a line number or count of 2^31 or more (${digits.length > 20 ? `${digits.slice(0, 20)}...` : digits})`);
+      return n;
+    };
     this.hunk = {
-      oldStart: Number(a),
-      oldCount: b === undefined ? 1 : Number(b),
-      newStart: Number(c),
-      newCount: d === undefined ? 1 : Number(d),
+      oldStart: number(a),
+      oldCount: number(b),
+      newStart: number(c),
+      newCount: number(d),
       ops: '',
       lines: [],
       line: this.lineNo,
@@ -245,6 +262,15 @@ export class PatchParser {
     this.changes ||= op !== ' ';
     if (text.endsWith('\r\n')) this.file!.crlf = true;
     if (this.keeping) {
+      this.kept += text.length;
+      const max = this.opts.maxKept ?? LIMITS.patch.max;
+      if (this.kept > max) {
+        throw new SourceError(`the sections to verify hold more than ${max} bytes of hunk lines: refusing to keep more`, {
+          file: this.name,
+          line: this.lineNo,
+          hint: 'no real patch changes that much of the files a series touches',
+        });
+      }
       h.ops += op;
       h.lines.push(text);
     }

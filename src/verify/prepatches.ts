@@ -4,11 +4,15 @@
 // member. Each file section is parsed (and checked) but its lines are kept only when it touches a
 // wanted path, so memory holds the relevant sections, never a whole patch. When a kept section renames
 // or copies a file, its source becomes wanted too and the reading starts over (rare: stable patches
-// almost never rename).
+// almost never rename). Sizes are bounded as for the kernel tarball (extract.ts): DISTFILE_MAX of
+// decompressed data per file, LIMITS.patch per patchset member and per line of the incremental patch,
+// and LIMITS.patch of kept hunk lines per patch (hunks.ts).
 import { SourceError } from '../errors.js';
 import { compareC } from '../portage/eapply-user.js';
 import { tarKindOf, TarWalkError, walkTar } from '../patches/tar-walk.js';
 import { ProcessError, xzDecompressStream } from '../system/exec.js';
+import { LIMITS } from '../system/read.js';
+import { distfileHint, DISTFILE_MAX } from './extract.js';
 import type { PatchsetKind } from './distfiles.js';
 import { feedLines, PatchParser, pathsOf, type FilePatch } from './hunks.js';
 
@@ -45,12 +49,26 @@ async function readIncremental(file: string, wanted: Set<string>): Promise<Prepa
   const proc = xzDecompressStream(file);
   let rest = '';
   let parseError: unknown;
+  let bytes = 0;
+  let capped = false;
+  const refuse = (message: string): SourceError => new SourceError(message, { file, hint: 'no real incremental kernel patch is like this: download it again (emerge --fetchonly)' });
   try {
     for await (const chunk of proc.stdout) {
+      bytes += (chunk as Buffer).length;
+      if (bytes > DISTFILE_MAX) {
+        parseError ??= refuse(`${base(file)} decompresses to more than ${DISTFILE_MAX} bytes: refusing to read more`);
+        capped = true;
+        proc.kill();
+        break;
+      }
       if (parseError) continue; // keep draining so xz can finish
       const text = rest + (chunk as Buffer).toString('latin1');
       const cut = text.lastIndexOf('\n') + 1;
       rest = text.slice(cut);
+      if (rest.length > LIMITS.patch.max) {
+        parseError = refuse(`${base(file)} has a line longer than ${LIMITS.patch.max} bytes`);
+        rest = '';
+      }
       try {
         feedLines(text.slice(0, cut), (l) => p.push(l));
       } catch (err) {
@@ -64,6 +82,7 @@ async function readIncremental(file: string, wanted: Set<string>): Promise<Prepa
   try {
     await proc.done;
   } catch (err) {
+    if (capped) throw parseError; // killed by us at the cap
     const e = err as ProcessError;
     throw new SourceError(`cannot decompress ${base(file)}: ${e.message}`, { file, hint: e.notFound ? 'install app-arch/xz-utils' : 'the file is damaged: download it again (emerge --fetchonly)', cause: err });
   }
@@ -77,6 +96,8 @@ async function readPatchset(file: string, kind: PatchsetKind, wanted: Set<string
   const out: Prepatch[] = [];
   try {
     await walkTar(file, tkind, {
+      maxMember: LIMITS.patch,
+      maxTotal: DISTFILE_MAX,
       visit: ({ name, type }) => (type === 'file' || type === 'contiguous-file') && appliedMember(kind, name),
       onData: ({ name }, data) => {
         const p = parser(`${file}: ${name}`, wanted);
@@ -86,7 +107,7 @@ async function readPatchset(file: string, kind: PatchsetKind, wanted: Set<string
     });
   } catch (err) {
     if (!(err instanceof TarWalkError)) throw err;
-    throw new SourceError(err.message, { file, hint: err.notFound ? 'install app-arch/xz-utils' : 'the file is damaged: download it again (emerge --fetchonly)', cause: err.cause });
+    throw new SourceError(err.message, { file, hint: err.reason === 'corrupt' || err.reason === 'decompress' ? 'the file is damaged: download it again (emerge --fetchonly)' : distfileHint(err), cause: err.cause });
   }
   return out;
 }

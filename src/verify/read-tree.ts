@@ -1,20 +1,20 @@
 // Reading the files a verification needs from an unpacked kernel tree (`verify --source DIR`), and the
 // patch files of a series from disk. Only reads. A symbolic link is recorded, never followed (patch(1)
 // says "File X is not a regular file -- refusing to patch"), and so is anything else that is not a
-// regular file; a path that climbs out of the tree is refused.
-import { lstat, readdir, readFile, stat } from 'node:fs/promises';
+// regular file; a path that climbs out of the tree is refused. Every file is read through the bounded
+// reader: a source file of at most LIMITS.source, a patch of at most LIMITS.patch; a FIFO named on the
+// command line is an error naming it, not a hang.
+import { lstat, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { FsError, SourceError } from '../errors.js';
 import { compareC } from '../portage/eapply-user.js';
+import { fsError, isErrno } from '../system/fs-errors.js';
+import { readBounded } from '../system/read.js';
 import { splitLines } from './apply.js';
 import type { Tree } from './files.js';
 
 export async function fileExists(file: string): Promise<boolean> {
   return stat(file).then((s) => s.isFile(), () => false);
-}
-
-function fsError(err: unknown, file: string): FsError {
-  return new FsError(`cannot read ${file}: ${(err as Error).message}`, { file, hint: 'make it readable (run as root?)', cause: err });
 }
 
 /** The regular files among `paths` below `dir` (absent ones are left out: they do not exist). */
@@ -28,19 +28,12 @@ export async function readTree(dir: string, paths: Iterable<string>): Promise<Tr
     try {
       st = await lstat(full);
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') continue;
-      throw fsError(err, full);
+      if (isErrno(err, 'ENOENT', 'ENOTDIR')) continue;
+      throw fsError(err, full, 'inspect');
     }
     if (st.isSymbolicLink()) tree.set(rel, { kind: 'special', what: 'a symbolic link' });
     else if (!st.isFile()) tree.set(rel, { kind: 'special', what: st.isDirectory() ? 'a directory' : 'not a regular file' });
-    else {
-      try {
-        tree.set(rel, { kind: 'file', lines: splitLines((await readFile(full)).toString('latin1')) });
-      } catch (err) {
-        throw fsError(err, full);
-      }
-    }
+    else tree.set(rel, { kind: 'file', lines: splitLines((await readBounded(full, 'source', { noFollow: true })).toString('latin1')) });
   }
   return tree;
 }
@@ -56,21 +49,19 @@ export async function readPatchArgs(args: string[]): Promise<{ name: string; pat
     try {
       st = await stat(arg);
     } catch (err) {
-      throw new FsError(`cannot read ${arg}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`, { file: arg, hint: 'name patch files or directories holding *.patch files' });
+      const e = fsError(err, arg, 'read');
+      if (e instanceof FsError && isErrno(err, 'ENOENT')) throw new FsError(e.message, { file: arg, hint: 'name patch files or directories holding *.patch files', cause: err });
+      throw e;
     }
+    let names: string[] = [];
+    if (st.isDirectory()) names = await readdir(arg).catch((err: unknown) => Promise.reject(fsError(err, arg, 'list')));
     const files = st.isDirectory()
-      ? (await readdir(arg)).filter((n) => /\.(patch|diff)$/.test(n) && !n.startsWith('.')).sort(compareC).map((n) => path.join(arg, n))
+      ? names.filter((n) => /\.(patch|diff)$/.test(n) && !n.startsWith('.')).sort(compareC).map((n) => path.join(arg, n))
       : [arg];
     if (st.isDirectory() && files.length === 0) {
       throw new FsError(`no *.patch or *.diff files in ${arg}`, { file: arg, hint: 'eapply would die here too: name a directory holding patches' });
     }
-    for (const f of files) {
-      try {
-        out.push({ name: path.basename(f), path: f, content: await readFile(f) });
-      } catch (err) {
-        throw fsError(err, f);
-      }
-    }
+    for (const f of files) out.push({ name: path.basename(f), path: f, content: await readBounded(f, 'patch') });
   }
   return out;
 }

@@ -4,9 +4,13 @@
 // toolchain cannot satisfy, a later fragment undoing kopt.conf's lto, GCOV without DEBUG_FS. Then, for
 // each installed kernel, the .config it was built with: /usr/src/linux-${KV_FULL}/.config, found through
 // the `dist-kernel` file (CATEGORY/PF:SLOT) kernel-build.eclass writes beside it, must have the compiler
-// (CONFIG_CC_IS_CLANG / CONFIG_CC_IS_GCC) and CONFIG_LTO_* that kopt.conf asks for.
-import { readdir, readFile } from 'node:fs/promises';
+// (CONFIG_CC_IS_CLANG / CONFIG_CC_IS_GCC) and CONFIG_LTO_* that kopt.conf asks for. Every file is read
+// through the bounded reader (LIMITS['kernel-config']); one that is not a readable regular file (a FIFO
+// would hang merge_config.sh too) is a file-unreadable finding naming it.
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { KoptError } from '../../errors.js';
+import { readOptional } from '../../system/read.js';
 import { isGccLtoSeries } from '../../hooks/lto-fragment.js';
 import type { Settings } from '../../config/kopt-conf.js';
 import { compareC } from '../../portage/eapply-user.js';
@@ -40,21 +44,31 @@ const LTO_CHOICE: Record<string, { option: string; needs: string; ok(s: Settings
 const CHOICES = ['LTO_NONE', ...Object.values(LTO_CHOICE).map((c) => c.option)];
 const COMPILER = [['CC_IS_CLANG', 'llvm'], ['CC_IS_GCC', 'gnu']] as const;
 
-async function fragmentFindings(ctx: DoctorContext, settings: Map<string, Settings>, lto: string): Promise<Finding[]> {
+/** A kernel config file's text; undefined when missing, and a file-unreadable finding in `out` when it cannot be read. */
+async function readKernelFile(file: string, out: Finding[]): Promise<string | undefined> {
+  try {
+    return (await readOptional(file, 'kernel-config'))?.toString('utf8');
+  } catch (err) {
+    if (!(err instanceof KoptError)) throw err;
+    out.push(finding('file-unreadable', { file: err.file ?? file }, { message: err.message, ...(err.hint !== undefined && { hint: err.hint }) }));
+    return undefined;
+  }
+}
+
+async function fragmentFindings(ctx: DoctorContext, settings: Map<string, Settings>, lto: string, out: Finding[]): Promise<void> {
   const dir = path.join(ctx.roots.configRoot, 'etc/kernel/config.d');
   const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.config')).sort(compareC);
   const merged = new Map<string, Setting>();
   let chosen: { option: string; at: Setting } | undefined;
   for (const name of names) {
     const file = path.join(dir, name);
-    const own = parseKconfig(await readFile(file, 'utf8').catch(() => ''), file);
+    const own = parseKconfig((await readKernelFile(file, out)) ?? '', file);
     for (const [k, v] of own) {
       merged.set(k, v);
       // In a Kconfig choice the last symbol set to y wins; a wanted symbol set to n is undone too.
       if (CHOICES.includes(k) && (v.value === 'y' || chosen?.option === k)) chosen = { option: k, at: v };
     }
   }
-  const out: Finding[] = [];
   for (const c of Object.values(LTO_CHOICE)) {
     const at = merged.get(c.option);
     if (at?.value !== 'y') continue;
@@ -68,15 +82,14 @@ async function fragmentFindings(ctx: DoctorContext, settings: Map<string, Settin
   }
   const debugfs = merged.get('DEBUG_FS');
   if (merged.get('GCOV_KERNEL')?.value === 'y' && debugfs && debugfs.value !== 'y') out.push(finding('fragment-gcov-debugfs', { file: debugfs.file, line: debugfs.line }, {}));
-  return out;
 }
 
 /** category/PF -> the kernel tree whose dist-kernel file names it. */
-async function kernelTrees(ctx: DoctorContext): Promise<Map<string, string>> {
+async function kernelTrees(ctx: DoctorContext, findings: Finding[]): Promise<Map<string, string>> {
   const src = path.join(ctx.roots.eroot, 'usr/src');
   const out = new Map<string, string>();
   for (const name of (await readdir(src).catch(() => [] as string[])).filter((n) => n.startsWith('linux-'))) {
-    const text = await readFile(path.join(src, name, 'dist-kernel'), 'utf8').catch(() => undefined);
+    const text = await readKernelFile(path.join(src, name, 'dist-kernel'), findings);
     const cpf = text?.trim().split(':')[0];
     if (cpf) out.set(cpf, path.join(src, name));
   }
@@ -86,15 +99,19 @@ async function kernelTrees(ctx: DoctorContext): Promise<Map<string, string>> {
 export const kernelConfig: Check = {
   id: 'kernel-config',
   describe: 'config.d fragments fit the toolchain; installed kernels\' .config has the compiler and CONFIG_LTO_* kopt.conf asks for',
-  kinds: ['fragment-lto-unsatisfiable', 'fragment-lto-overridden', 'fragment-gcov-debugfs', 'kernel-config-lto-dropped', 'kernel-config-compiler', 'kernel-config-absent'],
+  kinds: [
+    'fragment-lto-unsatisfiable', 'fragment-lto-overridden', 'fragment-gcov-debugfs', 'kernel-config-lto-dropped', 'kernel-config-compiler',
+    'kernel-config-absent', 'file-unreadable',
+  ],
   async run(ctx) {
     const config = await ctx.config();
     const settings = new Map<string, Settings>();
     for (const cpn of config.global.packages) settings.set(cpn, await ctx.settings(cpn));
-    const out = await fragmentFindings(ctx, settings, config.global.lto);
+    const out: Finding[] = [];
+    await fragmentFindings(ctx, settings, config.global.lto, out);
 
     const kernels = await ctx.kernels();
-    const trees = await kernelTrees(ctx);
+    const trees = await kernelTrees(ctx, out);
     const built = kernels.filter((k) => trees.has(`${k.cpv.category}/${k.cpv.pf}`));
     if (built.length === 0 && out.length === 0) {
       throw new SkipCheck(kernels.length ? 'no /usr/src/linux-*/ tree records an installed kernel (its dist-kernel file): no .config to verify' : 'no configured kernel package is installed');
@@ -102,9 +119,10 @@ export const kernelConfig: Check = {
     for (const k of kernels) {
       const cpf = `${k.cpv.category}/${k.cpv.pf}`;
       const tree = trees.get(cpf);
-      const text = tree && (await readFile(path.join(tree, '.config'), 'utf8').catch(() => undefined));
+      const found = out.length;
+      const text = tree && (await readKernelFile(path.join(tree, '.config'), out));
       if (!text) {
-        if (built.length) out.push(finding('kernel-config-absent', { file: tree ? path.join(tree, '.config') : path.join(ctx.roots.eroot, 'usr/src') }, { package: cpf }));
+        if (built.length && out.length === found) out.push(finding('kernel-config-absent', { file: tree ? path.join(tree, '.config') : path.join(ctx.roots.eroot, 'usr/src') }, { package: cpf }));
         continue;
       }
       const file = path.join(tree, '.config');

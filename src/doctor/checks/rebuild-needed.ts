@@ -4,6 +4,7 @@
 // (CC's family, and the LLVM slot its path names). "Next build" is what kopt.conf asks for (the hook
 // applies it; a missing hook is the hooks check's finding), else what make.conf/package.env give.
 import path from 'node:path';
+import { KoptError } from '../../errors.js';
 import { llvmSlotBin, toolFamily } from '../../hooks/toolchain.js';
 import { ProcessError } from '../../system/exec.js';
 import { hookSlot, type DoctorContext } from '../context.js';
@@ -65,16 +66,18 @@ export const rebuildNeeded: Check = {
     if (kernels.length === 0) throw new SkipCheck('no configured kernel package is installed');
     const out: Finding[] = [];
     let read = 0;
-    // One bzip2 per kernel, all at once; results are used in the kernels' order.
-    const texts = await Promise.all(kernels.map((pkg) => ctx.exec.bzip2(path.join(pkg.dir, 'environment.bz2')).then((b) => b.toString('utf8'), (err: unknown) => err)));
+    // One bzip2 per kernel, all at once; results are used in the kernels' order. Its output is capped
+    // (a VDB file's limit) and a non-regular file is refused: bad input is a finding, never a crash.
+    const texts = await Promise.all(kernels.map((pkg) => ctx.exec.bzip2(path.join(pkg.dir, 'environment.bz2')).then((b) => b?.toString('utf8'), (err: unknown) => err)));
     for (const [i, pkg] of kernels.entries()) {
       const file = path.join(pkg.dir, 'environment.bz2');
       const text = texts[i];
+      if (text === undefined) continue;
       if (typeof text !== 'string') {
-        if (!(text instanceof ProcessError)) throw text;
-        if (text.notFound) throw new SkipCheck('bzip2 is not installed: the VDB\'s environment.bz2 cannot be read');
-        if (/No such file|Can't open input/i.test(text.message)) continue;
-        out.push(finding('file-unreadable', { file }, { message: text.message }));
+        if (text instanceof ProcessError && text.notFound) throw new SkipCheck('bzip2 is not installed: the VDB\'s environment.bz2 cannot be read');
+        if (!(text instanceof ProcessError || text instanceof KoptError)) throw text;
+        const hint = text instanceof KoptError ? text.hint : undefined;
+        out.push(finding('file-unreadable', { file }, { message: text.message, ...(hint !== undefined && { hint }) }));
         continue;
       }
       read++;

@@ -2,8 +2,8 @@
 // MemTotal of about 15 GiB), and LTO on a 32-bit system can exceed what a 32-bit link can address (the
 // wiki). Memory is read from ${ROOT}/proc/meminfo when the root has one (a chroot), else from this
 // machine's /proc/meminfo, which is also where an `emerge --root` build runs; the finding says which.
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { readOptional } from '../../system/read.js';
 import { finding, SkipCheck, type Finding } from '../finding.js';
 import type { DoctorContext } from '../context.js';
 import type { Check } from '../check.js';
@@ -22,8 +22,9 @@ async function meminfo(ctx: DoctorContext): Promise<{ kib: number; file: string;
       ? [['/proc/meminfo', 'this machine']]
       : [[inRoot, `the root's proc/meminfo`], ['/proc/meminfo', `this machine's, where an emerge --root ${ctx.roots.root} build runs`]];
   for (const [file, source] of candidates) {
-    const text = await readFile(file, 'utf8').catch(() => undefined);
-    const m = text && /^MemTotal:\s+(\d+)\s*kB/m.exec(text);
+    // Bounded: a meminfo that is a FIFO or /dev/zero (in a chroot's proc/) is no answer, not a hang.
+    const text = await readOptional(file, 'proc').then((b) => b?.toString('utf8'), () => undefined);
+    const m = text && /^MemTotal:[ \t]+(\d{1,15})[ \t]*kB/m.exec(text);
     if (m) return { kib: Number(m[1]), file, source };
   }
   return undefined;
