@@ -14,6 +14,8 @@ import { insertBlock } from '../src/hooks/bashrc-block.js';
 import { compileSettings } from '../src/hooks/settings.js';
 import { parseConfig } from '../src/config/kopt-conf.js';
 import { LLVM_SLOT_TOOLS, llvmEnv, TOOLCHAIN } from '../src/hooks/toolchain.js';
+import { doctorRoot, type DoctorRoot } from './helpers/doctor-root.js';
+import { doctorCommand, type DoctorReport } from '../src/commands/doctor.js';
 
 const HOOK_SOURCE = path.resolve(import.meta.dirname, '../hooks/kernel-hook.bash');
 const KERNEL: Package = { category: 'sys-kernel', pn: 'gentoo-kernel', pv: '6.6.58' };
@@ -389,5 +391,54 @@ describe('which phases check, and which repeat what setup recorded', () => {
     expect(await lines(log)).toEqual(['setup', 'setup', 'compile']);
     expect(await exists(r.marker)).toBe(false);
     expect((await messages(r.o.tmp)).at(-1)).toBe(blockRefusal(r));
+  });
+});
+
+describe('doctor reports what the hook refuses', () => {
+  async function hooksFindings(root: DoctorRoot): Promise<{ kind: string; file?: string; message: string; fix: string }[]> {
+    const r = await doctorCommand(root.ctx, { checks: ['hooks'], list: false, exit: 'error' });
+    return (r.data as DoctorReport).checks[0]!.findings.map((f) => ({ kind: f.kind, file: f.where.file, message: f.message, fix: f.fix }));
+  }
+
+  it('etc/gentoo-kopt writable by others: the block does not read the hook', async () => {
+    const d = await doctorRoot();
+    const dir = path.join(d.dir, 'etc/gentoo-kopt');
+    await chmod(dir, 0o777);
+    expect(await hooksFindings(d)).toEqual([{
+      kind: 'hooks-unsafe-mode',
+      file: dir,
+      message: 'mode 0777: writable by group or others, so anyone in them could make root run code during an emerge (the bashrc block does not read the hook then, so kopt.conf is not applied)',
+      fix: `chmod go-w '${dir}'`,
+    }]);
+  });
+
+  it('the node program and its directory writable by others: the hook does not run it', async () => {
+    const d = await doctorRoot();
+    const bin = path.join(d.dir, 'opt/node/bin');
+    await writeTree(d.dir, { 'opt/node/bin/node': { content: '#!/bin/sh\n', mode: 0o777 } });
+    await chmod(bin, 0o777);
+    const settings = path.join(d.dir, 'etc/gentoo-kopt/hook-settings');
+    await writeFile(settings, (await readFile(settings, 'utf8')).replace(/^node=.*$/m, `node=${bin}/node`), { mode: 0o644 });
+    const found = (await hooksFindings(d)).filter((f) => f.kind === 'hooks-unsafe-mode');
+    const why = 'writable by group or others, so anyone in them could make root run code during an emerge (the hook does not run it then, so kernels are built without syncing their patches)';
+    expect(found).toEqual([
+      { kind: 'hooks-unsafe-mode', file: `${bin}/node`, message: `mode 0777: ${why}`, fix: `chmod go-w '${bin}/node'` },
+      { kind: 'hooks-unsafe-mode', file: bin, message: `mode 0777: ${why}`, fix: `chmod go-w '${bin}'` },
+    ]);
+  });
+
+  it.skipIf(!IS_ROOT)('a bin owned by another user: the hook does not run it', async () => {
+    const d = await doctorRoot();
+    await writeTree(d.dir, { 'opt/kopt/dist/bin.js': { content: '// x\n', mode: 0o644 } });
+    const file = path.join(d.dir, 'opt/kopt/dist/bin.js');
+    await chown(file, OTHER_UID, OTHER_UID);
+    const settings = path.join(d.dir, 'etc/gentoo-kopt/hook-settings');
+    await writeFile(settings, (await readFile(settings, 'utf8')).replace(/^bin=.*$/m, `bin=${file}`), { mode: 0o644 });
+    expect((await hooksFindings(d)).filter((f) => f.kind === 'hooks-unsafe-owner')).toEqual([{
+      kind: 'hooks-unsafe-owner',
+      file,
+      message: `owned by uid ${OTHER_UID}, not root: that user could make root run code during an emerge (the hook does not run it then, so kernels are built without syncing their patches)`,
+      fix: `chown root '${file}'`,
+    }]);
   });
 });
