@@ -55,12 +55,15 @@
 #    unset (GENTOO_KOPT_EXPORTS) and the 10,000-second interval of the check and the next one
 #    (GENTOO_KOPT_DONE). Neither is exported; Portage saves every variable (declare -p) into
 #    ${T}/environment, which root and the build user alone can write, for the next phase to restore.
-#  - In unpack, prepare, configure, compile, test, install, instprep, preinst and postinst, within those
-#    intervals, the block repeats that record instead: no fork, and this file is not even parsed. Any
-#    other phase checks again, because the environment it restores may be old: prerm, postrm, config
-#    and info restore the installed package's (the VDB's environment.bz2 keeps the record), a binary
-#    package's pretend and setup restore its builder's, and a build resumed hours later has an expired
-#    record. Binary packages run setup, and so the check, before preinst (lib/_emerge/Binpkg.py).
+#  - In unpack, prepare, configure, compile, test, install, instprep, preinst, postinst, package and
+#    misc-functions.sh (which sources bashrc with EBUILD_PHASE unset after install, preinst and
+#    postinst: lib/_emerge/MiscFunctionsProcess.py), within those intervals, the block repeats that
+#    record instead: no fork, and this file is not even parsed. Any other phase checks again, because
+#    the environment it restores may be old: prerm, postrm, config and info restore the installed
+#    package's (the VDB's environment.bz2 keeps the record), a binary package's pretend and setup
+#    restore its builder's, and a build resumed hours later has an expired record. Binary packages run
+#    setup, and so the check, before preinst (lib/_emerge/Binpkg.py). clean, which only removes the
+#    build directory and restores no environment, is left alone.
 #
 # shellcheck disable=SC1007 # `local a= b=` declares empty locals on purpose
 

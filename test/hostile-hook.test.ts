@@ -328,12 +328,24 @@ describe('which phases check, and which repeat what setup recorded', () => {
     const log = await countingStat(r);
     await runPhase(KERNEL, 'setup', r.o);
     await markingHook(r);
-    expect(statuses(await runPhases(KERNEL, r.o, [...PHASES.slice(1), 'preinst', 'postinst']))).toEqual([0, 0, 0, 0, 0, 0, 0]);
+    // as real Portage runs them: misc-functions.sh ('') after install, preinst and postinst; package for buildpkg
+    const later = [...PHASES.slice(1), '', 'package', 'preinst', '', 'postinst', ''] as const;
+    expect(statuses(await runPhases(KERNEL, r.o, later))).toEqual(later.map(() => 0));
     expect(await lines(log)).toEqual(['setup', 'setup']);
     expect(await exists(r.marker)).toBe(false);
-    for (const phase of [...PHASES, 'preinst', 'postinst'] as const) {
+    for (const phase of [...PHASES, '', 'package', 'preinst', 'postinst'] as const) {
       expect(await toolchainExports(r, phase)).toEqual({ KCFLAGS: '-O2 -pipe', ...llvmEnv(r.o.eprefix!, 20) });
     }
+  });
+
+  it('clean (which only removes the build directory) neither reads the hook nor forks', async () => {
+    const r = await root();
+    const log = await countingStat(r);
+    await markingHook(r);
+    expect((await runPhase(KERNEL, 'clean', r.o)).status).toBe(0);
+    expect(await lines(log)).toEqual([]);
+    expect(await exists(r.marker)).toBe(false);
+    expect(await messages(r.o.tmp)).toEqual([]);
   });
 
   it('a later phase repeats the exports over what bashrc sets before the block', async () => {

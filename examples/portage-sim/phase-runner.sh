@@ -26,9 +26,9 @@ __kopt_test_save() {
 		declare -f "${f}"
 	done
 }
-# bin/ebuild.sh: a source build's setup starts from a fresh environment; a binary package's setup
-# restores the one it came with
-if [[ ${EBUILD_PHASE} != depend && -f ${T}/environment ]] && ! [[ ${EBUILD_PHASE} == setup && ${EMERGE_FROM} == ebuild ]]; then
+# bin/ebuild.sh: a source build's setup and clean start from a fresh environment; a binary package's
+# setup restores the one it came with
+if [[ ${EBUILD_PHASE} != @(depend|clean|cleanrm) && -f ${T}/environment ]] && ! [[ ${EBUILD_PHASE} == setup && ${EMERGE_FROM} == ebuild ]]; then
 	source "${T}/environment" || die "error sourcing environment"
 fi
 if [[ -n ${KOPT_TEST_XTRACE} ]]; then

@@ -37,11 +37,12 @@ const HOOK_AT_RUNTIME = `\${PORTAGE_CONFIGROOT%/}/${HOOK_REL}`;
  * the directory, the hook and the settings (absent when missing): the hook reads the third.
  */
 const KERNEL_PART = [
-  '# written by `gentoo-kopt hooks install`; the hook runs as root: see its header',
+  '# from `gentoo-kopt hooks install`; see the hook\'s header',
   '_kopt_block() {',
   '\tlocal -; set +aeu',
   `\tlocal e h=${HOOK_AT_RUNTIME} kopt_stat`,
-  '\tif [[ ${EBUILD_PHASE}:" ${GENTOO_KOPT_DONE-} " == @(unpack|prepare|configure|compile|test|install|instprep|preinst|postinst):*" b${EPOCHSECONDS::6} "* ]]; then',
+  '\t[[ ${EBUILD_PHASE} != clean* ]] || return 0',
+  '\tif [[ ${EBUILD_PHASE}:" ${GENTOO_KOPT_DONE-} " == @(unpack|prepare|configure|compile|test|install|instprep|preinst|postinst|package|):*" b${EPOCHSECONDS::6} "* ]]; then',
   '\t\tfor e in "${GENTOO_KOPT_EXPORTS[@]}"; do if [[ ${e} == -* ]]; then unset "${e#-}"; else export "${e}"; fi; done',
   '\t\treturn 0',
   '\tfi',
@@ -65,7 +66,7 @@ const END_OF_PART = 'GENTOO_KOPT_BLOCK';
 export function renderBlock(): string {
   return [
     BLOCK_BEGIN,
-    'if [[ ${CATEGORY-} == sys-kernel && ${PN-} == *-kernel && ${EBUILD_PHASE-} != depend ]]; then',
+    'if [[ ${CATEGORY} == sys-kernel && ${PN} == *-kernel && ${EBUILD_PHASE} != depend ]]; then',
     `\tbuiltin source /dev/stdin <<-'${END_OF_PART}'`,
     ...KERNEL_PART.map((l) => `\t${l}`),
     `\t${END_OF_PART}`,

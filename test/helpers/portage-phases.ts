@@ -15,8 +15,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const PHASES = ['setup', 'unpack', 'prepare', 'configure', 'compile', 'install'] as const;
-/** Phases run on their own: a merge's, an unmerge's, and pkg_pretend (run before setup). */
-export type OtherPhase = 'pretend' | 'preinst' | 'postinst' | 'prerm' | 'postrm' | 'config' | 'info';
+/**
+ * Phases run on their own: a merge's, an unmerge's, pkg_pretend (run before setup), clean, package
+ * (FEATURES=buildpkg), and '' for Portage's misc-functions.sh, which sources bashrc after install,
+ * preinst and postinst with EBUILD_PHASE unset (lib/_emerge/MiscFunctionsProcess.py).
+ */
+export type OtherPhase = 'pretend' | 'preinst' | 'postinst' | 'prerm' | 'postrm' | 'config' | 'info' | 'clean' | 'package' | '';
 export type Phase = (typeof PHASES)[number] | OtherPhase | 'depend';
 
 const HOOKS: Record<Phase, string> = {
@@ -34,6 +38,9 @@ const HOOKS: Record<Phase, string> = {
   postrm: 'pkg_postrm',
   config: 'pkg_config',
   info: 'pkg_info',
+  clean: '',
+  package: '',
+  '': '',
 };
 
 const RUNNER = fileURLToPath(new URL('../../examples/portage-sim/phase-runner.sh', import.meta.url));
