@@ -6,8 +6,8 @@
 # @BLURB: KCFLAGS, one complete LLVM (or GNU) toolchain and just-in-time patch sync for dist-kernels
 # @DESCRIPTION:
 # Sourced by the gentoo-kopt block of etc/portage/bashrc, and only for sys-kernel/*-kernel outside the
-# depend phase: the block tests CATEGORY, PN and EBUILD_PHASE before anything else, so the thousands
-# of other phases of a world update never see it.
+# depend and clean phases: the block tests CATEGORY and PN before anything else, so the thousands of
+# other phases of a world update never see it.
 #
 # Portage sources bashrc in every phase, after it restored the environment saved by the previous one
 # (bin/phase-functions.sh: __ebuild_main). Everything below therefore assigns, never appends. It:
@@ -63,7 +63,8 @@
 #    package's (the VDB's environment.bz2 keeps the record), a binary package's pretend and setup
 #    restore its builder's, and a build resumed hours later has an expired record. Binary packages run
 #    setup, and so the check, before preinst (lib/_emerge/Binpkg.py). clean, which only removes the
-#    build directory and restores no environment, is left alone.
+#    build directory and restores no environment, is left alone. The record is this file's, never
+#    exported: an exported GENTOO_KOPT_DONE (from the process environment) is not repeated.
 #
 # shellcheck disable=SC1007 # `local a= b=` declares empty locals on purpose
 

@@ -64,9 +64,9 @@ describe('bashrc block text', () => {
     expect((err as ConfigError).message).toMatch(message);
   });
 
-  it('the block tests CATEGORY/PN/EBUILD_PHASE before anything and expands PORTAGE_CONFIGROOT at run time', () => {
+  it('the block tests CATEGORY and PN before anything and expands PORTAGE_CONFIGROOT at run time', () => {
     const lines = B.split('\n');
-    expect(lines.slice(0, 3)).toEqual([BLOCK_BEGIN, 'if [[ ${CATEGORY} == sys-kernel && ${PN} == *-kernel && ${EBUILD_PHASE} != depend ]]; then', "\tbuiltin source /dev/stdin <<-'GENTOO_KOPT_BLOCK'"]);
+    expect(lines.slice(0, 3)).toEqual([BLOCK_BEGIN, 'if [[ ${CATEGORY} == sys-kernel && ${PN} == *-kernel ]]; then', "\tbuiltin source /dev/stdin <<-'GENTOO_KOPT_BLOCK'"]);
     expect(lines.slice(-4)).toEqual(['\tGENTOO_KOPT_BLOCK', 'fi', BLOCK_END, '']);
     expect(B).toContain('\t\tlocal e h=${PORTAGE_CONFIGROOT%/}/etc/gentoo-kopt/kernel-hook.bash kopt_stat\n');
     expect(B).toContain('\t\t\tbuiltin source "${h}"\n');

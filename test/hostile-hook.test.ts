@@ -391,6 +391,16 @@ describe('which phases check, and which repeat what setup recorded', () => {
     expect((await toolchainExports(r, 'postinst')).KCFLAGS).toBeUndefined();
   });
 
+  it('a record in the process environment (exported, so not the hook\'s) is not repeated: the phase checks', async () => {
+    const r = await root();
+    const log = await countingStat(r);
+    const now = Math.floor(Date.now() / 1000).toString().slice(0, 6);
+    r.o.env = { ...r.o.env, GENTOO_KOPT_DONE: `b${now} b${Number(now) + 1}`, GENTOO_KOPT_EXPORTS: 'KCFLAGS=-O0' };
+    expect((await runPhase(KERNEL, 'compile', r.o)).status).toBe(0);
+    expect(await lines(log)).toEqual(['compile']);
+    expect((await toolchainExports(r, 'compile')).KCFLAGS).toBe('-O2 -pipe');
+  });
+
   it('a record older than its interval (a build resumed hours later) is not trusted', async () => {
     const r = await root();
     const log = await countingStat(r);

@@ -3,8 +3,8 @@
 //
 // Portage sources bashrc in every phase of every package, the depend phase included
 // (bin/ebuild.sh: __source_all_bashrcs), and bash parses every byte of it each time, so for any other
-// package the block costs three string tests and the parse of its text: no subprocess, no variable
-// or function defined. Code is the dear part to parse: per byte, bash runs several times the
+// package the block costs two string tests (CATEGORY, PN) and the parse of its text: no subprocess, no
+// variable or function defined. (The kernel-only part returns at once in depend, clean and cleanrm.) Code is the dear part to parse: per byte, bash runs several times the
 // instructions for a [[ ]] line that it runs for a comment, and a comment costs it about three times
 // a line of a here-document (callgrind). So the kernel-only part is a quoted here-document that only a
 // kernel build sources. That part reads the hook only once one stat has shown the hook and its
@@ -34,15 +34,17 @@ const HOOK_AT_RUNTIME = `\${PORTAGE_CONFIGROOT%/}/${HOOK_REL}`;
  * expansion quoted (IFS, globs); `[[ == ]]` patterns take extglob whatever the option says, and their
  * one range, [0-9], only has to keep the directory's record on its line (locale); `command stat` and
  * `builtin source` pass over functions of those names. The stat records are `uid mode size` lines for
- * the directory, the hook and the settings (absent when missing): the hook reads the third.
+ * the directory, the hook and the settings (absent when missing): the hook reads the third. The record
+ * repeated is the hook's, which it never exports: an exported GENTOO_KOPT_DONE came from elsewhere
+ * (the process environment) and is not trusted.
  */
 const KERNEL_PART = [
   '# from `gentoo-kopt hooks install`; see the hook\'s header',
   '_kopt_block() {',
   '\tlocal -; set +aeu',
   `\tlocal e h=${HOOK_AT_RUNTIME} kopt_stat`,
-  '\t[[ ${EBUILD_PHASE} != clean* ]] || return 0',
-  '\tif [[ ${EBUILD_PHASE}:" ${GENTOO_KOPT_DONE-} " == @(unpack|prepare|configure|compile|test|install|instprep|preinst|postinst|package|):*" b${EPOCHSECONDS::6} "* ]]; then',
+  '\t[[ ${EBUILD_PHASE} != @(depend|clean|cleanrm) ]] || return 0',
+  '\tif [[ ${EBUILD_PHASE}:" ${GENTOO_KOPT_DONE-} " == @(unpack|prepare|configure|compile|test|install|instprep|preinst|postinst|package|):*" b${EPOCHSECONDS::6} "* && ${GENTOO_KOPT_DONE@a} != *x* ]]; then',
   '\t\tfor e in "${GENTOO_KOPT_EXPORTS[@]}"; do if [[ ${e} == -* ]]; then unset "${e#-}"; else export "${e}"; fi; done',
   '\t\treturn 0',
   '\tfi',
@@ -66,7 +68,7 @@ const END_OF_PART = 'GENTOO_KOPT_BLOCK';
 export function renderBlock(): string {
   return [
     BLOCK_BEGIN,
-    'if [[ ${CATEGORY} == sys-kernel && ${PN} == *-kernel && ${EBUILD_PHASE} != depend ]]; then',
+    'if [[ ${CATEGORY} == sys-kernel && ${PN} == *-kernel ]]; then',
     `\tbuiltin source /dev/stdin <<-'${END_OF_PART}'`,
     ...KERNEL_PART.map((l) => `\t${l}`),
     `\t${END_OF_PART}`,
