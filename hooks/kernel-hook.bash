@@ -6,12 +6,11 @@
 # @BLURB: KCFLAGS, one complete LLVM (or GNU) toolchain and just-in-time patch sync for dist-kernels
 # @DESCRIPTION:
 # Sourced by the gentoo-kopt block of etc/portage/bashrc, and only for sys-kernel/*-kernel outside the
-# depend phase: the block tests CATEGORY, PN and EBUILD_PHASE before it reads this file, so the
-# thousands of other phases of a world update never see it.
+# depend and clean phases: the block tests CATEGORY and PN before anything else, so the thousands of
+# other phases of a world update never see it.
 #
 # Portage sources bashrc in every phase, after it restored the environment saved by the previous one
-# (bin/ebuild.sh: __source_all_bashrcs). Everything below therefore assigns, never appends, and gives
-# the same result in every phase. In every phase it:
+# (bin/phase-functions.sh: __ebuild_main). Everything below therefore assigns, never appends. It:
 #  - exports KCFLAGS (Kbuild appends it to every compile; kernel-build.eclass does not touch it);
 #  - toolchain = llvm: exports LLVM=1 LLVM_IAS=1 and CC, CXX, LD, AR, NM, STRIP, OBJCOPY, OBJDUMP,
 #    READELF, HOSTCC, HOSTCXX, HOSTAR, HOSTLD as absolute paths into one LLVM slot, because
@@ -35,13 +34,39 @@
 # sourced in the setup phase instead: the same process and privileges as pre_pkg_setup, moments
 # earlier. The hook defines no phase function and unsets its own helpers before it returns, so the
 # user's hook functions are never touched, in whatever order bashrc defines them, and the saved
-# environment of a kernel build gains nothing but the exported variables.
+# environment of a kernel build gains nothing but the exported variables and the record below.
 #
 # Settings come from ${PORTAGE_CONFIGROOT}/etc/gentoo-kopt/hook-settings, a data file of key=value
 # lines compiled from kopt.conf. It is read with `read -r`, never sourced or evaluated, and every value
 # is checked again here against a whitelist: a hand-edited value that is not what its key allows is
-# ignored with an ewarn, so no value can run code. A settings file that is group- or world-writable, or
-# not owned by root while the hook runs as root, is ignored as a whole.
+# ignored with an ewarn, so no value can run code. The file is ignored as a whole, with an ewarn, unless
+# it is a regular file of at most 64 KiB (a FIFO would hang the emerge, /dev/zero fill its memory),
+# owned by root (or, when emerge does not run as root, by root or that user) and not writable by group
+# or others. node= and bin=, which the setup phase runs as root, are run only when they and their
+# directories pass the same owner and mode rules (a strict = yes build dies otherwise).
+#
+# Nothing is read or run unchecked, and the check costs a fork only where it matters (the block's
+# design; Portage facts from bin/phase-functions.sh __ebuild_main, bin/save-ebuild-env.sh,
+# lib/_emerge/Binpkg.py, lib/portage/package/ebuild/doebuild.py and lib/portage/dbapi/vartree.py):
+#  - The block reads this file only after one stat has shown it and its directory to pass the owner and
+#    mode rules above; the same stat covers the settings, which this file then judges (kopt_stat).
+#    pretend and setup always check: setup runs as root with the sandbox off, and node and bin get a
+#    stat of their own right before they run. This file then records, in order, what it exported and
+#    unset (GENTOO_KOPT_EXPORTS) and the 10,000-second interval of the check and the next one
+#    (GENTOO_KOPT_DONE). Neither is exported; Portage saves every variable (declare -p) into
+#    ${T}/environment, which root and the build user alone can write, for the next phase to restore.
+#  - In unpack, prepare, configure, compile, test, install, instprep, preinst, postinst, package and
+#    misc-functions.sh (which sources bashrc with EBUILD_PHASE unset after install, preinst and
+#    postinst: lib/_emerge/MiscFunctionsProcess.py), within those intervals, the block repeats that
+#    record instead: no fork, and this file is not even parsed. Any other phase checks again, because
+#    the environment it restores may be old: prerm, postrm, config and info restore the installed
+#    package's (the VDB's environment.bz2 keeps the record), a binary package's pretend and setup
+#    restore its builder's, and a build resumed hours later has an expired record. Binary packages run
+#    setup, and so the check, before preinst (lib/_emerge/Binpkg.py). clean, which only removes the
+#    build directory and restores no environment, is left alone. The record is this file's, never
+#    exported: an exported GENTOO_KOPT_DONE (from the process environment) is not repeated.
+#
+# shellcheck disable=SC1007 # `local a= b=` declares empty locals on purpose
 
 # @FUNCTION: _kopt_msg
 # @USAGE: <level> <message>
@@ -58,25 +83,59 @@ _kopt_msg() {
 	esac
 }
 
-# @FUNCTION: _kopt_trusted
-# @USAGE: <file>
+# @FUNCTION: _kopt_unsafe
+# @USAGE: <stat record: uid, mode as stat's %A, ...> <type: - (a regular file) or d> <path>
 # @INTERNAL
 # @DESCRIPTION:
-# Succeeds when <file> may be believed: not writable by group or others, and owned by root whenever we
-# run as root (the setup phase runs the program it names, as root).
-_kopt_trusted() {
-	local st uid mode
-	st=$(LC_ALL=C stat -L -c '%u %a' -- "${1}" 2>/dev/null) || {
-		_kopt_msg warn "cannot inspect ${1}: settings ignored"
-		return 1
-	}
-	uid=${st%% *} mode=${st#* }
-	if (( 8#${mode} & 8#022 )); then
-		_kopt_msg warn "${1} is writable by group or others: settings ignored (fix: chmod go-w '${1}')"
+# Sets k_why to what makes <path> unfit to be read or run as root, and k_fix to its fix (both empty:
+# nothing): another type (a symlink, a FIFO, a device), writable by group or others, or owned by
+# anyone but root (or the user emerge runs as, when that is not root). The block in bashrc applies the
+# same rules to this file and its directory.
+_kopt_unsafe() {
+	local uid=${1%% *} mode=${1#* }
+	mode=${mode%% *}
+	k_why= k_fix=
+	if [[ ${mode:0:1} != "${2}" ]]; then
+		k_why='is not a regular file'
+		[[ ${2} == d ]] && k_why='is not a directory'
+		k_fix='run: gentoo-kopt hooks install'
+	elif [[ ${mode:5:1} == w || ${mode:8:1} == w ]]; then
+		k_why='is writable by group or others'
+		k_fix="fix: chmod go-w '${3}'"
+	elif [[ ${uid} != 0 && ${uid} != "${EUID}" ]]; then
+		k_why='is not owned by root'
+		k_fix="fix: chown root:root '${3}'"
+	fi
+}
+
+# @FUNCTION: _kopt_check_settings
+# @INTERNAL
+# @DESCRIPTION:
+# Succeeds when the settings file may be read: it is there, and what the block's stat saw of it
+# (kopt_stat: the directory, this file, then the settings) passes _kopt_unsafe and the size cap
+# (a FIFO, a device or a huge file in its place would hang or slow the emerge). Sourced without the
+# block, it looks itself.
+_kopt_check_settings() {
+	local st=${kopt_stat-} rec size
+	[[ -n ${st} ]] || st=$(command stat -c '%u %A %s' -- "${k_conf}/." "${k_conf}/kernel-hook.bash" "${k_settings}" 2>/dev/null)
+	rec=${st#*$'\n'}
+	if [[ ${rec} == "${st}" || ${rec} != *$'\n'* ]]; then
+		if [[ -e ${k_settings} || -L ${k_settings} ]]; then
+			_kopt_msg warn "cannot inspect ${k_settings}: settings ignored"
+		else
+			_kopt_msg warn "${k_settings} is missing: nothing to do (run: gentoo-kopt hooks install)"
+		fi
 		return 1
 	fi
-	if (( EUID == 0 && uid != 0 )); then
-		_kopt_msg warn "${1} is not owned by root: settings ignored (fix: chown root '${1}')"
+	rec=${rec#*$'\n'}
+	_kopt_unsafe "${rec}" - "${k_settings}"
+	if [[ -n ${k_why} ]]; then
+		_kopt_msg warn "${k_settings} ${k_why}: settings ignored (${k_fix})"
+		return 1
+	fi
+	size=${rec##* }
+	if [[ ${size} != +([0-9]) ]] || (( size > k_settings_max )); then
+		_kopt_msg warn "${k_settings} is larger than $(( k_settings_max / 1024 )) KiB: settings ignored (run: gentoo-kopt hooks install)"
 		return 1
 	fi
 	return 0
@@ -89,11 +148,7 @@ _kopt_trusted() {
 # the <category>/<pn>.<key> lines of this package (k_found is set when there is at least one).
 # Values are matched against k_rules; a value that does not match is ignored with a warning.
 _kopt_read_settings() {
-	if [[ ! -e ${k_settings} ]]; then
-		_kopt_msg warn "${k_settings} is missing: nothing to do (run: gentoo-kopt hooks install)"
-		return 1
-	fi
-	_kopt_trusted "${k_settings}" || return 1
+	_kopt_check_settings || return 1
 
 	local -A k_rules=(
 		[format]='^1$'
@@ -108,7 +163,7 @@ _kopt_read_settings() {
 		[mixed]='^(die|warn)$'
 	)
 	local line key value rule n=0 mine=${CATEGORY}/${PN}. format=
-	while IFS= read -r line || [[ -n ${line} ]]; do
+	while IFS= builtin read -r line || [[ -n ${line} ]]; do
 		n=$((n + 1))
 		[[ -z ${line} || ${line} == '#'* ]] && continue
 		if [[ ${line} != *=* ]]; then
@@ -187,13 +242,16 @@ _kopt_family() {
 # bashrc set (nullglob, failglob, nocaseglob, set -f), and puts those options back as they were.
 _kopt_glob() {
 	local IFS= had_null=0 had_fail=0 had_nocase=0 had_noglob=0
+	# only what needs changing: every shopt call refreshes BASHOPTS, which bash does not when
+	# GLOBIGNORE switches dotglob, and the user's BASHOPTS is to stay as it was
 	shopt -q nullglob && had_null=1
 	shopt -q failglob && had_fail=1
 	shopt -q nocaseglob && had_nocase=1
 	[[ $- == *f* ]] && had_noglob=1
-	shopt -s nullglob
-	shopt -u failglob nocaseglob
-	set +f
+	(( had_null )) || shopt -s nullglob
+	(( ! had_fail )) || shopt -u failglob
+	(( ! had_nocase )) || shopt -u nocaseglob
+	(( ! had_noglob )) || set +f
 	# shellcheck disable=SC2206 # the pattern is meant to glob (IFS is empty: no word splitting)
 	k_matches=( ${1} )
 	(( had_null )) || shopt -u nullglob
@@ -287,11 +345,13 @@ _kopt_apply_toolchain() {
 				fi
 			fi
 			export "${var}=${want}"
+			k_record+=( "${var}=${want}" )
 		done
 		for var in LLVM LLVM_IAS; do
 			cur=${!var-}
 			[[ -n ${cur} && ${cur} != 1 ]] && k_notes+=( "${var}=${cur} from the environment replaced by ${var}=1" )
 			export "${var}=1"
+			k_record+=( "${var}=1" )
 		done
 	else
 		other=llvm
@@ -302,6 +362,7 @@ _kopt_apply_toolchain() {
 			if [[ ${fam} == llvm ]]; then
 				k_conflicts+=( "${var}=${cur}" )
 				unset "${var}"
+				k_record+=( "-${var}" )
 			fi
 		done
 		for var in LLVM LLVM_IAS; do
@@ -309,6 +370,7 @@ _kopt_apply_toolchain() {
 			[[ -n ${cur} ]] || continue
 			[[ ${var} == LLVM && ${cur} != 0 ]] && k_conflicts+=( "${var}=${cur}" )
 			unset "${var}"
+			k_record+=( "-${var}" )
 		done
 	fi
 	# toolchain-funcs.eclass (tc-getBUILD_PROG) prefers these over HOSTCC & co: never set, but a tool
@@ -320,6 +382,7 @@ _kopt_apply_toolchain() {
 		if [[ ${fam} == "${other}" ]]; then
 			k_conflicts+=( "${var}=${cur}" )
 			unset "${var}"
+			k_record+=( "-${var}" )
 		fi
 	done
 }
@@ -345,6 +408,33 @@ _kopt_count_series() {
 				k_count=$((k_count + 1))
 			done
 		done
+	done
+	return 0
+}
+
+# @FUNCTION: _kopt_check_programs
+# @INTERNAL
+# @DESCRIPTION:
+# Succeeds when node and bin, which the setup phase runs as root, and the directories that hold them
+# pass _kopt_unsafe (one stat for the four); else sets problem (a local of _kopt_setup) to why not,
+# with the fix.
+_kopt_check_programs() {
+	local st i type
+	local -a recs paths=( "${k_node}" "${k_node%/*}" "${k_bin}" "${k_bin%/*}" )
+	st=$(command stat -c '%u %A' -- "${k_node}" "${k_node%/*}/." "${k_bin}" "${k_bin%/*}/." 2>/dev/null)
+	builtin mapfile -t recs <<< "${st}"
+	if (( ${#recs[@]} != 4 )); then
+		problem="cannot inspect ${k_node} and ${k_bin}"
+		return 1
+	fi
+	for i in 0 1 2 3; do
+		type=-
+		(( i % 2 )) && type=d
+		_kopt_unsafe "${recs[i]}" "${type}" "${paths[i]:-/}"
+		if [[ -n ${k_why} ]]; then
+			problem="${paths[i]:-/} ${k_why} (${k_fix})"
+			return 1
+		fi
 	done
 	return 0
 }
@@ -381,10 +471,15 @@ _kopt_setup() {
 		problem="the settings name no gentoo-kopt program"
 	elif [[ ! -x ${k_node} || ! -f ${k_bin} ]]; then
 		problem="${k_node} ${k_bin} is not there any more (reinstall gentoo-kopt, then run gentoo-kopt hooks install)"
-	else
+	elif _kopt_check_programs; then
 		einfo "gentoo-kopt: sync-patches --package ${CATEGORY}/${PF}"
 		rc=0
-		"${k_node}" "${k_bin}" sync-patches --package "${CATEGORY}/${PF}" || rc=$?
+		# with the locale the emerge has (this hook runs under LC_ALL=C, see _kopt_main)
+		if [[ ${k_lc_all_attr} == *x* ]]; then
+			LC_ALL=${k_lc_all} "${k_node}" "${k_bin}" sync-patches --package "${CATEGORY}/${PF}" || rc=$?
+		else
+			"${k_node}" "${k_bin}" sync-patches --package "${CATEGORY}/${PF}" || rc=$?
+		fi
 		(( rc == 0 )) || problem="sync-patches failed with exit status ${rc}"
 	fi
 	if [[ -n ${problem} ]]; then
@@ -424,16 +519,43 @@ _kopt_setup() {
 	einfo "gentoo-kopt: config fragments:${fragments:- none}"
 }
 
+# @FUNCTION: _kopt_record
+# @INTERNAL
+# @DESCRIPTION:
+# Records what this run exported (NAME=value) and unset (-NAME), in order, for the later phases of this
+# build, which repeat it without reading this file; and when they may (see the header).
+# shellcheck disable=SC2034 # both are read by the block in bashrc, in the later phases
+_kopt_record() {
+	[[ -n ${EPOCHSECONDS-} ]] || return 0
+	declare -g +x GENTOO_KOPT_DONE="b${EPOCHSECONDS::6} b$(( ${EPOCHSECONDS::6} + 1 ))"
+	declare -g -a GENTOO_KOPT_EXPORTS=( "${k_record[@]}" )
+}
+
 # @FUNCTION: _kopt_main
 # @INTERNAL
 # @DESCRIPTION:
-# Runs _kopt_run and puts BASH_REMATCH back as it was: the value checks use [[ =~ ]], which sets that
-# global even inside a function (a local BASH_REMATCH does not help), and the hook leaves nothing behind.
+# Runs _kopt_run with the shell in a known state, whatever the user's bashrc set before the block, and
+# puts that state back exactly afterwards: errexit, nounset, allexport (and noglob, which _kopt_glob
+# handles) through `local -`; IFS; nocasematch (it would loosen every [[ == ]], case and =~ below);
+# dotglob and GLOBIGNORE (they change globs); the locale (LC_ALL=C in _kopt_run: a locale's collation
+# changes what [a-z] matches in the value checks); and BASH_REMATCH, which [[ =~ ]] sets even inside a
+# function (a local BASH_REMATCH does not help). Builtins and stat are called as `builtin` and `command`
+# where a function of the user's by that name would otherwise run.
 _kopt_main() {
-	local k_rematch_set=
+	local -
+	set +a +e +u
+	local IFS=$' \t\n' k_rematch_set= k_nocasematch=0 k_dotglob=0
+	local k_lc_all=${LC_ALL-} k_lc_all_attr=${LC_ALL@a}
 	declare -p BASH_REMATCH >/dev/null 2>&1 && k_rematch_set=1
 	local -a k_rematch=( "${BASH_REMATCH[@]}" )
+	shopt -q nocasematch && k_nocasematch=1
+	shopt -q dotglob && k_dotglob=1
+	(( ! k_nocasematch )) || shopt -u nocasematch
 	_kopt_run
+	# after _kopt_run's local GLOBIGNORE is gone: restoring GLOBIGNORE switches dotglob too. Only
+	# what changed is set again (see _kopt_glob: BASHOPTS).
+	if (( k_dotglob )); then shopt -q dotglob || shopt -s dotglob; else ! shopt -q dotglob || shopt -u dotglob; fi
+	(( ! k_nocasematch )) || shopt -s nocasematch
 	if [[ -n ${k_rematch_set} ]]; then
 		BASH_REMATCH=( "${k_rematch[@]}" ) 2>/dev/null
 	else
@@ -446,10 +568,14 @@ _kopt_main() {
 # @INTERNAL
 # @DESCRIPTION:
 # Declares the state every helper shares (bash locals are visible to the functions it calls), reads
-# the settings and applies them. Returns without a trace for a package the settings do not name.
+# the settings and applies them, then records what it did for the later phases. Returns without a
+# trace for a package the settings do not name.
 _kopt_run() {
+	local LC_ALL=C GLOBIGNORE
+	unset GLOBIGNORE
+	! shopt -q dotglob || shopt -u dotglob
 	local k_conf=${PORTAGE_CONFIGROOT%/}/etc/gentoo-kopt
-	local k_settings=${PORTAGE_CONFIGROOT%/}/etc/gentoo-kopt/hook-settings
+	local k_settings=${PORTAGE_CONFIGROOT%/}/etc/gentoo-kopt/hook-settings k_settings_max=65536
 	# build-host tools and the config.d kernel-build.eclass merges live under BROOT (EPREFIX before EAPI 7)
 	local k_broot=${BROOT-${EPREFIX-}}
 	local k_llvm=${k_broot%/}/usr/lib/llvm
@@ -467,22 +593,28 @@ _kopt_run() {
 	)
 
 	local k_found= k_node= k_bin= k_kcflags= k_toolchain=gnu k_slot= k_lto=none k_strict=no k_series= k_mixed=die
-	local k_slot_used= k_slot_bin= k_count=0
-	local -a k_conflicts=() k_notes=() k_fatal=() k_missing=() k_matches=()
+	local k_slot_used= k_slot_bin= k_count=0 k_why= k_fix=
+	local -a k_conflicts=() k_notes=() k_fatal=() k_missing=() k_matches=() k_record=()
 
-	_kopt_read_settings || return 0
+	if ! _kopt_read_settings; then
+		# unusable settings: the later phases of this build use none either, even if fixed meanwhile
+		_kopt_record
+		return 0
+	fi
 	[[ -n ${k_found} ]] || return 0
 
 	if [[ -n ${k_kcflags} ]]; then
 		[[ -n ${KCFLAGS-} && ${KCFLAGS} != "${k_kcflags}" ]] &&
 			k_notes+=( "KCFLAGS='${KCFLAGS}' from the environment replaced by kopt.conf's" )
 		export KCFLAGS=${k_kcflags}
+		k_record+=( "KCFLAGS=${k_kcflags}" )
 	fi
 	_kopt_apply_toolchain
 	[[ -n ${k_setup} ]] && _kopt_setup
+	_kopt_record
 	return 0
 }
 
 _kopt_main
-unset -f _kopt_main _kopt_run _kopt_msg _kopt_trusted _kopt_read_settings _kopt_family _kopt_glob _kopt_slot_missing \
-	_kopt_pick_slot _kopt_apply_toolchain _kopt_count_series _kopt_setup
+unset -f _kopt_main _kopt_run _kopt_msg _kopt_unsafe _kopt_check_settings _kopt_read_settings _kopt_family _kopt_glob \
+	_kopt_slot_missing _kopt_pick_slot _kopt_apply_toolchain _kopt_count_series _kopt_check_programs _kopt_setup _kopt_record

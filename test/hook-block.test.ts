@@ -51,7 +51,7 @@ describe('bashrc block text', () => {
   it.each([
     ['a begin without end', `x\n${BLOCK_BEGIN}\nfoo\n`, 2, /has no '# <<< gentoo-kopt <<<' line/],
     ['an end without begin', `x\n${BLOCK_END}\n`, 2, /without a '# >>> gentoo-kopt >>>' line/],
-    ['two blocks', `${B}${B}`, 7, /a second gentoo-kopt block/],
+    ['two blocks', `${B}${B}`, B.split('\n').length, /a second gentoo-kopt block/],
   ])('refuses %s, naming the line', (_name, text, line, message) => {
     let err: unknown;
     try {
@@ -64,9 +64,12 @@ describe('bashrc block text', () => {
     expect((err as ConfigError).message).toMatch(message);
   });
 
-  it('the block tests CATEGORY/PN/EBUILD_PHASE before anything and expands PORTAGE_CONFIGROOT at run time', () => {
-    expect(B).toContain('if [[ ${CATEGORY} == sys-kernel && ${PN} == *-kernel && ${EBUILD_PHASE} != depend && -r ${PORTAGE_CONFIGROOT%/}/etc/gentoo-kopt/kernel-hook.bash ]]; then');
-    expect(B).toContain('\tsource "${PORTAGE_CONFIGROOT%/}/etc/gentoo-kopt/kernel-hook.bash"');
+  it('the block tests CATEGORY and PN before anything and expands PORTAGE_CONFIGROOT at run time', () => {
+    const lines = B.split('\n');
+    expect(lines.slice(0, 3)).toEqual([BLOCK_BEGIN, 'if [[ ${CATEGORY} == sys-kernel && ${PN} == *-kernel ]]; then', "\tbuiltin source /dev/stdin <<-'GENTOO_KOPT_BLOCK'"]);
+    expect(lines.slice(-4)).toEqual(['\tGENTOO_KOPT_BLOCK', 'fi', BLOCK_END, '']);
+    expect(B).toContain('\t\tlocal e h=${PORTAGE_CONFIGROOT%/}/etc/gentoo-kopt/kernel-hook.bash kopt_stat\n');
+    expect(B).toContain('\t\t\tbuiltin source "${h}"\n');
   });
 });
 

@@ -11,12 +11,14 @@ die() { printf 'DIE %s\n' "$*" >> "${KOPT_TEST_MSGS}"; exit 1; }
 has_version() { die "has_version called from bashrc"; }
 use() { die "use called from bashrc"; }
 __kopt_test_save() {
-	local v decl f
+	local v decl f flags IFS=$' \t\n'
 	for v in $(compgen -v); do
 		case " ${KOPT_TEST_FILTER} " in *" ${v} "*) continue ;; esac
 		case ${v} in BASH*|__*|KOPT_TEST_*|COMP_*|FUNCNAME|GROUPS|LINENO|RANDOM|SECONDS|SRANDOM|EPOCH*|HISTCMD|PIPESTATUS|DIRSTACK|OPT*|EUID|UID|PPID|SHELLOPTS|SHLVL|PWD|OLDPWD|_|IFS|PS4|HOSTNAME|HOSTTYPE|MACHTYPE|OSTYPE|MAILCHECK|TERM) continue ;; esac
 		decl=$(declare -p "${v}" 2>/dev/null) || continue
-		[[ ${decl} == "declare -"*r*" "* ]] && continue
+		# readonly (declare -r, -ar, ...): the flags only, not a value that happens to hold an r
+		flags=${decl#declare -}
+		[[ ${flags%% *} == *r* ]] && continue
 		printf '%s\n' "${decl}"
 	done
 	for f in $(compgen -A function); do
@@ -24,7 +26,9 @@ __kopt_test_save() {
 		declare -f "${f}"
 	done
 }
-if [[ ${EBUILD_PHASE} != depend && -f ${T}/environment ]]; then
+# bin/ebuild.sh: a source build's setup and clean start from a fresh environment; a binary package's
+# setup restores the one it came with
+if [[ ${EBUILD_PHASE} != @(depend|clean|cleanrm) && -f ${T}/environment ]] && ! [[ ${EBUILD_PHASE} == setup && ${EMERGE_FROM} == ebuild ]]; then
 	source "${T}/environment" || die "error sourcing environment"
 fi
 if [[ -n ${KOPT_TEST_XTRACE} ]]; then

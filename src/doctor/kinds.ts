@@ -255,16 +255,16 @@ export const KINDS = {
     message: (f) => `the hook runs ${f.program} to sync patches before each kernel build, and it is not there: kernels are built without syncing`,
     fix: () => 'gentoo-kopt hooks install (with the gentoo-kopt and node you use now)',
   }),
-  'hooks-unsafe-mode': kind<{ mode: string; ignored: boolean }>({
+  'hooks-unsafe-mode': kind<{ mode: string; effect?: UnsafeEffect }>({
     level: 'error',
-    summary: 'a file the hook runs or trusts is writable by group or others (the hook then ignores its settings)',
-    message: (f) => `mode ${f.mode}: writable by group or others, so anyone in them could make root run code during an emerge${f.ignored ? ' (the hook ignores this file, so kopt.conf is not applied)' : ''}`,
+    summary: 'a file or directory that root sources, trusts or runs during an emerge is writable by group or others (the hook then refuses it)',
+    message: (f) => `mode ${f.mode}: writable by group or others, so anyone in them could make root run code during an emerge${f.effect ? ` (${EFFECT[f.effect]})` : ''}`,
     fix: (f) => `chmod go-w '${file(f)}'`,
   }),
-  'hooks-unsafe-owner': kind<{ uid: number; expected: number; expectedName: string; ignored: boolean }>({
+  'hooks-unsafe-owner': kind<{ uid: number; expected: number; expectedName: string; effect?: UnsafeEffect }>({
     level: 'error',
-    summary: 'a file the hook runs or trusts is not owned by root (the hook then ignores its settings)',
-    message: (f) => `owned by uid ${f.uid}, not ${f.expectedName}: that user could make root run code during an emerge${f.ignored ? ' (the hook ignores this file, so kopt.conf is not applied)' : ''}`,
+    summary: 'a file or directory that root sources, trusts or runs during an emerge is not owned by root (the hook then refuses it)',
+    message: (f) => `owned by uid ${f.uid}, not ${f.expectedName}: that user could make root run code during an emerge${f.effect ? ` (${EFFECT[f.effect]})` : ''}`,
     fix: (f) => `chown ${f.expected === 0 ? 'root' : String(f.expected)} '${file(f)}'`,
   }),
 
@@ -386,6 +386,13 @@ export const KINDS = {
   }),
 } as const;
 
+/** What gentoo-kopt does about an unsafe file, so what the finding costs (none: bashrc, kopt.conf). */
+export type UnsafeEffect = 'settings-ignored' | 'hook-not-read' | 'not-run';
+const EFFECT: Record<UnsafeEffect, string> = {
+  'settings-ignored': 'the hook ignores this file, so kopt.conf is not applied',
+  'hook-not-read': 'the bashrc block does not read the hook then, so kopt.conf is not applied',
+  'not-run': 'the hook does not run it then, so kernels are built without syncing their patches',
+};
 const ROLE: Record<string, string> = { hook: 'hook script', settings: 'compiled settings file', 'lto-fragment': 'LTO config fragment' };
 const OUTDATED: Record<string, string> = {
   hook: 'the installed hook script differs from the one this version of gentoo-kopt ships',

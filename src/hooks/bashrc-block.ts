@@ -2,10 +2,17 @@
 // replace it, remove it, keeping every other byte of the user's file. Pure text in, text out.
 //
 // Portage sources bashrc in every phase of every package, the depend phase included
-// (bin/ebuild.sh: __source_all_bashrcs), so the block costs only three string tests before it reads
-// anything: no subprocess, no variable or function defined. It expands PORTAGE_CONFIGROOT at run time
-// (Portage passes it to every phase) instead of writing a path: the same bashrc then works on the live
-// system, inside a chroot of a `--root DIR` install, and in a test config root.
+// (bin/ebuild.sh: __source_all_bashrcs), and bash parses every byte of it each time, so for any other
+// package the block costs two string tests (CATEGORY, PN) and the parse of its text: no subprocess, no
+// variable or function defined. (The kernel-only part returns at once in depend, clean and cleanrm.) Code is the dear part to parse: per byte, bash runs several times the
+// instructions for a [[ ]] line that it runs for a comment, and a comment costs it about three times
+// a line of a here-document (callgrind). So the kernel-only part is a quoted here-document that only a
+// kernel build sources. That part reads the hook only once one stat has shown the hook and its
+// directory to be root's and not writable by group or others (the hook runs as root in the setup
+// phase); a later phase of the same build repeats what setup recorded instead (see the hook's header).
+// It expands PORTAGE_CONFIGROOT at run time (Portage passes it to every phase) instead of writing a
+// path: the same bashrc then works on the live system, inside a chroot of a `--root DIR` install, and
+// in a test config root.
 //
 // Insertion appends at the end (so the block sees every variable the user's bashrc set, and can
 // report conflicts) after one "\n": a blank separator line when the file ended with a newline, the
@@ -21,13 +28,50 @@ export const HOOK_REL = 'etc/gentoo-kopt/kernel-hook.bash';
 
 const HOOK_AT_RUNTIME = `\${PORTAGE_CONFIGROOT%/}/${HOOK_REL}`;
 
+/**
+ * The kernel-only part, sourced from a here-document (tab-indented: `<<-` strips the tabs). Shell state
+ * the user's bashrc set is handled: `local -` and `set +aeu` for errexit, nounset and allexport; every
+ * expansion quoted (IFS, globs); `[[ == ]]` patterns take extglob whatever the option says, and their
+ * one range, [0-9], only has to keep the directory's record on its line (locale); `command stat` and
+ * `builtin source` pass over functions of those names. The stat records are `uid mode size` lines for
+ * the directory, the hook and the settings (absent when missing): the hook reads the third. The record
+ * repeated is the hook's, which it never exports: an exported GENTOO_KOPT_DONE came from elsewhere
+ * (the process environment) and is not trusted.
+ */
+const KERNEL_PART = [
+  '# from `gentoo-kopt hooks install`; see the hook\'s header',
+  '_kopt_block() {',
+  '\tlocal -; set +aeu',
+  `\tlocal e h=${HOOK_AT_RUNTIME} kopt_stat`,
+  '\t[[ ${EBUILD_PHASE} != @(depend|clean|cleanrm) ]] || return 0',
+  '\tif [[ ${EBUILD_PHASE}:" ${GENTOO_KOPT_DONE-} " == @(unpack|prepare|configure|compile|test|install|instprep|preinst|postinst|package|):*" b${EPOCHSECONDS::6} "* && ${GENTOO_KOPT_DONE@a} != *x* ]]; then',
+  '\t\tfor e in "${GENTOO_KOPT_EXPORTS[@]}"; do if [[ ${e} == -* ]]; then unset "${e#-}"; else export "${e}"; fi; done',
+  '\t\treturn 0',
+  '\tfi',
+  '\tkopt_stat=$(command stat -c \'%u %A %s\' -- "${h%/*}/." "${h}" "${h%/*}/hook-settings" 2>/dev/null)',
+  "\tif [[ ${kopt_stat} == @(0|${EUID})' d'????[!w]??[!w]?' '+([0-9])$'\\n'@(0|${EUID})' -'????[!w]??[!w]?' '* ]]; then",
+  '\t\tbuiltin source "${h}"',
+  '\telif [[ -e ${h} || -L ${h} ]]; then',
+  '\t\tGENTOO_KOPT_DONE="b${EPOCHSECONDS::6} b$((${EPOCHSECONDS::6} + 1))" GENTOO_KOPT_EXPORTS=()',
+  '\t\tewarn "gentoo-kopt: not reading ${h}: it and its directory must be root\'s, not writable by group or others (fix: chown root:root \'${h%/*}\' \'${h}\'; chmod go-w \'${h%/*}\' \'${h}\')"',
+  '\tfi',
+  '\treturn 0',
+  '}',
+  '_kopt_block',
+  'unset -f _kopt_block',
+];
+
+/** The here-document's delimiter. */
+const END_OF_PART = 'GENTOO_KOPT_BLOCK';
+
 /** The block, ending with a newline. */
 export function renderBlock(): string {
   return [
-    `${BLOCK_BEGIN} managed by \`gentoo-kopt hooks install\`; remove with \`gentoo-kopt hooks uninstall\``,
-    '# Only sys-kernel/*-kernel (not -bin) outside the depend phase reads the hook; other packages pay three tests.',
-    `if [[ \${CATEGORY} == sys-kernel && \${PN} == *-kernel && \${EBUILD_PHASE} != depend && -r ${HOOK_AT_RUNTIME} ]]; then`,
-    `\tsource "${HOOK_AT_RUNTIME}"`,
+    BLOCK_BEGIN,
+    'if [[ ${CATEGORY} == sys-kernel && ${PN} == *-kernel ]]; then',
+    `\tbuiltin source /dev/stdin <<-'${END_OF_PART}'`,
+    ...KERNEL_PART.map((l) => `\t${l}`),
+    `\t${END_OF_PART}`,
     'fi',
     BLOCK_END,
     '',

@@ -15,16 +15,32 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const PHASES = ['setup', 'unpack', 'prepare', 'configure', 'compile', 'install'] as const;
-export type Phase = (typeof PHASES)[number] | 'depend';
+/**
+ * Phases run on their own: a merge's, an unmerge's, pkg_pretend (run before setup), clean, package
+ * (FEATURES=buildpkg), and '' for Portage's misc-functions.sh, which sources bashrc after install,
+ * preinst and postinst with EBUILD_PHASE unset (lib/_emerge/MiscFunctionsProcess.py).
+ */
+export type OtherPhase = 'pretend' | 'preinst' | 'postinst' | 'prerm' | 'postrm' | 'config' | 'info' | 'clean' | 'package' | '';
+export type Phase = (typeof PHASES)[number] | OtherPhase | 'depend';
 
 const HOOKS: Record<Phase, string> = {
   depend: '',
+  pretend: 'pkg_pretend',
   setup: 'pkg_setup',
   unpack: 'src_unpack',
   prepare: 'src_prepare',
   configure: 'src_configure',
   compile: 'src_compile',
   install: 'src_install',
+  preinst: 'pkg_preinst',
+  postinst: 'pkg_postinst',
+  prerm: 'pkg_prerm',
+  postrm: 'pkg_postrm',
+  config: 'pkg_config',
+  info: 'pkg_info',
+  clean: '',
+  package: '',
+  '': '',
 };
 
 const RUNNER = fileURLToPath(new URL('../../examples/portage-sim/phase-runner.sh', import.meta.url));
@@ -47,6 +63,10 @@ export interface PhaseOptions {
   env?: Record<string, string>;
   /** Run with `set -x` into ${T}/xtrace.<phase> around the bashrc sourcing. */
   xtrace?: boolean;
+  /** MERGE_TYPE (default source; binary: a binary package's phases, EMERGE_FROM=binary). */
+  mergeType?: 'source' | 'binary';
+  /** Kill a phase that runs longer (a hang then fails the test instead of blocking it): status -1. */
+  timeoutMs?: number;
 }
 
 export interface PhaseResult {
@@ -74,8 +94,8 @@ export function portageEnv(pkg: Package, phase: Phase, o: PhaseOptions): Record<
     ROOT: (o.root ?? '/').replace(/\/?$/, '/'),
     T: o.tmp,
     PORTAGE_BUILDDIR: path.dirname(o.tmp),
-    MERGE_TYPE: 'source',
-    EMERGE_FROM: 'ebuild',
+    MERGE_TYPE: o.mergeType ?? 'source',
+    EMERGE_FROM: o.mergeType === 'binary' ? 'binary' : 'ebuild',
   };
   if (phase !== 'depend') {
     env.SLOT = pkg.category === 'sys-kernel' ? pkg.pv : '0';
@@ -99,7 +119,7 @@ export async function runPhase(pkg: Package, phase: Phase, o: PhaseOptions): Pro
     KOPT_TEST_FILTER: Object.keys(penv).join(' '),
     ...(o.xtrace ? { KOPT_TEST_XTRACE: '1' } : {}),
   };
-  const r = spawnSync('bash', ['--noprofile', '--norc', RUNNER], { env, encoding: 'utf8' });
+  const r = spawnSync('bash', ['--noprofile', '--norc', RUNNER], { env, encoding: 'utf8', killSignal: 'SIGKILL', ...(o.timeoutMs ? { timeout: o.timeoutMs } : {}) });
   return { phase, status: r.status ?? -1, stderr: r.stderr };
 }
 

@@ -1,8 +1,9 @@
 // hooks: the gentoo-kopt block in bashrc is present, intact, current and last; the hook and its
 // compiled settings are installed and match this version and kopt.conf (compiled again with the
 // program the installed settings name, so only kopt.conf changes count); the LTO fragment matches lto;
-// the program the hook runs exists; and the files root sources or trusts are not writable by others
-// (the hook ignores settings that are). Uses src/hooks/* for every "what should be there".
+// the program the hook runs exists; and what root sources, trusts or runs (bashrc, kopt.conf, the hook
+// and its directory, the settings, node and bin and their directories) is root's and not writable by
+// group or others (the block and the hook refuse the same). Uses src/hooks/* for every "what should be there".
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +16,7 @@ import type { KoptConfig } from '../../config/kopt-conf.js';
 import { finding, SkipCheck, type Finding } from '../finding.js';
 import type { DoctorContext, HookFiles } from '../context.js';
 import type { Check } from '../check.js';
+import type { UnsafeEffect } from '../kinds.js';
 
 /** The hook this version of gentoo-kopt installs (<package>/hooks/, three levels above this module). */
 const SHIPPED_HOOK = fileURLToPath(new URL('../../../hooks/kernel-hook.bash', import.meta.url));
@@ -71,20 +73,35 @@ async function fragmentFindings(ctx: DoctorContext, h: HookFiles, config: KoptCo
   return recorded === sha256(now) ? [finding('hooks-file-outdated', { file }, { role: 'lto-fragment' })] : [];
 }
 
-/** Owner and mode of the files root runs or trusts. The expected owner is root, or the owner of a config root other than /. */
-async function safetyFindings(ctx: DoctorContext, files: string[]): Promise<Finding[]> {
+/**
+ * Owner and mode of what root sources, trusts or runs, and of the directories that hold what the hook
+ * checks (the bashrc block and the hook refuse the same). The expected owner is root, or the owner of
+ * a config root other than /; root is always fine, as for the hook.
+ */
+async function safetyFindings(ctx: DoctorContext, h: HookFiles): Promise<Finding[]> {
   const expected = ctx.roots.configRoot === '/' ? 0 : ((await stat(ctx.roots.configRoot).catch(() => undefined))?.uid ?? 0);
+  const targets: [file: string, effect: UnsafeEffect | undefined][] = [
+    [h.bashrc, undefined],
+    [koptConfigPath(ctx.roots), 'hook-not-read'], // etc/gentoo-kopt, the hook's directory
+    [h.hookFile, 'hook-not-read'],
+    [h.settingsFile, 'settings-ignored'],
+  ];
+  for (const key of ['node', 'bin'] as const) {
+    const program = h.settings?.get(key);
+    if (program && path.isAbsolute(program)) targets.push([program, 'not-run'], [path.dirname(program), 'not-run']);
+  }
   const out: Finding[] = [];
-  const settings = path.join(ctx.roots.configRoot, SETTINGS_REL);
-  for (const file of files) {
+  const seen = new Set<string>();
+  for (const [file, effect] of targets) {
+    if (seen.has(file)) continue;
+    seen.add(file);
     const st = await stat(file).catch(() => undefined);
     if (!st) continue;
-    // The hook itself refuses only the settings file (_kopt_trusted); the others are just as dangerous.
-    const ignored = file === settings;
-    if (st.mode & 0o022) out.push(finding('hooks-unsafe-mode', { file }, { mode: `0${(st.mode & 0o7777).toString(8)}`, ignored }));
-    if (st.uid !== expected) {
+    const because = effect ? { effect } : {};
+    if (st.mode & 0o022) out.push(finding('hooks-unsafe-mode', { file }, { mode: `0${(st.mode & 0o7777).toString(8)}`, ...because }));
+    if (st.uid !== expected && st.uid !== 0) {
       const expectedName = expected === 0 ? 'root' : `uid ${expected} (the owner of ${ctx.roots.configRoot})`;
-      out.push(finding('hooks-unsafe-owner', { file }, { uid: st.uid, expected, expectedName, ignored }));
+      out.push(finding('hooks-unsafe-owner', { file }, { uid: st.uid, expected, expectedName, ...because }));
     }
   }
   return out;
@@ -92,7 +109,7 @@ async function safetyFindings(ctx: DoctorContext, files: string[]): Promise<Find
 
 export const hooks: Check = {
   id: 'hooks',
-  describe: 'the bashrc block is present, intact, current and last; hook, compiled settings and LTO fragment current; files root-owned, not writable by others',
+  describe: 'the bashrc block is present, intact, current and last; hook, compiled settings and LTO fragment current; what root sources or runs root-owned, not writable by others',
   kinds: [
     'hooks-not-installed', 'hooks-block-outdated', 'hooks-block-broken', 'hooks-code-after-block', 'hooks-file-missing',
     'hooks-file-outdated', 'hooks-program-missing', 'hooks-unsafe-mode', 'hooks-unsafe-owner', 'file-malformed',
@@ -119,7 +136,7 @@ export const hooks: Check = {
     }
     out.push(...settingsFindings(h, config), ...(await programFindings(h)));
     if (config) out.push(...(await fragmentFindings(ctx, h, config)));
-    out.push(...(await safetyFindings(ctx, [h.bashrc, koptConfigPath(ctx.roots), h.hookFile, h.settingsFile])));
+    out.push(...(await safetyFindings(ctx, h)));
     return out;
   },
 };
