@@ -108,6 +108,17 @@ describe('a FIFO or a device where a file should be: an error naming it, at once
   });
 
   it.each([
+    ['a FIFO', 'fifo' as const, FIFO],
+    ['a link to /dev/zero', { symlink: '/dev/zero' }, 'bashrc is a symbolic link to /dev/zero, outside the config root'],
+  ])('bashrc as %s: hooks install and uninstall stop, exit 1, nothing written', async (_what, what, message) => {
+    const root = await kernelRoot();
+    const file = await put(root, 'etc/portage/bashrc', what);
+    for (const action of ['install', 'uninstall']) expectError(await run(['hooks', action, '--root', root.dir]), 1, `${file}: ${message}`);
+    await expect(readFile(path.join(root.dir, 'etc/gentoo-kopt/kernel-hook.bash'))).rejects.toThrow(/ENOENT/);
+    await root.outsideUnchanged();
+  });
+
+  it.each([
     ['a VDB SLOT', `var/db/pkg/${KERNEL}/SLOT`],
     ['an ebuild', 'var/db/repos/gentoo/sys-kernel/gentoo-kernel/gentoo-kernel-6.12.59.ebuild'],
   ])('%s: sync-patches goes on without it, says so, and prunes nothing', async (_what, rel) => {
