@@ -16,9 +16,18 @@ const project = path.resolve(here, '..');
 const filter = process.argv[2] ?? '';
 const files = (await readdir(path.join(here, 'cases'))).filter((f) => f.endsWith('.mjs') && f.includes(filter)).sort();
 
-const fmt = (v, unit) => (unit === 'MB' ? `${v.toFixed(1)} MB` : unit === 'us' ? `${v.toFixed(2)} µs` : unit === 'ms' ? `${v.toFixed(1)} ms` : `${v.toFixed(3)} ${unit}`);
+const fmt = (v, unit) =>
+  unit === 'MB'
+    ? `${v.toFixed(1)} MB`
+    : unit === 'us'
+      ? `${v.toFixed(2)} µs`
+      : unit === 'ms'
+        ? `${v.toFixed(1)} ms`
+        : `${v.toFixed(3)} ${unit}`;
 
-process.stdout.write(`gentoo-kopt benchmarks on ${os.cpus()[0]?.model ?? 'unknown CPU'} (${os.cpus().length} cores), node ${process.version}, ${new Date().toISOString()}\n\n`);
+process.stdout.write(
+  `gentoo-kopt benchmarks on ${os.cpus()[0]?.model ?? 'unknown CPU'} (${os.cpus().length} cores), node ${process.version}, ${new Date().toISOString()}\n\n`,
+);
 const rows = [];
 for (const file of files) {
   const mod = await import(pathToFileURL(path.join(here, 'cases', file)).href);
@@ -26,7 +35,14 @@ for (const file of files) {
   try {
     for (const row of await mod.default({ project })) rows.push({ case: file.replace(/\.mjs$/, ''), ...row });
   } catch (err) {
-    rows.push({ case: file.replace(/\.mjs$/, ''), figure: `FAILED: ${err.message}`, value: NaN, unit: '', baseline: '', baselineValue: NaN });
+    rows.push({
+      case: file.replace(/\.mjs$/, ''),
+      figure: `FAILED: ${err.message}`,
+      value: NaN,
+      unit: '',
+      baseline: '',
+      baselineValue: NaN,
+    });
   }
 }
 
@@ -35,10 +51,16 @@ const table = rows.map((r) => [
   Number.isNaN(r.value) ? '-' : fmt(r.value, r.unit),
   r.baseline,
   Number.isNaN(r.baselineValue) ? '-' : fmt(r.baselineValue, r.baselineUnit ?? r.unit),
-  Number.isNaN(r.value / r.baselineValue) ? '-' : `${(r.value / r.baselineValue).toFixed(r.value / r.baselineValue < 0.1 ? 4 : 2)}x`,
+  Number.isNaN(r.value / r.baselineValue)
+    ? '-'
+    : `${(r.value / r.baselineValue).toFixed(r.value / r.baselineValue < 0.1 ? 4 : 2)}x`,
   r.goal ?? '',
 ]);
 const head = ['figure', 'value', 'baseline (same run)', 'baseline value', 'ratio', 'goal'];
 const widths = head.map((h, i) => Math.max(h.length, ...table.map((t) => String(t[i]).length)));
-const line = (cells) => cells.map((c, i) => String(c).padEnd(widths[i])).join('  ').trimEnd();
+const line = (cells) =>
+  cells
+    .map((c, i) => String(c).padEnd(widths[i]))
+    .join('  ')
+    .trimEnd();
 process.stdout.write([line(head), line(widths.map((w) => '-'.repeat(w))), ...table.map(line)].join('\n') + '\n');

@@ -24,7 +24,8 @@ async function kopt(...args) {
   const r = await execa(process.execPath, [bin, ...args, '--root', root], { reject: false, env: { NO_COLOR: '1' } });
   let text = [r.stdout, r.stderr].filter(Boolean).join('\n');
   const lines = text.split('\n');
-  if (lines.length > maxLines) text = [...lines.slice(0, maxLines), `... (${lines.length - maxLines} more lines of diff)`].join('\n');
+  if (lines.length > maxLines)
+    text = [...lines.slice(0, maxLines), `... (${lines.length - maxLines} more lines of diff)`].join('\n');
   process.stdout.write(text.replace(/^/gm, '  ') + `\n  (exit status ${r.exitCode})\n`);
   return r;
 }
@@ -58,11 +59,13 @@ try {
 
   process.stdout.write(`gentoo-kopt demo: a sandbox Gentoo root in ${root}\n`);
   process.stdout.write('It has gentoo-kernel 6.12.58 and 6.12.59 and vanilla-kernel 6.18.2 installed, a repository\n');
-  process.stdout.write('offering newer versions, LLVM 20 (and an incomplete LLVM 21), the example series "kopt-demo"\n');
-  process.stdout.write('configured, and patches of the user\'s own.\n');
+  process.stdout.write(
+    'offering newer versions, LLVM 20 (and an incomplete LLVM 21), the example series "kopt-demo"\n',
+  );
+  process.stdout.write("configured, and patches of the user's own.\n");
   await say('kopt.conf');
   process.stdout.write(conf.replace(/^/gm, '  '));
-  await say('The user\'s own patches before (they must survive everything below)');
+  await say("The user's own patches before (they must survive everything below)");
   await tree('etc/portage/patches');
 
   await say('1. What would sync-patches do? (--pretend writes nothing)');
@@ -86,9 +89,11 @@ try {
   await tree('etc/portage/patches');
 
   await say('7. Install the emerge hook: a marked block in etc/portage/bashrc, the hook, its compiled settings');
-  await writeFile(path.join(root, 'etc/portage/bashrc'), '# the user\'s own bashrc\nexport MY_OWN_SETTING=1\n');
+  await writeFile(path.join(root, 'etc/portage/bashrc'), "# the user's own bashrc\nexport MY_OWN_SETTING=1\n");
   await kopt('hooks', 'install');
-  process.stdout.write(`  etc/portage/bashrc is now:\n${(await readFile(path.join(root, 'etc/portage/bashrc'), 'utf8')).trimEnd().replace(/^/gm, '    ')}\n`);
+  process.stdout.write(
+    `  etc/portage/bashrc is now:\n${(await readFile(path.join(root, 'etc/portage/bashrc'), 'utf8')).trimEnd().replace(/^/gm, '    ')}\n`,
+  );
   await kopt('hooks', 'status');
 
   const WATCH = ['KCFLAGS', 'LLVM', 'LLVM_IAS', 'CC', 'LD', 'AR', 'HOSTCC', 'HOSTLD', 'MY_OWN_SETTING'];
@@ -98,20 +103,46 @@ try {
     for (const p of phases) {
       for (const m of p.messages) process.stdout.write(`  ${p.phase.padEnd(9)} ${m}\n`);
       const seen = WATCH.filter((v) => p.vars[v] !== undefined).map((v) => `${v}=${p.vars[v].replace(root, '<root>')}`);
-      process.stdout.write(`  ${p.phase.padEnd(9)} exit ${p.status}; exported: ${seen.join(' ') || '(none of the watched variables)'}\n`);
+      process.stdout.write(
+        `  ${p.phase.padEnd(9)} exit ${p.status}; exported: ${seen.join(' ') || '(none of the watched variables)'}\n`,
+      );
     }
   };
-  await show('8. A simulated emerge of sys-kernel/gentoo-kernel-6.12.61 (toolchain = llvm): what every phase saw', { category: 'sys-kernel', pn: 'gentoo-kernel', pv: '6.12.61' });
-  await show('9. ... of sys-kernel/vanilla-kernel-6.18.3 (toolchain = gnu in its section)', { category: 'sys-kernel', pn: 'vanilla-kernel', pv: '6.18.3' });
-  await show('10. ... of app-misc/hello-2.12: the hook is not even read', { category: 'app-misc', pn: 'hello', pv: '2.12' });
-  await show('11. ... of sys-kernel/gentoo-kernel-bin-6.12.58: prebuilt, nothing to do', { category: 'sys-kernel', pn: 'gentoo-kernel-bin', pv: '6.12.58' });
+  await show('8. A simulated emerge of sys-kernel/gentoo-kernel-6.12.61 (toolchain = llvm): what every phase saw', {
+    category: 'sys-kernel',
+    pn: 'gentoo-kernel',
+    pv: '6.12.61',
+  });
+  await show('9. ... of sys-kernel/vanilla-kernel-6.18.3 (toolchain = gnu in its section)', {
+    category: 'sys-kernel',
+    pn: 'vanilla-kernel',
+    pv: '6.18.3',
+  });
+  await show('10. ... of app-misc/hello-2.12: the hook is not even read', {
+    category: 'app-misc',
+    pn: 'hello',
+    pv: '2.12',
+  });
+  await show('11. ... of sys-kernel/gentoo-kernel-bin-6.12.58: prebuilt, nothing to do', {
+    category: 'sys-kernel',
+    pn: 'gentoo-kernel-bin',
+    pv: '6.12.58',
+  });
 
   await say('12. Know before emerge: dry-run a series against a kernel tarball (streamed, nothing unpacked)');
   const tarball = path.join(root, 'var/cache/distfiles/linux-6.12.tar.xz');
   await mkdir(path.dirname(tarball), { recursive: true });
-  await execa('tar', ['-cJf', tarball, '-C', path.join(project, 'examples/demo-kernel'), '--transform', 's,^linux-6.12.58,linux-6.12,', 'linux-6.12.58']);
+  await execa('tar', [
+    '-cJf',
+    tarball,
+    '-C',
+    path.join(project, 'examples/demo-kernel'),
+    '--transform',
+    's,^linux-6.12.58,linux-6.12,',
+    'linux-6.12.58',
+  ]);
   await kopt('verify', '--tarball', tarball, '--patches', path.join(project, 'patches/example/kopt-demo/6.12'));
-  process.stdout.write('  ... and the 6.18 entry\'s patches against the same 6.12 sources:\n');
+  process.stdout.write("  ... and the 6.18 entry's patches against the same 6.12 sources:\n");
   await kopt('verify', '--tarball', tarball, '--patches', path.join(project, 'patches/example/kopt-demo/6.18'));
 
   await say('13. Is everything sound? gentoo-kopt doctor (read-only)');

@@ -35,7 +35,8 @@ function hooksSpec([action, summary]: (typeof HOOK_ACTIONS)[number]): CommandSpe
     summary,
     usage: `gentoo-kopt hooks ${action}${writes ? ' [--pretend]' : ''} [--root DIR] [--json]`,
     options: writes ? { ...common, pretend: { type: 'boolean', short: 'p' } } : { ...common },
-    run: async (ctx, v) => (await import('./commands/hooks.js')).hooksCommand(ctx, { action, pretend: v.pretend === true }),
+    run: async (ctx, v) =>
+      (await import('./commands/hooks.js')).hooksCommand(ctx, { action, pretend: v.pretend === true }),
   };
 }
 
@@ -74,8 +75,15 @@ const COMMANDS: CommandSpec[] = [
   {
     name: 'verify',
     summary: 'dry-run the patches against the kernel sources before emerge does (streamed from the distfiles)',
-    usage: 'gentoo-kopt verify [CPV...] [--patches DIR|FILE]... [--source DIR | --tarball FILE [PATCH...]] [--confirm] [--root DIR] [--json]',
-    options: { ...common, patches: { type: 'string', multiple: true }, source: { type: 'string' }, tarball: { type: 'string' }, confirm: { type: 'boolean' } },
+    usage:
+      'gentoo-kopt verify [CPV...] [--patches DIR|FILE]... [--source DIR | --tarball FILE [PATCH...]] [--confirm] [--root DIR] [--json]',
+    options: {
+      ...common,
+      patches: { type: 'string', multiple: true },
+      source: { type: 'string' },
+      tarball: { type: 'string' },
+      confirm: { type: 'boolean' },
+    },
     run: async (ctx, v, pos) =>
       (await import('./commands/verify.js')).verifyCommand(ctx, {
         cpvs: v.tarball ? [] : pos,
@@ -89,10 +97,19 @@ const COMMANDS: CommandSpec[] = [
     name: 'doctor',
     summary: 'check toolchain, flags, hooks, patches and kernel config: each finding with where, what and the fix',
     usage: 'gentoo-kopt doctor [--check ID]... [--list] [--exit error|warning] [--root DIR] [--json]',
-    options: { ...common, check: { type: 'string', multiple: true }, list: { type: 'boolean' }, exit: { type: 'string' } },
+    options: {
+      ...common,
+      check: { type: 'string', multiple: true },
+      list: { type: 'boolean' },
+      exit: { type: 'string' },
+    },
     run: async (ctx, v) => {
       const { doctorCommand, parseExitPolicy } = await import('./commands/doctor.js');
-      return doctorCommand(ctx, { checks: v.check as string[] | undefined, list: v.list === true, exit: parseExitPolicy(v.exit as string | undefined) });
+      return doctorCommand(ctx, {
+        checks: v.check as string[] | undefined,
+        list: v.list === true,
+        exit: parseExitPolicy(v.exit as string | undefined),
+      });
     },
   },
   {
@@ -101,7 +118,10 @@ const COMMANDS: CommandSpec[] = [
     usage: 'gentoo-kopt rollback [--pretend] [--force] [--root DIR] [--json]',
     options: { ...common, pretend: { type: 'boolean', short: 'p' }, force: { type: 'boolean' } },
     run: async (ctx, v) =>
-      (await import('./commands/rollback.js')).rollbackCommand(ctx, { pretend: v.pretend === true, force: v.force === true }),
+      (await import('./commands/rollback.js')).rollbackCommand(ctx, {
+        pretend: v.pretend === true,
+        force: v.force === true,
+      }),
   },
 ];
 
@@ -141,7 +161,10 @@ async function version(): Promise<string> {
   const [{ readBounded }, { fileURLToPath }] = await Promise.all([import('./system/read.js'), import('node:url')]);
   const file = fileURLToPath(new URL('../package.json', import.meta.url));
   const fail = (): never => {
-    throw new KoptError('has no version: it is not the package.json of gentoo-kopt', { file, hint: 'reinstall gentoo-kopt' });
+    throw new KoptError('has no version: it is not the package.json of gentoo-kopt', {
+      file,
+      hint: 'reinstall gentoo-kopt',
+    });
   };
   let pkg: unknown;
   try {
@@ -175,7 +198,9 @@ async function usageErrorOf(err: unknown, args: string[], options: Spec): Promis
     if (spec.type === 'boolean' && t.value !== undefined) return new UsageError(`option '${t.rawName}' takes no value`);
     if (spec.type === 'string' && t.value === undefined) return new UsageError(`option '${t.rawName}' needs a value`);
     if (spec.type === 'string' && !t.inlineValue && t.value?.startsWith('-')) {
-      return new UsageError(`option '${t.rawName}' needs a value, not the option '${t.value}' (write ${t.rawName}=VALUE for a value that starts with '-')`);
+      return new UsageError(
+        `option '${t.rawName}' needs a value, not the option '${t.value}' (write ${t.rawName}=VALUE for a value that starts with '-')`,
+      );
     }
   }
   return new UsageError((err as Error).message.split('\n')[0]!);
@@ -240,7 +265,9 @@ function reportError(err: unknown, json: boolean, usage: string): number {
   if (json) {
     const e = err as KoptError;
     process.stdout.write(
-      JSON.stringify({ error: { kind: e?.name ?? 'Error', message: e?.message ?? message, file: e?.file, line: e?.line, hint } }) + '\n',
+      JSON.stringify({
+        error: { kind: e?.name ?? 'Error', message: e?.message ?? message, file: e?.file, line: e?.line, hint },
+      }) + '\n',
     );
   } else {
     process.stderr.write(`gentoo-kopt: error: ${message}\n`);

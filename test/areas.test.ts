@@ -14,8 +14,18 @@ import { TX_ID } from '../src/system/journal.js';
 import { testdir } from './helpers/tree.js';
 
 const P = 'etc/portage/patches/sys-kernel/gentoo-kernel-6.12.58';
-const ok = (rel: string, claim: Claim, kind?: 'file' | 'dir'): [string, Claim, 'file' | 'dir' | undefined, boolean] => [rel, claim, kind, true];
-const no = (rel: string, claim: Claim, kind?: 'file' | 'dir'): [string, Claim, 'file' | 'dir' | undefined, boolean] => [rel, claim, kind, false];
+const ok = (rel: string, claim: Claim, kind?: 'file' | 'dir'): [string, Claim, 'file' | 'dir' | undefined, boolean] => [
+  rel,
+  claim,
+  kind,
+  true,
+];
+const no = (rel: string, claim: Claim, kind?: 'file' | 'dir'): [string, Claim, 'file' | 'dir' | undefined, boolean] => [
+  rel,
+  claim,
+  kind,
+  false,
+];
 
 describe('outsideAreas', () => {
   it.each([
@@ -65,8 +75,17 @@ describe('what the commands write lies in the areas', () => {
     [HOOK_REL, 'hooks.json'],
     [SETTINGS_REL, 'hooks.json'],
     [LTO_FRAGMENT_REL, 'hooks.json'],
-    [path.posix.join(patchDir('sys-kernel', 'gentoo-kernel-6.12.58'), managedName(0, 'gcc-lto', 0, '6.1/misc/gcc-lto/0001-gcc-LTO-support-for-the-kernel.patch')), 'managed.json'],
-    [path.posix.join(patchDir('sys-kernel', 'vanilla-kernel-6.13_rc3'), managedName(2, 'kopt-demo', 11, 'a/README')), 'managed.json'],
+    [
+      path.posix.join(
+        patchDir('sys-kernel', 'gentoo-kernel-6.12.58'),
+        managedName(0, 'gcc-lto', 0, '6.1/misc/gcc-lto/0001-gcc-LTO-support-for-the-kernel.patch'),
+      ),
+      'managed.json',
+    ],
+    [
+      path.posix.join(patchDir('sys-kernel', 'vanilla-kernel-6.13_rc3'), managedName(2, 'kopt-demo', 11, 'a/README')),
+      'managed.json',
+    ],
     [HOOKS_RECORD_REL, 'transaction'],
     ['var/lib/gentoo-kopt/managed.json', 'transaction'],
   ] as const)('%s (%s)', (rel, claim) => {
@@ -76,7 +95,9 @@ describe('what the commands write lies in the areas', () => {
 
   it('a backup is named by its transaction id', () => {
     expect(TX_ID.test('20250101T120000Z-1234-abcd')).toBe(true);
-    expect(outsideAreas('var/lib/gentoo-kopt/backups/20250101T120000Z-1234-abcd.tar', 'backup', undefined, 'file')).toBe('');
+    expect(
+      outsideAreas('var/lib/gentoo-kopt/backups/20250101T120000Z-1234-abcd.tar', 'backup', undefined, 'file'),
+    ).toBe('');
   });
 });
 

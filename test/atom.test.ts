@@ -26,7 +26,14 @@ describe('parseCpv', () => {
   ])('%s', (s, category, pn, pv, pr, pvr) => {
     const cpv = parseCpv(s);
     expect(cpv).toMatchObject({
-      category, pn, pv, pr, pvr, pf: `${pn}-${pvr}`, p: `${pn}-${pv}`, cpn: `${category}/${pn}`,
+      category,
+      pn,
+      pv,
+      pr,
+      pvr,
+      pf: `${pn}-${pvr}`,
+      p: `${pn}-${pv}`,
+      cpn: `${category}/${pn}`,
     });
     expect(cpv.version.raw).toBe(pvr);
     expect(cpv.slot).toBeUndefined();
@@ -96,17 +103,39 @@ describe('parseAtom', () => {
     ['<sys-apps/portage-2.1', { op: '<', cpn: 'sys-apps/portage', version: '2.1' }],
     ['~sys-apps/portage-2.1', { op: '~', cpn: 'sys-apps/portage', version: '2.1' }],
     ['sys-apps/portage:foo', { cpn: 'sys-apps/portage', slot: 'foo' }],
-    ['=sys-apps/portage-2.1-r1:0[doc,a=,!b=,c?,!d?,-e]',
-      { op: '=', cpn: 'sys-apps/portage', version: '2.1-r1', slot: '0', useDeps: ['doc', 'a=', '!b=', 'c?', '!d?', '-e'] }],
-    ['=sys-apps/portage-2.1-r1*:0[doc]',
-      { op: '=', glob: true, cpn: 'sys-apps/portage', version: '2.1-r1', slot: '0', useDeps: ['doc'] }],
-    ['=sys-apps/portage-2.2*:foo::repo[bar?,!baz?,!doc=,build=]',
-      { op: '=', glob: true, cpn: 'sys-apps/portage', version: '2.2', slot: 'foo', repo: 'repo', useDeps: ['bar?', '!baz?', '!doc=', 'build='] }],
+    [
+      '=sys-apps/portage-2.1-r1:0[doc,a=,!b=,c?,!d?,-e]',
+      {
+        op: '=',
+        cpn: 'sys-apps/portage',
+        version: '2.1-r1',
+        slot: '0',
+        useDeps: ['doc', 'a=', '!b=', 'c?', '!d?', '-e'],
+      },
+    ],
+    [
+      '=sys-apps/portage-2.1-r1*:0[doc]',
+      { op: '=', glob: true, cpn: 'sys-apps/portage', version: '2.1-r1', slot: '0', useDeps: ['doc'] },
+    ],
+    [
+      '=sys-apps/portage-2.2*:foo::repo[bar?,!baz?,!doc=,build=]',
+      {
+        op: '=',
+        glob: true,
+        cpn: 'sys-apps/portage',
+        version: '2.2',
+        slot: 'foo',
+        repo: 'repo',
+        useDeps: ['bar?', '!baz?', '!doc=', 'build='],
+      },
+    ],
     ['sys-apps/portage:0::repo_name[doc]', { cpn: 'sys-apps/portage', slot: '0', repo: 'repo_name', useDeps: ['doc'] }],
     ['sys-apps/portage::repo_123-name', { cpn: 'sys-apps/portage', repo: 'repo_123-name' }],
     ['sys-kernel/gentoo-kernel::gentoo', { cpn: 'sys-kernel/gentoo-kernel', repo: 'gentoo' }],
-    ['dev-libs/A[a(+),b(-)=,!c(+)=,d(-)?,!e(+)?,-f(-)]',
-      { cpn: 'dev-libs/A', useDeps: ['a(+)', 'b(-)=', '!c(+)=', 'd(-)?', '!e(+)?', '-f(-)'] }],
+    [
+      'dev-libs/A[a(+),b(-)=,!c(+)=,d(-)?,!e(+)?,-f(-)]',
+      { cpn: 'dev-libs/A', useDeps: ['a(+)', 'b(-)=', '!c(+)=', 'd(-)?', '!e(+)?', '-f(-)'] },
+    ],
     ['dev-libs/A[a,a]', { cpn: 'dev-libs/A', useDeps: ['a', 'a'] }],
     ['!dev-libs/A', { blocker: '!', cpn: 'dev-libs/A' }],
     ['!!dev-libs/A', { blocker: '!!', cpn: 'dev-libs/A' }],
@@ -118,7 +147,10 @@ describe('parseAtom', () => {
     ['virtual/ffmpeg:0=', { cpn: 'virtual/ffmpeg', slot: '0', slotOp: '=' }],
     ['virtual/ffmpeg:*', { cpn: 'virtual/ffmpeg', slotOp: '*' }],
     ['llvm-core/clang:20', { cpn: 'llvm-core/clang', slot: '20' }],
-    ['>=sys-kernel/gentoo-kernel-6.12:6.12.58', { op: '>=', cpn: 'sys-kernel/gentoo-kernel', version: '6.12', slot: '6.12.58' }],
+    [
+      '>=sys-kernel/gentoo-kernel-6.12:6.12.58',
+      { op: '>=', cpn: 'sys-kernel/gentoo-kernel', version: '6.12', slot: '6.12.58' },
+    ],
     ['~sys-kernel/gentoo-kernel-6.12.58-r1', { op: '~', cpn: 'sys-kernel/gentoo-kernel', version: '6.12.58-r1' }],
     ['null/portage', { cpn: 'null/portage' }],
     ['=foo/bar--baz-1-r1', { op: '=', cpn: 'foo/bar--baz', version: '1-r1' }],

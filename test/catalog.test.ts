@@ -48,7 +48,13 @@ describe('parseCatalog', () => {
     const catalog = parseCatalog(DEMO, F);
     expect(catalog.files).toEqual([F]);
     const demo = catalog.series.get('demo')!;
-    expect(demo).toMatchObject({ name: 'demo', description: 'a demo series', provides: ['LTO_GCC', 'LTO_CP_CLONE'], file: F, line: 2 });
+    expect(demo).toMatchObject({
+      name: 'demo',
+      description: 'a demo series',
+      provides: ['LTO_GCC', 'LTO_CP_CLONE'],
+      file: F,
+      line: 2,
+    });
     expect(demo.entries).toEqual([
       {
         series: 'demo',
@@ -97,14 +103,30 @@ describe('parseCatalog', () => {
     ['entry of a misspelt series', '[series gcc-lto]\n[gcc-lt 6.1]', 2, /no series 'gcc-lt'/, /did you mean 'gcc-lto'/],
     ['bad entry id', '[series s]\n[s 6/1]', 2, /invalid entry id '6\/1'/],
     ['series declared twice', '[series s]\n\n[series s]', 3, /series 's' is already defined at \/cat\/a.ini:1/],
-    ['entry defined twice', `[series s]\n[s 1]\nkernel = *\n${file}\n[s 1]`, 5, /entry \[s 1\] is already defined at \/cat\/a.ini:2/],
-    ['unknown series key', '[series s]\ndescripton = x', 2, /unknown key 'descripton' in \[series s\]/, /did you mean 'description'/],
+    [
+      'entry defined twice',
+      `[series s]\n[s 1]\nkernel = *\n${file}\n[s 1]`,
+      5,
+      /entry \[s 1\] is already defined at \/cat\/a.ini:2/,
+    ],
+    [
+      'unknown series key',
+      '[series s]\ndescripton = x',
+      2,
+      /unknown key 'descripton' in \[series s\]/,
+      /did you mean 'description'/,
+    ],
     ['unknown entry key', entry('kernal = *'), 3, /unknown key 'kernal' in \[s 1\]/, /did you mean 'kernel'/],
     ['series key twice', '[series s]\ndescription = a\ndescription = b', 3, /'description' is already set at line 2/],
     ['kernel twice', entry(`kernel = *\nkernel = *\n${file}`), 4, /'kernel' is already set at line 3/],
     ['no kernel', entry(file), 2, /has no 'kernel = RANGE' line/],
     ['no file', entry('kernel = *'), 2, /has no 'file = PATH sha256:DIGEST' line/],
-    ['invalid range', entry(`kernel = >=6.1.0 <foo\n${file}`), 3, /kernel: '>=6.1.0 <foo' is not a valid version range/],
+    [
+      'invalid range',
+      entry(`kernel = >=6.1.0 <foo\n${file}`),
+      3,
+      /kernel: '>=6.1.0 <foo' is not a valid version range/,
+    ],
     ['empty range', entry(`kernel =\n${file}`), 3, /kernel: '' is not a valid version range/],
     ['file without checksum', entry('kernel = *\nfile = a/b.patch'), 4, /expected a path and a checksum/],
     ['md5 checksum', entry(`kernel = *\nfile = a/b.patch md5:${'a'.repeat(32)}`), 4, /is not sha256:<64 hex digits>/],
@@ -113,9 +135,20 @@ describe('parseCatalog', () => {
     ['.. in path', entry(`kernel = *\nfile = a/../../b.patch sha256:${SUM}`), 4, /has an empty, '.' or '..' component/],
     ['. in path', entry(`kernel = *\nfile = ./b.patch sha256:${SUM}`), 4, /'.' or '..' component/],
     ['empty component', entry(`kernel = *\nfile = a//b.patch sha256:${SUM}`), 4, /empty/],
-    ['not a patch', entry(`kernel = *\nfile = a/b.txt sha256:${SUM}`), 4, /does not end in .patch or .diff/, /eapply_user/],
+    [
+      'not a patch',
+      entry(`kernel = *\nfile = a/b.txt sha256:${SUM}`),
+      4,
+      /does not end in .patch or .diff/,
+      /eapply_user/,
+    ],
     ['same file twice', entry(`kernel = *\n${file}\n${file}`), 5, /'a\/b.patch' is already listed at line 4/],
-    ['origin not a URL', entry(`kernel = *\norigin = example.org/\n${file}`), 4, /origin: 'example.org\/' is not an http\(s\) URL/],
+    [
+      'origin not a URL',
+      entry(`kernel = *\norigin = example.org/\n${file}`),
+      4,
+      /origin: 'example.org\/' is not an http\(s\) URL/,
+    ],
     ['origin ftp', entry(`kernel = *\norigin = ftp://example.org/\n${file}`), 4, /not an http\(s\) URL/],
     ['origin without /', entry(`kernel = *\norigin = https://example.org/p\n${file}`), 4, /ending in '\/'/],
     ['provides with CONFIG_', '[series s]\nprovides = CONFIG_LTO_GCC', 2, /write 'LTO_GCC', without CONFIG_/],
@@ -196,7 +229,9 @@ describe('matchEntry and overlaps', () => {
       message: `catalog entries [s one] (${F}:2) and [s two] (${G}:2) both match kernel 6.2.7`,
     });
     expect(findOverlaps(catalog).map(([a, b]) => [a.id, b.id])).toEqual([['one', 'two']]);
-    expect(() => checkOverlaps(catalog)).toThrow(/\[s one\] \(\/cat\/a.ini:2\) and \[s two\] \(\/cat\/b.conf:2\) both match the same kernel versions/);
+    expect(() => checkOverlaps(catalog)).toThrow(
+      /\[s one\] \(\/cat\/a.ini:2\) and \[s two\] \(\/cat\/b.conf:2\) both match the same kernel versions/,
+    );
   });
 
   it.each<[string, string, boolean]>([
@@ -237,7 +272,13 @@ describe('the built-in catalog', () => {
       path: '6.5/misc/gcc-lto/0002-gcc-lto-no-pie.patch',
       sha256: 'df19df237270a33171722feb439738ddb6eba00035ceda1f68bc5fb08f15a862',
     });
-    expect(gcc.entries.every((e) => e.origin === 'https://raw.githubusercontent.com/CachyOS/kernel-patches/b3d684160f64763d46da0368d9a1e6f1280e8685/')).toBe(true);
+    expect(
+      gcc.entries.every(
+        (e) =>
+          e.origin ===
+          'https://raw.githubusercontent.com/CachyOS/kernel-patches/b3d684160f64763d46da0368d9a1e6f1280e8685/',
+      ),
+    ).toBe(true);
     expect(catalog.series.has('kopt-demo')).toBe(true);
     expect(findOverlaps(catalog)).toEqual([]);
     expect(matchEntry(gcc, '6.4.10')).toBeUndefined();
@@ -266,7 +307,10 @@ describe('loadCatalog: catalog.d', () => {
   });
 
   it('a user entry overlapping a built-in one is reported at match time, naming both', async () => {
-    const dir = await testdir({ 'builtin.ini': builtin, 'etc/gentoo-kopt/catalog.d/mine.conf': user('mine', '>=6.1.50 <6.2.0') });
+    const dir = await testdir({
+      'builtin.ini': builtin,
+      'etc/gentoo-kopt/catalog.d/mine.conf': user('mine', '>=6.1.50 <6.2.0'),
+    });
     const catalog = await loadCatalog(resolveRoots({ root: dir, env: {} }), `${dir}/builtin.ini`);
     const series = catalog.series.get('demo')!;
     expect(matchEntry(series, '6.1.10')?.id).toBe('6.1');
@@ -278,10 +322,30 @@ describe('loadCatalog: catalog.d', () => {
   });
 
   it.each<[string, Record<string, string>, RegExp, string]>([
-    ['a file not ending in .conf', { 'etc/gentoo-kopt/catalog.d/mine.ini': '' }, /'mine.ini' in catalog.d does not end in .conf/, 'etc/gentoo-kopt/catalog.d/mine.ini'],
-    ['catalog.d is a file', { 'etc/gentoo-kopt/catalog.d': '' }, /catalog.d is not a directory/, 'etc/gentoo-kopt/catalog.d'],
-    ['a directory named *.conf', { 'etc/gentoo-kopt/catalog.d/x.conf/': '' }, /^is a directory, not a regular file$/, 'etc/gentoo-kopt/catalog.d/x.conf'],
-    ['an error inside a user catalog', { 'etc/gentoo-kopt/catalog.d/x.conf': '[demo 6.1]\n' }, /already defined/, 'etc/gentoo-kopt/catalog.d/x.conf'],
+    [
+      'a file not ending in .conf',
+      { 'etc/gentoo-kopt/catalog.d/mine.ini': '' },
+      /'mine.ini' in catalog.d does not end in .conf/,
+      'etc/gentoo-kopt/catalog.d/mine.ini',
+    ],
+    [
+      'catalog.d is a file',
+      { 'etc/gentoo-kopt/catalog.d': '' },
+      /catalog.d is not a directory/,
+      'etc/gentoo-kopt/catalog.d',
+    ],
+    [
+      'a directory named *.conf',
+      { 'etc/gentoo-kopt/catalog.d/x.conf/': '' },
+      /^is a directory, not a regular file$/,
+      'etc/gentoo-kopt/catalog.d/x.conf',
+    ],
+    [
+      'an error inside a user catalog',
+      { 'etc/gentoo-kopt/catalog.d/x.conf': '[demo 6.1]\n' },
+      /already defined/,
+      'etc/gentoo-kopt/catalog.d/x.conf',
+    ],
   ])('%s is an error naming it', async (_, tree, message, rel) => {
     const dir = await testdir({ 'builtin.ini': builtin, ...tree });
     const err = await loadCatalog(resolveRoots({ root: dir, env: {} }), `${dir}/builtin.ini`).catch((e: unknown) => e);

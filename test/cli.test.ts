@@ -9,8 +9,9 @@ import { snapshot } from './helpers/tree.js';
 import { gentooRoot, defaultConf, PROJECT } from './helpers/gentoo.js';
 import { kopt } from './helpers/cli.js';
 
-
-async function tarball(members: { name: string; type?: 'file' | 'symlink'; linkname?: string; body?: string }[]): Promise<Buffer> {
+async function tarball(
+  members: { name: string; type?: 'file' | 'symlink'; linkname?: string; body?: string }[],
+): Promise<Buffer> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
   pack.on('data', (c: unknown) => chunks.push(c as Buffer));
@@ -75,7 +76,10 @@ describe('gentoo-kopt, the executable', () => {
   it.each([
     ['a ../ member', [{ name: '../escape.patch', body: 'x' }]],
     ['an absolute member', [{ name: '/etc/evil.patch', body: 'x' }]],
-    ['a symlink member', [{ name: 'kopt-demo/6.12/0001-demo-lto-gcc-kconfig.patch', type: 'symlink' as const, linkname: '/etc/shadow' }]],
+    [
+      'a symlink member',
+      [{ name: 'kopt-demo/6.12/0001-demo-lto-gcc-kconfig.patch', type: 'symlink' as const, linkname: '/etc/shadow' }],
+    ],
   ])('a patch-source tarball with %s is refused, nothing written', async (_what, members) => {
     const { dir } = await gentooRoot({ installed: ['sys-kernel/gentoo-kernel-6.12.58'] });
     const tb = path.join(dir, 'src.tar');
@@ -91,33 +95,57 @@ describe('gentoo-kopt, the executable', () => {
   it('a patch-source tarball (.tar.xz, GitHub-style top directory) works like the directory', async () => {
     const { dir } = await gentooRoot({ installed: ['sys-kernel/gentoo-kernel-6.12.58'] });
     const tb = path.join(dir, 'src.tar.xz');
-    await execa('tar', ['-cJf', tb, '--transform', 's,^,kernel-patches-abc/,', '-C', path.join(PROJECT, 'patches/example'), 'kopt-demo']);
+    await execa('tar', [
+      '-cJf',
+      tb,
+      '--transform',
+      's,^,kernel-patches-abc/,',
+      '-C',
+      path.join(PROJECT, 'patches/example'),
+      'kopt-demo',
+    ]);
     await writeFile(path.join(dir, 'etc/gentoo-kopt/kopt.conf'), defaultConf(tb));
     const r = await kopt(['sync-patches', '--json', '--root', dir]);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).changes).toHaveLength(2);
   });
 
-  it.skipIf(process.getuid?.() !== 0)('without permission to write: exit 1 naming the path, nothing written', async () => {
-    const { dir } = await gentooRoot({ installed: ['sys-kernel/gentoo-kernel-6.12.58'] });
-    await chmod(dir, 0o755);
-    for (const d of ['etc', 'etc/portage', 'etc/gentoo-kopt', 'var', 'var/db', 'var/db/pkg', 'var/db/pkg/sys-kernel', 'var/db/pkg/sys-kernel/gentoo-kernel-6.12.58', 'var/db/repos', 'var/db/repos/gentoo', 'var/db/repos/gentoo/profiles', 'etc/portage/repos.conf']) {
-      await chmod(path.join(dir, d), 0o755);
-    }
-    await mkdir(path.join(dir, 'var/lib/gentoo-kopt'), { recursive: true, mode: 0o777 });
-    await chmod(path.join(dir, 'var/lib/gentoo-kopt'), 0o777);
-    await chmod(path.join(dir, 'var/lib'), 0o755);
-    const before = await snapshot(dir);
-    const r = await kopt(['sync-patches', '--root', dir], { uid: 65534 });
-    expect(r.exitCode, r.stdout + r.stderr).toBe(1);
-    expect(r.stderr).toMatch(/permission|denied|EACCES/i);
-    expect(r.stderr).toContain(`${dir}/etc/portage`);
-    expect(await snapshot(dir)).toEqual(before);
-  });
+  it.skipIf(process.getuid?.() !== 0)(
+    'without permission to write: exit 1 naming the path, nothing written',
+    async () => {
+      const { dir } = await gentooRoot({ installed: ['sys-kernel/gentoo-kernel-6.12.58'] });
+      await chmod(dir, 0o755);
+      for (const d of [
+        'etc',
+        'etc/portage',
+        'etc/gentoo-kopt',
+        'var',
+        'var/db',
+        'var/db/pkg',
+        'var/db/pkg/sys-kernel',
+        'var/db/pkg/sys-kernel/gentoo-kernel-6.12.58',
+        'var/db/repos',
+        'var/db/repos/gentoo',
+        'var/db/repos/gentoo/profiles',
+        'etc/portage/repos.conf',
+      ]) {
+        await chmod(path.join(dir, d), 0o755);
+      }
+      await mkdir(path.join(dir, 'var/lib/gentoo-kopt'), { recursive: true, mode: 0o777 });
+      await chmod(path.join(dir, 'var/lib/gentoo-kopt'), 0o777);
+      await chmod(path.join(dir, 'var/lib'), 0o755);
+      const before = await snapshot(dir);
+      const r = await kopt(['sync-patches', '--root', dir], { uid: 65534 });
+      expect(r.exitCode, r.stdout + r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/permission|denied|EACCES/i);
+      expect(r.stderr).toContain(`${dir}/etc/portage`);
+      expect(await snapshot(dir)).toEqual(before);
+    },
+  );
 });
 
 describe('two runs at once', () => {
-  it('the second waits for the first\'s lock instead of failing (two kernels built in parallel)', async () => {
+  it("the second waits for the first's lock instead of failing (two kernels built in parallel)", async () => {
     const { dir } = await gentooRoot({ installed: [] });
     const runs = await Promise.all([
       kopt(['sync-patches', '--package', 'sys-kernel/gentoo-kernel-6.12.58', '--root', dir]),

@@ -28,7 +28,21 @@ const STATE = 'var/lib/gentoo-kopt';
 const sha = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 
 /** The calls that change what is on disk, counted to exhaustion. */
-const COUNTED = ['rename', 'renameat2', 'unlink', 'unlinkat', 'mkdir', 'mkdirat', 'rmdir', 'link', 'linkat', 'fsync', 'fdatasync', 'chmod', 'fchmod'];
+const COUNTED = [
+  'rename',
+  'renameat2',
+  'unlink',
+  'unlinkat',
+  'mkdir',
+  'mkdirat',
+  'rmdir',
+  'link',
+  'linkat',
+  'fsync',
+  'fdatasync',
+  'chmod',
+  'fchmod',
+];
 
 interface Scenario {
   name: string;
@@ -45,7 +59,10 @@ async function series(src: string, files: Record<string, string>): Promise<strin
     const line = rel.split('/')[0]!;
     byLine.set(line, [...(byLine.get(line) ?? []), `file = crashdemo/${rel} sha256:${sha(body)}`]);
   }
-  const entries = [...byLine].map(([line, lines]) => `[crashdemo ${line}]\nkernel = >=${line}.0 <${line.replace(/\d+$/, (m) => String(Number(m) + 1))}.0\n${lines.join('\n')}\n`);
+  const entries = [...byLine].map(
+    ([line, lines]) =>
+      `[crashdemo ${line}]\nkernel = >=${line}.0 <${line.replace(/\d+$/, (m) => String(Number(m) + 1))}.0\n${lines.join('\n')}\n`,
+  );
   return `[series crashdemo]\ndescription = the crash-point test's own series (not kernel patches)\n\n${entries.join('\n')}`;
 }
 
@@ -57,7 +74,10 @@ const SCENARIOS: Scenario[] = [
       const src = path.join(dir, 'src');
       await mkdir(root);
       const conf = `packages = sys-kernel/gentoo-kernel\nseries = crashdemo\npatch-source = ${src}\n`;
-      await gentooRootIn(root, { installed: ['sys-kernel/gentoo-kernel-6.12.58', 'sys-kernel/gentoo-kernel-6.18.2'], conf });
+      await gentooRootIn(root, {
+        installed: ['sys-kernel/gentoo-kernel-6.12.58', 'sys-kernel/gentoo-kernel-6.18.2'],
+        conf,
+      });
       const catalog = path.join(root, 'etc/gentoo-kopt/catalog.d/crash.conf');
       await mkdir(path.dirname(catalog), { recursive: true });
       const v1 = { '6.12/a.patch': 'a, first\n', '6.12/b.patch': 'b\n', '6.18/a.patch': 'a for 6.18\n' };
@@ -77,7 +97,10 @@ const SCENARIOS: Scenario[] = [
     async setup(dir) {
       const root = path.join(dir, 'root');
       await mkdir(root);
-      await gentooRootIn(root, { conf: 'packages = sys-kernel/gentoo-kernel\ntoolchain = llvm\nlto = thin\n', extra: { 'etc/portage/bashrc': '# the user bashrc\n', 'etc/kernel/': '' } });
+      await gentooRootIn(root, {
+        conf: 'packages = sys-kernel/gentoo-kernel\ntoolchain = llvm\nlto = thin\n',
+        extra: { 'etc/portage/bashrc': '# the user bashrc\n', 'etc/kernel/': '' },
+      });
       return ['hooks', 'install', '--root', root];
     },
   },
@@ -107,7 +130,10 @@ async function members(file: string): Promise<string> {
  */
 async function normalTree(root: string): Promise<Record<string, string>> {
   const json = async (rel: string): Promise<{ id?: string; transactions?: { id: string }[] } | undefined> =>
-    readFile(path.join(root, STATE, rel), 'utf8').then((t) => JSON.parse(t) as never, () => undefined);
+    readFile(path.join(root, STATE, rel), 'utf8').then(
+      (t) => JSON.parse(t) as never,
+      () => undefined,
+    );
   const history = (await json('history.json'))?.transactions ?? [];
   const ids = [...history.map((t) => t.id), (await json('journal.json'))?.id].filter((x): x is string => !!x);
   const alias = new Map([...new Set(ids)].map((id, i) => [id, `TX${i}`]));
@@ -121,8 +147,10 @@ async function normalTree(root: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const [rel, desc] of Object.entries(await snapshot(root))) {
     let value = desc;
-    if (rel === `${STATE}/journal.json` || rel === `${STATE}/history.json`) value = JSON.stringify(normJson(JSON.parse(await readFile(path.join(root, rel), 'utf8'))));
-    else if (/\/backups\/[^/]+\.tar$/.test(rel)) value = `${desc.split(' ').slice(0, 2).join(' ')} ${await members(path.join(root, rel))}`;
+    if (rel === `${STATE}/journal.json` || rel === `${STATE}/history.json`)
+      value = JSON.stringify(normJson(JSON.parse(await readFile(path.join(root, rel), 'utf8'))));
+    else if (/\/backups\/[^/]+\.tar$/.test(rel))
+      value = `${desc.split(' ').slice(0, 2).join(' ')} ${await members(path.join(root, rel))}`;
     out[rename(rel)] = value;
   }
   return out;
@@ -132,99 +160,121 @@ async function normalTree(root: string): Promise<Record<string, string>> {
 async function pool<T>(jobs: (() => Promise<T>)[], n: number): Promise<T[]> {
   const results: T[] = [];
   let next = 0;
-  await Promise.all(Array.from({ length: n }, async () => {
-    while (next < jobs.length) {
-      const i = next++;
-      results[i] = await jobs[i]!();
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      while (next < jobs.length) {
+        const i = next++;
+        results[i] = await jobs[i]!();
+      }
+    }),
+  );
   return results;
 }
 
-describe.skipIf(!HAVE_STRACE)('crash points: SIGKILL at every write of a run, then the next run ends where an uninterrupted one ends', () => {
-  it.each(SCENARIOS)('$name', async (scenario) => {
-    const started = Date.now();
-    const base = await testdir();
-    const template = path.join(base, 'template');
-    await mkdir(template);
-    const args = await scenario.setup(template);
-    const rootArg = args.indexOf('--root') + 1;
-    /** A fresh copy of the starting point at `dir`, and the command's arguments for it. */
-    const copy = async (dir: string): Promise<string[]> => {
-      await cp(template, dir, { recursive: true, verbatimSymlinks: true });
-      return args.map((a, i) => (i === rootArg ? a.replace(template, dir) : a));
-    };
-    const rootOf = (dir: string, argv: string[]): string => argv[rootArg]!.replace(template, dir);
+describe.skipIf(!HAVE_STRACE)(
+  'crash points: SIGKILL at every write of a run, then the next run ends where an uninterrupted one ends',
+  () => {
+    it.each(SCENARIOS)(
+      '$name',
+      async (scenario) => {
+        const started = Date.now();
+        const base = await testdir();
+        const template = path.join(base, 'template');
+        await mkdir(template);
+        const args = await scenario.setup(template);
+        const rootArg = args.indexOf('--root') + 1;
+        /** A fresh copy of the starting point at `dir`, and the command's arguments for it. */
+        const copy = async (dir: string): Promise<string[]> => {
+          await cp(template, dir, { recursive: true, verbatimSymlinks: true });
+          return args.map((a, i) => (i === rootArg ? a.replace(template, dir) : a));
+        };
+        const rootOf = (dir: string, argv: string[]): string => argv[rootArg]!.replace(template, dir);
 
-    // Where an uninterrupted run ends.
-    const clean = path.join(base, 'clean');
-    const cleanArgs = await copy(clean);
-    expect((await kopt(cleanArgs)).exitCode).toBe(0);
-    const expected = await normalTree(rootOf(clean, cleanArgs));
+        // Where an uninterrupted run ends.
+        const clean = path.join(base, 'clean');
+        const cleanArgs = await copy(clean);
+        expect((await kopt(cleanArgs)).exitCode).toBe(0);
+        const expected = await normalTree(rootOf(clean, cleanArgs));
 
-    // Which openat calls create a file in the root (trace pass, on its own copy).
-    const traced = path.join(base, 'traced');
-    const tracedArgs = await copy(traced);
-    const tracedRoot = rootOf(traced, tracedArgs);
-    const creating = (await traceCalls(tracedArgs, ['openat'])).filter((c) => c.line.includes(tracedRoot + '/') && c.line.includes('O_CREAT'));
-    const openats = [...new Set(creating.map((c) => c.index))];
+        // Which openat calls create a file in the root (trace pass, on its own copy).
+        const traced = path.join(base, 'traced');
+        const tracedArgs = await copy(traced);
+        const tracedRoot = rootOf(traced, tracedArgs);
+        const creating = (await traceCalls(tracedArgs, ['openat'])).filter(
+          (c) => c.line.includes(tracedRoot + '/') && c.line.includes('O_CREAT'),
+        );
+        const openats = [...new Set(creating.map((c) => c.index))];
 
-    let n = 0;
-    const failures: string[] = [];
-    const missed: string[] = [];
-    /**
-     * One crash point: kill at `inject`, run again, compare. False when the run completed without
-     * reaching it; 'elsewhere' when an openat kill landed on a call outside the root.
-     */
-    const crashAt = async (inject: string): Promise<boolean | 'elsewhere'> => {
-      const dir = path.join(base, `run-${n++}`);
-      const argv = await copy(dir);
-      const root = rootOf(dir, argv);
-      const killed = await runInjected(argv, inject);
-      if (!killed.killed) {
-        if (killed.exitCode !== 0) failures.push(`${inject}: not killed, but exit ${killed.exitCode}: ${killed.stderr}`);
-        await rm(dir, { recursive: true, force: true });
-        return false;
-      }
-      const elsewhere = inject.startsWith('openat:') && !killed.at?.includes(root + '/');
-      const again = await kopt(argv, { timeout: 30_000 });
-      if (again.exitCode !== 0) failures.push(`${inject}: the next run exits ${again.exitCode}: ${again.stderr.split('\n')[0]}`);
-      else {
-        const got = await normalTree(root);
-        if (JSON.stringify(got) !== JSON.stringify(expected)) {
-          const keys = [...new Set([...Object.keys(got), ...Object.keys(expected)])].filter((k) => got[k] !== expected[k]);
-          failures.push(`${inject} (killed at ${killed.at}): the tree differs at ${keys.join(', ')}`);
+        let n = 0;
+        const failures: string[] = [];
+        const missed: string[] = [];
+        /**
+         * One crash point: kill at `inject`, run again, compare. False when the run completed without
+         * reaching it; 'elsewhere' when an openat kill landed on a call outside the root.
+         */
+        const crashAt = async (inject: string): Promise<boolean | 'elsewhere'> => {
+          const dir = path.join(base, `run-${n++}`);
+          const argv = await copy(dir);
+          const root = rootOf(dir, argv);
+          const killed = await runInjected(argv, inject);
+          if (!killed.killed) {
+            if (killed.exitCode !== 0)
+              failures.push(`${inject}: not killed, but exit ${killed.exitCode}: ${killed.stderr}`);
+            await rm(dir, { recursive: true, force: true });
+            return false;
+          }
+          const elsewhere = inject.startsWith('openat:') && !killed.at?.includes(root + '/');
+          const again = await kopt(argv, { timeout: 30_000 });
+          if (again.exitCode !== 0)
+            failures.push(`${inject}: the next run exits ${again.exitCode}: ${again.stderr.split('\n')[0]}`);
+          else {
+            const got = await normalTree(root);
+            if (JSON.stringify(got) !== JSON.stringify(expected)) {
+              const keys = [...new Set([...Object.keys(got), ...Object.keys(expected)])].filter(
+                (k) => got[k] !== expected[k],
+              );
+              failures.push(`${inject} (killed at ${killed.at}): the tree differs at ${keys.join(', ')}`);
+            }
+          }
+          await rm(dir, { recursive: true, force: true });
+          return elsewhere ? 'elsewhere' : true;
+        };
+
+        let points = 0;
+        const perSyscall: Record<string, number> = {};
+        // Counted calls: N = 1, 2, ... until a run completes without reaching the Nth (two at a time).
+        for (const syscall of COUNTED) {
+          for (let first = 1; ; first += 2) {
+            const hits = (
+              await Promise.all([first, first + 1].map((k) => crashAt(`${syscall}:signal=KILL:when=${k}`)))
+            ).filter((h) => h !== false).length;
+            points += hits;
+            perSyscall[syscall] = (perSyscall[syscall] ?? 0) + hits;
+            if (hits < 2) break;
+          }
         }
-      }
-      await rm(dir, { recursive: true, force: true });
-      return elsewhere ? 'elsewhere' : true;
-    };
-
-    let points = 0;
-    const perSyscall: Record<string, number> = {};
-    // Counted calls: N = 1, 2, ... until a run completes without reaching the Nth (two at a time).
-    for (const syscall of COUNTED) {
-      for (let first = 1; ; first += 2) {
-        const hits = (await Promise.all([first, first + 1].map((k) => crashAt(`${syscall}:signal=KILL:when=${k}`)))).filter((h) => h !== false).length;
-        points += hits;
-        perSyscall[syscall] = (perSyscall[syscall] ?? 0) + hits;
-        if (hits < 2) break;
-      }
-    }
-    // openat: the N the trace pass found.
-    await pool(
-      openats.map((k) => async () => {
-        const hit = await crashAt(`openat:signal=KILL:when=${k}`);
-        if (hit !== false) points++;
-        if (hit !== true) missed.push(`#${k}`);
-      }),
-      2,
+        // openat: the N the trace pass found.
+        await pool(
+          openats.map((k) => async () => {
+            const hit = await crashAt(`openat:signal=KILL:when=${k}`);
+            if (hit !== false) points++;
+            if (hit !== true) missed.push(`#${k}`);
+          }),
+          2,
+        );
+        perSyscall.openat = openats.length;
+        const counts = Object.entries(perSyscall)
+          .filter(([, c]) => c > 0)
+          .map(([name, count]) => `${name} ${count}`)
+          .join(', ');
+        const landed = missed.length ? ` (openat ${missed.join(', ')} landed on another thread's call first)` : '';
+        process.stdout.write(
+          `crash points, ${scenario.name}: ${points} killed runs: ${counts}${landed}; ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
+        );
+        expect(failures).toEqual([]);
+        expect(points).toBeGreaterThan(20);
+      },
+      600_000,
     );
-    perSyscall.openat = openats.length;
-    const counts = Object.entries(perSyscall).filter(([, c]) => c > 0).map(([name, count]) => `${name} ${count}`).join(', ');
-    const landed = missed.length ? ` (openat ${missed.join(', ')} landed on another thread's call first)` : '';
-    process.stdout.write(`crash points, ${scenario.name}: ${points} killed runs: ${counts}${landed}; ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
-    expect(failures).toEqual([]);
-    expect(points).toBeGreaterThan(20);
-  }, 600_000);
-});
+  },
+);

@@ -14,8 +14,11 @@ import { resolveRoots } from '../src/portage/roots.js';
 import { snapshot, testdir, writeTree } from './helpers/tree.js';
 import { doctorRoot, type DoctorRoot } from './helpers/doctor-root.js';
 
-const run = (root: DoctorRoot, opts: Partial<Parameters<typeof doctorCommand>[1]> = {}, ctx: Partial<DoctorRoot['ctx']> = {}) =>
-  doctorCommand({ ...root.ctx, ...ctx }, { list: false, exit: 'error', ...opts });
+const run = (
+  root: DoctorRoot,
+  opts: Partial<Parameters<typeof doctorCommand>[1]> = {},
+  ctx: Partial<DoctorRoot['ctx']> = {},
+) => doctorCommand({ ...root.ctx, ...ctx }, { list: false, exit: 'error', ...opts });
 const report = (r: Awaited<ReturnType<typeof run>>): DoctorReport => r.data as DoctorReport;
 const statusOf = (r: DoctorReport): Record<string, string> => Object.fromEntries(r.checks.map((c) => [c.id, c.status]));
 
@@ -30,8 +33,12 @@ describe('doctor --list and --check', () => {
   it('--list names every check with its description and finding kinds, as text and as JSON lines', async () => {
     const root = await doctorRoot();
     const r = await run(root, { list: true });
-    for (const c of CHECKS) expect(r.text).toMatch(new RegExp(`^${c.id} +${c.describe.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
-    const lines = r.jsonText.trimEnd().split('\n').map((l) => JSON.parse(l) as { check: string; kinds: string[] });
+    for (const c of CHECKS)
+      expect(r.text).toMatch(new RegExp(`^${c.id} +${c.describe.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
+    const lines = r.jsonText
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { check: string; kinds: string[] });
     expect(lines.map((l) => l.check)).toEqual(CHECKS.map((c) => c.id));
     expect(lines[0]!.kinds).toEqual([...CHECKS[0]!.kinds]);
     expect(r.exitCode).toBe(0);
@@ -81,7 +88,10 @@ describe('the exit policy', () => {
 
   it('info findings and skipped checks never fail', async () => {
     const root = await doctorRoot();
-    await writeFile(path.join(root.dir, 'etc/gentoo-kopt/kopt.conf'), (await import('./helpers/doctor-root.js')).BASE_CONF.replace('lto = thin', 'lto = none'));
+    await writeFile(
+      path.join(root.dir, 'etc/gentoo-kopt/kopt.conf'),
+      (await import('./helpers/doctor-root.js')).BASE_CONF.replace('lto = thin', 'lto = none'),
+    );
     await writeTree(root.dir, { 'var/db/pkg/app-misc/-MERGING-hello-2.13/SLOT': '0\n' });
     const r = await run(root, { exit: 'warning', checks: ['inputs', 'resources'] });
     expect(statusOf(report(r))).toEqual({ inputs: 'findings', resources: 'skipped' });
@@ -90,12 +100,27 @@ describe('the exit policy', () => {
 
   it('a check that fails internally is reported as failed, with the error, and fails the run', async () => {
     const root = await doctorRoot();
-    const broken: Check = { id: 'broken', describe: 'throws', kinds: [], run: async () => { throw new TypeError('boom'); } };
-    const fine: Check = { id: 'fine', describe: 'finds', kinds: ['vdb-merging'], run: async () => [finding('vdb-merging', { file: '/x' }, {})] };
+    const broken: Check = {
+      id: 'broken',
+      describe: 'throws',
+      kinds: [],
+      run: async () => {
+        throw new TypeError('boom');
+      },
+    };
+    const fine: Check = {
+      id: 'fine',
+      describe: 'finds',
+      kinds: ['vdb-merging'],
+      run: async () => [finding('vdb-merging', { file: '/x' }, {})],
+    };
     const [a, b] = await runChecks([broken, fine], createContext(root.roots, {}));
     expect(a).toMatchObject({ id: 'broken', status: 'failed', findings: [] });
     expect(a!.reason).toMatch(/^internal error: TypeError: boom/);
-    expect(b).toMatchObject({ status: 'findings', findings: [{ check: 'fine', kind: 'vdb-merging', level: 'info', fix: "rm -r '/x'" }] });
+    expect(b).toMatchObject({
+      status: 'findings',
+      findings: [{ check: 'fine', kind: 'vdb-merging', level: 'info', fix: "rm -r '/x'" }],
+    });
   });
 });
 
@@ -103,15 +128,33 @@ describe('output', () => {
   it('--json: one JSON object per line: each check, then its findings, then a summary', async () => {
     const root = await oneWarning();
     const r = await run(root);
-    const lines = r.jsonText.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = r.jsonText
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.filter((l) => l.type === 'check').map((l) => l.check)).toEqual(CHECKS.map((c) => c.id));
     const at = lines.findIndex((l) => l.type === 'finding');
     expect(lines[at - 1]).toMatchObject({ type: 'check', check: 'hooks', status: 'findings', findings: 1 });
     expect(lines[at]).toEqual({
-      type: 'finding', check: 'hooks', kind: 'hooks-not-installed', level: 'warning', where: { file: path.join(root.dir, 'etc/portage/bashrc') },
-      message: expect.stringContaining('the gentoo-kopt block is not in'), fix: 'gentoo-kopt hooks install',
+      type: 'finding',
+      check: 'hooks',
+      kind: 'hooks-not-installed',
+      level: 'warning',
+      where: { file: path.join(root.dir, 'etc/portage/bashrc') },
+      message: expect.stringContaining('the gentoo-kopt block is not in'),
+      fix: 'gentoo-kopt hooks install',
     });
-    expect(lines.at(-1)).toMatchObject({ type: 'summary', error: 0, warning: 1, info: 0, ok: 9, skipped: 0, failed: 0, exit: 'error', exitCode: 0 });
+    expect(lines.at(-1)).toMatchObject({
+      type: 'summary',
+      error: 0,
+      warning: 1,
+      info: 0,
+      ok: 9,
+      skipped: 0,
+      failed: 0,
+      exit: 'error',
+      exitCode: 0,
+    });
   });
 
   it('text: grouped by check, each finding with where, what and the fix', async () => {
@@ -145,10 +188,14 @@ describe('checks that cannot run, and bad input', () => {
   it('an empty root: every check that needs the VDB, LLVM or an LTO setting is skipped with the reason', async () => {
     const dir = await testdir({ 'etc/portage/make.conf': 'CHOST="x86_64-pc-linux-gnu"\n' });
     const roots = resolveRoots({ root: dir, env: {} });
-    const r = report(await doctorCommand({ roots, env: {}, json: false, tty: false }, { list: false, exit: 'warning' }));
+    const r = report(
+      await doctorCommand({ roots, env: {}, json: false, tty: false }, { list: false, exit: 'warning' }),
+    );
     const reasons = Object.fromEntries(r.checks.map((c) => [c.id, c.reason ?? c.status]));
     // Portage's default repos.conf names a gentoo repository this root does not have.
-    expect(r.checks[0]!.findings.map((f) => [f.kind, f.kind === 'repo-ignored' && f.name])).toEqual([['repo-ignored', 'gentoo']]);
+    expect(r.checks[0]!.findings.map((f) => [f.kind, f.kind === 'repo-ignored' && f.name])).toEqual([
+      ['repo-ignored', 'gentoo'],
+    ]);
     expect(reasons).toEqual({
       inputs: 'findings',
       'llvm-packages': 'toolchain = gnu for every configured kernel: LLVM is not used',
@@ -190,38 +237,59 @@ describe('checks that cannot run, and bad input', () => {
     const r = report(await run(root));
     expect(await snapshot(d)).toEqual(before);
     const inputs = r.checks[0]!.findings.map((f) => [f.kind, f.where.file?.replace(d, ''), f.where.line]);
-    expect(inputs).toEqual(expect.arrayContaining([
-      ['file-malformed', '/etc/gentoo-kopt/kopt.conf', 2],
-      ['file-malformed', '/etc/portage/make.conf', 1],
-      ['file-malformed', '/etc/gentoo-kopt/catalog.d/bad.conf', 1],
-      ['file-malformed', '/var/lib/gentoo-kopt/hooks.json', undefined],
-      ['vdb-corrupt', '/var/db/pkg/sys-kernel/gentoo-kernel-6.12.58/SLOT', undefined],
-      ['vdb-corrupt', '/var/db/pkg/sys-kernel/not a package', undefined],
-      ['vdb-corrupt', '/var/db/pkg/stray-file', undefined],
-    ]));
+    expect(inputs).toEqual(
+      expect.arrayContaining([
+        ['file-malformed', '/etc/gentoo-kopt/kopt.conf', 2],
+        ['file-malformed', '/etc/portage/make.conf', 1],
+        ['file-malformed', '/etc/gentoo-kopt/catalog.d/bad.conf', 1],
+        ['file-malformed', '/var/lib/gentoo-kopt/hooks.json', undefined],
+        ['vdb-corrupt', '/var/db/pkg/sys-kernel/gentoo-kernel-6.12.58/SLOT', undefined],
+        ['vdb-corrupt', '/var/db/pkg/sys-kernel/not a package', undefined],
+        ['vdb-corrupt', '/var/db/pkg/stray-file', undefined],
+      ]),
+    );
     expect(r.summary.failed).toBe(0);
-    for (const c of r.checks.filter((c) => c.status === 'skipped')) expect(c.reason).toMatch(/could not be read: .*(kopt\.conf|make\.conf|catalog)/);
-    expect(statusOf(r)).toMatchObject({ 'llvm-packages': 'skipped', flags: 'skipped', patches: 'skipped', resources: 'skipped' });
+    for (const c of r.checks.filter((c) => c.status === 'skipped'))
+      expect(c.reason).toMatch(/could not be read: .*(kopt\.conf|make\.conf|catalog)/);
+    expect(statusOf(r)).toMatchObject({
+      'llvm-packages': 'skipped',
+      flags: 'skipped',
+      patches: 'skipped',
+      resources: 'skipped',
+    });
   });
 
   const ENV_CHECKS = ['inputs', 'mixed-toolchain', 'flags', 'rebuild-needed'];
   it.each([
     ['does not parse', { 'etc/portage/env/src.conf': 'CC="gcc"\nKCFLAGS="-O3\n' }, 'etc/portage/env/src.conf', 2],
     ['sources a missing file', { 'etc/portage/env/src.conf': 'source gone.conf\n' }, 'etc/portage/env/src.conf', 1],
-  ])('an env file of a kernel that %s: inputs names it, the checks that need the environment are skipped naming it', async (_, tree, file, line) => {
-    const root = await doctorRoot();
-    await writeTree(root.dir, { ...tree, 'etc/portage/package.env': 'sys-kernel/gentoo-kernel src.conf\n' });
-    const r = report(await run(root, { checks: ENV_CHECKS }));
-    expect(r.checks[0]!.findings.map((f) => [f.kind, f.where.file, f.where.line])).toEqual([['file-malformed', path.join(root.dir, file), line]]);
-    const envFile = path.join(root.dir, 'etc/portage/env/src.conf');
-    for (const c of r.checks.slice(1)) {
-      expect(c, c.id).toMatchObject({ status: 'skipped', reason: expect.stringContaining(`the env file ${envFile} (package.env for sys-kernel/gentoo-kernel) could not be read: ${path.join(root.dir, file)}:${line}: `) });
-    }
-  });
+  ])(
+    'an env file of a kernel that %s: inputs names it, the checks that need the environment are skipped naming it',
+    async (_, tree, file, line) => {
+      const root = await doctorRoot();
+      await writeTree(root.dir, { ...tree, 'etc/portage/package.env': 'sys-kernel/gentoo-kernel src.conf\n' });
+      const r = report(await run(root, { checks: ENV_CHECKS }));
+      expect(r.checks[0]!.findings.map((f) => [f.kind, f.where.file, f.where.line])).toEqual([
+        ['file-malformed', path.join(root.dir, file), line],
+      ]);
+      const envFile = path.join(root.dir, 'etc/portage/env/src.conf');
+      for (const c of r.checks.slice(1)) {
+        expect(c, c.id).toMatchObject({
+          status: 'skipped',
+          reason: expect.stringContaining(
+            `the env file ${envFile} (package.env for sys-kernel/gentoo-kernel) could not be read: ${path.join(root.dir, file)}:${line}: `,
+          ),
+        });
+      }
+    },
+  );
 
   it('a broken env file mapped only to another package stops no kernel check', async () => {
     const root = await doctorRoot();
-    await writeTree(root.dir, { 'etc/portage/env/src.conf': 'KCFLAGS="-O3\n', 'etc/portage/package.env': 'app-misc/hello src.conf\n' });
+    await writeTree(root.dir, {
+      'etc/portage/env/src.conf': 'KCFLAGS="-O3\n',
+      'etc/portage/package.env': 'app-misc/hello src.conf\n',
+    });
     const r = report(await run(root, { checks: ENV_CHECKS }));
     expect(statusOf(r)).toEqual({ inputs: 'findings', 'mixed-toolchain': 'ok', flags: 'ok', 'rebuild-needed': 'ok' });
   });

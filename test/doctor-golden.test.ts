@@ -24,7 +24,9 @@ const FIXTURES = path.join(import.meta.dirname, 'fixtures/doctor');
 const UPDATE = !!process.env.UPDATE_GOLDEN;
 const IS_ROOT = process.getuid?.() === 0;
 
-type FileSpec = string | { content?: string; lines?: string[]; bzip2?: string[]; mode?: string; owner?: number; symlink?: string };
+type FileSpec =
+  | string
+  | { content?: string; lines?: string[]; bzip2?: string[]; mode?: string; owner?: number; symlink?: string };
 
 interface Edit {
   description: string;
@@ -44,8 +46,13 @@ interface FixSpec extends Edit {
   run?: 'fix' | 'sync-patches' | 'sync-patches --force' | 'hooks install';
 }
 
-const kindDirs = existsSync(FIXTURES) ? readdirSync(FIXTURES).filter((d) => existsSync(path.join(FIXTURES, d, 'root.json'))).sort() : [];
-const readJson = <T>(kind: string, name: string): T => JSON.parse(readFileSync(path.join(FIXTURES, kind, name), 'utf8')) as T;
+const kindDirs = existsSync(FIXTURES)
+  ? readdirSync(FIXTURES)
+      .filter((d) => existsSync(path.join(FIXTURES, d, 'root.json')))
+      .sort()
+  : [];
+const readJson = <T>(kind: string, name: string): T =>
+  JSON.parse(readFileSync(path.join(FIXTURES, kind, name), 'utf8')) as T;
 
 function subst(text: string, dir: string): string {
   return text.replaceAll('$ROOT', dir).replaceAll('$PROJECT', PROJECT);
@@ -78,7 +85,12 @@ async function applyEdit(dir: string, edit: Edit): Promise<void> {
 }
 
 /** Runs one check; with `readOnly`, asserts the root is byte-for-byte the same afterwards. */
-async function doctor(root: DoctorRoot, check: string, expect: ExpectStatic, readOnly = false): Promise<DoctorReport['checks'][number]> {
+async function doctor(
+  root: DoctorRoot,
+  check: string,
+  expect: ExpectStatic,
+  readOnly = false,
+): Promise<DoctorReport['checks'][number]> {
   const before = readOnly ? await snapshot(root.dir) : undefined;
   const r = await doctorCommand(root.ctx, { checks: [check], list: false, exit: 'error' });
   if (before) expect(await snapshot(root.dir)).toEqual(before);
@@ -86,7 +98,11 @@ async function doctor(root: DoctorRoot, check: string, expect: ExpectStatic, rea
 }
 
 function normalize(findings: RenderedFinding[], dir: string): unknown[] {
-  return JSON.parse(JSON.stringify(findings.map(({ check: _check, ...f }) => f)).replaceAll(dir, '$ROOT').replaceAll(PROJECT, '$PROJECT')) as unknown[];
+  return JSON.parse(
+    JSON.stringify(findings.map(({ check: _check, ...f }) => f))
+      .replaceAll(dir, '$ROOT')
+      .replaceAll(PROJECT, '$PROJECT'),
+  ) as unknown[];
 }
 
 /** Runs a finding's fix text in bash, refusing any absolute path outside the root. */
@@ -103,7 +119,8 @@ async function applyFix(root: DoctorRoot, fix: FixSpec, findings: RenderedFindin
   if (fix.run === 'fix') for (const f of findings.filter((f) => f.kind === kind)) runFixText(f.fix, root.dir);
   else if (fix.run === 'sync-patches' || fix.run === 'sync-patches --force') {
     await syncPatches(root.ctx, { pretend: false, force: fix.run.endsWith('--force'), packages: [] });
-  } else if (fix.run === 'hooks install') await hooksCommand(root.ctx, { action: 'install', pretend: false, program: await hookProgram() });
+  } else if (fix.run === 'hooks install')
+    await hooksCommand(root.ctx, { action: 'install', pretend: false, program: await hookProgram() });
 }
 
 describe.concurrent('doctor golden fixtures', () => {
@@ -111,7 +128,8 @@ describe.concurrent('doctor golden fixtures', () => {
     const listed = CHECKS.flatMap((c) => c.kinds);
     expect(new Set(listed)).toEqual(new Set(Object.keys(KINDS)));
     for (const kind of Object.keys(KINDS)) {
-      for (const name of ['root.json', 'expected.json', 'fix.json']) expect(existsSync(path.join(FIXTURES, kind, name)), `${kind}/${name}`).toBe(true);
+      for (const name of ['root.json', 'expected.json', 'fix.json'])
+        expect(existsSync(path.join(FIXTURES, kind, name)), `${kind}/${name}`).toBe(true);
     }
     expect(kindDirs.filter((d) => !(d in KINDS))).toEqual([]);
   });
@@ -131,7 +149,10 @@ describe.concurrent('doctor golden fixtures', () => {
 
       await applyFix(root, readJson<FixSpec>(kind, 'fix.json'), result.findings, kind);
       const after = await doctor(root, spec.check, expect);
-      expect({ status: after.status, findings: normalize(after.findings, root.dir) }).toEqual({ status: 'ok', findings: [] });
+      expect({ status: after.status, findings: normalize(after.findings, root.dir) }).toEqual({
+        status: 'ok',
+        findings: [],
+      });
     });
   }
 });

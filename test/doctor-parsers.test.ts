@@ -41,26 +41,51 @@ describe('parseKconfig', () => {
   });
 
   it('records where the last assignment is', () => {
-    expect(parseKconfig('CONFIG_A=y\n\nCONFIG_A=n\n', '/x.config').get('A')).toEqual({ value: 'n', file: '/x.config', line: 3 });
+    expect(parseKconfig('CONFIG_A=y\n\nCONFIG_A=n\n', '/x.config').get('A')).toEqual({
+      value: 'n',
+      file: '/x.config',
+      line: 3,
+    });
   });
 });
 
 describe('the KCFLAGS table', () => {
   it.each([
-    ['-O2', undefined], ['-O3', 'kcflags-o3'], ['-Os', undefined], ['-Ofast', 'kcflags-ofast'],
-    ['-ffast-math', 'kcflags-fast-math'], ['-funsafe-math-optimizations', 'kcflags-fast-math'], ['-fno-fast-math', undefined],
-    ['-flto', 'kcflags-lto'], ['-flto=thin', 'kcflags-lto'], ['-flto-partition=one', 'kcflags-lto'], ['-ffat-lto-objects', 'kcflags-lto'], ['-fno-lto', undefined],
-    ['-mavx2', 'kcflags-simd'], ['-mavx512f', 'kcflags-simd'], ['-msse4.2', 'kcflags-simd'], ['-mssse3', 'kcflags-simd'], ['-mfma', 'kcflags-simd'],
-    ['-mno-avx', undefined], ['-mtune=native', undefined], ['-mcmodel=kernel', undefined],
-    ['-fPIE', 'kcflags-pie'], ['-fpic', 'kcflags-pie'], ['-pie', 'kcflags-pie'], ['-fno-PIE', undefined],
-    ['-march=native', 'kcflags-native-binpkg'], ['-march=x86-64-v3', undefined], ['-pipe', undefined],
+    ['-O2', undefined],
+    ['-O3', 'kcflags-o3'],
+    ['-Os', undefined],
+    ['-Ofast', 'kcflags-ofast'],
+    ['-ffast-math', 'kcflags-fast-math'],
+    ['-funsafe-math-optimizations', 'kcflags-fast-math'],
+    ['-fno-fast-math', undefined],
+    ['-flto', 'kcflags-lto'],
+    ['-flto=thin', 'kcflags-lto'],
+    ['-flto-partition=one', 'kcflags-lto'],
+    ['-ffat-lto-objects', 'kcflags-lto'],
+    ['-fno-lto', undefined],
+    ['-mavx2', 'kcflags-simd'],
+    ['-mavx512f', 'kcflags-simd'],
+    ['-msse4.2', 'kcflags-simd'],
+    ['-mssse3', 'kcflags-simd'],
+    ['-mfma', 'kcflags-simd'],
+    ['-mno-avx', undefined],
+    ['-mtune=native', undefined],
+    ['-mcmodel=kernel', undefined],
+    ['-fPIE', 'kcflags-pie'],
+    ['-fpic', 'kcflags-pie'],
+    ['-pie', 'kcflags-pie'],
+    ['-fno-PIE', undefined],
+    ['-march=native', 'kcflags-native-binpkg'],
+    ['-march=x86-64-v3', undefined],
+    ['-pipe', undefined],
   ])('%s -> %s', (flag, kind) => {
     expect(flagKind(flag)).toBe(kind);
   });
 });
 
 describe('binpkgReason: does this host build binary packages?', () => {
-  const env = (vars: Record<string, string>) => new Map(Object.entries(vars).map(([k, value]) => [k, { value, file: 'make.conf' }]));
+  const env = (vars: Record<string, string>) =>
+    new Map(Object.entries(vars).map(([k, value]) => [k, { value, file: 'make.conf' }]));
   it.each([
     [{}, undefined],
     [{ FEATURES: 'sandbox buildpkg' }, 'FEATURES=buildpkg'],
@@ -92,7 +117,12 @@ describe('package.env: which env file wins for a package', () => {
         'sys-kernel/gentoo-kernel missing.conf',
         '',
       ].join('\n'),
-      ...Object.fromEntries(['exact', 'base', 'cat', 'range', 'slot', 'all'].map((n) => [`etc/portage/env/${n}.conf`, `X="${n}"\nY="\${COMMON} ${n}"\n`])),
+      ...Object.fromEntries(
+        ['exact', 'base', 'cat', 'range', 'slot', 'all'].map((n) => [
+          `etc/portage/env/${n}.conf`,
+          `X="${n}"\nY="\${COMMON} ${n}"\n`,
+        ]),
+      ),
     });
     const roots = resolveRoots({ root: dir, env: {} });
     const makeConf = await loadMakeConfOrigins(roots);
@@ -121,7 +151,11 @@ describe('package.env: which env file wins for a package', () => {
 
   it('make.conf values carry the file and line of their last assignment', async () => {
     const { dir, makeConf } = await setup();
-    expect(makeConf.vars.get('X')).toEqual({ value: 'make.conf, line 3', file: path.join(dir, 'etc/portage/make.conf'), line: 3 });
+    expect(makeConf.vars.get('X')).toEqual({
+      value: 'make.conf, line 3',
+      file: path.join(dir, 'etc/portage/make.conf'),
+      line: 3,
+    });
   });
 
   it('bad atoms and missing env files are problems naming the line, never errors', async () => {
@@ -165,7 +199,10 @@ describe('origins through `source`: the file and line of the assignment that win
       'etc/portage/tools.conf': 'CC="gcc"\nLD="ld.gold"\nAR="llvm-ar"\n',
     });
     const { vars } = await loadMakeConfOrigins(resolveRoots({ root: dir, env: {} }));
-    const at = (name: string) => { const a = vars.get(name)!; return [a.value, path.relative(dir, a.file), a.line]; };
+    const at = (name: string) => {
+      const a = vars.get(name)!;
+      return [a.value, path.relative(dir, a.file), a.line];
+    };
     expect([at('CC'), at('LD'), at('AR')]).toEqual([
       ['gcc', 'etc/portage/tools.conf', 1],
       ['ld.lld', 'etc/portage/make.conf/00-base', 2],

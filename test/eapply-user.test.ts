@@ -34,37 +34,155 @@ const P = 'gentoo-kernel-6.12.58';
 const S = ':6.12.58';
 
 const LAYOUTS: Layout[] = [
-  { id: 'pn-only', cpv: K, slot: '6.12.58', files: { [`${PN}/01-a.patch`]: PATCH, [`${PN}/02-b.diff`]: PATCH }, applied: [`${PN}/01-a.patch`, `${PN}/02-b.diff`] },
-  { id: 'p-overrides-pn', cpv: K, slot: '6.12.58', files: { [`${PN}/10-x.patch`]: PATCH, [`${P}/10-x.patch`]: PATCH, [`${PN}/20-y.patch`]: PATCH }, applied: [`${P}/10-x.patch`, `${PN}/20-y.patch`] },
-  { id: 'p-r0-overrides-p', cpv: K, slot: '6.12.58', files: { [`${P}/10-x.patch`]: PATCH, [`${P}-r0/10-x.patch`]: PATCH, [`${PN}/10-x.patch`]: PATCH }, applied: [`${P}-r0/10-x.patch`] },
+  {
+    id: 'pn-only',
+    cpv: K,
+    slot: '6.12.58',
+    files: { [`${PN}/01-a.patch`]: PATCH, [`${PN}/02-b.diff`]: PATCH },
+    applied: [`${PN}/01-a.patch`, `${PN}/02-b.diff`],
+  },
+  {
+    id: 'p-overrides-pn',
+    cpv: K,
+    slot: '6.12.58',
+    files: { [`${PN}/10-x.patch`]: PATCH, [`${P}/10-x.patch`]: PATCH, [`${PN}/20-y.patch`]: PATCH },
+    applied: [`${P}/10-x.patch`, `${PN}/20-y.patch`],
+  },
+  {
+    id: 'p-r0-overrides-p',
+    cpv: K,
+    slot: '6.12.58',
+    files: { [`${P}/10-x.patch`]: PATCH, [`${P}-r0/10-x.patch`]: PATCH, [`${PN}/10-x.patch`]: PATCH },
+    applied: [`${P}-r0/10-x.patch`],
+  },
   {
     id: 'slot-chain',
     cpv: K,
     slot: '6.12.58',
     // PN:SLOT beats PN, but P (no slot) beats PN:SLOT: the loop order is PN, PN:S, P, P:S, P-PR, P-PR:S.
-    files: { [`${PN}/a.patch`]: PATCH, [`${PN}${S}/a.patch`]: PATCH, [`${PN}${S}/b.patch`]: PATCH, [`${P}/b.patch`]: PATCH, [`${P}${S}/c.patch`]: PATCH, [`${P}-r0/c.patch`]: PATCH, [`${P}-r0${S}/d.patch`]: PATCH },
+    files: {
+      [`${PN}/a.patch`]: PATCH,
+      [`${PN}${S}/a.patch`]: PATCH,
+      [`${PN}${S}/b.patch`]: PATCH,
+      [`${P}/b.patch`]: PATCH,
+      [`${P}${S}/c.patch`]: PATCH,
+      [`${P}-r0/c.patch`]: PATCH,
+      [`${P}-r0${S}/d.patch`]: PATCH,
+    },
     applied: [`${PN}${S}/a.patch`, `${P}/b.patch`, `${P}-r0/c.patch`, `${P}-r0${S}/d.patch`],
   },
-  { id: 'slot-subslot-stripped', cpv: K, slot: '6.12.58/6.12.58-x', files: { [`${PN}${S}/a.patch`]: PATCH, [`${PN}:6.12.58-x/b.patch`]: PATCH }, applied: [`${PN}${S}/a.patch`] },
-  { id: 'other-revisions-ignored', cpv: K, slot: '6.12.58', files: { [`${P}-r1/a.patch`]: PATCH, [`${P}-r0/b.patch`]: PATCH, [`gentoo-kernel-6.12.57/c.patch`]: PATCH, [`gentoo-kernel-6.12/d.patch`]: PATCH, [`vanilla-kernel/e.patch`]: PATCH }, applied: [`${P}-r0/b.patch`] },
-  { id: 'revision-r1', cpv: `${K}-r1`, slot: '6.12.58', files: { [`${P}-r0/a.patch`]: PATCH, [`${P}-r1/b.patch`]: PATCH, [`${P}-r1${S}/c.patch`]: PATCH, [`${P}/d.patch`]: PATCH }, applied: [`${P}-r1/b.patch`, `${P}-r1${S}/c.patch`, `${P}/d.patch`] },
-  { id: 'empty-cancels', cpv: K, slot: '6.12.58', files: { [`${PN}/a.patch`]: PATCH, [`${PN}/b.patch`]: PATCH, [`${P}/a.patch`]: '' }, applied: [`${PN}/b.patch`], cancelled: ['a.patch'] },
-  { id: 'devnull-cancels', cpv: K, slot: '6.12.58', files: { [`${PN}/a.patch`]: PATCH, [`${PN}/b.patch`]: PATCH, [`${P}${S}/b.patch`]: { symlink: '/dev/null' } }, applied: [`${PN}/a.patch`], cancelled: ['b.patch'] },
-  { id: 'cancel-then-readd', cpv: K, slot: '6.12.58', files: { [`${PN}/a.patch`]: PATCH, [`${PN}${S}/a.patch`]: '', [`${P}-r0/a.patch`]: PATCH }, applied: [`${P}-r0/a.patch`] },
+  {
+    id: 'slot-subslot-stripped',
+    cpv: K,
+    slot: '6.12.58/6.12.58-x',
+    files: { [`${PN}${S}/a.patch`]: PATCH, [`${PN}:6.12.58-x/b.patch`]: PATCH },
+    applied: [`${PN}${S}/a.patch`],
+  },
+  {
+    id: 'other-revisions-ignored',
+    cpv: K,
+    slot: '6.12.58',
+    files: {
+      [`${P}-r1/a.patch`]: PATCH,
+      [`${P}-r0/b.patch`]: PATCH,
+      'gentoo-kernel-6.12.57/c.patch': PATCH,
+      'gentoo-kernel-6.12/d.patch': PATCH,
+      'vanilla-kernel/e.patch': PATCH,
+    },
+    applied: [`${P}-r0/b.patch`],
+  },
+  {
+    id: 'revision-r1',
+    cpv: `${K}-r1`,
+    slot: '6.12.58',
+    files: {
+      [`${P}-r0/a.patch`]: PATCH,
+      [`${P}-r1/b.patch`]: PATCH,
+      [`${P}-r1${S}/c.patch`]: PATCH,
+      [`${P}/d.patch`]: PATCH,
+    },
+    applied: [`${P}-r1/b.patch`, `${P}-r1${S}/c.patch`, `${P}/d.patch`],
+  },
+  {
+    id: 'empty-cancels',
+    cpv: K,
+    slot: '6.12.58',
+    files: { [`${PN}/a.patch`]: PATCH, [`${PN}/b.patch`]: PATCH, [`${P}/a.patch`]: '' },
+    applied: [`${PN}/b.patch`],
+    cancelled: ['a.patch'],
+  },
+  {
+    id: 'devnull-cancels',
+    cpv: K,
+    slot: '6.12.58',
+    files: { [`${PN}/a.patch`]: PATCH, [`${PN}/b.patch`]: PATCH, [`${P}${S}/b.patch`]: { symlink: '/dev/null' } },
+    applied: [`${PN}/a.patch`],
+    cancelled: ['b.patch'],
+  },
+  {
+    id: 'cancel-then-readd',
+    cpv: K,
+    slot: '6.12.58',
+    files: { [`${PN}/a.patch`]: PATCH, [`${PN}${S}/a.patch`]: '', [`${P}-r0/a.patch`]: PATCH },
+    applied: [`${P}-r0/a.patch`],
+  },
   {
     id: 'non-patch-ignored',
     cpv: K,
     slot: '6.12.58',
-    files: { [`${PN}/a.patch`]: PATCH, [`${PN}/README`]: 'notes', [`${PN}/b.patch.orig`]: PATCH, [`${PN}/c.PATCH`]: PATCH, [`${PN}/d.patch~`]: PATCH, [`${PN}/e.diff.gz`]: PATCH, [`${PN}/series`]: 'a.patch', [`${PN}/f.txt`]: PATCH },
+    files: {
+      [`${PN}/a.patch`]: PATCH,
+      [`${PN}/README`]: 'notes',
+      [`${PN}/b.patch.orig`]: PATCH,
+      [`${PN}/c.PATCH`]: PATCH,
+      [`${PN}/d.patch~`]: PATCH,
+      [`${PN}/e.diff.gz`]: PATCH,
+      [`${PN}/series`]: 'a.patch',
+      [`${PN}/f.txt`]: PATCH,
+    },
     applied: [`${PN}/a.patch`],
   },
-  { id: 'dotfiles-ignored', cpv: K, slot: '6.12.58', files: { [`${PN}/a.patch`]: PATCH, [`${PN}/.hidden.patch`]: PATCH, [`${PN}/.patch`]: PATCH, [`${P}/.a.patch`]: '' }, applied: [`${PN}/a.patch`] },
+  {
+    id: 'dotfiles-ignored',
+    cpv: K,
+    slot: '6.12.58',
+    files: { [`${PN}/a.patch`]: PATCH, [`${PN}/.hidden.patch`]: PATCH, [`${PN}/.patch`]: PATCH, [`${P}/.a.patch`]: '' },
+    applied: [`${PN}/a.patch`],
+  },
   {
     id: 'c-locale-order',
     cpv: K,
     slot: '6.12.58',
-    files: Object.fromEntries(['z.patch', 'a.patch', 'B.patch', 'A.patch', '10-x.patch', '9-x.patch', '_u.patch', 'é.patch', '~t.patch', '\u{ff5a}.patch', '\u{1f600}.patch', '01.diff'].map((n) => [`${PN}/${n}`, PATCH])),
-    applied: ['01.diff', '10-x.patch', '9-x.patch', 'A.patch', 'B.patch', '_u.patch', 'a.patch', 'z.patch', '~t.patch', 'é.patch', '\u{ff5a}.patch', '\u{1f600}.patch'].map((n) => `${PN}/${n}`),
+    files: Object.fromEntries(
+      [
+        'z.patch',
+        'a.patch',
+        'B.patch',
+        'A.patch',
+        '10-x.patch',
+        '9-x.patch',
+        '_u.patch',
+        'é.patch',
+        '~t.patch',
+        '\u{ff5a}.patch',
+        '\u{1f600}.patch',
+        '01.diff',
+      ].map((n) => [`${PN}/${n}`, PATCH]),
+    ),
+    applied: [
+      '01.diff',
+      '10-x.patch',
+      '9-x.patch',
+      'A.patch',
+      'B.patch',
+      '_u.patch',
+      'a.patch',
+      'z.patch',
+      '~t.patch',
+      'é.patch',
+      '\u{ff5a}.patch',
+      '\u{1f600}.patch',
+    ].map((n) => `${PN}/${n}`),
   },
   {
     id: 'subdirectories',
@@ -72,14 +190,27 @@ const LAYOUTS: Layout[] = [
     slot: '6.12.58',
     // A plain subdirectory is not searched; one named *.patch is handed to eapply, which applies the
     // *.patch/*.diff files in it (C order, no dotfiles) at that basename's place.
-    files: { [`${PN}/extra/a.patch`]: PATCH, [`${PN}/b.patch`]: PATCH, [`${PN}/m.patch/2.diff`]: PATCH, [`${PN}/m.patch/1.patch`]: PATCH, [`${PN}/m.patch/notes.txt`]: 'x', [`${PN}/m.patch/.3.patch`]: PATCH, [`${PN}/z.patch`]: PATCH },
+    files: {
+      [`${PN}/extra/a.patch`]: PATCH,
+      [`${PN}/b.patch`]: PATCH,
+      [`${PN}/m.patch/2.diff`]: PATCH,
+      [`${PN}/m.patch/1.patch`]: PATCH,
+      [`${PN}/m.patch/notes.txt`]: 'x',
+      [`${PN}/m.patch/.3.patch`]: PATCH,
+      [`${PN}/z.patch`]: PATCH,
+    },
     applied: [`${PN}/b.patch`, `${PN}/m.patch/1.patch`, `${PN}/m.patch/2.diff`, `${PN}/z.patch`],
   },
   {
     id: 'symlinks',
     cpv: K,
     slot: '6.12.58',
-    files: { 'store/real.patch': PATCH, [`${PN}/a.patch`]: { symlink: '../store/real.patch' }, [`${PN}/b.patch`]: PATCH, [`${P}/b.patch`]: { symlink: '../store/missing.patch' } },
+    files: {
+      'store/real.patch': PATCH,
+      [`${PN}/a.patch`]: { symlink: '../store/real.patch' },
+      [`${PN}/b.patch`]: PATCH,
+      [`${P}/b.patch`]: { symlink: '../store/missing.patch' },
+    },
     applied: [`${PN}/a.patch`],
     cancelled: ['b.patch'],
   },
@@ -87,11 +218,32 @@ const LAYOUTS: Layout[] = [
     id: 'merged-global-sort',
     cpv: K,
     slot: '6.12.58',
-    files: { [`${PN}/30-c.patch`]: PATCH, [`${PN}${S}/10-a.patch`]: PATCH, [`${P}/40-d.patch`]: PATCH, [`${P}${S}/20-b.patch`]: PATCH, [`${P}-r0/05-z.patch`]: PATCH, [`${P}-r0${S}/50-e.diff`]: PATCH },
-    applied: [`${P}-r0/05-z.patch`, `${PN}${S}/10-a.patch`, `${P}${S}/20-b.patch`, `${PN}/30-c.patch`, `${P}/40-d.patch`, `${P}-r0${S}/50-e.diff`],
+    files: {
+      [`${PN}/30-c.patch`]: PATCH,
+      [`${PN}${S}/10-a.patch`]: PATCH,
+      [`${P}/40-d.patch`]: PATCH,
+      [`${P}${S}/20-b.patch`]: PATCH,
+      [`${P}-r0/05-z.patch`]: PATCH,
+      [`${P}-r0${S}/50-e.diff`]: PATCH,
+    },
+    applied: [
+      `${P}-r0/05-z.patch`,
+      `${PN}${S}/10-a.patch`,
+      `${P}${S}/20-b.patch`,
+      `${PN}/30-c.patch`,
+      `${P}/40-d.patch`,
+      `${P}-r0${S}/50-e.diff`,
+    ],
   },
   { id: 'nothing', cpv: K, slot: '6.12.58', files: { 'vanilla-kernel/a.patch': PATCH }, applied: [] },
-  { id: 'dir-is-a-file', cpv: K, slot: '6.12.58', files: { [PN]: 'not a directory', [`${P}/a.patch`]: PATCH }, applied: [], dies: true },
+  {
+    id: 'dir-is-a-file',
+    cpv: K,
+    slot: '6.12.58',
+    files: { [PN]: 'not a directory', [`${P}/a.patch`]: PATCH },
+    applied: [],
+    dies: true,
+  },
 ];
 
 /** A patch that creates kopt-<marker>.txt, carrying the portage-harness marker. */
@@ -122,7 +274,9 @@ describe('eapplyUser over patch-directory layouts', () => {
     const result = await simulate(layout, root);
     const base = path.join(root, 'etc/portage/patches/sys-kernel');
     expect(result.base).toBe(base);
-    const applied = result.patches.flatMap((p) => (p.files ? p.files.map((f) => path.relative(base, f)) : [`${p.dir}/${p.basename}`]));
+    const applied = result.patches.flatMap((p) =>
+      p.files ? p.files.map((f) => path.relative(base, f)) : [`${p.dir}/${p.basename}`],
+    );
     expect(applied).toEqual(layout.applied);
     for (const p of result.patches) expect(p.path).toBe(path.join(base, p.dir, p.basename));
     expect(result.cancelled.map((c) => c.basename)).toEqual(layout.cancelled ?? []);
@@ -148,25 +302,47 @@ describe('eapplyUser over patch-directory layouts', () => {
     const root = await testdir(treeOf(LAYOUTS.find((l) => l.id === 'pn-only')!));
     const r = await simulate(LAYOUTS.find((l) => l.id === 'pn-only')!, root);
     expect(r.dirs.map((d) => [d.name, d.exists])).toEqual([
-      [PN, true], [`${PN}${S}`, false], [P, false], [`${P}${S}`, false], [`${P}-r0`, false], [`${P}-r0${S}`, false],
+      [PN, true],
+      [`${PN}${S}`, false],
+      [P, false],
+      [`${P}${S}`, false],
+      [`${P}-r0`, false],
+      [`${P}-r0${S}`, false],
     ]);
   });
 
   it('without a slot searches only the three unslotted directories', async () => {
-    const layout: Layout = { id: 'no-slot', cpv: K, files: { [`${PN}/a.patch`]: PATCH, [`${PN}${S}/b.patch`]: PATCH }, applied: [`${PN}/a.patch`] };
+    const layout: Layout = {
+      id: 'no-slot',
+      cpv: K,
+      files: { [`${PN}/a.patch`]: PATCH, [`${PN}${S}/b.patch`]: PATCH },
+      applied: [`${PN}/a.patch`],
+    };
     const r = await simulate(layout, await testdir(treeOf(layout)));
     expect(r.dirs.map((d) => d.name)).toEqual([PN, P, `${P}-r0`]);
     expect(r.patches.map((p) => p.basename)).toEqual(['a.patch']);
   });
 
   it.each([
-    ['a', 'B', 1], ['B', 'a', -1], ['10', '9', -1], ['z', 'é', -1], ['\u{ff5a}', '\u{1f600}', -1], ['a', 'a', 0],
+    ['a', 'B', 1],
+    ['B', 'a', -1],
+    ['10', '9', -1],
+    ['z', 'é', -1],
+    ['\u{ff5a}', '\u{1f600}', -1],
+    ['a', 'a', 0],
   ] as const)('compareC(%s, %s) has sign %i', (a, b, sign) => {
     expect(Math.sign(compareC(a, b))).toBe(sign);
   });
 
   it('userPatchDirNames keeps the revision (-r0) and strips the subslot', () => {
-    expect(userPatchDirNames(parseCpv('app-misc/foo-1.0-r3'), '2/2.1')).toEqual(['foo', 'foo:2', 'foo-1.0', 'foo-1.0:2', 'foo-1.0-r3', 'foo-1.0-r3:2']);
+    expect(userPatchDirNames(parseCpv('app-misc/foo-1.0-r3'), '2/2.1')).toEqual([
+      'foo',
+      'foo:2',
+      'foo-1.0',
+      'foo-1.0:2',
+      'foo-1.0-r3',
+      'foo-1.0-r3:2',
+    ]);
   });
 });
 
@@ -208,7 +384,9 @@ describe('patches list', () => {
     expect(lines[0]).toMatch(/^sys-kernel\/gentoo-kernel-6\.12\.58, SLOT 6\.12\.58 \(inferred/);
     expect(at(/1\. 05-a\.patch +from sys-kernel\/gentoo-kernel:6\.12\.58\/$/)).toBeGreaterThan(0);
     expect(at(/2\. 10-x\.patch +from sys-kernel\/gentoo-kernel\/ +\(no version/)).toBeGreaterThan(at(/1\. 05-a/));
-    expect(at(/^ +20-y\.patch +by sys-kernel\/gentoo-kernel-6\.12\.58\/20-y\.patch$/)).toBeGreaterThan(at(/^cancelled/));
+    expect(at(/^ +20-y\.patch +by sys-kernel\/gentoo-kernel-6\.12\.58\/20-y\.patch$/)).toBeGreaterThan(
+      at(/^cancelled/),
+    );
     expect(lines.filter((l) => /^ +(found|missing) +sys-kernel\//.test(l))).toHaveLength(6);
     expect(r.text).toContain(`directories searched under ${path.join(r.root, 'etc/portage/patches')}`);
   });
@@ -221,7 +399,8 @@ describe.runIf(exportDir)('export layouts for the Portage comparison', () => {
   /** The marker of the patch a layout entry is, following the layout's own symlinks. */
   function markerFor(layout: Layout, rel: string): string {
     const entry = layout.files[rel];
-    if (entry && typeof entry === 'object' && 'symlink' in entry) return markerFor(layout, path.join(path.dirname(rel), entry.symlink));
+    if (entry && typeof entry === 'object' && 'symlink' in entry)
+      return markerFor(layout, path.join(path.dirname(rel), entry.symlink));
     return markerOf(layout, rel);
   }
 
@@ -237,12 +416,18 @@ describe.runIf(exportDir)('export layouts for the Portage comparison', () => {
       // eapply announces a directory operand with einfo "Applying patches from DIR ..." and its files
       // without the word "Applying", so the harness sees only the directory.
       applied = r.patches.map((p) => (p.files ? `patches from @PATCHES@/sys-kernel/${rel(p.path)}` : p.basename));
-      markers = r.patches.flatMap((p) => p.files?.map(rel) ?? [rel(p.path)]).map((f) => markerFor(layout, f)).sort(compareC);
+      markers = r.patches
+        .flatMap((p) => p.files?.map(rel) ?? [rel(p.path)])
+        .map((f) => markerFor(layout, f))
+        .sort(compareC);
     } catch (err) {
       if (!(err instanceof FsError)) throw err;
       status = 1;
     }
     await writeFile(path.join(dir, 'atom'), `${layout.cpv}\n`);
-    await writeFile(path.join(dir, 'expected'), `STATUS=${status}\nUSER_PATCHES_APPLIED=${applied.join(' ')}\nPATCH_MARKERS=${markers.join(' ')}\n`);
+    await writeFile(
+      path.join(dir, 'expected'),
+      `STATUS=${status}\nUSER_PATCHES_APPLIED=${applied.join(' ')}\nPATCH_MARKERS=${markers.join(' ')}\n`,
+    );
   });
 });

@@ -3,7 +3,15 @@ import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { testdir, snapshot } from './helpers/tree.js';
 import { resolveRoots, statePath } from '../src/portage/roots.js';
-import { commitTransaction, faultFromEnv, readHistory, recoverIncomplete, rollbackLast, type Op, type TxRecord } from '../src/system/transaction.js';
+import {
+  commitTransaction,
+  faultFromEnv,
+  readHistory,
+  recoverIncomplete,
+  rollbackLast,
+  type Op,
+  type TxRecord,
+} from '../src/system/transaction.js';
 import { runDriver } from './fixtures/system-build.js';
 
 const V = 'etc/portage/patches/sys-kernel/gentoo-kernel-6.12.58';
@@ -13,23 +21,43 @@ const start = {
   'etc/portage/patches/sys-kernel/gentoo-kernel/00-gentoo-kopt-mine.patch': 'the user owns this\n',
 };
 const rootsOf = (dir: string) => resolveRoots({ root: dir, env: {} });
-const tree = async (dir: string) => Object.fromEntries(Object.entries(await snapshot(dir)).filter(([k]) => !k.startsWith('var/')));
-const journal = async (dir: string) => JSON.parse(await readFile(statePath(rootsOf(dir), 'journal.json'), 'utf8')) as TxRecord;
+const tree = async (dir: string) =>
+  Object.fromEntries(Object.entries(await snapshot(dir)).filter(([k]) => !k.startsWith('var/')));
+const journal = async (dir: string) =>
+  JSON.parse(await readFile(statePath(rootsOf(dir), 'journal.json'), 'utf8')) as TxRecord;
 
 /** Three writes (replace, replace, create in a new directory) and a removal. */
 const ops = (dir: string): Op[] => [
-  { kind: 'write', path: path.join(dir, V, '00-gentoo-kopt-0001.patch'), content: Buffer.from('new one\n'), mode: 0o644 },
-  { kind: 'write', path: path.join(dir, V, '00-gentoo-kopt-0002.patch'), content: Buffer.from('new two\n'), mode: 0o644 },
-  { kind: 'write', path: path.join(dir, 'etc/portage/patches/sys-kernel/gentoo-kernel-6.12.60/00-gentoo-kopt-0001.patch'), content: Buffer.from('three\n'), mode: 0o644 },
+  {
+    kind: 'write',
+    path: path.join(dir, V, '00-gentoo-kopt-0001.patch'),
+    content: Buffer.from('new one\n'),
+    mode: 0o644,
+  },
+  {
+    kind: 'write',
+    path: path.join(dir, V, '00-gentoo-kopt-0002.patch'),
+    content: Buffer.from('new two\n'),
+    mode: 0o644,
+  },
+  {
+    kind: 'write',
+    path: path.join(dir, 'etc/portage/patches/sys-kernel/gentoo-kernel-6.12.60/00-gentoo-kopt-0001.patch'),
+    content: Buffer.from('three\n'),
+    mode: 0o644,
+  },
   { kind: 'remove', path: path.join(dir, 'etc/portage/patches/sys-kernel/gentoo-kernel/00-gentoo-kopt-mine.patch') },
 ];
-const asJson = (list: Op[]) => JSON.stringify(list.map((o) => ('content' in o ? { ...o, content: o.content.toString('base64') } : o)));
+const asJson = (list: Op[]) =>
+  JSON.stringify(list.map((o) => ('content' in o ? { ...o, content: o.content.toString('base64') } : o)));
 
 describe('a failure in the middle of a transaction', () => {
   it.each([0, 1, 2, 4])('thrown after %i operation(s) leaves the old state exactly', async (n) => {
     const dir = await testdir(start);
     const before = await tree(dir);
-    await expect(commitTransaction(rootsOf(dir), ops(dir), { command: 't', faultAfter: n })).rejects.toThrow(`injected fault after ${n} operation(s)`);
+    await expect(commitTransaction(rootsOf(dir), ops(dir), { command: 't', faultAfter: n })).rejects.toThrow(
+      `injected fault after ${n} operation(s)`,
+    );
     expect(await tree(dir)).toEqual(before);
     // undone completely: no journal, no backup left behind either
     await expect(stat(path.join(dir, 'var/lib/gentoo-kopt/journal.json'))).rejects.toThrow(/ENOENT/);
@@ -88,7 +116,9 @@ describe('a failure in the middle of a transaction', () => {
     const applied = await tree(dir);
     await expect(rollbackLast(rootsOf(dir), { faultAfter: 2 })).rejects.toThrow(/injected fault/);
     expect(await tree(dir)).toEqual(applied);
-    expect((await readHistory(rootsOf(dir))).map((t) => [t.command, t.rolledBackBy])).toEqual([['sync-patches', undefined]]);
+    expect((await readHistory(rootsOf(dir))).map((t) => [t.command, t.rolledBackBy])).toEqual([
+      ['sync-patches', undefined],
+    ]);
   });
 
   it.each([

@@ -4,7 +4,16 @@ import { describe, it, expect } from 'vitest';
 import { access, chmod, chown, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { testdir, writeTree, type Tree } from './helpers/tree.js';
-import { PHASES, runPhase, runPhases, recorded, exported, messages, type Package, type PhaseOptions } from './helpers/portage-phases.js';
+import {
+  PHASES,
+  runPhase,
+  runPhases,
+  recorded,
+  exported,
+  messages,
+  type Package,
+  type PhaseOptions,
+} from './helpers/portage-phases.js';
 import { insertBlock } from '../src/hooks/bashrc-block.js';
 import { compileSettings } from '../src/hooks/settings.js';
 import { parseConfig } from '../src/config/kopt-conf.js';
@@ -14,7 +23,8 @@ import { LTO_FRAGMENT_NAME } from '../src/hooks/lto-fragment.js';
 
 const HOOK = path.resolve(import.meta.dirname, '../hooks/kernel-hook.bash');
 const KERNEL: Package = { category: 'sys-kernel', pn: 'gentoo-kernel', pv: '6.6.58' };
-const LLVM_CONF = 'packages = sys-kernel/gentoo-kernel sys-kernel/vanilla-kernel\ntoolchain = llvm\nkcflags = -O3 -march=native -pipe\n';
+const LLVM_CONF =
+  'packages = sys-kernel/gentoo-kernel sys-kernel/vanilla-kernel\ntoolchain = llvm\nkcflags = -O3 -march=native -pipe\n';
 
 interface Setup {
   dir: string;
@@ -26,7 +36,8 @@ interface Setup {
 /** LLVM slot N with every tool (or all but `omit`) as an executable stub under EPREFIX. */
 function slot(n: number, omit: string[] = []): Tree {
   const tree: Tree = {};
-  for (const tool of LLVM_SLOT_TOOLS) if (!omit.includes(tool)) tree[`eprefix/usr/lib/llvm/${n}/bin/${tool}`] = { content: '#!/bin/sh\n', mode: 0o755 };
+  for (const tool of LLVM_SLOT_TOOLS)
+    if (!omit.includes(tool)) tree[`eprefix/usr/lib/llvm/${n}/bin/${tool}`] = { content: '#!/bin/sh\n', mode: 0o755 };
   return tree;
 }
 
@@ -35,7 +46,15 @@ function slot(n: number, omit: string[] = []): Tree {
  * compiler (then `edit`ed, to fake a hand edit), LLVM slots 19, 20 (complete) and 21 (no ld.lld)
  * under EPREFIX, and a stub `node` that logs how it was run and exits with `stubExit`.
  */
-async function setup(opts: { conf?: string; tree?: Tree; env?: Record<string, string>; edit?: (s: string) => string; stubExit?: number } = {}): Promise<Setup> {
+async function setup(
+  opts: {
+    conf?: string;
+    tree?: Tree;
+    env?: Record<string, string>;
+    edit?: (s: string) => string;
+    stubExit?: number;
+  } = {},
+): Promise<Setup> {
   const dir = await testdir({ ...slot(19), ...slot(20), ...slot(21, ['ld.lld']), ...opts.tree });
   const stubLog = path.join(dir, 'stub.log');
   const node = path.join(dir, 'bin/node');
@@ -54,11 +73,18 @@ async function setup(opts: { conf?: string; tree?: Tree; env?: Record<string, st
   if (opts.edit) settings = opts.edit(settings);
   await writeFile(path.join(dir, 'config/etc/gentoo-kopt/hook-settings'), settings, { mode: 0o644 });
   await chmod(path.join(dir, 'config/etc/gentoo-kopt/hook-settings'), 0o644);
-  const o: PhaseOptions = { configRoot: path.join(dir, 'config'), tmp: path.join(dir, 'build/temp'), eprefix: path.join(dir, 'eprefix'), root: path.join(dir, 'root'), env: opts.env };
+  const o: PhaseOptions = {
+    configRoot: path.join(dir, 'config'),
+    tmp: path.join(dir, 'build/temp'),
+    eprefix: path.join(dir, 'eprefix'),
+    root: path.join(dir, 'root'),
+    env: opts.env,
+  };
   return { dir, o, stubLog, settings };
 }
 
-const stubRuns = async (s: Setup): Promise<string[]> => (await readFile(s.stubLog, 'utf8').catch(() => '')).split('\n').filter(Boolean);
+const stubRuns = async (s: Setup): Promise<string[]> =>
+  (await readFile(s.stubLog, 'utf8').catch(() => '')).split('\n').filter(Boolean);
 
 /** The exported variables gentoo-kopt may set, after one phase. */
 async function toolchainExports(s: Setup, phase: (typeof PHASES)[number]): Promise<Record<string, string | undefined>> {
@@ -75,18 +101,29 @@ describe('the kernel hook through the phases', () => {
     const want = { KCFLAGS: '-O3 -march=native -pipe', ...llvmEnv(s.o.eprefix!, 20) };
     for (const phase of PHASES) expect(await toolchainExports(s, phase)).toEqual(want);
     // every exported variable, not just ours, is the same in each phase (but EBUILD_PHASE)
-    const all = async (p: (typeof PHASES)[number]): Promise<string[]> => [...(await exported(s.o.tmp, p))].filter(([k]) => k !== 'EBUILD_PHASE' && !k.startsWith('KOPT_TEST_')).map(([k, v]) => `${k}=${v}`);
+    const all = async (p: (typeof PHASES)[number]): Promise<string[]> =>
+      [...(await exported(s.o.tmp, p))]
+        .filter(([k]) => k !== 'EBUILD_PHASE' && !k.startsWith('KOPT_TEST_'))
+        .map(([k, v]) => `${k}=${v}`);
     for (const phase of PHASES) expect(await all(phase)).toEqual(await all('setup'));
     // no function left behind, in any phase
-    for (const phase of PHASES) expect(await recorded(s.o.tmp, 'funcs.after', phase)).toEqual(await recorded(s.o.tmp, 'funcs.before', phase));
+    for (const phase of PHASES)
+      expect(await recorded(s.o.tmp, 'funcs.after', phase)).toEqual(await recorded(s.o.tmp, 'funcs.before', phase));
   });
 
   it('runs sync-patches once, in setup, for the exact version, with the ebuild roots', async () => {
     const s = await setup();
     await runPhases({ ...KERNEL, pr: 'r1' }, s.o);
-    expect(await stubRuns(s)).toEqual(['ARGS ' + path.join(s.dir, 'lib/gentoo-kopt/dist/bin.js') + ' sync-patches --package sys-kernel/gentoo-kernel-6.6.58-r1', `ENV ${s.o.configRoot}/|${s.o.root}/|${s.o.eprefix}`]);
+    expect(await stubRuns(s)).toEqual([
+      'ARGS ' +
+        path.join(s.dir, 'lib/gentoo-kopt/dist/bin.js') +
+        ' sync-patches --package sys-kernel/gentoo-kernel-6.6.58-r1',
+      `ENV ${s.o.configRoot}/|${s.o.root}/|${s.o.eprefix}`,
+    ]);
     const msgs = await messages(s.o.tmp);
-    expect(msgs.filter((m) => m.startsWith('INFO gentoo-kopt: sys-kernel/gentoo-kernel-6.6.58-r1: toolchain llvm, slot 20'))).toHaveLength(1);
+    expect(
+      msgs.filter((m) => m.startsWith('INFO gentoo-kopt: sys-kernel/gentoo-kernel-6.6.58-r1: toolchain llvm, slot 20')),
+    ).toHaveLength(1);
     expect(msgs).toContain('INFO gentoo-kopt: KCFLAGS=-O3 -march=native -pipe');
     expect(msgs.filter((m) => !m.startsWith('INFO'))).toEqual([]);
   });
@@ -110,7 +147,12 @@ describe('the kernel hook through the phases', () => {
 
   it.each([
     ['an incomplete configured slot', 'llvm-slot = 21\n', {}, /llvm-slot = 21, but .*\/21\/bin lacks: ld\.lld/],
-    ['no LLVM at all', '', { broot: path.sep + 'nonexistent' }, /no LLVM slot in \/nonexistent\/usr\/lib\/llvm has all of/],
+    [
+      'no LLVM at all',
+      '',
+      { broot: path.sep + 'nonexistent' },
+      /no LLVM slot in \/nonexistent\/usr\/lib\/llvm has all of/,
+    ],
   ])('dies in setup with the fix for %s', async (_name, extra, o, message) => {
     const s = await setup({ conf: LLVM_CONF + extra });
     const results = await runPhases(KERNEL, { ...s.o, ...o });
@@ -125,7 +167,10 @@ describe('the kernel hook through the phases', () => {
     const s = await setup({ conf: `${LLVM_CONF}\n[sys-kernel/vanilla-kernel]\nkcflags = -O2\ntoolchain = gnu\n` });
     await runPhases({ category: 'sys-kernel', pn: 'vanilla-kernel', pv: '6.12.58' }, s.o);
     for (const phase of PHASES) {
-      expect(await toolchainExports(s, phase)).toEqual({ ...Object.fromEntries(Object.keys(await toolchainExports(s, phase)).map((k) => [k, undefined])), KCFLAGS: '-O2' });
+      expect(await toolchainExports(s, phase)).toEqual({
+        ...Object.fromEntries(Object.keys(await toolchainExports(s, phase)).map((k) => [k, undefined])),
+        KCFLAGS: '-O2',
+      });
     }
   });
 });
@@ -153,7 +198,9 @@ describe('nothing at all for other packages and the depend phase', () => {
   it('costs one [[ ]] test and no subshell for a non-kernel package', async () => {
     const s = await setup();
     await runPhase({ category: 'app-misc', pn: 'foo', pv: '1.0' }, 'compile', { ...s.o, xtrace: true });
-    const trace = (await readFile(path.join(s.o.tmp, 'xtrace.compile'), 'utf8')).split('\n').filter((l) => l && l !== '+ set +x');
+    const trace = (await readFile(path.join(s.o.tmp, 'xtrace.compile'), 'utf8'))
+      .split('\n')
+      .filter((l) => l && l !== '+ set +x');
     expect(trace).toHaveLength(2); // `source bashrc` and the block's test: nothing else ran
     expect(trace[0]).toMatch(/^\+ source /);
     expect(trace[1]).toMatch(/^\+\+ \[\[ app-misc == sys-kernel \]\]$/);
@@ -170,7 +217,9 @@ describe("the user's own hook functions", () => {
     await writeFile(path.join(s.o.configRoot, 'etc/portage/bashrc'), bashrc);
     const results = await runPhases(KERNEL, s.o);
     expect(results.every((r) => r.status === 0)).toBe(true);
-    expect(await readFile(path.join(s.o.tmp, 'user-hook.log'), 'utf8')).toBe('user pre_pkg_setup gentoo-kernel-6.6.58\n');
+    expect(await readFile(path.join(s.o.tmp, 'user-hook.log'), 'utf8')).toBe(
+      'user pre_pkg_setup gentoo-kernel-6.6.58\n',
+    );
     expect(await stubRuns(s)).toHaveLength(2);
     expect((await exported(s.o.tmp, 'compile')).get('CC')).toMatch(/\/llvm\/20\/bin\/clang$/);
   });
@@ -192,27 +241,44 @@ describe("the user's shell options in bashrc", () => {
     await runPhases(KERNEL, plain.o);
     const s = await setup({ conf });
     const bashrc = path.join(s.o.configRoot, 'etc/portage/bashrc');
-    const record = '{ shopt -p nullglob failglob nocaseglob || :; } > "${T}/shopt.after"; echo "$-" > "${T}/flags.after"; set +e +f\n';
+    const record =
+      '{ shopt -p nullglob failglob nocaseglob || :; } > "${T}/shopt.after"; echo "$-" > "${T}/flags.after"; set +e +f\n';
     await writeFile(bashrc, `${options}\n${await readFile(bashrc, 'utf8')}${record}`);
     const results = await runPhases(KERNEL, s.o);
     expect(results.map((r) => r.status)).toEqual(PHASES.map(() => 0));
-    const norm = (o: Record<string, string | undefined>, dir: string) => JSON.parse(JSON.stringify(o).replaceAll(dir, '<dir>'));
-    for (const phase of PHASES) expect(norm(await toolchainExports(s, phase), s.dir)).toEqual(norm(await toolchainExports(plain, phase), plain.dir));
+    const norm = (o: Record<string, string | undefined>, dir: string) =>
+      JSON.parse(JSON.stringify(o).replaceAll(dir, '<dir>'));
+    for (const phase of PHASES)
+      expect(norm(await toolchainExports(s, phase), s.dir)).toEqual(
+        norm(await toolchainExports(plain, phase), plain.dir),
+      );
     const strip = (m: string[], dir: string) => m.map((l) => l.replaceAll(dir, '<dir>'));
     expect(strip(await messages(s.o.tmp), s.dir)).toEqual(strip(await messages(plain.o.tmp), plain.dir));
     expect((await messages(s.o.tmp)).some((m) => m.includes('config fragments:'))).toBe(true);
     const shopt = await readFile(path.join(s.o.tmp, 'shopt.after'), 'utf8');
     expect(shopt.includes('-s failglob')).toBe(options.includes('failglob'));
     expect(shopt.includes('-s nocaseglob')).toBe(options.includes('nocaseglob'));
-    expect((await readFile(path.join(s.o.tmp, 'flags.after'), 'utf8')).includes('f')).toBe(/set -(e )?-?f|-e -f/.test(options));
+    expect((await readFile(path.join(s.o.tmp, 'flags.after'), 'utf8')).includes('f')).toBe(
+      /set -(e )?-?f|-e -f/.test(options),
+    );
   });
 });
 
 describe('mixed toolchains', () => {
   it.each([
     ['CC=gcc with toolchain = llvm', LLVM_CONF, { CC: 'gcc' }, ['CC=gcc']],
-    ['ccache + CHOST-gcc and BUILD_CC with toolchain = llvm', LLVM_CONF, { CC: 'ccache x86_64-pc-linux-gnu-gcc-14', BUILD_CC: 'gcc' }, ['CC=ccache x86_64-pc-linux-gnu-gcc-14', 'BUILD_CC=gcc']],
-    ['LD=ld.lld and LLVM=1 with toolchain = gnu', 'toolchain = gnu\n', { LD: 'ld.lld', LLVM: '1' }, ['LD=ld.lld', 'LLVM=1']],
+    [
+      'ccache + CHOST-gcc and BUILD_CC with toolchain = llvm',
+      LLVM_CONF,
+      { CC: 'ccache x86_64-pc-linux-gnu-gcc-14', BUILD_CC: 'gcc' },
+      ['CC=ccache x86_64-pc-linux-gnu-gcc-14', 'BUILD_CC=gcc'],
+    ],
+    [
+      'LD=ld.lld and LLVM=1 with toolchain = gnu',
+      'toolchain = gnu\n',
+      { LD: 'ld.lld', LLVM: '1' },
+      ['LD=ld.lld', 'LLVM=1'],
+    ],
   ])('%s: eerror lists them, setup dies with the fix', async (_name, conf, env, listed) => {
     const s = await setup({ conf, env });
     const results = await runPhases(KERNEL, s.o);
@@ -224,7 +290,10 @@ describe('mixed toolchains', () => {
   });
 
   it('mixed = warn: warns once, and kopt.conf toolchain is exported in every phase', async () => {
-    const s = await setup({ env: { CC: 'gcc', HOSTLD: 'ld.bfd' }, edit: (t) => t.replaceAll('.mixed=die', '.mixed=warn') });
+    const s = await setup({
+      env: { CC: 'gcc', HOSTLD: 'ld.bfd' },
+      edit: (t) => t.replaceAll('.mixed=die', '.mixed=warn'),
+    });
     const results = await runPhases(KERNEL, s.o);
     expect(results.every((r) => r.status === 0)).toBe(true);
     const msgs = await messages(s.o.tmp);
@@ -233,7 +302,11 @@ describe('mixed toolchains', () => {
       'WARN gentoo-kopt:   CC=gcc',
       'WARN gentoo-kopt:   HOSTLD=ld.bfd',
     ]);
-    for (const phase of PHASES) expect(await toolchainExports(s, phase)).toEqual({ KCFLAGS: '-O3 -march=native -pipe', ...llvmEnv(s.o.eprefix!, 20) });
+    for (const phase of PHASES)
+      expect(await toolchainExports(s, phase)).toEqual({
+        KCFLAGS: '-O3 -march=native -pipe',
+        ...llvmEnv(s.o.eprefix!, 20),
+      });
   });
 
   it('an LLVM tool of another slot is replaced (one slot for all), not a conflict', async () => {
@@ -267,12 +340,23 @@ describe('hostile or broken settings never execute', () => {
   ])('kcflags with %s is ignored with an ewarn', async (_name, value) => {
     const s = await setup();
     const settingsFile = path.join(s.o.configRoot, 'etc/gentoo-kopt/hook-settings');
-    await writeFile(settingsFile, s.settings.replace(/^sys-kernel\/gentoo-kernel\.kcflags=.*$/m, () => `sys-kernel/gentoo-kernel.kcflags=${value(marker(s))}`));
+    await writeFile(
+      settingsFile,
+      s.settings.replace(
+        /^sys-kernel\/gentoo-kernel\.kcflags=.*$/m,
+        () => `sys-kernel/gentoo-kernel.kcflags=${value(marker(s))}`,
+      ),
+    );
     const results = await runPhases(KERNEL, s.o, ['setup', 'compile']);
     expect(results.every((r) => r.status === 0)).toBe(true);
     await expect(access(marker(s))).rejects.toThrow();
-    for (const phase of ['setup', 'compile'] as const) expect((await exported(s.o.tmp, phase)).get('KCFLAGS')).toBeUndefined();
-    expect((await messages(s.o.tmp)).some((m) => /^WARN gentoo-kopt: .*hook-settings:\d+: kcflags: value not allowed/.test(m))).toBe(true);
+    for (const phase of ['setup', 'compile'] as const)
+      expect((await exported(s.o.tmp, phase)).get('KCFLAGS')).toBeUndefined();
+    expect(
+      (await messages(s.o.tmp)).some((m) =>
+        /^WARN gentoo-kopt: .*hook-settings:\d+: kcflags: value not allowed/.test(m),
+      ),
+    ).toBe(true);
   });
 
   it('hostile node/bin paths and raw lines are ignored; the sync does not run them', async () => {
@@ -288,7 +372,9 @@ describe('hostile or broken settings never execute', () => {
     expect(results.every((r) => r.status === 0)).toBe(true);
     await expect(access(m)).rejects.toThrow();
     const msgs = await messages(s.o.tmp);
-    expect(msgs).toContain('WARN gentoo-kopt: the settings name no gentoo-kopt program: sys-kernel/gentoo-kernel-6.6.58 is built without syncing its patch series');
+    expect(msgs).toContain(
+      'WARN gentoo-kopt: the settings name no gentoo-kopt program: sys-kernel/gentoo-kernel-6.6.58 is built without syncing its patch series',
+    );
     expect(msgs.filter((x) => x.includes('value not allowed') || x.includes('not key=value'))).toHaveLength(5);
     expect(msgs.filter((x) => x.includes('unknown key'))).toHaveLength(2);
   });
@@ -299,9 +385,17 @@ describe('hostile or broken settings never execute', () => {
     expect((await runPhases(KERNEL, s.o)).every((r) => r.status === 0)).toBe(true);
     // nothing but the record that the later phases of this build use no settings either
     const record = (l: string): boolean => /^declare -. GENTOO_KOPT_(DONE|EXPORTS)=/.test(l);
-    expect((await recorded(s.o.tmp, 'vars.after', 'setup')).filter(record)).toEqual([expect.stringMatching(/^declare -- GENTOO_KOPT_DONE="b\d{6} b\d{6}"$/), 'declare -a GENTOO_KOPT_EXPORTS=()']);
-    for (const phase of PHASES) expect((await recorded(s.o.tmp, 'vars.after', phase)).filter((l) => !record(l))).toEqual((await recorded(s.o.tmp, 'vars.before', phase)).filter((l) => !record(l)));
-    expect(await messages(s.o.tmp)).toEqual([expect.stringMatching(/^WARN gentoo-kopt: .*hook-settings is writable by group or others: settings ignored/)]);
+    expect((await recorded(s.o.tmp, 'vars.after', 'setup')).filter(record)).toEqual([
+      expect.stringMatching(/^declare -- GENTOO_KOPT_DONE="b\d{6} b\d{6}"$/),
+      'declare -a GENTOO_KOPT_EXPORTS=()',
+    ]);
+    for (const phase of PHASES)
+      expect((await recorded(s.o.tmp, 'vars.after', phase)).filter((l) => !record(l))).toEqual(
+        (await recorded(s.o.tmp, 'vars.before', phase)).filter((l) => !record(l)),
+      );
+    expect(await messages(s.o.tmp)).toEqual([
+      expect.stringMatching(/^WARN gentoo-kopt: .*hook-settings is writable by group or others: settings ignored/),
+    ]);
     expect(await stubRuns(s)).toEqual([]);
   });
 
@@ -309,14 +403,18 @@ describe('hostile or broken settings never execute', () => {
     const s = await setup();
     await chown(path.join(s.o.configRoot, 'etc/gentoo-kopt/hook-settings'), 65534, 65534);
     expect((await runPhases(KERNEL, s.o)).every((r) => r.status === 0)).toBe(true);
-    expect(await messages(s.o.tmp)).toEqual([expect.stringMatching(/hook-settings is not owned by root: settings ignored/)]);
+    expect(await messages(s.o.tmp)).toEqual([
+      expect.stringMatching(/hook-settings is not owned by root: settings ignored/),
+    ]);
   });
 
   it('a missing settings file is a warning in setup, nothing else', async () => {
     const s = await setup();
     await rm(path.join(s.o.configRoot, 'etc/gentoo-kopt/hook-settings'));
     expect((await runPhases(KERNEL, s.o)).every((r) => r.status === 0)).toBe(true);
-    expect(await messages(s.o.tmp)).toEqual([expect.stringMatching(/hook-settings is missing: nothing to do \(run: gentoo-kopt hooks install\)$/)]);
+    expect(await messages(s.o.tmp)).toEqual([
+      expect.stringMatching(/hook-settings is missing: nothing to do \(run: gentoo-kopt hooks install\)$/),
+    ]);
   });
 });
 
@@ -324,29 +422,38 @@ describe('sync failures, strict and LTO', () => {
   it('a failing sync is an ewarn and the build goes on', async () => {
     const s = await setup({ stubExit: 3 });
     expect((await runPhases(KERNEL, s.o)).every((r) => r.status === 0)).toBe(true);
-    expect(await messages(s.o.tmp)).toContain('WARN gentoo-kopt: sync-patches failed with exit status 3: sys-kernel/gentoo-kernel-6.6.58 is built without syncing its patch series');
+    expect(await messages(s.o.tmp)).toContain(
+      'WARN gentoo-kopt: sync-patches failed with exit status 3: sys-kernel/gentoo-kernel-6.6.58 is built without syncing its patch series',
+    );
   });
 
   it('strict = yes: a failing sync stops the build', async () => {
     const s = await setup({ conf: LLVM_CONF + 'strict = yes\n', stubExit: 1 });
     expect((await runPhases(KERNEL, s.o)).map((r) => r.status)).toEqual([1]);
-    expect((await messages(s.o.tmp)).at(-1)).toBe('DIE gentoo-kopt: sync-patches failed with exit status 1; strict = yes stops the build');
+    expect((await messages(s.o.tmp)).at(-1)).toBe(
+      'DIE gentoo-kopt: sync-patches failed with exit status 1; strict = yes stops the build',
+    );
   });
 
   const gccConf = 'toolchain = gnu\nlto = gcc\nseries = gcc-lto\n';
   it('lto = gcc without a gcc-lto patch for this version: built without LTO, with a warning', async () => {
     const s = await setup({ conf: gccConf });
     expect((await runPhases(KERNEL, s.o)).every((r) => r.status === 0)).toBe(true);
-    expect(await messages(s.o.tmp)).toContain('WARN gentoo-kopt: lto = gcc, but no gcc-lto patches for 6.6.58: this kernel is built WITHOUT LTO');
+    expect(await messages(s.o.tmp)).toContain(
+      'WARN gentoo-kopt: lto = gcc, but no gcc-lto patches for 6.6.58: this kernel is built WITHOUT LTO',
+    );
   });
 
   it('lto = gcc with the series installed for this version: counted in the summary, no warning', async () => {
     const s = await setup({
       conf: gccConf,
       tree: {
-        'config/etc/portage/patches/sys-kernel/gentoo-kernel-6.6.58/00-gentoo-kopt-1-gcc-lto-01-0001-gcc-LTO.patch': 'x\n',
-        'config/etc/portage/patches/sys-kernel/gentoo-kernel-6.6.58/00-gentoo-kopt-1-gcc-lto-02-0002-no-pie.patch': 'x\n',
-        'config/etc/portage/patches/sys-kernel/gentoo-kernel-6.6.57/00-gentoo-kopt-1-gcc-lto-01-0001-gcc-LTO.patch': 'x\n',
+        'config/etc/portage/patches/sys-kernel/gentoo-kernel-6.6.58/00-gentoo-kopt-1-gcc-lto-01-0001-gcc-LTO.patch':
+          'x\n',
+        'config/etc/portage/patches/sys-kernel/gentoo-kernel-6.6.58/00-gentoo-kopt-1-gcc-lto-02-0002-no-pie.patch':
+          'x\n',
+        'config/etc/portage/patches/sys-kernel/gentoo-kernel-6.6.57/00-gentoo-kopt-1-gcc-lto-01-0001-gcc-LTO.patch':
+          'x\n',
         [`eprefix/etc/kernel/config.d/${LTO_FRAGMENT_NAME}`]: 'CONFIG_LTO_GCC=y\n',
       },
     });
@@ -361,20 +468,29 @@ describe('sync failures, strict and LTO', () => {
     const s = await setup({
       conf: gccConf.replace('series = gcc-lto', 'series = gcc-lto gcc-lto-extra'),
       tree: {
-        'config/etc/portage/patches/sys-kernel/gentoo-kernel-6.6.58/00-gentoo-kopt-1-gcc-lto-01-0001-gcc-LTO.patch': 'x\n',
+        'config/etc/portage/patches/sys-kernel/gentoo-kernel-6.6.58/00-gentoo-kopt-1-gcc-lto-01-0001-gcc-LTO.patch':
+          'x\n',
         [`eprefix/etc/kernel/config.d/${LTO_FRAGMENT_NAME}`]: 'CONFIG_LTO_GCC=y\n',
       },
     });
     expect((await runPhases(KERNEL, s.o)).every((r) => r.status === 0)).toBe(true);
     const msgs = await messages(s.o.tmp);
     expect(msgs.filter((m) => !m.startsWith('INFO'))).toEqual([]);
-    expect(msgs).toContain('INFO gentoo-kopt: series: gcc-lto (1 patch files for 6.6.58) gcc-lto-extra (0 patch files for 6.6.58); lto gcc');
+    expect(msgs).toContain(
+      'INFO gentoo-kopt: series: gcc-lto (1 patch files for 6.6.58) gcc-lto-extra (0 patch files for 6.6.58); lto gcc',
+    );
   });
 
   it('lto = thin without its fragment in config.d: a warning', async () => {
     const s = await setup({ conf: LLVM_CONF + 'lto = thin\n' });
     expect((await runPhases(KERNEL, s.o)).every((r) => r.status === 0)).toBe(true);
-    expect((await messages(s.o.tmp)).some((m) => m.startsWith(`WARN gentoo-kopt: lto = thin, but ${s.o.eprefix}/etc/kernel/config.d/${LTO_FRAGMENT_NAME} is missing`))).toBe(true);
+    expect(
+      (await messages(s.o.tmp)).some((m) =>
+        m.startsWith(
+          `WARN gentoo-kopt: lto = thin, but ${s.o.eprefix}/etc/kernel/config.d/${LTO_FRAGMENT_NAME} is missing`,
+        ),
+      ),
+    ).toBe(true);
   });
 });
 
@@ -388,7 +504,9 @@ describe('the bash hook and the TypeScript tables agree', () => {
   it('the value rules', async () => {
     const text = await readFile(HOOK, 'utf8');
     const rules = Object.fromEntries([...text.matchAll(/^\t\t\[([a-z-]+)\]='([^']*)'$/gm)].map((m) => [m[1]!, m[2]!]));
-    expect(rules).toEqual(Object.fromEntries(Object.entries(SETTING_RULES).map(([k, r]) => [k, r.source.replaceAll('\\/', '/')])));
+    expect(rules).toEqual(
+      Object.fromEntries(Object.entries(SETTING_RULES).map(([k, r]) => [k, r.source.replaceAll('\\/', '/')])),
+    );
   });
 
   it('the LTO fragment name', async () => {

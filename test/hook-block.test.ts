@@ -66,7 +66,11 @@ describe('bashrc block text', () => {
 
   it('the block tests CATEGORY and PN before anything and expands PORTAGE_CONFIGROOT at run time', () => {
     const lines = B.split('\n');
-    expect(lines.slice(0, 3)).toEqual([BLOCK_BEGIN, 'if [[ ${CATEGORY} == sys-kernel && ${PN} == *-kernel ]]; then', "\tbuiltin source /dev/stdin <<-'GENTOO_KOPT_BLOCK'"]);
+    expect(lines.slice(0, 3)).toEqual([
+      BLOCK_BEGIN,
+      'if [[ ${CATEGORY} == sys-kernel && ${PN} == *-kernel ]]; then',
+      "\tbuiltin source /dev/stdin <<-'GENTOO_KOPT_BLOCK'",
+    ]);
     expect(lines.slice(-4)).toEqual(['\tGENTOO_KOPT_BLOCK', 'fi', BLOCK_END, '']);
     expect(B).toContain('\t\tlocal e h=${PORTAGE_CONFIGROOT%/}/etc/gentoo-kopt/kernel-hook.bash kopt_stat\n');
     expect(B).toContain('\t\t\tbuiltin source "${h}"\n');
@@ -79,21 +83,27 @@ async function root(tree: Record<string, string> = {}): Promise<{ dir: string; c
   const dir = await testdir(tree);
   return { dir, ctx: { roots: resolveRoots({ root: dir, env: {} }), env: {}, json: false, tty: false } };
 }
-const run = (ctx: CommandContext, action: HooksOptions['action'], pretend = false) => hooksCommand(ctx, { action, pretend, program: STUB });
+const run = (ctx: CommandContext, action: HooksOptions['action'], pretend = false) =>
+  hooksCommand(ctx, { action, pretend, program: STUB });
 const bashrcOf = (dir: string) => readFile(path.join(dir, 'etc/portage/bashrc'), 'utf8');
 
 describe('gentoo-kopt hooks install / uninstall / status', () => {
   const USER = '# my bashrc\npre_pkg_setup() {\n\techo mine\n}\n';
 
   it('install adds the block, the hook and the settings; uninstall restores the tree exactly', async () => {
-    const { dir, ctx } = await root({ 'etc/portage/bashrc': USER, 'etc/gentoo-kopt/kopt.conf': 'toolchain = llvm\nkcflags = -O2\n' });
+    const { dir, ctx } = await root({
+      'etc/portage/bashrc': USER,
+      'etc/gentoo-kopt/kopt.conf': 'toolchain = llvm\nkcflags = -O2\n',
+    });
     const before = await snapshot(dir);
     expect((await run(ctx, 'status')).data.overall).toBe('not-installed');
 
     const r = await run(ctx, 'install');
     expect(r.data.transaction).toBeDefined();
     expect(await bashrcOf(dir)).toBe(`${USER}\n${B}`);
-    expect(await readFile(path.join(dir, 'etc/gentoo-kopt/kernel-hook.bash'), 'utf8')).toBe(await readFile(path.resolve(import.meta.dirname, '../hooks/kernel-hook.bash'), 'utf8'));
+    expect(await readFile(path.join(dir, 'etc/gentoo-kopt/kernel-hook.bash'), 'utf8')).toBe(
+      await readFile(path.resolve(import.meta.dirname, '../hooks/kernel-hook.bash'), 'utf8'),
+    );
     const settings = await readFile(path.join(dir, 'etc/gentoo-kopt/hook-settings'), 'utf8');
     expect(settings).toContain(`node=${STUB.node}\nbin=${STUB.bin}\n`);
     expect(settings).toContain('sys-kernel/gentoo-kernel.toolchain=llvm\n');
@@ -114,7 +124,11 @@ describe('gentoo-kopt hooks install / uninstall / status', () => {
     await run(ctx, 'install');
     expect(await bashrcOf(dir)).toBe(B);
     await run(ctx, 'uninstall');
-    expect(Object.keys(await snapshot(dir)).filter((k) => k.startsWith('etc/'))).toEqual(['etc/', 'etc/portage/', 'etc/portage/make.conf']);
+    expect(Object.keys(await snapshot(dir)).filter((k) => k.startsWith('etc/'))).toEqual([
+      'etc/',
+      'etc/portage/',
+      'etc/portage/make.conf',
+    ]);
   });
 
   it('--pretend shows a unified diff and writes nothing', async () => {
@@ -161,9 +175,16 @@ describe('gentoo-kopt hooks install / uninstall / status', () => {
   });
 
   it("never overwrites a user's file of the same name: nothing is written", async () => {
-    const { dir, ctx } = await root({ 'etc/gentoo-kopt/kopt.conf': 'toolchain = llvm\nlto = thin\n', [LTO_FRAGMENT_REL]: 'CONFIG_X=y\n', 'etc/portage/bashrc': USER });
+    const { dir, ctx } = await root({
+      'etc/gentoo-kopt/kopt.conf': 'toolchain = llvm\nlto = thin\n',
+      [LTO_FRAGMENT_REL]: 'CONFIG_X=y\n',
+      'etc/portage/bashrc': USER,
+    });
     const before = await snapshot(dir);
-    const err = await run(ctx, 'install').then(() => undefined, (e: unknown) => e);
+    const err = await run(ctx, 'install').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(FsError);
     expect((err as FsError).file).toBe(path.join(dir, LTO_FRAGMENT_REL));
     expect(await snapshot(dir)).toEqual(before);
@@ -172,7 +193,10 @@ describe('gentoo-kopt hooks install / uninstall / status', () => {
   it('a config error names the kopt.conf line and writes nothing', async () => {
     const { dir, ctx } = await root({ 'etc/gentoo-kopt/kopt.conf': 'toolchain = gnu\nlto = thin\n' });
     const before = await snapshot(dir);
-    const err = await run(ctx, 'install').then(() => undefined, (e: unknown) => e);
+    const err = await run(ctx, 'install').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toMatchObject({ file: path.join(dir, 'etc/gentoo-kopt/kopt.conf'), line: 1 });
     expect(await snapshot(dir)).toEqual(before);
   });
@@ -192,11 +216,16 @@ describe('gentoo-kopt hooks install / uninstall / status', () => {
     const { dir, ctx } = await root();
     await run(ctx, 'install');
     await writeFile(path.join(dir, 'etc/portage/bashrc'), `${B}export CC=gcc\n`);
-    expect((await run(ctx, 'install')).data.warnings.some((w) => w.includes('code after the gentoo-kopt block'))).toBe(true);
+    expect((await run(ctx, 'install')).data.warnings.some((w) => w.includes('code after the gentoo-kopt block'))).toBe(
+      true,
+    );
   });
 
   it('gentoo-kopt rollback undoes an install exactly', async () => {
-    const { dir, ctx } = await root({ 'etc/portage/bashrc': USER, 'etc/gentoo-kopt/kopt.conf': 'toolchain = llvm\nlto = full\n' });
+    const { dir, ctx } = await root({
+      'etc/portage/bashrc': USER,
+      'etc/gentoo-kopt/kopt.conf': 'toolchain = llvm\nlto = full\n',
+    });
     const before = await snapshot(dir);
     await run(ctx, 'install');
     await rollbackLast(ctx.roots);

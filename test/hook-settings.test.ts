@@ -27,7 +27,9 @@ function thrown(fn: () => unknown): KoptError {
 
 describe('compiled settings', () => {
   it('resolves the global values into every package, sections overriding them', () => {
-    const s = compile('packages = sys-kernel/gentoo-kernel sys-kernel/vanilla-kernel\ntoolchain = llvm\nllvm-slot = 20\nkcflags = -O2 -pipe\nseries = gcc-lto demo\nstrict = yes\n\n[sys-kernel/vanilla-kernel]\nkcflags = -O3 -march=native\n');
+    const s = compile(
+      'packages = sys-kernel/gentoo-kernel sys-kernel/vanilla-kernel\ntoolchain = llvm\nllvm-slot = 20\nkcflags = -O2 -pipe\nseries = gcc-lto demo\nstrict = yes\n\n[sys-kernel/vanilla-kernel]\nkcflags = -O3 -march=native\n',
+    );
     expect(Object.fromEntries(s)).toEqual({
       format: '1',
       node: PROGRAM.node,
@@ -51,12 +53,20 @@ describe('compiled settings', () => {
 
   it('writes defaults for a missing kopt.conf (empty llvm-slot and kcflags)', () => {
     const s = compile('');
-    expect([s.get('sys-kernel/gentoo-kernel.toolchain'), s.get('sys-kernel/gentoo-kernel.llvm-slot'), s.get('sys-kernel/gentoo-kernel.kcflags')]).toEqual(['gnu', '', '']);
+    expect([
+      s.get('sys-kernel/gentoo-kernel.toolchain'),
+      s.get('sys-kernel/gentoo-kernel.llvm-slot'),
+      s.get('sys-kernel/gentoo-kernel.kcflags'),
+    ]).toEqual(['gnu', '', '']);
   });
 
   it('every compiled value passes the rules the hook applies again', () => {
-    const text = compileSettings(conf('toolchain = llvm\nkcflags = -O2 -march=native -falign-functions=32 --param=l1-cache-size=32\n'), PROGRAM);
-    for (const [key, value] of parseSettings(text)) expect([key, SETTING_RULES[key.replace(/^.*\./, '')]!.test(value)]).toEqual([key, true]);
+    const text = compileSettings(
+      conf('toolchain = llvm\nkcflags = -O2 -march=native -falign-functions=32 --param=l1-cache-size=32\n'),
+      PROGRAM,
+    );
+    for (const [key, value] of parseSettings(text))
+      expect([key, SETTING_RULES[key.replace(/^.*\./, '')]!.test(value)]).toEqual([key, true]);
   });
 
   it.each([
@@ -96,9 +106,21 @@ describe('compiled settings', () => {
 
 describe('the LTO fragment', () => {
   it.each([
-    ['thin', 'toolchain = llvm\nlto = thin\n', ['# CONFIG_LTO_NONE is not set', '# CONFIG_LTO_CLANG_FULL is not set', 'CONFIG_LTO_CLANG_THIN=y']],
-    ['full', 'toolchain = llvm\nlto = full\n', ['# CONFIG_LTO_NONE is not set', 'CONFIG_LTO_CLANG_FULL=y', '# CONFIG_LTO_CLANG_THIN is not set']],
-    ['gcc', 'toolchain = gnu\nlto = gcc\nseries = gcc-lto\n', ['# CONFIG_LTO_NONE is not set', 'CONFIG_LTO_GCC=y', '# CONFIG_LTO_CP_CLONE is not set']],
+    [
+      'thin',
+      'toolchain = llvm\nlto = thin\n',
+      ['# CONFIG_LTO_NONE is not set', '# CONFIG_LTO_CLANG_FULL is not set', 'CONFIG_LTO_CLANG_THIN=y'],
+    ],
+    [
+      'full',
+      'toolchain = llvm\nlto = full\n',
+      ['# CONFIG_LTO_NONE is not set', 'CONFIG_LTO_CLANG_FULL=y', '# CONFIG_LTO_CLANG_THIN is not set'],
+    ],
+    [
+      'gcc',
+      'toolchain = gnu\nlto = gcc\nseries = gcc-lto\n',
+      ['# CONFIG_LTO_NONE is not set', 'CONFIG_LTO_GCC=y', '# CONFIG_LTO_CP_CLONE is not set'],
+    ],
   ])('lto = %s', (_name, text, lines) => {
     const f = ltoFragment(conf(text))!;
     expect(f.rel).toBe(LTO_FRAGMENT_REL);
@@ -108,11 +130,26 @@ describe('the LTO fragment', () => {
   it('lto = none: no fragment', () => expect(ltoFragment(conf('toolchain = llvm\n'))).toBeUndefined());
 
   it.each([
-    ['thin with gnu', 'toolchain = gnu\nlto = thin\n', 1, /lto = thin needs toolchain = llvm, but sys-kernel\/gentoo-kernel has toolchain = gnu/],
+    [
+      'thin with gnu',
+      'toolchain = gnu\nlto = thin\n',
+      1,
+      /lto = thin needs toolchain = llvm, but sys-kernel\/gentoo-kernel has toolchain = gnu/,
+    ],
     ['thin with the default toolchain', 'kcflags = -O2\nlto = thin\n', 2, /needs toolchain = llvm/],
-    ['gcc with llvm in one section', 'toolchain = gnu\nlto = gcc\nseries = gcc-lto\n[sys-kernel/vanilla-kernel]\ntoolchain = llvm\n', 5, /lto = gcc needs toolchain = gnu, but sys-kernel\/vanilla-kernel has toolchain = llvm/],
+    [
+      'gcc with llvm in one section',
+      'toolchain = gnu\nlto = gcc\nseries = gcc-lto\n[sys-kernel/vanilla-kernel]\ntoolchain = llvm\n',
+      5,
+      /lto = gcc needs toolchain = gnu, but sys-kernel\/vanilla-kernel has toolchain = llvm/,
+    ],
     ['gcc without a gcc-lto series', 'toolchain = gnu\nlto = gcc\n', 2, /lto = gcc needs the gcc-lto patch series/],
-    ['a per-package lto', 'toolchain = llvm\nlto = thin\n[sys-kernel/vanilla-kernel]\nlto = full\n', 4, /lto = full for sys-kernel\/vanilla-kernel differs from lto = thin/],
+    [
+      'a per-package lto',
+      'toolchain = llvm\nlto = thin\n[sys-kernel/vanilla-kernel]\nlto = full\n',
+      4,
+      /lto = full for sys-kernel\/vanilla-kernel differs from lto = thin/,
+    ],
   ])('refuses %s, naming the line', (_name, text, line, message) => {
     const err = thrown(() => checkLto(conf(text)));
     expect(err).toBeInstanceOf(ConfigError);
@@ -124,9 +161,39 @@ describe('the LTO fragment', () => {
 describe('the toolchain table', () => {
   it('llvm: every variable from one slot, absolute, plus LLVM=1 LLVM_IAS=1', () => {
     const env = llvmEnv('', 20);
-    expect([env.CC, env.HOSTLD, llvmEnv('/gentoo/', 19).AR]).toEqual(['/usr/lib/llvm/20/bin/clang', '/usr/lib/llvm/20/bin/ld.lld', '/gentoo/usr/lib/llvm/19/bin/llvm-ar']);
-    expect(Object.keys(env).sort()).toEqual(['AR', 'CC', 'CXX', 'HOSTAR', 'HOSTCC', 'HOSTCXX', 'HOSTLD', 'LD', 'LLVM', 'LLVM_IAS', 'NM', 'OBJCOPY', 'OBJDUMP', 'READELF', 'STRIP']);
-    expect(LLVM_SLOT_TOOLS).toEqual(['clang', 'clang++', 'ld.lld', 'llvm-ar', 'llvm-nm', 'llvm-strip', 'llvm-objcopy', 'llvm-objdump', 'llvm-readelf']);
+    expect([env.CC, env.HOSTLD, llvmEnv('/gentoo/', 19).AR]).toEqual([
+      '/usr/lib/llvm/20/bin/clang',
+      '/usr/lib/llvm/20/bin/ld.lld',
+      '/gentoo/usr/lib/llvm/19/bin/llvm-ar',
+    ]);
+    expect(Object.keys(env).sort()).toEqual([
+      'AR',
+      'CC',
+      'CXX',
+      'HOSTAR',
+      'HOSTCC',
+      'HOSTCXX',
+      'HOSTLD',
+      'LD',
+      'LLVM',
+      'LLVM_IAS',
+      'NM',
+      'OBJCOPY',
+      'OBJDUMP',
+      'READELF',
+      'STRIP',
+    ]);
+    expect(LLVM_SLOT_TOOLS).toEqual([
+      'clang',
+      'clang++',
+      'ld.lld',
+      'llvm-ar',
+      'llvm-nm',
+      'llvm-strip',
+      'llvm-objcopy',
+      'llvm-objdump',
+      'llvm-readelf',
+    ]);
     expect(gnuMakeArgs('x86_64-pc-linux-gnu').LD).toBe('x86_64-pc-linux-gnu-ld');
   });
 
@@ -155,7 +222,10 @@ describe('the toolchain table', () => {
   const hook = readFileSync(path.resolve(import.meta.dirname, '../hooks/kernel-hook.bash'), 'utf8');
   const fn = /^_kopt_family\(\) \{\n[\s\S]*?^\}$/m.exec(hook)![0];
   const script = `${fn}\nfor v in "$@"; do _kopt_family "$v"; printf '%s\\n' "$fam"; done\n`;
-  const bash = spawnSync('bash', ['-c', script, 'bash', ...CASES.map((c) => c[0])], { env: { CHOST: 'x86_64-pc-linux-gnu' }, encoding: 'utf8' });
+  const bash = spawnSync('bash', ['-c', script, 'bash', ...CASES.map((c) => c[0])], {
+    env: { CHOST: 'x86_64-pc-linux-gnu' },
+    encoding: 'utf8',
+  });
   const fromBash = bash.stdout.split('\n');
 
   it.each(CASES.map(([v, f], i) => [v, f, i] as const))('%j is %s', (value, family, i) => {
@@ -164,6 +234,7 @@ describe('the toolchain table', () => {
   });
 
   it('every tool of the table is classified as its own family', () => {
-    for (const r of TOOLCHAIN) expect([r.variable, toolFamily(r.llvm), toolFamily(r.gnu)]).toEqual([r.variable, 'llvm', 'gnu']);
+    for (const r of TOOLCHAIN)
+      expect([r.variable, toolFamily(r.llvm), toolFamily(r.gnu)]).toEqual([r.variable, 'llvm', 'gnu']);
   });
 });

@@ -9,7 +9,16 @@ import os from 'node:os';
 import { access, appendFile, chmod, chown, mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { testdir, writeTree, type Tree } from './helpers/tree.js';
-import { PHASES, runPhase, runPhases, exported, messages, type Package, type Phase, type PhaseOptions } from './helpers/portage-phases.js';
+import {
+  PHASES,
+  runPhase,
+  runPhases,
+  exported,
+  messages,
+  type Package,
+  type Phase,
+  type PhaseOptions,
+} from './helpers/portage-phases.js';
 import { insertBlock } from '../src/hooks/bashrc-block.js';
 import { compileSettings } from '../src/hooks/settings.js';
 import { parseConfig } from '../src/config/kopt-conf.js';
@@ -47,7 +56,8 @@ interface Root {
  */
 async function root(opts: { conf?: string; tree?: Tree; env?: Record<string, string> } = {}): Promise<Root> {
   const slot: Tree = {};
-  for (const tool of LLVM_SLOT_TOOLS) slot[`eprefix/usr/lib/llvm/20/bin/${tool}`] = { content: '#!/bin/sh\n', mode: 0o755 };
+  for (const tool of LLVM_SLOT_TOOLS)
+    slot[`eprefix/usr/lib/llvm/20/bin/${tool}`] = { content: '#!/bin/sh\n', mode: 0o755 };
   const dir = await testdir({ ...slot, ...opts.tree });
   const conf = path.join(dir, 'config/etc/gentoo-kopt');
   const r: Root = {
@@ -59,7 +69,14 @@ async function root(opts: { conf?: string; tree?: Tree; env?: Record<string, str
     bin: path.join(dir, 'lib/dist/bin.js'),
     marker: path.join(dir, 'pwned'),
     stubLog: path.join(dir, 'stub.log'),
-    o: { configRoot: path.join(dir, 'config'), tmp: path.join(dir, 'build/temp'), eprefix: path.join(dir, 'eprefix'), root: path.join(dir, 'root'), env: opts.env, timeoutMs: TIMEOUT },
+    o: {
+      configRoot: path.join(dir, 'config'),
+      tmp: path.join(dir, 'build/temp'),
+      eprefix: path.join(dir, 'eprefix'),
+      root: path.join(dir, 'root'),
+      env: opts.env,
+      timeoutMs: TIMEOUT,
+    },
   };
   await writeTree(dir, {
     // what the hook passed on: its arguments, the locale, and any variable of its own (allexport)
@@ -70,14 +87,26 @@ async function root(opts: { conf?: string; tree?: Tree; env?: Record<string, str
     'lib/dist/bin.js': { content: '// stub\n', mode: 0o644 },
     'config/etc/portage/bashrc': insertBlock('', 'bashrc'),
     'config/etc/gentoo-kopt/kernel-hook.bash': { content: await readFile(HOOK_SOURCE), mode: 0o644 },
-    'config/etc/gentoo-kopt/hook-settings': { content: compileSettings(parseConfig(opts.conf ?? CONF, path.join(conf, 'kopt.conf')), { node: r.node, bin: r.bin }), mode: 0o644 },
+    'config/etc/gentoo-kopt/hook-settings': {
+      content: compileSettings(parseConfig(opts.conf ?? CONF, path.join(conf, 'kopt.conf')), {
+        node: r.node,
+        bin: r.bin,
+      }),
+      mode: 0o644,
+    },
   });
-  for (const d of ['', 'config', 'config/etc', 'config/etc/gentoo-kopt', 'bin', 'lib', 'lib/dist']) await chmod(path.join(dir, d), 0o755);
+  for (const d of ['', 'config', 'config/etc', 'config/etc/gentoo-kopt', 'bin', 'lib', 'lib/dist'])
+    await chmod(path.join(dir, d), 0o755);
   return r;
 }
 
-const exists = (file: string): Promise<boolean> => access(file).then(() => true, () => false);
-const stubRuns = async (r: Root): Promise<string[]> => (await readFile(r.stubLog, 'utf8').catch(() => '')).split('\n').filter(Boolean);
+const exists = (file: string): Promise<boolean> =>
+  access(file).then(
+    () => true,
+    () => false,
+  );
+const stubRuns = async (r: Root): Promise<string[]> =>
+  (await readFile(r.stubLog, 'utf8').catch(() => '')).split('\n').filter(Boolean);
 const blockRefusal = (r: Root): string =>
   `WARN gentoo-kopt: not reading ${r.hook}: it and its directory must be root's, not writable by group or others (fix: chown root:root '${r.conf}' '${r.hook}'; chmod go-w '${r.conf}' '${r.hook}')`;
 const notSynced = `: ${PF} is built without syncing its patch series`;
@@ -86,27 +115,57 @@ const statuses = (rs: { status: number }[]): number[] => rs.map((x) => x.status)
 /** The variables gentoo-kopt may export, after one phase. */
 async function toolchainExports(r: Root, phase: Phase): Promise<Record<string, string | undefined>> {
   const ex = await exported(r.o.tmp, phase);
-  return Object.fromEntries(['KCFLAGS', 'LLVM', 'LLVM_IAS', ...TOOLCHAIN.map((t) => t.variable)].map((n) => [n, ex.get(n)]));
+  return Object.fromEntries(
+    ['KCFLAGS', 'LLVM', 'LLVM_IAS', ...TOOLCHAIN.map((t) => t.variable)].map((n) => [n, ex.get(n)]),
+  );
 }
 const nothingExported = async (r: Root): Promise<void> => {
-  for (const phase of PHASES) expect(Object.values(await toolchainExports(r, phase)).filter((v) => v !== undefined)).toEqual([]);
+  for (const phase of PHASES)
+    expect(Object.values(await toolchainExports(r, phase)).filter((v) => v !== undefined)).toEqual([]);
 };
 
 describe('the block reads the hook only when it and its directory are safe', () => {
   const appendMarker = (r: Root): Promise<void> => appendFile(r.hook, `\ntouch '${r.marker}'\n`);
 
   it.each([
-    ['a world-writable hook (0666) with a command appended', async (r: Root) => { await appendMarker(r); await chmod(r.hook, 0o666); }],
-    ['a group-writable hook (0664) with a command appended', async (r: Root) => { await appendMarker(r); await chmod(r.hook, 0o664); }],
-    ['etc/gentoo-kopt at 0777, the hook replaced', async (r: Root) => { await chmod(r.conf, 0o777); await appendMarker(r); }],
-    ['etc/gentoo-kopt group-writable (0775), the hook replaced', async (r: Root) => { await chmod(r.conf, 0o775); await appendMarker(r); }],
-    ['the hook a symlink to a copy in a world-writable directory', async (r: Root) => {
-      await mkdir(path.join(r.dir, 'drop'), { mode: 0o777 });
-      await chmod(path.join(r.dir, 'drop'), 0o777);
-      await appendMarker(r);
-      await rename(r.hook, path.join(r.dir, 'drop/kernel-hook.bash'));
-      await symlink(path.join(r.dir, 'drop/kernel-hook.bash'), r.hook);
-    }],
+    [
+      'a world-writable hook (0666) with a command appended',
+      async (r: Root) => {
+        await appendMarker(r);
+        await chmod(r.hook, 0o666);
+      },
+    ],
+    [
+      'a group-writable hook (0664) with a command appended',
+      async (r: Root) => {
+        await appendMarker(r);
+        await chmod(r.hook, 0o664);
+      },
+    ],
+    [
+      'etc/gentoo-kopt at 0777, the hook replaced',
+      async (r: Root) => {
+        await chmod(r.conf, 0o777);
+        await appendMarker(r);
+      },
+    ],
+    [
+      'etc/gentoo-kopt group-writable (0775), the hook replaced',
+      async (r: Root) => {
+        await chmod(r.conf, 0o775);
+        await appendMarker(r);
+      },
+    ],
+    [
+      'the hook a symlink to a copy in a world-writable directory',
+      async (r: Root) => {
+        await mkdir(path.join(r.dir, 'drop'), { mode: 0o777 });
+        await chmod(path.join(r.dir, 'drop'), 0o777);
+        await appendMarker(r);
+        await rename(r.hook, path.join(r.dir, 'drop/kernel-hook.bash'));
+        await symlink(path.join(r.dir, 'drop/kernel-hook.bash'), r.hook);
+      },
+    ],
   ])('%s: refused with the fix, nothing runs, once per build', async (_name, spoil) => {
     const r = await root();
     await spoil(r);
@@ -154,23 +213,57 @@ describe('the block reads the hook only when it and its directory are safe', () 
 describe('node and bin run in setup only when they and their directories are safe', () => {
   const markingNode = (r: Root): Promise<void> => writeFile(r.node, `#!/bin/bash\ntouch '${r.marker}'\n`);
   it.each([
-    ['a world-writable node (0777)', async (r: Root) => { await markingNode(r); await chmod(r.node, 0o777); }, (r: Root) => `${r.node} is writable by group or others (fix: chmod go-w '${r.node}')`],
-    ["node's directory world-writable", async (r: Root) => { await markingNode(r); await chmod(path.dirname(r.node), 0o777); }, (r: Root) => `${path.dirname(r.node)} is writable by group or others (fix: chmod go-w '${path.dirname(r.node)}')`],
-    ['a group-writable bin (0664)', async (r: Root) => { await markingNode(r); await chmod(r.bin, 0o664); }, (r: Root) => `${r.bin} is writable by group or others (fix: chmod go-w '${r.bin}')`],
-    ["bin's directory world-writable", async (r: Root) => { await markingNode(r); await chmod(path.dirname(r.bin), 0o777); }, (r: Root) => `${path.dirname(r.bin)} is writable by group or others (fix: chmod go-w '${path.dirname(r.bin)}')`],
-    ['node a symlink into a world-writable directory', async (r: Root) => {
-      await mkdir(path.join(r.dir, 'drop'));
-      await chmod(path.join(r.dir, 'drop'), 0o777);
-      await writeFile(path.join(r.dir, 'drop/node'), `#!/bin/bash\ntouch '${r.marker}'\n`, { mode: 0o755 });
-      await rm(r.node);
-      await symlink(path.join(r.dir, 'drop/node'), r.node);
-    }, (r: Root) => `${r.node} is not a regular file (run: gentoo-kopt hooks install)`],
+    [
+      'a world-writable node (0777)',
+      async (r: Root) => {
+        await markingNode(r);
+        await chmod(r.node, 0o777);
+      },
+      (r: Root) => `${r.node} is writable by group or others (fix: chmod go-w '${r.node}')`,
+    ],
+    [
+      "node's directory world-writable",
+      async (r: Root) => {
+        await markingNode(r);
+        await chmod(path.dirname(r.node), 0o777);
+      },
+      (r: Root) => `${path.dirname(r.node)} is writable by group or others (fix: chmod go-w '${path.dirname(r.node)}')`,
+    ],
+    [
+      'a group-writable bin (0664)',
+      async (r: Root) => {
+        await markingNode(r);
+        await chmod(r.bin, 0o664);
+      },
+      (r: Root) => `${r.bin} is writable by group or others (fix: chmod go-w '${r.bin}')`,
+    ],
+    [
+      "bin's directory world-writable",
+      async (r: Root) => {
+        await markingNode(r);
+        await chmod(path.dirname(r.bin), 0o777);
+      },
+      (r: Root) => `${path.dirname(r.bin)} is writable by group or others (fix: chmod go-w '${path.dirname(r.bin)}')`,
+    ],
+    [
+      'node a symlink into a world-writable directory',
+      async (r: Root) => {
+        await mkdir(path.join(r.dir, 'drop'));
+        await chmod(path.join(r.dir, 'drop'), 0o777);
+        await writeFile(path.join(r.dir, 'drop/node'), `#!/bin/bash\ntouch '${r.marker}'\n`, { mode: 0o755 });
+        await rm(r.node);
+        await symlink(path.join(r.dir, 'drop/node'), r.node);
+      },
+      (r: Root) => `${r.node} is not a regular file (run: gentoo-kopt hooks install)`,
+    ],
   ])('%s: not run, an ewarn with the fix, the build goes on', async (_name, spoil, problem) => {
     const r = await root();
     await spoil(r);
     expect(statuses(await runPhases(KERNEL, r.o))).toEqual(PHASES.map(() => 0));
     expect(await exists(r.marker)).toBe(false);
-    expect((await messages(r.o.tmp)).filter((m) => !m.startsWith('INFO'))).toEqual([`WARN gentoo-kopt: ${problem(r)}${notSynced}`]);
+    expect((await messages(r.o.tmp)).filter((m) => !m.startsWith('INFO'))).toEqual([
+      `WARN gentoo-kopt: ${problem(r)}${notSynced}`,
+    ]);
     // the rest of the hook still applies kopt.conf
     expect(await toolchainExports(r, 'compile')).toEqual({ KCFLAGS: '-O2 -pipe', ...llvmEnv(r.o.eprefix!, 20) });
   });
@@ -181,7 +274,9 @@ describe('node and bin run in setup only when they and their directories are saf
     await chown(r.node, OTHER_UID, OTHER_UID);
     expect(statuses(await runPhases(KERNEL, r.o))).toEqual(PHASES.map(() => 0));
     expect(await exists(r.marker)).toBe(false);
-    expect((await messages(r.o.tmp)).filter((m) => m.startsWith('WARN'))).toEqual([`WARN gentoo-kopt: ${r.node} is not owned by root (fix: chown root:root '${r.node}')${notSynced}`]);
+    expect((await messages(r.o.tmp)).filter((m) => m.startsWith('WARN'))).toEqual([
+      `WARN gentoo-kopt: ${r.node} is not owned by root (fix: chown root:root '${r.node}')${notSynced}`,
+    ]);
   });
 
   it('strict = yes: an unsafe node stops the build, as a failed sync does', async () => {
@@ -190,12 +285,15 @@ describe('node and bin run in setup only when they and their directories are saf
     await chmod(r.node, 0o777);
     expect(statuses(await runPhases(KERNEL, r.o))).toEqual([1]);
     expect(await exists(r.marker)).toBe(false);
-    expect((await messages(r.o.tmp)).at(-1)).toBe(`DIE gentoo-kopt: ${r.node} is writable by group or others (fix: chmod go-w '${r.node}'); strict = yes stops the build`);
+    expect((await messages(r.o.tmp)).at(-1)).toBe(
+      `DIE gentoo-kopt: ${r.node} is writable by group or others (fix: chmod go-w '${r.node}'); strict = yes stops the build`,
+    );
   });
 });
 
 describe('the settings file as bad input: checked before it is read', () => {
-  const ignored = (r: Root, why: string): string => `WARN gentoo-kopt: ${r.settings} ${why}: settings ignored (run: gentoo-kopt hooks install)`;
+  const ignored = (r: Root, why: string): string =>
+    `WARN gentoo-kopt: ${r.settings} ${why}: settings ignored (run: gentoo-kopt hooks install)`;
 
   it('a FIFO: ignored at once, the setup phase does not hang', async () => {
     const r = await root();
@@ -231,7 +329,9 @@ describe('the settings file as bad input: checked before it is read', () => {
     const r = await root();
     await appendFile(r.settings, `${'#'.repeat(1023)}\n`.repeat(2048));
     expect(statuses(await runPhases(KERNEL, r.o))).toEqual(PHASES.map(() => 0));
-    expect(await messages(r.o.tmp)).toEqual([`WARN gentoo-kopt: ${r.settings} is larger than 64 KiB: settings ignored (run: gentoo-kopt hooks install)`]);
+    expect(await messages(r.o.tmp)).toEqual([
+      `WARN gentoo-kopt: ${r.settings} is larger than 64 KiB: settings ignored (run: gentoo-kopt hooks install)`,
+    ]);
     await nothingExported(r);
   });
 });
@@ -242,13 +342,18 @@ describe('the settings file as bad input: checked before it is read', () => {
  */
 const SNAPSHOT = (when: string): string =>
   `{ declare -p; declare -F; shopt -p; set +o; echo "flags=$-"; } > "\${T}/state.${when}.\${EBUILD_PHASE}" 2>&1\n`;
-const VOLATILE = /^declare -[-a-zA-Z]* (_|BASH_LINENO|BASH_SOURCE|BASH_ARGC|BASH_ARGV|BASH_COMMAND|LINENO|RANDOM|SECONDS|SRANDOM|EPOCHREALTIME|EPOCHSECONDS|PIPESTATUS|GENTOO_KOPT_DONE|GENTOO_KOPT_EXPORTS)(=|$)/;
+const VOLATILE =
+  /^declare -[-a-zA-Z]* (_|BASH_LINENO|BASH_SOURCE|BASH_ARGC|BASH_ARGV|BASH_COMMAND|LINENO|RANDOM|SECONDS|SRANDOM|EPOCHREALTIME|EPOCHSECONDS|PIPESTATUS|GENTOO_KOPT_DONE|GENTOO_KOPT_EXPORTS)(=|$)/;
 
 /** What the hook exports on purpose: the rest of the state must come out of the block as it went in. */
-const OURS = new RegExp(`^declare -x (${['KCFLAGS', 'LLVM', 'LLVM_IAS', ...TOOLCHAIN.map((t) => t.variable)].join('|')})=`);
+const OURS = new RegExp(
+  `^declare -x (${['KCFLAGS', 'LLVM', 'LLVM_IAS', ...TOOLCHAIN.map((t) => t.variable)].join('|')})=`,
+);
 
 async function state(r: Root, when: 'before' | 'after', phase: Phase): Promise<string[]> {
-  return (await readFile(path.join(r.o.tmp, `state.${when}.${phase}`), 'utf8')).split('\n').filter((l) => l !== '' && !VOLATILE.test(l) && !OURS.test(l));
+  return (await readFile(path.join(r.o.tmp, `state.${when}.${phase}`), 'utf8'))
+    .split('\n')
+    .filter((l) => l !== '' && !VOLATILE.test(l) && !OURS.test(l));
 }
 
 async function withState(r: Root, set: string, undo: string): Promise<void> {
@@ -268,21 +373,52 @@ describe("shell state the user's bashrc sets does not change what the hook print
     return existsSync(path.join(dir, 'en_US.UTF-8/LC_COLLATE')) ? dir : undefined;
   })();
 
-  const cases: [name: string, set: string, undo: string, opts?: { edit?: (s: string) => string; tree?: Tree; env?: Record<string, string> }][] = [
+  const cases: [
+    name: string,
+    set: string,
+    undo: string,
+    opts?: { edit?: (s: string) => string; tree?: Tree; env?: Record<string, string> },
+  ][] = [
     ['IFS=- (splits "kopt-demo" in the summary)', 'IFS=-', "IFS=$' \\t\\n'"],
-    ['nocasematch (a hand-edited toolchain=LLVM is not a value the hook accepts)', 'shopt -s nocasematch', 'shopt -u nocasematch', { edit: (s) => s.replace('gentoo-kernel.toolchain=llvm', 'gentoo-kernel.toolchain=LLVM') }],
+    [
+      'nocasematch (a hand-edited toolchain=LLVM is not a value the hook accepts)',
+      'shopt -s nocasematch',
+      'shopt -u nocasematch',
+      { edit: (s) => s.replace('gentoo-kernel.toolchain=llvm', 'gentoo-kernel.toolchain=LLVM') },
+    ],
     ['extglob', 'shopt -s extglob', 'shopt -u extglob'],
     ["GLOBIGNORE='*' (every glob would come back empty)", "GLOBIGNORE='*'", 'unset GLOBIGNORE'],
-    ['dotglob (a hidden fragment in config.d is not one kernel-build.eclass merges)', 'shopt -s dotglob', 'shopt -u dotglob', { tree: { 'eprefix/etc/kernel/config.d/.hidden.config': 'CONFIG_X=y\n' } }],
+    [
+      'dotglob (a hidden fragment in config.d is not one kernel-build.eclass merges)',
+      'shopt -s dotglob',
+      'shopt -u dotglob',
+      { tree: { 'eprefix/etc/kernel/config.d/.hidden.config': 'CONFIG_X=y\n' } },
+    ],
     ['set -u', 'set -u', 'set +u'],
     ['set -e', 'set -e', 'set +e'],
     ['set -a (allexport: nothing of the hook reaches node or the environment)', 'set -a', 'set +a'],
-    ['noglob, failglob, nullglob, nocaseglob', 'set -f; shopt -s failglob nullglob nocaseglob', 'set +f; shopt -u failglob nullglob nocaseglob'],
-    ['a function named stat', `stat() { touch "\${KOPT_MARKER}"; echo '0 drwxr-xr-x 1'; echo '0 -rw-r--r-- 1'; echo '0 -rw-r--r-- 1'; }`, 'unset -f stat'],
+    [
+      'noglob, failglob, nullglob, nocaseglob',
+      'set -f; shopt -s failglob nullglob nocaseglob',
+      'set +f; shopt -u failglob nullglob nocaseglob',
+    ],
+    [
+      'a function named stat',
+      `stat() { touch "\${KOPT_MARKER}"; echo '0 drwxr-xr-x 1'; echo '0 -rw-r--r-- 1'; echo '0 -rw-r--r-- 1'; }`,
+      'unset -f stat',
+    ],
     ['a function named read', `read() { touch "\${KOPT_MARKER}"; return 1; }`, 'unset -f read'],
   ];
   if (locales) {
-    cases.push(['LC_ALL=en_US.UTF-8 ([a-z] matches é: a hand-edited series "kopt-démo" is not accepted)', '', '', { edit: (s) => s.replace('series=kopt-demo', 'series=kopt-démo'), env: { LOCPATH: locales, LC_ALL: 'en_US.UTF-8' } }]);
+    cases.push([
+      'LC_ALL=en_US.UTF-8 ([a-z] matches é: a hand-edited series "kopt-démo" is not accepted)',
+      '',
+      '',
+      {
+        edit: (s) => s.replace('series=kopt-demo', 'series=kopt-démo'),
+        env: { LOCPATH: locales, LC_ALL: 'en_US.UTF-8' },
+      },
+    ]);
   }
 
   it.each(cases)('%s', async (_name, set, undo, opts = {}) => {
@@ -306,7 +442,14 @@ describe("shell state the user's bashrc sets does not change what the hook print
       expect(await state(r, 'after', phase)).toEqual(await state(r, 'before', phase));
     }
     // node ran the same way, with the user's own locale; no function of the user's ran
-    expect(norm(await stubRuns(r), r)).toEqual(norm((await stubRuns(plain)).map((l) => (opts.env?.LC_ALL ? l.replace('LC_ALL=unset', `LC_ALL=${opts.env.LC_ALL}`) : l)), plain));
+    expect(norm(await stubRuns(r), r)).toEqual(
+      norm(
+        (await stubRuns(plain)).map((l) =>
+          opts.env?.LC_ALL ? l.replace('LC_ALL=unset', `LC_ALL=${opts.env.LC_ALL}`) : l,
+        ),
+        plain,
+      ),
+    );
     expect(await exists(r.marker)).toBe(false);
   });
 });
@@ -315,11 +458,17 @@ describe('which phases check, and which repeat what setup recorded', () => {
   /** A `stat` first in PATH that logs the phase it ran in. */
   async function countingStat(r: Root): Promise<string> {
     const log = path.join(r.dir, 'stat.log');
-    await writeTree(r.dir, { 'pathbin/stat': { content: `#!/bin/bash\necho "\${EBUILD_PHASE}" >> '${log}'\nexec /usr/bin/stat "$@"\n`, mode: 0o755 } });
+    await writeTree(r.dir, {
+      'pathbin/stat': {
+        content: `#!/bin/bash\necho "\${EBUILD_PHASE}" >> '${log}'\nexec /usr/bin/stat "$@"\n`,
+        mode: 0o755,
+      },
+    });
     r.o.env = { ...r.o.env, PATH: `${path.join(r.dir, 'pathbin')}:${process.env.PATH ?? '/usr/bin:/bin'}` };
     return log;
   }
-  const lines = async (file: string): Promise<string[]> => (await readFile(file, 'utf8').catch(() => '')).split('\n').filter(Boolean);
+  const lines = async (file: string): Promise<string[]> =>
+    (await readFile(file, 'utf8').catch(() => '')).split('\n').filter(Boolean);
   /** Replaces the hook (safely: root's, 0644) by one that only leaves the marker: reading it shows. */
   const markingHook = (r: Root): Promise<void> => writeFile(r.hook, `touch '${r.marker}'\n`);
 
@@ -354,7 +503,8 @@ describe('which phases check, and which repeat what setup recorded', () => {
     await writeFile(bashrc, `export CC=gcc KCFLAGS=-O1\n${insertBlock('', 'bashrc')}`);
     await writeFile(r.settings, (await readFile(r.settings, 'utf8')).replace('.mixed=die', '.mixed=warn'));
     expect(statuses(await runPhases(KERNEL, r.o))).toEqual(PHASES.map(() => 0));
-    for (const phase of PHASES) expect(await toolchainExports(r, phase)).toEqual({ KCFLAGS: '-O2 -pipe', ...llvmEnv(r.o.eprefix!, 20) });
+    for (const phase of PHASES)
+      expect(await toolchainExports(r, phase)).toEqual({ KCFLAGS: '-O2 -pipe', ...llvmEnv(r.o.eprefix!, 20) });
   });
 
   it.each(['prerm', 'postrm', 'config', 'info', 'pretend'] as const)(
@@ -377,8 +527,13 @@ describe('which phases check, and which repeat what setup recorded', () => {
     const log = await countingStat(r);
     // the builder's environment, as Portage extracts it from the binary package, with a current record
     await mkdir(r.o.tmp, { recursive: true });
-    const now = Math.floor(Date.now() / 1000).toString().slice(0, 6);
-    await writeFile(path.join(r.o.tmp, 'environment'), `declare -- GENTOO_KOPT_DONE="b${now} b${Number(now) + 1}"\ndeclare -a GENTOO_KOPT_EXPORTS=([0]="KCFLAGS=-O0")\n`);
+    const now = Math.floor(Date.now() / 1000)
+      .toString()
+      .slice(0, 6);
+    await writeFile(
+      path.join(r.o.tmp, 'environment'),
+      `declare -- GENTOO_KOPT_DONE="b${now} b${Number(now) + 1}"\ndeclare -a GENTOO_KOPT_EXPORTS=([0]="KCFLAGS=-O0")\n`,
+    );
     await appendFile(r.hook, `\ntouch '${r.marker}'\n`);
     await chmod(r.hook, 0o666);
     expect((await runPhase(KERNEL, 'setup', { ...r.o, mergeType: 'binary' })).status).toBe(0);
@@ -386,15 +541,18 @@ describe('which phases check, and which repeat what setup recorded', () => {
     expect(await exists(r.marker)).toBe(false);
     expect(await messages(r.o.tmp)).toEqual([blockRefusal(r)]);
     // the refusal is recorded: preinst and postinst of this merge repeat nothing, silently
-    for (const phase of ['preinst', 'postinst'] as const) expect((await runPhase(KERNEL, phase, { ...r.o, mergeType: 'binary' })).status).toBe(0);
+    for (const phase of ['preinst', 'postinst'] as const)
+      expect((await runPhase(KERNEL, phase, { ...r.o, mergeType: 'binary' })).status).toBe(0);
     expect(await lines(log)).toEqual(['setup']);
     expect((await toolchainExports(r, 'postinst')).KCFLAGS).toBeUndefined();
   });
 
-  it('a record in the process environment (exported, so not the hook\'s) is not repeated: the phase checks', async () => {
+  it("a record in the process environment (exported, so not the hook's) is not repeated: the phase checks", async () => {
     const r = await root();
     const log = await countingStat(r);
-    const now = Math.floor(Date.now() / 1000).toString().slice(0, 6);
+    const now = Math.floor(Date.now() / 1000)
+      .toString()
+      .slice(0, 6);
     r.o.env = { ...r.o.env, GENTOO_KOPT_DONE: `b${now} b${Number(now) + 1}`, GENTOO_KOPT_EXPORTS: 'KCFLAGS=-O0' };
     expect((await runPhase(KERNEL, 'compile', r.o)).status).toBe(0);
     expect(await lines(log)).toEqual(['compile']);
@@ -406,7 +564,10 @@ describe('which phases check, and which repeat what setup recorded', () => {
     const log = await countingStat(r);
     expect(statuses(await runPhases(KERNEL, r.o, ['setup', 'unpack']))).toEqual([0, 0]);
     const env = path.join(r.o.tmp, 'environment');
-    await writeFile(env, (await readFile(env, 'utf8')).replace(/GENTOO_KOPT_DONE="[^"]*"/, 'GENTOO_KOPT_DONE="b100000 b100001"'));
+    await writeFile(
+      env,
+      (await readFile(env, 'utf8')).replace(/GENTOO_KOPT_DONE="[^"]*"/, 'GENTOO_KOPT_DONE="b100000 b100001"'),
+    );
     await appendFile(r.hook, `\ntouch '${r.marker}'\n`);
     await chmod(r.hook, 0o666);
     expect((await runPhase(KERNEL, 'compile', r.o)).status).toBe(0);
@@ -417,21 +578,31 @@ describe('which phases check, and which repeat what setup recorded', () => {
 });
 
 describe('doctor reports what the hook refuses', () => {
-  async function hooksFindings(root: DoctorRoot): Promise<{ kind: string; file?: string; message: string; fix: string }[]> {
+  async function hooksFindings(
+    root: DoctorRoot,
+  ): Promise<{ kind: string; file?: string; message: string; fix: string }[]> {
     const r = await doctorCommand(root.ctx, { checks: ['hooks'], list: false, exit: 'error' });
-    return (r.data as DoctorReport).checks[0]!.findings.map((f) => ({ kind: f.kind, file: f.where.file, message: f.message, fix: f.fix }));
+    return (r.data as DoctorReport).checks[0]!.findings.map((f) => ({
+      kind: f.kind,
+      file: f.where.file,
+      message: f.message,
+      fix: f.fix,
+    }));
   }
 
   it('etc/gentoo-kopt writable by others: the block does not read the hook', async () => {
     const d = await doctorRoot();
     const dir = path.join(d.dir, 'etc/gentoo-kopt');
     await chmod(dir, 0o777);
-    expect(await hooksFindings(d)).toEqual([{
-      kind: 'hooks-unsafe-mode',
-      file: dir,
-      message: 'mode 0777: writable by group or others, so anyone in them could make root run code during an emerge (the bashrc block does not read the hook then, so kopt.conf is not applied)',
-      fix: `chmod go-w '${dir}'`,
-    }]);
+    expect(await hooksFindings(d)).toEqual([
+      {
+        kind: 'hooks-unsafe-mode',
+        file: dir,
+        message:
+          'mode 0777: writable by group or others, so anyone in them could make root run code during an emerge (the bashrc block does not read the hook then, so kopt.conf is not applied)',
+        fix: `chmod go-w '${dir}'`,
+      },
+    ]);
   });
 
   it('the node program and its directory writable by others: the hook does not run it', async () => {
@@ -440,9 +611,12 @@ describe('doctor reports what the hook refuses', () => {
     await writeTree(d.dir, { 'opt/node/bin/node': { content: '#!/bin/sh\n', mode: 0o777 } });
     await chmod(bin, 0o777);
     const settings = path.join(d.dir, 'etc/gentoo-kopt/hook-settings');
-    await writeFile(settings, (await readFile(settings, 'utf8')).replace(/^node=.*$/m, `node=${bin}/node`), { mode: 0o644 });
+    await writeFile(settings, (await readFile(settings, 'utf8')).replace(/^node=.*$/m, `node=${bin}/node`), {
+      mode: 0o644,
+    });
     const found = (await hooksFindings(d)).filter((f) => f.kind === 'hooks-unsafe-mode');
-    const why = 'writable by group or others, so anyone in them could make root run code during an emerge (the hook does not run it then, so kernels are built without syncing their patches)';
+    const why =
+      'writable by group or others, so anyone in them could make root run code during an emerge (the hook does not run it then, so kernels are built without syncing their patches)';
     expect(found).toEqual([
       { kind: 'hooks-unsafe-mode', file: `${bin}/node`, message: `mode 0777: ${why}`, fix: `chmod go-w '${bin}/node'` },
       { kind: 'hooks-unsafe-mode', file: bin, message: `mode 0777: ${why}`, fix: `chmod go-w '${bin}'` },
@@ -456,11 +630,13 @@ describe('doctor reports what the hook refuses', () => {
     await chown(file, OTHER_UID, OTHER_UID);
     const settings = path.join(d.dir, 'etc/gentoo-kopt/hook-settings');
     await writeFile(settings, (await readFile(settings, 'utf8')).replace(/^bin=.*$/m, `bin=${file}`), { mode: 0o644 });
-    expect((await hooksFindings(d)).filter((f) => f.kind === 'hooks-unsafe-owner')).toEqual([{
-      kind: 'hooks-unsafe-owner',
-      file,
-      message: `owned by uid ${OTHER_UID}, not root: that user could make root run code during an emerge (the hook does not run it then, so kernels are built without syncing their patches)`,
-      fix: `chown root '${file}'`,
-    }]);
+    expect((await hooksFindings(d)).filter((f) => f.kind === 'hooks-unsafe-owner')).toEqual([
+      {
+        kind: 'hooks-unsafe-owner',
+        file,
+        message: `owned by uid ${OTHER_UID}, not root: that user could make root run code during an emerge (the hook does not run it then, so kernels are built without syncing their patches)`,
+        fix: `chown root '${file}'`,
+      },
+    ]);
   });
 });

@@ -4,7 +4,8 @@ import { ConfigError, FsError } from '../src/errors.js';
 import { testdir } from './helpers/tree.js';
 
 const F = '/x/test.conf';
-const shape = (text: string) => parseIniLines(text, F).map((s) => [s.name, s.line, s.entries.map((e) => [e.key, e.value, e.line])]);
+const shape = (text: string) =>
+  parseIniLines(text, F).map((s) => [s.name, s.line, s.entries.map((e) => [e.key, e.value, e.line])]);
 
 describe('parseIniLines: accepted', () => {
   it.each<[string, string, unknown]>([
@@ -16,11 +17,53 @@ describe('parseIniLines: accepted', () => {
     ['= inside value', 'a = b=c', [['', 0, [['a', 'b=c', 1]]]]],
     ['# inside value is kept', 'a = b # c', [['', 0, [['a', 'b # c', 1]]]]],
     ['backslash is literal', 'a = b \\', [['', 0, [['a', 'b \\', 1]]]]],
-    ['repeated keys in order', 'f = 1\nf = 2', [['', 0, [['f', '1', 1], ['f', '2', 2]]]]],
-    ['section', 'a = 1\n[s/p]\nb = 2', [['', 0, [['a', '1', 1]]], ['s/p', 2, [['b', '2', 3]]]]],
-    ['header whitespace trimmed', '[  series  x ]', [['', 0, []], ['series  x', 1, []]]],
-    ['repeated headers kept apart', '[a]\n[a]', [['', 0, []], ['a', 1, []], ['a', 2, []]]],
-    ['CRLF and BOM', '\uFEFFa = 1\r\n[b]\r\n', [['', 0, [['a', '1', 1]]], ['b', 2, []]]],
+    [
+      'repeated keys in order',
+      'f = 1\nf = 2',
+      [
+        [
+          '',
+          0,
+          [
+            ['f', '1', 1],
+            ['f', '2', 2],
+          ],
+        ],
+      ],
+    ],
+    [
+      'section',
+      'a = 1\n[s/p]\nb = 2',
+      [
+        ['', 0, [['a', '1', 1]]],
+        ['s/p', 2, [['b', '2', 3]]],
+      ],
+    ],
+    [
+      'header whitespace trimmed',
+      '[  series  x ]',
+      [
+        ['', 0, []],
+        ['series  x', 1, []],
+      ],
+    ],
+    [
+      'repeated headers kept apart',
+      '[a]\n[a]',
+      [
+        ['', 0, []],
+        ['a', 1, []],
+        ['a', 2, []],
+      ],
+    ],
+    [
+      'CRLF and BOM',
+      '\uFEFFa = 1\r\n[b]\r\n',
+      [
+        ['', 0, [['a', '1', 1]]],
+        ['b', 2, []],
+      ],
+    ],
   ])('%s', (_, text, expected) => expect(shape(text)).toEqual(expected));
 });
 
@@ -51,7 +94,11 @@ describe('readConfigText', () => {
     const dir = await testdir({ 'ok.conf': 'a = 1\n', 'bin.conf': Buffer.from([0x61, 0xff, 0x0a]), 'sub/': '' });
     expect(await readConfigText(`${dir}/ok.conf`, 'x')).toBe('a = 1\n');
     expect(await readConfigText(`${dir}/none.conf`, 'x')).toBeUndefined();
-    const failure = (file: string) => readConfigText(file, 'x').then(() => undefined, (e: unknown) => e);
+    const failure = (file: string) =>
+      readConfigText(file, 'x').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     const isDir = await failure(`${dir}/sub`);
     expect(isDir).toBeInstanceOf(FsError);
     expect(isDir).toMatchObject({ file: `${dir}/sub`, message: 'is a directory, not a regular file' });

@@ -61,7 +61,9 @@ describe('kernelVersion', () => {
     }
     expect(err).toBeInstanceOf(VersionError);
     const e = err as VersionError;
-    expect(e.describe()).toBe("catalog.ini:4: '6.13_beta1' is not a dist-kernel version: _beta does not occur in kernel versions");
+    expect(e.describe()).toBe(
+      "catalog.ini:4: '6.13_beta1' is not a dist-kernel version: _beta does not occur in kernel versions",
+    );
     expect(e.hint).toMatch(/6\.13_rc3/);
   });
 

@@ -12,7 +12,11 @@ import { buildSystem, driver, runDriver } from './fixtures/system-build.js';
 
 const rootsOf = (dir: string) => resolveRoots({ root: dir, env: {} });
 const lockFile = (dir: string) => statePath(rootsOf(dir), 'lock');
-const exists = (f: string) => readFile(f).then(() => true, () => false);
+const exists = (f: string) =>
+  readFile(f).then(
+    () => true,
+    () => false,
+  );
 
 /** A pid that is certainly dead: a process that has exited and been reaped. */
 async function deadPid(): Promise<number> {
@@ -23,7 +27,13 @@ async function deadPid(): Promise<number> {
 
 async function plantLock(dir: string, info: Partial<LockInfo> | string): Promise<void> {
   await mkdir(path.dirname(lockFile(dir)), { recursive: true });
-  const full = { command: 'sync-patches', started: '2025-01-01T00:00:00Z', host: os.hostname(), token: 'planted', ...(info as object) };
+  const full = {
+    command: 'sync-patches',
+    started: '2025-01-01T00:00:00Z',
+    host: os.hostname(),
+    token: 'planted',
+    ...(info as object),
+  };
   await writeFile(lockFile(dir), typeof info === 'string' ? info : JSON.stringify(full));
 }
 
@@ -59,7 +69,9 @@ describe('the lock', () => {
   it('is held by another process: we are refused, and can wait for it', async () => {
     const dir = await testdir();
     const holder = execa('node', [driver, await buildSystem(), 'lock', dir, '400']);
-    const [first] = await new Promise<string[]>((resolve) => holder.stdout!.once('data', (d: Buffer) => resolve(d.toString().split('\n'))));
+    const [first] = await new Promise<string[]>((resolve) =>
+      holder.stdout!.once('data', (d: Buffer) => resolve(d.toString().split('\n'))),
+    );
     expect(JSON.parse(first!)).toMatchObject({ got: true, pid: holder.pid });
     const err = (await acquireLock(rootsOf(dir), 'rollback').catch((e: unknown) => e)) as LockedError;
     expect(err).toBeInstanceOf(LockedError);
@@ -92,7 +104,9 @@ describe('the lock', () => {
     await plantLock(dir, { pid: await deadPid() });
     const built = await buildSystem();
     const startAt = String(Date.now() + 700); // after every child has started: all try at the same moment
-    const runs = await Promise.all(Array.from({ length: 6 }, () => execa('node', [driver, built, 'lock', dir, '600', startAt], { reject: false })));
+    const runs = await Promise.all(
+      Array.from({ length: 6 }, () => execa('node', [driver, built, 'lock', dir, '600', startAt], { reject: false })),
+    );
     const firstLines = runs.map((r) => JSON.parse(r.stdout.split('\n')[0]!) as { got?: boolean; error?: string });
     expect(firstLines.filter((l) => l.got)).toHaveLength(1);
     expect(firstLines.filter((l) => l.error === 'LockedError')).toHaveLength(5);
@@ -104,7 +118,10 @@ describe('the lock', () => {
     const stale = await deadPid();
     await plantLock(dir, { pid: stale });
     const guardHolder = execa('sleep', ['0.4']); // alive for 400 ms, then a dead guard holder
-    await writeFile(`${lockFile(dir)}.takeover`, JSON.stringify({ pid: guardHolder.pid, command: 'sync-patches', started: '', host: os.hostname(), token: 'g' }));
+    await writeFile(
+      `${lockFile(dir)}.takeover`,
+      JSON.stringify({ pid: guardHolder.pid, command: 'sync-patches', started: '', host: os.hostname(), token: 'g' }),
+    );
     const t0 = Date.now();
     const lock = await acquireLock(rootsOf(dir), 'sync-patches');
     expect(Date.now() - t0).toBeGreaterThanOrEqual(300);
@@ -137,7 +154,12 @@ describe('a lock whose pid cannot be checked here (Portage runs the setup phase 
 
   it('another PID namespace, older than 15 minutes: stale, taken over', async () => {
     const dir = await testdir();
-    await plantLock(dir, { pid: 1, started: new Date(Date.now() - 16 * 60_000).toISOString(), pidns: 'pid:[4026531999]', ...here });
+    await plantLock(dir, {
+      pid: 1,
+      started: new Date(Date.now() - 16 * 60_000).toISOString(),
+      pidns: 'pid:[4026531999]',
+      ...here,
+    });
     const lock = await acquireLock(rootsOf(dir), 'sync-patches');
     expect(lock.tookOver?.pid).toBe(1);
     await lock.release();

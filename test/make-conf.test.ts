@@ -123,21 +123,31 @@ describe('source', () => {
     const { vars, files } = await loadMakeConf(roots);
     expect(Object.fromEntries(vars)).toEqual({ A: '1', B: '1-b', C: '1-b+', D: `${dir}/etc`, E: 'abs' });
     expect(files).toEqual([
-      `${dir}/etc/portage/make.conf`, `${dir}/etc/portage/conf.d/flags.conf`, `${dir}/etc/portage/more.conf`, `${dir}/etc/abs.conf`,
+      `${dir}/etc/portage/make.conf`,
+      `${dir}/etc/portage/conf.d/flags.conf`,
+      `${dir}/etc/portage/more.conf`,
+      `${dir}/etc/abs.conf`,
     ]);
   });
 
   it('names the sourcing file and line when the sourced file is missing', async () => {
     const dir = await testdir({ 'etc/portage/make.conf': 'A=1\n\nsource missing.conf\n' });
     await expect(loadMakeConf(resolveRoots({ root: dir, env: {} }))).rejects.toMatchObject({
-      name: 'ConfigError', file: `${dir}/etc/portage/make.conf`, line: 3, message: expect.stringMatching(/missing\.conf: no such file/),
+      name: 'ConfigError',
+      file: `${dir}/etc/portage/make.conf`,
+      line: 3,
+      message: expect.stringMatching(/missing\.conf: no such file/),
     });
   });
 
   it('names the sourced file and its line for an error inside it', async () => {
-    const dir = await testdir({ 'etc/portage/make.conf': 'source bad.conf\n', 'etc/portage/bad.conf': 'OK=1\nBAD="$(x)"\n' });
+    const dir = await testdir({
+      'etc/portage/make.conf': 'source bad.conf\n',
+      'etc/portage/bad.conf': 'OK=1\nBAD="$(x)"\n',
+    });
     await expect(loadMakeConf(resolveRoots({ root: dir, env: {} }))).rejects.toMatchObject({
-      file: `${dir}/etc/portage/bad.conf`, line: 2,
+      file: `${dir}/etc/portage/bad.conf`,
+      line: 2,
     });
   });
 
@@ -164,15 +174,25 @@ describe('loadMakeConf', () => {
     const { vars, files } = await loadMakeConf(resolveRoots({ root: dir, env: {} }));
     expect(Object.fromEntries(vars)).toEqual({ CFLAGS: '-O2', KCFLAGS: '-O2 -march=native', ORDER: 'base a late' });
     expect(files.map((f) => path.relative(dir, f))).toEqual([
-      'etc/portage/make.conf/10-base', 'etc/portage/make.conf/20-kernel/a.conf', 'etc/portage/make.conf/30-late',
+      'etc/portage/make.conf/10-base',
+      'etc/portage/make.conf/20-kernel/a.conf',
+      'etc/portage/make.conf/30-late',
     ]);
   });
 
   it('reads the legacy /etc/make.conf first, once when it is the same file', async () => {
     const both = await testdir({ 'etc/make.conf': 'A=old\nB=old\n', 'etc/portage/make.conf': 'A="new $B"\n' });
-    expect(Object.fromEntries((await loadMakeConf(resolveRoots({ root: both, env: {} }))).vars)).toEqual({ A: 'new old', B: 'old' });
-    const linked = await testdir({ 'etc/make.conf': { symlink: 'portage/make.conf' }, 'etc/portage/make.conf': 'A=1\n' });
-    expect((await loadMakeConf(resolveRoots({ root: linked, env: {} }))).files).toEqual([`${linked}/etc/portage/make.conf`]);
+    expect(Object.fromEntries((await loadMakeConf(resolveRoots({ root: both, env: {} }))).vars)).toEqual({
+      A: 'new old',
+      B: 'old',
+    });
+    const linked = await testdir({
+      'etc/make.conf': { symlink: 'portage/make.conf' },
+      'etc/portage/make.conf': 'A=1\n',
+    });
+    expect((await loadMakeConf(resolveRoots({ root: linked, env: {} }))).files).toEqual([
+      `${linked}/etc/portage/make.conf`,
+    ]);
   });
 
   it('expands the root variables and leaves out __ variables', async () => {
@@ -205,7 +225,9 @@ describe('loadMakeConf', () => {
   it.skipIf(process.getuid?.() === 0)('an unreadable make.conf is an FsError', async () => {
     const dir = await testdir({ 'etc/portage/make.conf': { content: 'A=1\n', mode: 0o000 } });
     await expect(loadMakeConf(resolveRoots({ root: dir, env: {} }))).rejects.toMatchObject({
-      name: 'FsError', file: `${dir}/etc/portage/make.conf`, message: 'permission denied',
+      name: 'FsError',
+      file: `${dir}/etc/portage/make.conf`,
+      message: 'permission denied',
     });
   });
 });

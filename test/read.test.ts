@@ -5,7 +5,14 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { testdir } from './helpers/tree.js';
-import { LIMITS, readBounded, readBoundedSync, readOptional, readOptionalSync, cappedStream } from '../src/system/read.js';
+import {
+  LIMITS,
+  readBounded,
+  readBoundedSync,
+  readOptional,
+  readOptionalSync,
+  cappedStream,
+} from '../src/system/read.js';
 import { assertInside, assertInsideSync } from '../src/system/paths.js';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -25,7 +32,11 @@ describe('readOptional / readOptionalSync', () => {
     ['a FIFO', async (p: string) => mkfifo(p), 'is a FIFO (named pipe), not a regular file'],
     ['a directory', async (p: string) => void (await mkdir(p)), 'is a directory, not a regular file'],
     ['/dev/zero', async (p: string) => symlink('/dev/zero', p), 'is a character device, not a regular file'],
-    ['/dev/null without devNull', async (p: string) => symlink('/dev/null', p), 'is a character device, not a regular file'],
+    [
+      '/dev/null without devNull',
+      async (p: string) => symlink('/dev/null', p),
+      'is a character device, not a regular file',
+    ],
   ])('%s is an error naming the file, at once', async (_name, make, message) => {
     const dir = await testdir();
     const file = path.join(dir, 'kopt.conf');
@@ -43,7 +54,10 @@ describe('readOptional / readOptionalSync', () => {
   it('a file over the limit of its kind is refused with the limit in the message', async () => {
     const dir = await testdir({ big: Buffer.alloc(LIMITS.lock.max + 1, 0x61) });
     const file = path.join(dir, 'big');
-    await expect(readBounded(file, 'lock')).rejects.toMatchObject({ file, message: `is too large (${LIMITS.lock.max + 1} bytes): a lock file may be at most ${LIMITS.lock.max} bytes` });
+    await expect(readBounded(file, 'lock')).rejects.toMatchObject({
+      file,
+      message: `is too large (${LIMITS.lock.max + 1} bytes): a lock file may be at most ${LIMITS.lock.max} bytes`,
+    });
     expect(() => readBoundedSync(file, 'lock')).toThrow(/is too large/);
   });
 
@@ -56,7 +70,10 @@ describe('readOptional / readOptionalSync', () => {
   it('noFollow refuses a symlinked state file, even one pointing at a regular file', async () => {
     const dir = await testdir({ 'real.json': '{}', 'journal.json': { symlink: 'real.json' } });
     const file = path.join(dir, 'journal.json');
-    await expect(readOptional(file, 'state', { noFollow: true })).rejects.toMatchObject({ file, message: expect.stringMatching(/^is a symbolic link/) });
+    await expect(readOptional(file, 'state', { noFollow: true })).rejects.toMatchObject({
+      file,
+      message: expect.stringMatching(/^is a symbolic link/),
+    });
     expect(() => readOptionalSync(file, 'state', { noFollow: true })).toThrow(/is a symbolic link/);
   });
 
@@ -67,7 +84,9 @@ describe('readOptional / readOptionalSync', () => {
 
   it('a file that cannot be read names it and says why', async () => {
     const dir = await testdir({ 'x/': '' });
-    await expect(readBounded(path.join(dir, 'x/none'), 'config')).rejects.toMatchObject({ message: 'cannot read: no such file or directory (ENOENT)' });
+    await expect(readBounded(path.join(dir, 'x/none'), 'config')).rejects.toMatchObject({
+      message: 'cannot read: no such file or directory (ENOENT)',
+    });
   });
 });
 
@@ -79,7 +98,11 @@ describe('assertInside', () => {
     await symlink(path.join(parent, 'outside'), path.join(root, 'etc/gentoo-kopt'));
     await assertInside(root, path.join(root, 'etc/portage/bashrc'));
     assertInsideSync(root, path.join(root, 'etc/portage/patches/sys-kernel/x/y.patch'));
-    const err = { name: 'FsError', file: path.join(root, 'etc/gentoo-kopt'), message: expect.stringContaining(`resolves to ${path.join(parent, 'outside')}`) };
+    const err = {
+      name: 'FsError',
+      file: path.join(root, 'etc/gentoo-kopt'),
+      message: expect.stringContaining(`resolves to ${path.join(parent, 'outside')}`),
+    };
     await expect(assertInside(root, path.join(root, 'etc/gentoo-kopt/kernel-hook.bash'))).rejects.toMatchObject(err);
     expect(() => assertInsideSync(root, path.join(root, 'etc/gentoo-kopt/a/b'))).toThrow(expect.objectContaining(err));
     await expect(assertInside(root, path.join(root, '../outside/victim'))).rejects.toThrow(/is outside the root/);
@@ -90,7 +113,9 @@ describe('assertInside', () => {
     const root = path.join(parent, 'root');
     await symlink(path.join(parent, 'outside/bashrc'), path.join(root, 'etc/portage/bashrc'));
     await assertInside(root, path.join(root, 'etc/portage/bashrc'));
-    await expect(assertInside(root, path.join(root, 'etc/portage/bashrc'), { followFinal: true })).rejects.toThrow(/leads outside the root/);
+    await expect(assertInside(root, path.join(root, 'etc/portage/bashrc'), { followFinal: true })).rejects.toThrow(
+      /leads outside the root/,
+    );
   });
 
   it('a root reached through a symlink is compared by its real path', async () => {
@@ -102,19 +127,31 @@ describe('assertInside', () => {
   it('a dangling symlink on the way is refused', async () => {
     const parent = await testdir({ 'root/etc/': '' });
     await symlink(path.join(parent, 'gone'), path.join(parent, 'root/etc/kernel'));
-    await expect(assertInside(path.join(parent, 'root'), path.join(parent, 'root/etc/kernel/config.d/x.config'))).rejects.toThrow('is a symbolic link to nothing');
+    await expect(
+      assertInside(path.join(parent, 'root'), path.join(parent, 'root/etc/kernel/config.d/x.config')),
+    ).rejects.toThrow('is a symbolic link to nothing');
   });
 });
 
 describe('cappedStream', () => {
   it('passes data below the cap and fails above it', async () => {
     const chunks: Buffer[] = [];
-    await pipeline(Readable.from([Buffer.alloc(10), Buffer.alloc(10)]), cappedStream(20, () => new Error('x')), async function* (src) {
-      for await (const c of src) chunks.push(c as Buffer);
-    });
+    await pipeline(
+      Readable.from([Buffer.alloc(10), Buffer.alloc(10)]),
+      cappedStream(20, () => new Error('x')),
+      async (src: AsyncIterable<Buffer>) => {
+        for await (const c of src) chunks.push(c);
+      },
+    );
     expect(Buffer.concat(chunks).length).toBe(20);
-    await expect(pipeline(Readable.from([Buffer.alloc(10), Buffer.alloc(11)]), cappedStream(20, (n) => new Error(`over: ${n}`)), async function* (src) {
-      for await (const _ of src) void _;
-    })).rejects.toThrow('over: 21');
+    await expect(
+      pipeline(
+        Readable.from([Buffer.alloc(10), Buffer.alloc(11)]),
+        cappedStream(20, (n) => new Error(`over: ${n}`)),
+        async (src: AsyncIterable<Buffer>) => {
+          for await (const _ of src) void _;
+        },
+      ),
+    ).rejects.toThrow('over: 21');
   });
 });

@@ -13,12 +13,21 @@ const md5 = (s: string): string => createHash('md5').update(s).digest('hex');
 /** An md5-cache entry as egencache writes it (KEY=value lines, `_md5_` the ebuild's md5). */
 function cacheEntry(fields: Record<string, string>, ebuild?: string): string {
   const all = { ...fields, ...(ebuild !== undefined && { _md5_: md5(ebuild) }) };
-  return Object.entries(all).map(([k, v]) => `${k}=${v}\n`).join('');
+  return Object.entries(all)
+    .map(([k, v]) => `${k}=${v}\n`)
+    .join('');
 }
 
 async function repos(trees: Record<string, Tree>): Promise<{ dir: string; repos: Repo[] }> {
-  const dir = await testdir(Object.assign({}, ...Object.entries(trees).map(([name, tree]) =>
-    Object.fromEntries(Object.entries(tree).map(([rel, v]) => [`${name}/${rel}`, v]))), { 'empty/': '' }));
+  const dir = await testdir(
+    Object.assign(
+      {},
+      ...Object.entries(trees).map(([name, tree]) =>
+        Object.fromEntries(Object.entries(tree).map(([rel, v]) => [`${name}/${rel}`, v])),
+      ),
+      { 'empty/': '' },
+    ),
+  );
   return { dir, repos: Object.keys(trees).map((name) => ({ name, location: `${dir}/${name}`, file: 'repos.conf' })) };
 }
 
@@ -47,7 +56,10 @@ describe('availableVersions', () => {
       'gentoo:gentoo-kernel-6.12.58_p1-r1:6.12.58_p1',
       'gentoo:gentoo-kernel-6.13_rc3:6.13_rc3',
     ]);
-    expect(packages[1]).toMatchObject({ cpv: { slot: '6.12.58' }, file: expect.stringMatching(/gentoo-kernel-6\.12\.58\.ebuild$/) });
+    expect(packages[1]).toMatchObject({
+      cpv: { slot: '6.12.58' },
+      file: expect.stringMatching(/gentoo-kernel-6\.12\.58\.ebuild$/),
+    });
     expect(packages[1]?.metadata).toBeUndefined();
     expect(problems).toEqual([]);
   });
@@ -58,7 +70,10 @@ describe('availableVersions', () => {
       gentoo: {
         'llvm-core/clang/clang-20.1.8.ebuild': current,
         'llvm-core/clang/clang-19.1.7.ebuild': 'EAPI=8\nSLOT="19/${PV%.*}"\n',
-        'metadata/md5-cache/llvm-core/clang-20.1.8': cacheEntry({ EAPI: '8', SLOT: '20/20.1', KEYWORDS: '~amd64' }, current),
+        'metadata/md5-cache/llvm-core/clang-20.1.8': cacheEntry(
+          { EAPI: '8', SLOT: '20/20.1', KEYWORDS: '~amd64' },
+          current,
+        ),
         'metadata/md5-cache/llvm-core/clang-19.1.7': cacheEntry({ EAPI: '8', SLOT: '19/19.1' }, 'an older ebuild'),
       },
     });
@@ -84,15 +99,24 @@ describe('availableVersions', () => {
     expect(problems).toEqual([]);
   });
 
-  it('merges repositories; the same version keeps the repositories\' order', async () => {
+  it("merges repositories; the same version keeps the repositories' order", async () => {
     const k = 'sys-kernel/vanilla-kernel';
     const { repos: r } = await repos({
-      gentoo: { [`${k}/vanilla-kernel-6.18.2.ebuild`]: DIST_KERNEL_EBUILD, [`${k}/vanilla-kernel-6.17.1.ebuild`]: DIST_KERNEL_EBUILD },
-      overlay: { [`${k}/vanilla-kernel-6.18.2.ebuild`]: 'EAPI=8\nSLOT="0"\n', [`${k}/vanilla-kernel-6.19.ebuild`]: 'EAPI=8\n' },
+      gentoo: {
+        [`${k}/vanilla-kernel-6.18.2.ebuild`]: DIST_KERNEL_EBUILD,
+        [`${k}/vanilla-kernel-6.17.1.ebuild`]: DIST_KERNEL_EBUILD,
+      },
+      overlay: {
+        [`${k}/vanilla-kernel-6.18.2.ebuild`]: 'EAPI=8\nSLOT="0"\n',
+        [`${k}/vanilla-kernel-6.19.ebuild`]: 'EAPI=8\n',
+      },
     });
     const { packages } = await availableVersions([...r, { name: 'gone', location: '/nonexistent', file: 'x' }], k);
     expect(summary(packages)).toEqual([
-      'gentoo:vanilla-kernel-6.17.1:6.17.1', 'gentoo:vanilla-kernel-6.18.2:6.18.2', 'overlay:vanilla-kernel-6.18.2:0', 'overlay:vanilla-kernel-6.19:?',
+      'gentoo:vanilla-kernel-6.17.1:6.17.1',
+      'gentoo:vanilla-kernel-6.18.2:6.18.2',
+      'overlay:vanilla-kernel-6.18.2:0',
+      'overlay:vanilla-kernel-6.19:?',
     ]);
   });
 
@@ -110,9 +134,22 @@ describe('availableVersions', () => {
     const { packages, problems } = await availableVersions(r, k);
     expect(summary(packages)).toEqual(['gentoo:gentoo-kernel-6.1.1:6.1.1', 'gentoo:gentoo-kernel-6.12.58:6.12.58']);
     expect(problems.map((p) => ({ ...p, file: path.relative(dir, p.file) }))).toEqual([
-      { file: 'gentoo/metadata/md5-cache/sys-kernel/gentoo-kernel-6.1.1', line: 2, message: expect.stringMatching(/malformed/), kind: 'corrupt' },
-      { file: `gentoo/${k}/gentoo-kernel-latest.ebuild`, message: expect.stringMatching(/not a valid ebuild name/), kind: 'corrupt' },
-      { file: `gentoo/${k}/vanilla-kernel-6.1.1.ebuild`, message: "ebuild of 'vanilla-kernel' in the directory of 'gentoo-kernel'", kind: 'corrupt' },
+      {
+        file: 'gentoo/metadata/md5-cache/sys-kernel/gentoo-kernel-6.1.1',
+        line: 2,
+        message: expect.stringMatching(/malformed/),
+        kind: 'corrupt',
+      },
+      {
+        file: `gentoo/${k}/gentoo-kernel-latest.ebuild`,
+        message: expect.stringMatching(/not a valid ebuild name/),
+        kind: 'corrupt',
+      },
+      {
+        file: `gentoo/${k}/vanilla-kernel-6.1.1.ebuild`,
+        message: "ebuild of 'vanilla-kernel' in the directory of 'gentoo-kernel'",
+        kind: 'corrupt',
+      },
     ]);
   });
 
@@ -124,7 +161,12 @@ describe('availableVersions', () => {
   });
 
   it('rejects a package name that is not category/name', async () => {
-    for (const bad of ['gentoo-kernel', 'sys-kernel/gentoo-kernel-6.1', '>=sys-kernel/gentoo-kernel-6.1', 'sys-kernel/gentoo-kernel:0']) {
+    for (const bad of [
+      'gentoo-kernel',
+      'sys-kernel/gentoo-kernel-6.1',
+      '>=sys-kernel/gentoo-kernel-6.1',
+      'sys-kernel/gentoo-kernel:0',
+    ]) {
       await expect(availableVersions([], bad)).rejects.toThrow(VersionError);
     }
     await expect(availableVersions([], 'sys-kernel/gentoo-kernel')).resolves.toEqual({ packages: [], problems: [] });
@@ -159,10 +201,19 @@ describe('trivialSlot', () => {
 describe('readMd5CacheEntry', () => {
   it('reads KEY=value lines, "=" allowed in values', async () => {
     const dir = await testdir({ e: 'EAPI=8\nSRC_URI=https://x/?a=b\n\nSLOT=0\n' });
-    expect(await readMd5CacheEntry(`${dir}/e`)).toEqual(new Map([['EAPI', '8'], ['SRC_URI', 'https://x/?a=b'], ['SLOT', '0']]));
+    expect(await readMd5CacheEntry(`${dir}/e`)).toEqual(
+      new Map([
+        ['EAPI', '8'],
+        ['SRC_URI', 'https://x/?a=b'],
+        ['SLOT', '0'],
+      ]),
+    );
   });
 
-  it.each([['no equals sign\n', 1], ['A=1\n=empty key\n', 2]])('%j is a ConfigError at line %i', async (text, line) => {
+  it.each([
+    ['no equals sign\n', 1],
+    ['A=1\n=empty key\n', 2],
+  ])('%j is a ConfigError at line %i', async (text, line) => {
     const dir = await testdir({ e: text });
     await expect(readMd5CacheEntry(`${dir}/e`)).rejects.toThrow(ConfigError);
     await expect(readMd5CacheEntry(`${dir}/e`)).rejects.toMatchObject({ file: `${dir}/e`, line });

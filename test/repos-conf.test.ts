@@ -45,7 +45,10 @@ describe('parseIni: configparser semantics', () => {
     ['[gentoo]\r\nlocation = /x\r\n', { gentoo: { location: '/x' } }],
     ['[gentoo]\nlocation = %(EPREFIX)s/var/db/repos/gentoo\n', { gentoo: { location: '/pfx/var/db/repos/gentoo' } }],
     ['[DEFAULT]\nbase = /srv\n[gentoo]\nlocation = %(base)s/g\n', { gentoo: { location: '/srv/g' } }],
-    ['[gentoo]\nbase = /srv%(eprefix)s\nlocation = %(BASE)s/g\n', { gentoo: { base: '/srv/pfx', location: '/srv/pfx/g' } }],
+    [
+      '[gentoo]\nbase = /srv%(eprefix)s\nlocation = %(BASE)s/g\n',
+      { gentoo: { base: '/srv/pfx', location: '/srv/pfx/g' } },
+    ],
     ['[gentoo]\nlocation = 100%%\n', { gentoo: { location: '100%' } }],
   ])('%j', (text, expected) => {
     expect(values(text)).toEqual(expected);
@@ -88,8 +91,11 @@ describe('loadReposConf', () => {
 
   it('reads the share file, then etc/portage/repos.conf as a sorted recursive directory', async () => {
     const dir = await testdir({
-      ...repo('gentoo'), ...repo('other'), ...repo('local'),
-      'usr/share/portage/config/repos.conf': '[DEFAULT]\nmain-repo = gentoo\n\n[gentoo]\nlocation = /nonexistent\nsync-type = rsync\n',
+      ...repo('gentoo'),
+      ...repo('other'),
+      ...repo('local'),
+      'usr/share/portage/config/repos.conf':
+        '[DEFAULT]\nmain-repo = gentoo\n\n[gentoo]\nlocation = /nonexistent\nsync-type = rsync\n',
       'etc/portage/repos.conf/gentoo.conf': `[gentoo]\nlocation = %(ROOT)srepos/gentoo\n`,
       'etc/portage/repos.conf/z/local.conf': `[local]\nlocation = %(EROOT)srepos/local\npriority = 50\n`,
       'etc/portage/repos.conf/other.conf': `[other]\nlocation = ${'%(PORTAGE_CONFIGROOT)s'}repos/other\npriority = -5\n`,
@@ -107,8 +113,20 @@ describe('loadReposConf', () => {
     // (priority, name): the main repository defaults to -1000.
     expect(conf.repos).toEqual([
       { name: 'gentoo', location: `${dir}/repos/gentoo`, file: `${dir}/etc/portage/repos.conf/gentoo.conf`, line: 2 },
-      { name: 'other', location: `${dir}/repos/other`, priority: -5, file: `${dir}/etc/portage/repos.conf/other.conf`, line: 2 },
-      { name: 'local', location: `${dir}/repos/local`, priority: 50, file: `${dir}/etc/portage/repos.conf/z/local.conf`, line: 2 },
+      {
+        name: 'other',
+        location: `${dir}/repos/other`,
+        priority: -5,
+        file: `${dir}/etc/portage/repos.conf/other.conf`,
+        line: 2,
+      },
+      {
+        name: 'local',
+        location: `${dir}/repos/local`,
+        priority: 50,
+        file: `${dir}/etc/portage/repos.conf/z/local.conf`,
+        line: 2,
+      },
     ]);
     expect(conf.ignored).toEqual([]);
   });
@@ -120,21 +138,30 @@ describe('loadReposConf', () => {
       'etc/portage/repos.conf/b.conf': `[gentoo]\nlocation = ${'%(ROOT)s'}repos/gentoo\n`,
     });
     const { repos } = await loadReposConf(resolveRoots({ root: dir, env: {} }));
-    expect(repos).toMatchObject([{ name: 'gentoo', location: `${dir}/repos/gentoo`, priority: 7, file: `${dir}/etc/portage/repos.conf/b.conf` }]);
+    expect(repos).toMatchObject([
+      { name: 'gentoo', location: `${dir}/repos/gentoo`, priority: 7, file: `${dir}/etc/portage/repos.conf/b.conf` },
+    ]);
   });
 
   it('a single repos.conf file works too', async () => {
-    const dir = await testdir({ ...repo('gentoo'), 'etc/portage/repos.conf': `[gentoo]\nlocation = ${'%(ROOT)s'}repos/gentoo\n` });
+    const dir = await testdir({
+      ...repo('gentoo'),
+      'etc/portage/repos.conf': `[gentoo]\nlocation = ${'%(ROOT)s'}repos/gentoo\n`,
+    });
     const conf = await loadReposConf(resolveRoots({ root: dir, env: {} }));
     expect(conf.repos.map((r) => r.name)).toEqual(['gentoo']);
     expect(conf.mainRepo).toBe('gentoo'); // from Portage's built-in defaults (no share file here)
   });
 
-  it('without any repos.conf, gentoo lives at ${EPREFIX}/var/db/repos/gentoo (Portage\'s shipped default)', async () => {
+  it("without any repos.conf, gentoo lives at ${EPREFIX}/var/db/repos/gentoo (Portage's shipped default)", async () => {
     const host = await testdir({ 'pfx/var/db/repos/gentoo/profiles/repo_name': 'gentoo\n', 'cfg/': '' });
     const roots = resolveRoots({ env: { EPREFIX: `${host}/pfx`, PORTAGE_CONFIGROOT: `${host}/cfg` } });
     const conf = await loadReposConf(roots);
-    expect(conf).toMatchObject({ mainRepo: 'gentoo', files: [], repos: [{ name: 'gentoo', location: `${host}/pfx/var/db/repos/gentoo` }] });
+    expect(conf).toMatchObject({
+      mainRepo: 'gentoo',
+      files: [],
+      repos: [{ name: 'gentoo', location: `${host}/pfx/var/db/repos/gentoo` }],
+    });
   });
 
   it('names a repository after profiles/repo_name, and reports what Portage would drop', async () => {
@@ -145,13 +172,27 @@ describe('loadReposConf', () => {
       // A share file without [gentoo], so that the host's /var/db/repos/gentoo plays no part.
       'usr/share/portage/config/repos.conf': '[DEFAULT]\n',
       'etc/portage/repos.conf': [
-        '[DEFAULT]', 'main-repo = missing', '',
-        '[whatever]', `location = ${'%(ROOT)s'}repos/x`, '',
-        '[plain]', `location = ${'%(ROOT)s'}repos/plain`, '',
-        '[noloc]', 'sync-type = git', '',
-        '[gone]', 'location = /nonexistent/repo', '',
-        '[file]', `location = ${'%(ROOT)s'}not-a-dir`, '',
-        '[relative]', 'location = repos/x', '',
+        '[DEFAULT]',
+        'main-repo = missing',
+        '',
+        '[whatever]',
+        `location = ${'%(ROOT)s'}repos/x`,
+        '',
+        '[plain]',
+        `location = ${'%(ROOT)s'}repos/plain`,
+        '',
+        '[noloc]',
+        'sync-type = git',
+        '',
+        '[gone]',
+        'location = /nonexistent/repo',
+        '',
+        '[file]',
+        `location = ${'%(ROOT)s'}not-a-dir`,
+        '',
+        '[relative]',
+        'location = repos/x',
+        '',
       ].join('\n'),
     });
     const conf = await loadReposConf(resolveRoots({ root: dir, env: {} }));
@@ -167,16 +208,36 @@ describe('loadReposConf', () => {
   });
 
   it('a malformed file is a ConfigError naming file and line', async () => {
-    const dir = await testdir({ 'etc/portage/repos.conf/a.conf': '[gentoo]\nlocation = /x\n', 'etc/portage/repos.conf/b.conf': '[x]\nlocation /y\n' });
+    const dir = await testdir({
+      'etc/portage/repos.conf/a.conf': '[gentoo]\nlocation = /x\n',
+      'etc/portage/repos.conf/b.conf': '[x]\nlocation /y\n',
+    });
     await expect(loadReposConf(resolveRoots({ root: dir, env: {} }))).rejects.toMatchObject({
-      name: 'ConfigError', file: `${dir}/etc/portage/repos.conf/b.conf`, line: 2,
+      name: 'ConfigError',
+      file: `${dir}/etc/portage/repos.conf/b.conf`,
+      line: 2,
     });
   });
 
   it.each([
-    ['a dangling symlink', { 'etc/portage/repos.conf': { symlink: 'repos.conf.d' } }, `etc/portage/repos.conf`, /symbolic link to nothing/],
-    ['a dangling symlink inside the directory', { 'etc/portage/repos.conf/x.conf': { symlink: '/nonexistent' } }, 'etc/portage/repos.conf/x.conf', /symbolic link to nothing/],
-    ['a file where etc/portage should be a directory', { 'etc/portage': 'oops\n' }, 'etc/portage/repos.conf', /not a directory/],
+    [
+      'a dangling symlink',
+      { 'etc/portage/repos.conf': { symlink: 'repos.conf.d' } },
+      `etc/portage/repos.conf`,
+      /symbolic link to nothing/,
+    ],
+    [
+      'a dangling symlink inside the directory',
+      { 'etc/portage/repos.conf/x.conf': { symlink: '/nonexistent' } },
+      'etc/portage/repos.conf/x.conf',
+      /symbolic link to nothing/,
+    ],
+    [
+      'a file where etc/portage should be a directory',
+      { 'etc/portage': 'oops\n' },
+      'etc/portage/repos.conf',
+      /not a directory/,
+    ],
   ])('%s is an FsError naming the path', async (_what, tree, rel, message) => {
     const dir = await testdir(tree);
     const err = await loadReposConf(resolveRoots({ root: dir, env: {} })).catch((e: unknown) => e);
@@ -188,11 +249,23 @@ describe('loadReposConf', () => {
   // the errno to a message and hint is checked everywhere.
   it.skipIf(process.getuid?.() === 0)('an unreadable repos.conf is an FsError', async () => {
     const dir = await testdir({ 'etc/portage/repos.conf': { content: '[x]\n', mode: 0o000 } });
-    await expect(loadReposConf(resolveRoots({ root: dir, env: {} }))).rejects.toMatchObject({ name: 'FsError', message: 'cannot read: permission denied (EACCES)' });
+    await expect(loadReposConf(resolveRoots({ root: dir, env: {} }))).rejects.toMatchObject({
+      name: 'FsError',
+      message: 'cannot read: permission denied (EACCES)',
+    });
   });
 
   it('EACCES becomes "permission denied" with a hint', () => {
-    const err = fsError(Object.assign(new Error('EACCES: permission denied, open'), { code: 'EACCES' }), '/etc/portage/repos.conf', 'read');
-    expect(err).toMatchObject({ name: 'FsError', file: '/etc/portage/repos.conf', message: 'cannot read: permission denied (EACCES)', hint: expect.any(String) });
+    const err = fsError(
+      Object.assign(new Error('EACCES: permission denied, open'), { code: 'EACCES' }),
+      '/etc/portage/repos.conf',
+      'read',
+    );
+    expect(err).toMatchObject({
+      name: 'FsError',
+      file: '/etc/portage/repos.conf',
+      message: 'cannot read: permission denied (EACCES)',
+      hint: expect.any(String),
+    });
   });
 });

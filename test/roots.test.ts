@@ -1,28 +1,76 @@
 import { describe, it, expect } from 'vitest';
 import {
-  resolveRoots, portageConfigPath, koptConfigPath, vdbPath, statePath, portageSharePath, type Roots, type RootOptions,
+  resolveRoots,
+  portageConfigPath,
+  koptConfigPath,
+  vdbPath,
+  statePath,
+  portageSharePath,
+  type Roots,
+  type RootOptions,
 } from '../src/portage/roots.js';
 import { UsageError } from '../src/errors.js';
 
-const roots = (root: string, eprefix: string, eroot: string, configRoot: string): Roots => ({ root, eprefix, eroot, configRoot });
+const roots = (root: string, eprefix: string, eroot: string, configRoot: string): Roots => ({
+  root,
+  eprefix,
+  eroot,
+  configRoot,
+});
 
 // As Portage's LocationsManager (and emerge's load_emerge_config) derives them from the environment.
 describe('resolveRoots', () => {
   it.each<[string, RootOptions, Roots]>([
     ['defaults', { env: {} }, roots('/', '', '/', '/')],
     ['ROOT', { env: { ROOT: '/mnt/gentoo' } }, roots('/mnt/gentoo', '', '/mnt/gentoo', '/')],
-    ['ROOT with a trailing slash and dots', { env: { ROOT: '/mnt/x/../gentoo/' } }, roots('/mnt/gentoo', '', '/mnt/gentoo', '/')],
+    [
+      'ROOT with a trailing slash and dots',
+      { env: { ROOT: '/mnt/x/../gentoo/' } },
+      roots('/mnt/gentoo', '', '/mnt/gentoo', '/'),
+    ],
     ['an empty or blank ROOT is /', { env: { ROOT: ' ' } }, roots('/', '', '/', '/')],
-    ['EPREFIX', { env: { EPREFIX: '/home/u/gentoo' } }, roots('/', '/home/u/gentoo', '/home/u/gentoo', '/home/u/gentoo')],
+    [
+      'EPREFIX',
+      { env: { EPREFIX: '/home/u/gentoo' } },
+      roots('/', '/home/u/gentoo', '/home/u/gentoo', '/home/u/gentoo'),
+    ],
     ['EPREFIX=/ is no prefix', { env: { EPREFIX: '/' } }, roots('/', '', '/', '/')],
-    ['ROOT and EPREFIX: the config root stays with the prefix', { env: { ROOT: '/mnt', EPREFIX: '/p' } }, roots('/mnt', '/p', '/mnt/p', '/p')],
-    ['PORTAGE_CONFIGROOT is used as given', { env: { PORTAGE_CONFIGROOT: '/cfg/', EPREFIX: '/p' } }, roots('/', '/p', '/p', '/cfg')],
-    ['an empty PORTAGE_CONFIGROOT is /', { env: { PORTAGE_CONFIGROOT: '', EPREFIX: '/p' } }, roots('/', '/p', '/p', '/')],
-    ['--root sets ROOT and the config root', { root: '/sb', env: { ROOT: '/x', PORTAGE_CONFIGROOT: '/y' } }, roots('/sb', '', '/sb', '/sb')],
+    [
+      'ROOT and EPREFIX: the config root stays with the prefix',
+      { env: { ROOT: '/mnt', EPREFIX: '/p' } },
+      roots('/mnt', '/p', '/mnt/p', '/p'),
+    ],
+    [
+      'PORTAGE_CONFIGROOT is used as given',
+      { env: { PORTAGE_CONFIGROOT: '/cfg/', EPREFIX: '/p' } },
+      roots('/', '/p', '/p', '/cfg'),
+    ],
+    [
+      'an empty PORTAGE_CONFIGROOT is /',
+      { env: { PORTAGE_CONFIGROOT: '', EPREFIX: '/p' } },
+      roots('/', '/p', '/p', '/'),
+    ],
+    [
+      '--root sets ROOT and the config root',
+      { root: '/sb', env: { ROOT: '/x', PORTAGE_CONFIGROOT: '/y' } },
+      roots('/sb', '', '/sb', '/sb'),
+    ],
     ['--root with EPREFIX', { root: '/sb/', env: { EPREFIX: '/p' } }, roots('/sb', '/p', '/sb/p', '/sb/p')],
-    ['a relative ROOT is relative to the working directory', { env: { ROOT: 'target' }, cwd: '/work' }, roots('/work/target', '', '/work/target', '/')],
-    ['a relative PORTAGE_CONFIGROOT too', { env: { PORTAGE_CONFIGROOT: '../cfg' }, cwd: '/work/x' }, roots('/', '', '/', '/work/cfg')],
-    ['and a relative --root', { root: 'sandbox', cwd: '/work', env: {} }, roots('/work/sandbox', '', '/work/sandbox', '/work/sandbox')],
+    [
+      'a relative ROOT is relative to the working directory',
+      { env: { ROOT: 'target' }, cwd: '/work' },
+      roots('/work/target', '', '/work/target', '/'),
+    ],
+    [
+      'a relative PORTAGE_CONFIGROOT too',
+      { env: { PORTAGE_CONFIGROOT: '../cfg' }, cwd: '/work/x' },
+      roots('/', '', '/', '/work/cfg'),
+    ],
+    [
+      'and a relative --root',
+      { root: 'sandbox', cwd: '/work', env: {} },
+      roots('/work/sandbox', '', '/work/sandbox', '/work/sandbox'),
+    ],
   ])('%s', (_what, opts, expected) => {
     expect(resolveRoots(opts)).toEqual(expected);
   });
@@ -54,8 +102,16 @@ describe('paths', () => {
     ['statePath', statePath(sandbox, 'manifest.json'), '/sb/var/lib/gentoo-kopt/manifest.json'],
     ['portageSharePath', portageSharePath(live, 'repos.conf'), '/usr/share/portage/config/repos.conf'],
     // Portage reads its global config from its own installation, not from ROOT.
-    ['portageSharePath (ROOT elsewhere)', portageSharePath(prefixed, 'repos.conf'), '/p/usr/share/portage/config/repos.conf'],
-    ['portageSharePath (--root)', portageSharePath(sandbox, 'make.globals'), '/sb/usr/share/portage/config/make.globals'],
+    [
+      'portageSharePath (ROOT elsewhere)',
+      portageSharePath(prefixed, 'repos.conf'),
+      '/p/usr/share/portage/config/repos.conf',
+    ],
+    [
+      'portageSharePath (--root)',
+      portageSharePath(sandbox, 'make.globals'),
+      '/sb/usr/share/portage/config/make.globals',
+    ],
   ])('%s', (_what, actual, expected) => {
     expect(actual).toBe(expected);
   });

@@ -35,7 +35,10 @@ const ofA = (prefix = '') => [
 ];
 
 async function failure(sources: SourceRef[], files: CatalogFile[] = FILES): Promise<SourceError> {
-  const err = await readPatchFiles(sources, files, CAT).then(() => undefined, (e: unknown) => e);
+  const err = await readPatchFiles(sources, files, CAT).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(SourceError);
   return err as SourceError;
 }
@@ -57,15 +60,31 @@ describe('directory sources', () => {
   });
 
   it('follows a symlink that stays inside the source', async () => {
-    const dir = await testdir({ 'store/a': A, '6.1/misc/0001-a.patch': { symlink: '../../store/a' }, '6.1/misc/0002-b.patch': B });
+    const dir = await testdir({
+      'store/a': A,
+      '6.1/misc/0001-a.patch': { symlink: '../../store/a' },
+      '6.1/misc/0002-b.patch': B,
+    });
     expect(await readPatchFiles([{ spec: dir }], FILES, CAT)).toEqual(EXPECTED);
   });
 
   it.each<[string, Record<string, string | { symlink: string }>, RegExp]>([
-    ['a symlink pointing outside', { '6.1/misc/0001-a.patch': { symlink: '/etc/hostname' } }, /'6.1\/misc\/0001-a.patch' is a symbolic link pointing outside the source/],
-    ['a symlink climbing out', { '6.1/misc/0001-a.patch': { symlink: '../../../x' } }, /broken symbolic link|pointing outside/],
+    [
+      'a symlink pointing outside',
+      { '6.1/misc/0001-a.patch': { symlink: '/etc/hostname' } },
+      /'6.1\/misc\/0001-a.patch' is a symbolic link pointing outside the source/,
+    ],
+    [
+      'a symlink climbing out',
+      { '6.1/misc/0001-a.patch': { symlink: '../../../x' } },
+      /broken symbolic link|pointing outside/,
+    ],
     ['a broken symlink', { '6.1/misc/0001-a.patch': { symlink: 'nowhere' } }, /is a broken symbolic link/],
-    ['a directory where the file should be', { '6.1/misc/0001-a.patch/': '' }, /'6.1\/misc\/0001-a.patch' is not a regular file/],
+    [
+      'a directory where the file should be',
+      { '6.1/misc/0001-a.patch/': '' },
+      /'6.1\/misc\/0001-a.patch' is not a regular file/,
+    ],
   ])('refuses %s', async (_, tree, message) => {
     const dir = await testdir({ ...tree, '6.1/misc/0002-b.patch': B });
     const err = await failure([{ spec: dir, file: '/etc/gentoo-kopt/kopt.conf', line: 4 }]);
@@ -90,7 +109,10 @@ describe('tarball sources', () => {
 
   it.each<[string, Member[]]>([
     ['a leading ./', ofA('./')],
-    ['a GitHub-style top-level directory', [{ name: 'kernel-patches-b3d6841/', type: 'directory' }, ...ofA('kernel-patches-b3d6841/')]],
+    [
+      'a GitHub-style top-level directory',
+      [{ name: 'kernel-patches-b3d6841/', type: 'directory' }, ...ofA('kernel-patches-b3d6841/')],
+    ],
     ['./ and a top-level directory', ofA('./top/')],
   ])('member names with %s match', async (_, members) => {
     const dir = await testdir({ 't.tar': await tarOf(members) });
@@ -99,7 +121,10 @@ describe('tarball sources', () => {
 
   it('an exact name wins over one below a top-level directory, in either order', async () => {
     const decoy = { name: 'top/6.1/misc/0001-a.patch', content: 'decoy' };
-    for (const members of [[decoy, ...ofA()], [...ofA(), decoy]]) {
+    for (const members of [
+      [decoy, ...ofA()],
+      [...ofA(), decoy],
+    ]) {
       const dir = await testdir({ 't.tar': await tarOf(members) });
       expect(await readPatchFiles([{ spec: `${dir}/t.tar` }], FILES, CAT)).toEqual(EXPECTED);
     }
@@ -107,12 +132,22 @@ describe('tarball sources', () => {
 
   it('only ONE top-level directory is stripped', async () => {
     const dir = await testdir({ 't.tar': await tarOf(ofA('a/b/')) });
-    expect((await failure([{ spec: `${dir}/t.tar` }])).message).toMatch(/'6.1\/misc\/0001-a.patch' is in none of the patch sources/);
+    expect((await failure([{ spec: `${dir}/t.tar` }])).message).toMatch(
+      /'6.1\/misc\/0001-a.patch' is in none of the patch sources/,
+    );
   });
 
   it.each<[string, Member[], RegExp]>([
-    ['the same member twice', [...ofA(), { name: '6.1/misc/0001-a.patch', content: A }], /'6.1\/misc\/0001-a.patch' is in the tarball twice/],
-    ['two top-level directories holding it', [...ofA('x/'), ...ofA('y/')], /is in the tarball twice: as 'x\/6.1\/misc\/0001-a.patch' and as 'y\/6.1\/misc\/0001-a.patch'/],
+    [
+      'the same member twice',
+      [...ofA(), { name: '6.1/misc/0001-a.patch', content: A }],
+      /'6.1\/misc\/0001-a.patch' is in the tarball twice/,
+    ],
+    [
+      'two top-level directories holding it',
+      [...ofA('x/'), ...ofA('y/')],
+      /is in the tarball twice: as 'x\/6.1\/misc\/0001-a.patch' and as 'y\/6.1\/misc\/0001-a.patch'/,
+    ],
   ])('ambiguous: %s', async (_, members, message) => {
     const dir = await testdir({ 't.tar': await tarOf(members) });
     const err = await failure([{ spec: `${dir}/t.tar` }]);
@@ -124,26 +159,42 @@ describe('tarball sources', () => {
     ['../x', { name: '../x.patch', content: 'evil' }, /tarball member '..\/x.patch' has a '..' component/],
     ['a/../../x', { name: 'a/../../x.patch', content: 'evil' }, /member 'a\/..\/..\/x.patch' has a '..' component/],
     ['/abs', { name: '/etc/x.patch', content: 'evil' }, /tarball member '\/etc\/x.patch' has an absolute name/],
-    ['a symlink', { name: '6.1/misc/link.patch', type: 'symlink', linkname: '/etc/shadow' }, /tarball member '6.1\/misc\/link.patch' is a symlink/],
-    ['a hardlink', { name: '6.1/misc/hard.patch', type: 'link', linkname: '6.1/misc/0001-a.patch' }, /tarball member '6.1\/misc\/hard.patch' is a link/],
+    [
+      'a symlink',
+      { name: '6.1/misc/link.patch', type: 'symlink', linkname: '/etc/shadow' },
+      /tarball member '6.1\/misc\/link.patch' is a symlink/,
+    ],
+    [
+      'a hardlink',
+      { name: '6.1/misc/hard.patch', type: 'link', linkname: '6.1/misc/0001-a.patch' },
+      /tarball member '6.1\/misc\/hard.patch' is a link/,
+    ],
     ['a device', { name: 'dev/null', type: 'character-device' }, /tarball member 'dev\/null' is a character-device/],
     ['a fifo', { name: 'fifo', type: 'fifo' }, /is a fifo/],
-  ])('refuses the whole tarball for %s, requested or not, before or after the wanted files', async (_, bad, message) => {
-    const cases: [string, Member[], (b: Buffer) => Buffer][] = [
-      ['t.tar', [bad, ...ofA()], (b) => b],
-      ['t.tar.xz', [...ofA(), bad], xz],
-    ];
-    for (const [name, members, compress] of cases) {
-      const dir = await testdir({ [name]: compress(await tarOf(members)) });
-      const err = await failure([{ spec: `${dir}/${name}`, file: '/etc/gentoo-kopt/kopt.conf', line: 3 }]);
-      expect(err.message).toMatch(message);
-      expect(err.message).toContain('(patch-source at /etc/gentoo-kopt/kopt.conf:3)');
-      expect(err.file).toBe(`${dir}/${name}`);
-    }
-  });
+  ])(
+    'refuses the whole tarball for %s, requested or not, before or after the wanted files',
+    async (_, bad, message) => {
+      const cases: [string, Member[], (b: Buffer) => Buffer][] = [
+        ['t.tar', [bad, ...ofA()], (b) => b],
+        ['t.tar.xz', [...ofA(), bad], xz],
+      ];
+      for (const [name, members, compress] of cases) {
+        const dir = await testdir({ [name]: compress(await tarOf(members)) });
+        const err = await failure([{ spec: `${dir}/${name}`, file: '/etc/gentoo-kopt/kopt.conf', line: 3 }]);
+        expect(err.message).toMatch(message);
+        expect(err.message).toContain('(patch-source at /etc/gentoo-kopt/kopt.conf:3)');
+        expect(err.file).toBe(`${dir}/${name}`);
+      }
+    },
+  );
 
   it('a damaged xz stream is reported as such, even when what it yielded looked hostile', async () => {
-    const archive = xz(await tarOf([{ name: 'l', type: 'symlink', linkname: '/x' }, { name: 'a.patch', content: 'x'.repeat(4000) }]));
+    const archive = xz(
+      await tarOf([
+        { name: 'l', type: 'symlink', linkname: '/x' },
+        { name: 'a.patch', content: 'x'.repeat(4000) },
+      ]),
+    );
     const dir = await testdir({ 't.tar.xz': archive.subarray(0, archive.length - 40) });
     const err = await failure([{ spec: `${dir}/t.tar.xz` }]);
     expect(err.message).toMatch(/^cannot decompress t.tar.xz: /);
@@ -151,7 +202,11 @@ describe('tarball sources', () => {
   });
 
   it.each<[string, (tar: Buffer) => Buffer, RegExp]>([
-    ['t.tar.xz', () => Buffer.from('this is not xz data at all, not even close'), /cannot decompress t.tar.xz: .*format/i],
+    [
+      't.tar.xz',
+      () => Buffer.from('this is not xz data at all, not even close'),
+      /cannot decompress t.tar.xz: .*format/i,
+    ],
     ['t.tar.xz', (t) => xz(t).subarray(0, 200), /cannot decompress t.tar.xz: .*(unexpected end|truncated)/i],
     ['t.tar.xz', (t) => flipByte(xz(t), -30), /cannot decompress t.tar.xz/],
     ['t.tar', (t) => t.subarray(0, 1024 + 100), /cannot read t.tar: corrupt or truncated archive/],
@@ -207,8 +262,18 @@ describe('bad sources: named, with the kopt.conf line that set them', () => {
   it.each<[string, Record<string, string>, string, RegExp]>([
     ['a missing directory', {}, 'nope', /patch source '.*\/nope': does not exist/],
     ['a missing tarball', {}, 'nope.tar.xz', /does not exist/],
-    ['a file where a directory is expected', { 'patches.txt': 'x' }, 'patches.txt', /is neither a directory nor a .tar/],
-    ['a path through a file', { 'f': 'x' }, 'f/sub', /cannot inspect: a component of the path is not a directory \(ENOTDIR\)/],
+    [
+      'a file where a directory is expected',
+      { 'patches.txt': 'x' },
+      'patches.txt',
+      /is neither a directory nor a .tar/,
+    ],
+    [
+      'a path through a file',
+      { f: 'x' },
+      'f/sub',
+      /cannot inspect: a component of the path is not a directory \(ENOTDIR\)/,
+    ],
   ])('%s', async (_, tree, rel, message) => {
     const dir = await testdir({ ...tree, 'good/6.1/misc/0001-a.patch': A, 'good/6.1/misc/0002-b.patch': B });
     // Every named source must be usable, even when an earlier one already has every file.

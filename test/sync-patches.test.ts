@@ -21,7 +21,11 @@ const run = (ctx: Parameters<typeof syncPatches>[0], opts: Partial<Parameters<ty
 async function twoKernels() {
   return gentooRoot({
     installed: ['sys-kernel/gentoo-kernel-6.12.58'],
-    available: ['sys-kernel/gentoo-kernel-6.12.58', 'sys-kernel/gentoo-kernel-6.12.59', 'sys-kernel/gentoo-kernel-6.12.57'],
+    available: [
+      'sys-kernel/gentoo-kernel-6.12.58',
+      'sys-kernel/gentoo-kernel-6.12.59',
+      'sys-kernel/gentoo-kernel-6.12.57',
+    ],
     extra: userFiles,
   });
 }
@@ -30,7 +34,10 @@ describe('sync-patches on a fixture root', () => {
   it('installs the matching entry into each exact-version directory, 0644 files in 0755 dirs', async () => {
     const { dir, ctx } = await twoKernels();
     const { report } = await run(ctx);
-    expect(report.targets.map((t) => t.target)).toEqual(['sys-kernel/gentoo-kernel-6.12.58', 'sys-kernel/gentoo-kernel-6.12.59']);
+    expect(report.targets.map((t) => t.target)).toEqual([
+      'sys-kernel/gentoo-kernel-6.12.58',
+      'sys-kernel/gentoo-kernel-6.12.59',
+    ]);
     for (const v of ['6.12.58', '6.12.59']) {
       const d = path.join(dir, P, `gentoo-kernel-${v}`);
       expect((await readdir(d)).filter((n) => n.startsWith('00-gentoo-kopt-')).sort()).toEqual([F1, F2]);
@@ -55,7 +62,7 @@ describe('sync-patches on a fixture root', () => {
     expect(await snapshot(dir)).toEqual(before);
   });
 
-  it('a kernel bump adds the new directory and prunes the old one; the user\'s files keep their bytes', async () => {
+  it("a kernel bump adds the new directory and prunes the old one; the user's files keep their bytes", async () => {
     const { dir, ctx } = await gentooRoot({
       installed: ['sys-kernel/gentoo-kernel-6.12.58'],
       available: ['sys-kernel/gentoo-kernel-6.12.58'],
@@ -65,13 +72,21 @@ describe('sync-patches on a fixture root', () => {
     await install(dir, 'sys-kernel/gentoo-kernel-6.12.60');
     await uninstall(dir, 'sys-kernel/gentoo-kernel-6.12.58');
     await writeFile(path.join(dir, 'var/db/repos/gentoo/sys-kernel/gentoo-kernel/gentoo-kernel-6.12.58.ebuild'), '');
-    await import('node:fs/promises').then((fs) => fs.rm(path.join(dir, 'var/db/repos/gentoo/sys-kernel/gentoo-kernel/gentoo-kernel-6.12.58.ebuild')));
+    await import('node:fs/promises').then((fs) =>
+      fs.rm(path.join(dir, 'var/db/repos/gentoo/sys-kernel/gentoo-kernel/gentoo-kernel-6.12.58.ebuild')),
+    );
     const { report } = await run(ctx);
-    expect(report.changes.filter((c) => c.kind === 'remove').map((c) => path.basename(c.path)).sort()).toEqual([F1, F2]);
+    expect(
+      report.changes
+        .filter((c) => c.kind === 'remove')
+        .map((c) => path.basename(c.path))
+        .sort(),
+    ).toEqual([F1, F2]);
     expect((await readdir(path.join(dir, P, 'gentoo-kernel-6.12.60'))).sort()).toEqual([F1, F2]);
     // 6.12.58 holds the user's patch: our files are gone, the directory and the user's file stay
     expect(await readdir(path.join(dir, P, 'gentoo-kernel-6.12.58'))).toEqual(['0001-my-fix.patch']);
-    for (const [rel, content] of Object.entries(userFiles)) expect(await readFile(path.join(dir, rel), 'utf8')).toBe(content);
+    for (const [rel, content] of Object.entries(userFiles))
+      expect(await readFile(path.join(dir, rel), 'utf8')).toBe(content);
     expect(await readFile(path.join(dir, P, 'gentoo-kernel-6.12.59-r0/keep.patch'), 'utf8')).toBe('mine\n');
   });
 
@@ -103,13 +118,17 @@ describe('sync-patches on a fixture root', () => {
     await rollbackCommand(ctx, { pretend: false });
     expect(await readFile(edited, 'utf8')).toBe('my local edit\n');
     const restored = await snapshot(dir);
-    const strip = (s: Record<string, string>) => Object.fromEntries(Object.entries(s).filter(([k]) => !k.startsWith('var/lib/gentoo-kopt')));
+    const strip = (s: Record<string, string>) =>
+      Object.fromEntries(Object.entries(s).filter(([k]) => !k.startsWith('var/lib/gentoo-kopt')));
     expect(strip(restored)).toEqual(strip(afterEdit));
   });
 
   it('never touches a file it does not own, even one with its own naming', async () => {
     const squat = `${P}/gentoo-kernel-6.12.58/${F1}`;
-    const { dir, ctx } = await gentooRoot({ installed: ['sys-kernel/gentoo-kernel-6.12.58'], extra: { [squat]: 'the user put this here\n' } });
+    const { dir, ctx } = await gentooRoot({
+      installed: ['sys-kernel/gentoo-kernel-6.12.58'],
+      extra: { [squat]: 'the user put this here\n' },
+    });
     const { report } = await run(ctx, { force: true });
     expect(report.changes.find((c) => c.path === squat)?.kind).toBe('conflict');
     expect(await readFile(path.join(dir, squat), 'utf8')).toBe('the user put this here\n');
@@ -133,7 +152,8 @@ describe('sync-patches on a fixture root', () => {
     const before = await snapshot(dir);
     await expect(run({ ...ctx, env: { GENTOO_KOPT_FAULT_AFTER: String(n) } })).rejects.toThrow();
     const after = await snapshot(dir);
-    const strip = (s: Record<string, string>) => Object.fromEntries(Object.entries(s).filter(([k]) => !k.startsWith('var/lib/gentoo-kopt')));
+    const strip = (s: Record<string, string>) =>
+      Object.fromEntries(Object.entries(s).filter(([k]) => !k.startsWith('var/lib/gentoo-kopt')));
     expect(strip(after)).toEqual(strip(before));
     // and the next run completes the bump
     const { report } = await run(ctx);
@@ -151,7 +171,8 @@ describe('sync-patches on a fixture root', () => {
     await run(ctx);
     await rollbackCommand(ctx, { pretend: false });
     const after = await snapshot(dir);
-    const patchesOnly = (s: Record<string, string>) => Object.fromEntries(Object.entries(s).filter(([k]) => k.startsWith('etc/')));
+    const patchesOnly = (s: Record<string, string>) =>
+      Object.fromEntries(Object.entries(s).filter(([k]) => k.startsWith('etc/')));
     expect(patchesOnly(after)).toEqual(patchesOnly(bumped));
     expect(patchesOnly(after)).toEqual(patchesOnly(before));
   });
@@ -168,7 +189,9 @@ describe('sync-patches on a fixture root', () => {
   it('--package adds the exact version being built', async () => {
     const { dir, ctx } = await gentooRoot({ installed: [] });
     const { report } = await run(ctx, { packages: ['sys-kernel/vanilla-kernel-6.18.3-r1'] });
-    expect(report.targets.map((t) => [t.target, t.reasons])).toEqual([['sys-kernel/vanilla-kernel-6.18.3', ['requested']]]);
+    expect(report.targets.map((t) => [t.target, t.reasons])).toEqual([
+      ['sys-kernel/vanilla-kernel-6.18.3', ['requested']],
+    ]);
     expect((await readdir(path.join(dir, P, 'vanilla-kernel-6.18.3'))).sort()).toEqual([F1, F2]);
     expect(await readFile(path.join(dir, P, 'vanilla-kernel-6.18.3', F1))).toEqual(
       await readFile(path.join(EXAMPLE_SOURCE, 'kopt-demo/6.18/0001-demo-lto-gcc-kconfig.patch')),
@@ -178,9 +201,21 @@ describe('sync-patches on a fixture root', () => {
 
 describe('sync-patches refuses bad input and writes nothing', () => {
   const cases: [string, (dir: string) => Promise<void> | void, RegExp][] = [
-    ['an unknown key in kopt.conf', async (dir) => writeFile(path.join(dir, 'etc/gentoo-kopt/kopt.conf'), defaultConf() + 'kcflag = -O2\n'), /kopt\.conf:4/],
-    ['malformed INI', async (dir) => writeFile(path.join(dir, 'etc/gentoo-kopt/kopt.conf'), '[sys-kernel/gentoo-kernel\n'), /kopt\.conf:1/],
-    ['a patch source that does not exist', async (dir) => writeFile(path.join(dir, 'etc/gentoo-kopt/kopt.conf'), defaultConf('/nonexistent/kopt-src')), /nonexistent\/kopt-src/],
+    [
+      'an unknown key in kopt.conf',
+      async (dir) => writeFile(path.join(dir, 'etc/gentoo-kopt/kopt.conf'), defaultConf() + 'kcflag = -O2\n'),
+      /kopt\.conf:4/,
+    ],
+    [
+      'malformed INI',
+      async (dir) => writeFile(path.join(dir, 'etc/gentoo-kopt/kopt.conf'), '[sys-kernel/gentoo-kernel\n'),
+      /kopt\.conf:1/,
+    ],
+    [
+      'a patch source that does not exist',
+      async (dir) => writeFile(path.join(dir, 'etc/gentoo-kopt/kopt.conf'), defaultConf('/nonexistent/kopt-src')),
+      /nonexistent\/kopt-src/,
+    ],
     [
       'a checksum mismatch',
       async (dir) => {
@@ -197,7 +232,10 @@ describe('sync-patches refuses bad input and writes nothing', () => {
       'an invalid range in a user catalog',
       async (dir) => {
         await mkdir(path.join(dir, 'etc/gentoo-kopt/catalog.d'), { recursive: true });
-        await writeFile(path.join(dir, 'etc/gentoo-kopt/catalog.d/local.conf'), '[series mine]\n\n[mine 1]\nkernel = >=6.x.banana\nfile = a.patch sha256:' + '0'.repeat(64) + '\n');
+        await writeFile(
+          path.join(dir, 'etc/gentoo-kopt/catalog.d/local.conf'),
+          '[series mine]\n\n[mine 1]\nkernel = >=6.x.banana\nfile = a.patch sha256:' + '0'.repeat(64) + '\n',
+        );
       },
       /local\.conf:4/,
     ],
@@ -222,7 +260,10 @@ describe('sync-patches refuses bad input and writes nothing', () => {
     const { dir, ctx } = await gentooRoot({ installed: ['sys-kernel/gentoo-kernel-6.12.58'] });
     await breakIt(dir);
     const before = await snapshot(dir);
-    const err = await run(ctx).then(() => undefined, (e: unknown) => e);
+    const err = await run(ctx).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(KoptError);
     expect((err as KoptError).describe()).toMatch(message);
     expect(await snapshot(dir)).toEqual(before);
@@ -251,7 +292,10 @@ describe('sync-patches dry-runs each series against the kernel sources before in
       installed: [cpf],
       available: [cpf],
       ...(conf ? { conf } : {}),
-      extra: { 'var/db/repos/gentoo/metadata/md5-cache/sys-kernel/gentoo-kernel-6.12.58': 'EAPI=8\nSLOT=6.12.58\nSRC_URI=https://cdn.kernel.org/pub/linux/kernel/v6.x/linux-6.12.tar.xz\n' },
+      extra: {
+        'var/db/repos/gentoo/metadata/md5-cache/sys-kernel/gentoo-kernel-6.12.58':
+          'EAPI=8\nSLOT=6.12.58\nSRC_URI=https://cdn.kernel.org/pub/linux/kernel/v6.x/linux-6.12.tar.xz\n',
+      },
     });
     const files: Record<string, Buffer> = {};
     const base = path.join(PROJECT, 'examples/demo-kernel', tree);
@@ -265,7 +309,9 @@ describe('sync-patches dry-runs each series against the kernel sources before in
   it('a series that applies is installed, and the report says it was checked', async () => {
     const { dir, ctx } = await withSources('linux-6.12.58');
     const { report } = await run(ctx);
-    expect(report.verdicts).toEqual([{ target: 'sys-kernel/gentoo-kernel-6.12.58', status: 'applies', summary: 'applies' }]);
+    expect(report.verdicts).toEqual([
+      { target: 'sys-kernel/gentoo-kernel-6.12.58', status: 'applies', summary: 'applies' },
+    ]);
     expect((await rd(path.join(dir, P, 'gentoo-kernel-6.12.58'))).sort()).toEqual([F1, F2]);
   });
 
@@ -297,11 +343,17 @@ describe('versions that are no kernel release', () => {
   it('a live 9999 ebuild or a four-number version is skipped with a note naming its file; the others go on, pruning too', async () => {
     const { dir, ctx } = await gentooRoot({
       installed: ['sys-kernel/gentoo-kernel-6.12.58'],
-      available: ['sys-kernel/gentoo-kernel-6.12.58', 'sys-kernel/gentoo-kernel-9999', 'sys-kernel/gentoo-kernel-6.12.58.1'],
+      available: [
+        'sys-kernel/gentoo-kernel-6.12.58',
+        'sys-kernel/gentoo-kernel-9999',
+        'sys-kernel/gentoo-kernel-6.12.58.1',
+      ],
     });
     const { report } = await run(ctx);
     expect(report.targets.map((t) => t.target)).toEqual(['sys-kernel/gentoo-kernel-6.12.58']);
-    expect(report.warnings.join('\n')).toMatch(/gentoo-kernel-9999\.ebuild: sys-kernel\/gentoo-kernel-9999: '9999' is not a dist-kernel version/);
+    expect(report.warnings.join('\n')).toMatch(
+      /gentoo-kernel-9999\.ebuild: sys-kernel\/gentoo-kernel-9999: '9999' is not a dist-kernel version/,
+    );
     expect(report.warnings.join('\n')).toMatch(/gentoo-kernel-6\.12\.58\.1\.ebuild/);
     expect((await readdir(path.join(dir, P, 'gentoo-kernel-6.12.58'))).sort()).toEqual([F1, F2]);
     await uninstall(dir, 'sys-kernel/gentoo-kernel-6.12.58');

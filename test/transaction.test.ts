@@ -6,7 +6,14 @@ import { testdir, snapshot } from './helpers/tree.js';
 import { FsError } from '../src/errors.js';
 import { resolveRoots, statePath } from '../src/portage/roots.js';
 import { ensureDir, removeEmptyDir, sha256, toFsError, writeFileAtomic } from '../src/system/fs.js';
-import { commitTransaction, planRollback, readHistory, rollbackLast, HISTORY_KEEP, type Op } from '../src/system/transaction.js';
+import {
+  commitTransaction,
+  planRollback,
+  readHistory,
+  rollbackLast,
+  HISTORY_KEEP,
+  type Op,
+} from '../src/system/transaction.js';
 import { rollbackCommand } from '../src/commands/rollback.js';
 import { runDriver } from './fixtures/system-build.js';
 
@@ -22,10 +29,17 @@ const userTree = {
 };
 const rootsOf = (dir: string) => resolveRoots({ root: dir, env: {} });
 /** The file's bytes, or undefined when nothing is there. */
-const readIfExists = (file: string) => readFile(file).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)));
+const readIfExists = (file: string) =>
+  readFile(file).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)));
 /** The tree without gentoo-kopt's own state (var/lib/gentoo-kopt: journal, history, backups, lock). */
-const tree = async (dir: string) => Object.fromEntries(Object.entries(await snapshot(dir)).filter(([k]) => !k.startsWith('var/')));
-const write = (dir: string, rel: string, text: string, mode = 0o644): Op => ({ kind: 'write', path: path.join(dir, rel), content: Buffer.from(text), mode });
+const tree = async (dir: string) =>
+  Object.fromEntries(Object.entries(await snapshot(dir)).filter(([k]) => !k.startsWith('var/')));
+const write = (dir: string, rel: string, text: string, mode = 0o644): Op => ({
+  kind: 'write',
+  path: path.join(dir, rel),
+  content: Buffer.from(text),
+  mode,
+});
 const modeOf = async (f: string) => (await stat(f)).mode & 0o7777;
 
 /** A transaction touching every kind of path: replace, create in new directories, remove, rmdir, symlink. */
@@ -33,7 +47,11 @@ const mixed = (dir: string): Op[] => [
   write(dir, `${P}/gentoo-kernel-6.12.58/00-gentoo-kopt-0001.patch`, 'new managed\n'),
   write(dir, `${P}/gentoo-kernel-6.12.60/00-gentoo-kopt-0001.patch`, 'created\n'),
   { kind: 'remove', path: path.join(dir, `${P}/gentoo-kernel-6.12.58/00-gentoo-kopt-stale.patch`) },
-  { kind: 'symlink', path: path.join(dir, `${P}/gentoo-kernel-6.12.58/00-gentoo-kopt-cancel.patch`), target: '/dev/zero' },
+  {
+    kind: 'symlink',
+    path: path.join(dir, `${P}/gentoo-kernel-6.12.58/00-gentoo-kopt-cancel.patch`),
+    target: '/dev/zero',
+  },
   { kind: 'rmdir', path: path.join(dir, `${P}/gentoo-kernel-6.1.0`) },
   { kind: 'mkdir', path: path.join(dir, 'etc/kernel/config.d'), mode: 0o750 },
 ];
@@ -48,7 +66,10 @@ describe('fs primitives', () => {
     } finally {
       process.umask(old);
     }
-    expect(await snapshot(dir)).toEqual({ 'a.conf': `file 644 ${Buffer.from('new').toString('base64')}`, 'b.conf': 'file 640 AAEC' });
+    expect(await snapshot(dir)).toEqual({
+      'a.conf': `file 644 ${Buffer.from('new').toString('base64')}`,
+      'b.conf': 'file 640 AAEC',
+    });
   });
 
   it('cleans up its temp file and names the path when the write fails', async () => {
@@ -77,8 +98,12 @@ describe('fs primitives', () => {
   it('ensureDir creates missing components with the exact mode and returns them outermost first', async () => {
     const dir = await testdir({ 'etc/': '' });
     const old = process.umask(0o077);
-    const made = await ensureDir(path.join(dir, 'etc/portage/patches/sys-kernel'), 0o755, { inside: dir }).finally(() => process.umask(old));
-    expect(made).toEqual(['etc/portage', 'etc/portage/patches', 'etc/portage/patches/sys-kernel'].map((r) => path.join(dir, r)));
+    const made = await ensureDir(path.join(dir, 'etc/portage/patches/sys-kernel'), 0o755, { inside: dir }).finally(() =>
+      process.umask(old),
+    );
+    expect(made).toEqual(
+      ['etc/portage', 'etc/portage/patches', 'etc/portage/patches/sys-kernel'].map((r) => path.join(dir, r)),
+    );
     for (const d of made) expect(await modeOf(d)).toBe(0o755);
     expect(await ensureDir(path.join(dir, 'etc/portage'), 0o755, { inside: dir })).toEqual([]);
   });
@@ -132,7 +157,9 @@ describe('transactions', () => {
     const result = await commitTransaction(rootsOf(dir), mixed(dir), { command: 'test' });
     expect(result.applied).toBe(6);
     const after = await tree(dir);
-    expect(after[`${P}/gentoo-kernel-6.12.58/00-gentoo-kopt-0001.patch`]).toBe(`file 644 ${Buffer.from('new managed\n').toString('base64')}`);
+    expect(after[`${P}/gentoo-kernel-6.12.58/00-gentoo-kopt-0001.patch`]).toBe(
+      `file 644 ${Buffer.from('new managed\n').toString('base64')}`,
+    );
     expect(after[`${P}/gentoo-kernel-6.12.58/00-gentoo-kopt-stale.patch`]).toBeUndefined();
     expect(after[`${P}/gentoo-kernel-6.12.58/00-gentoo-kopt-cancel.patch`]).toBe('link /dev/zero');
     expect(after[`${P}/gentoo-kernel-6.1.0/`]).toBeUndefined();
@@ -171,7 +198,10 @@ describe('transactions', () => {
     const ops = [write(dir, 'etc/portage/bashrc', 'a'), write(dir, `${P}/vanilla-kernel/00-gentoo-kopt-x.patch`, 'x')];
     const err = (await commitTransaction(rootsOf(dir), ops, { command: 'test' }).catch((e: unknown) => e)) as FsError;
     expect(err).toBeInstanceOf(FsError);
-    expect([err.file, err.message]).toEqual([path.join(dir, `${P}/vanilla-kernel`), 'not a directory (expected a directory)']);
+    expect([err.file, err.message]).toEqual([
+      path.join(dir, `${P}/vanilla-kernel`),
+      'not a directory (expected a directory)',
+    ]);
     expect(await snapshot(dir)).toEqual(before);
   });
 
@@ -183,7 +213,12 @@ describe('transactions', () => {
     // but one emptied by the same transaction goes
     const dir2 = await testdir(userTree);
     const v = path.join(dir2, `${P}/gentoo-kernel-6.12.58`);
-    const ops: Op[] = [...['00-gentoo-kopt-0001.patch', '00-gentoo-kopt-stale.patch', '00-gentoo-kopt-cancel.patch'].map((f): Op => ({ kind: 'remove', path: path.join(v, f) })), { kind: 'rmdir', path: v }];
+    const ops: Op[] = [
+      ...['00-gentoo-kopt-0001.patch', '00-gentoo-kopt-stale.patch', '00-gentoo-kopt-cancel.patch'].map(
+        (f): Op => ({ kind: 'remove', path: path.join(v, f) }),
+      ),
+      { kind: 'rmdir', path: v },
+    ];
     await commitTransaction(rootsOf(dir2), ops, { command: 'test' });
     expect(await readIfExists(v).catch((e: FsError) => e.message)).toBeUndefined();
   });
@@ -191,10 +226,20 @@ describe('transactions', () => {
   it('backups are tarballs that real tar lists and extracts byte for byte', async () => {
     const long = `${P}/gentoo-kernel-6.12.58/00-gentoo-kopt-${'x'.repeat(200)}.patch`; // beyond ustar's 255: a pax header
     const dir = await testdir({ ...userTree, [long]: 'long\n' });
-    const r = await commitTransaction(rootsOf(dir), [...mixed(dir), { kind: 'remove', path: path.join(dir, long) }], { command: 'test' });
+    const r = await commitTransaction(rootsOf(dir), [...mixed(dir), { kind: 'remove', path: path.join(dir, long) }], {
+      command: 'test',
+    });
     expect(r.backup).toBe(statePath(rootsOf(dir), 'backups', `${r.id}.tar`));
     const list = (await execa('tar', ['-tf', r.backup!])).stdout.split('\n').sort();
-    expect(list).toEqual([`${P}/gentoo-kernel-6.1.0/`, `${P}/gentoo-kernel-6.12.58/00-gentoo-kopt-cancel.patch`, `${P}/gentoo-kernel-6.12.58/00-gentoo-kopt-0001.patch`, `${P}/gentoo-kernel-6.12.58/00-gentoo-kopt-stale.patch`, long].sort());
+    expect(list).toEqual(
+      [
+        `${P}/gentoo-kernel-6.1.0/`,
+        `${P}/gentoo-kernel-6.12.58/00-gentoo-kopt-cancel.patch`,
+        `${P}/gentoo-kernel-6.12.58/00-gentoo-kopt-0001.patch`,
+        `${P}/gentoo-kernel-6.12.58/00-gentoo-kopt-stale.patch`,
+        long,
+      ].sort(),
+    );
     const out = await testdir();
     await execa('tar', ['-xpf', r.backup!, '-C', out]);
     const v = path.join(out, `${P}/gentoo-kernel-6.12.58`);
@@ -220,7 +265,13 @@ describe('transactions', () => {
     await rollbackLast(rootsOf(dir), { force: true });
     expect(await tree(dir)).toEqual(before);
     const [, undo] = await readHistory(rootsOf(dir));
-    const list = (await execa('tar', ['-xOf', path.join(dir, undo!.backup!), `${P}/gentoo-kernel-6.12.60/00-gentoo-kopt-0001.patch`])).stdout;
+    const list = (
+      await execa('tar', [
+        '-xOf',
+        path.join(dir, undo!.backup!),
+        `${P}/gentoo-kernel-6.12.60/00-gentoo-kopt-0001.patch`,
+      ])
+    ).stdout;
     expect(list).toBe('my edit');
   });
 
@@ -228,7 +279,11 @@ describe('transactions', () => {
     const dir = await testdir(userTree);
     const states = [await tree(dir)];
     for (const text of ['one', 'two', 'three']) {
-      await commitTransaction(rootsOf(dir), [write(dir, 'etc/portage/bashrc', text), write(dir, `etc/kernel/config.d/50-gentoo-kopt-${text}.config`, text)], { command: text });
+      await commitTransaction(
+        rootsOf(dir),
+        [write(dir, 'etc/portage/bashrc', text), write(dir, `etc/kernel/config.d/50-gentoo-kopt-${text}.config`, text)],
+        { command: text },
+      );
       states.push(await tree(dir));
     }
     for (const i of [2, 1, 0]) {
@@ -240,17 +295,26 @@ describe('transactions', () => {
 
   it(`keeps the last ${HISTORY_KEEP} transactions and prunes older backups`, async () => {
     const dir = await testdir(userTree);
-    for (let i = 0; i < HISTORY_KEEP + 3; i++) await commitTransaction(rootsOf(dir), [write(dir, 'etc/portage/bashrc', `v${i}`)], { command: `c${i}` });
+    for (let i = 0; i < HISTORY_KEEP + 3; i++)
+      await commitTransaction(rootsOf(dir), [write(dir, 'etc/portage/bashrc', `v${i}`)], { command: `c${i}` });
     const history = await readHistory(rootsOf(dir));
     expect(history.map((t) => t.command)).toEqual(Array.from({ length: HISTORY_KEEP }, (_, i) => `c${i + 3}`));
-    expect((await readdir(statePath(rootsOf(dir), 'backups'))).sort()).toEqual(history.map((t) => `${t.id}.tar`).sort());
+    expect((await readdir(statePath(rootsOf(dir), 'backups'))).sort()).toEqual(
+      history.map((t) => `${t.id}.tar`).sort(),
+    );
   });
 
   it('refuses paths outside the config root, on the journal own files, or outside the areas gentoo-kopt writes', async () => {
     const dir = await testdir(userTree);
-    await expect(commitTransaction(rootsOf(dir), [write(path.dirname(dir), 'elsewhere', 'x')], { command: 't' })).rejects.toThrow(/outside the config root/);
-    await expect(commitTransaction(rootsOf(dir), [write(dir, 'var/lib/gentoo-kopt/lock', 'x')], { command: 't' })).rejects.toThrow(/reserved for the journal/);
-    await expect(commitTransaction(rootsOf(dir), [write(dir, 'etc/portage/make.conf', 'x')], { command: 't' })).rejects.toThrow(
+    await expect(
+      commitTransaction(rootsOf(dir), [write(path.dirname(dir), 'elsewhere', 'x')], { command: 't' }),
+    ).rejects.toThrow(/outside the config root/);
+    await expect(
+      commitTransaction(rootsOf(dir), [write(dir, 'var/lib/gentoo-kopt/lock', 'x')], { command: 't' }),
+    ).rejects.toThrow(/reserved for the journal/);
+    await expect(
+      commitTransaction(rootsOf(dir), [write(dir, 'etc/portage/make.conf', 'x')], { command: 't' }),
+    ).rejects.toThrow(
       `transaction path ${path.join(dir, 'etc/portage/make.conf')} is not in an area gentoo-kopt writes`,
     );
   });
@@ -267,7 +331,11 @@ describe('gentoo-kopt rollback', () => {
 
   it('--pretend shows what it would restore and remove, and writes nothing', async () => {
     const dir = await testdir(userTree);
-    await commitTransaction(rootsOf(dir), [write(dir, 'etc/portage/bashrc', 'new'), write(dir, 'etc/kernel/config.d/50-gentoo-kopt-new.config', 'n')], { command: 'sync-patches' });
+    await commitTransaction(
+      rootsOf(dir),
+      [write(dir, 'etc/portage/bashrc', 'new'), write(dir, 'etc/kernel/config.d/50-gentoo-kopt-new.config', 'n')],
+      { command: 'sync-patches' },
+    );
     const before = await snapshot(dir);
     const r = await rollbackCommand(ctxOf(dir), { pretend: true });
     expect(r.text).toMatch(/^would roll back transaction \S+ \(sync-patches, /);
@@ -288,7 +356,10 @@ describe('gentoo-kopt rollback', () => {
     await mkdir(path.join(dir, 'etc/gentoo-kopt'));
     await symlink('/dev/null', path.join(dir, 'etc/gentoo-kopt/hook-settings'));
     const before = await tree(dir);
-    const ops: Op[] = [{ kind: 'remove', path: path.join(dir, 'etc/gentoo-kopt/hook-settings') }, write(dir, 'etc/kernel/config.d/50-gentoo-kopt-lto.config', 'CONFIG_X=y\n')];
+    const ops: Op[] = [
+      { kind: 'remove', path: path.join(dir, 'etc/gentoo-kopt/hook-settings') },
+      write(dir, 'etc/kernel/config.d/50-gentoo-kopt-lto.config', 'CONFIG_X=y\n'),
+    ];
     await commitTransaction(rootsOf(dir), ops, { command: 't' });
     await rollbackCommand(ctxOf(dir), { pretend: false });
     expect(await tree(dir)).toEqual(before);

@@ -17,7 +17,9 @@ function entry(cpf: string, fields: Record<string, string>): Tree {
  * fields sorted, whitespace collapsed, then `#dir_mtime=` (the package directory's st_mtime_ns).
  */
 function metadata(fields: Record<string, string>, dirMtimeNs = '1732550400123456789'): string {
-  const body = Object.keys(fields).sort().map((k) => `${k}=${(fields[k] ?? '').split(/\s+/).filter(Boolean).join(' ')}\n`);
+  const body = Object.keys(fields)
+    .sort()
+    .map((k) => `${k}=${(fields[k] ?? '').split(/\s+/).filter(Boolean).join(' ')}\n`);
   return `#format=1\n${body.join('')}#dir_mtime=${dirMtimeNs}\n`;
 }
 
@@ -37,11 +39,17 @@ describe('readInstalled', () => {
       ...entry('llvm-core/clang-20.1.8', { SLOT: '20/20.1', repository: 'gentoo' }),
     });
     expect(packages.map((p) => `${p.cpv.category}/${p.cpv.pf}:${p.slot}`)).toEqual([
-      'llvm-core/clang-20.1.8:20', 'sys-kernel/gentoo-kernel-6.6.10-r1:6.6.10', 'sys-kernel/gentoo-kernel-6.12.58:6.12.58',
+      'llvm-core/clang-20.1.8:20',
+      'sys-kernel/gentoo-kernel-6.6.10-r1:6.6.10',
+      'sys-kernel/gentoo-kernel-6.12.58:6.12.58',
     ]);
     expect(packages[0]).toMatchObject({ slot: '20', subslot: '20.1', cpv: { slot: '20', subslot: '20.1' } });
     expect(packages[2]).toMatchObject({
-      slot: '6.12.58', repository: 'gentoo', buildTime: 1732550400, counter: 4242, dir: `${dir}/${DB}/sys-kernel/gentoo-kernel-6.12.58`,
+      slot: '6.12.58',
+      repository: 'gentoo',
+      buildTime: 1732550400,
+      counter: 4242,
+      dir: `${dir}/${DB}/sys-kernel/gentoo-kernel-6.12.58`,
     });
     expect(packages[2]?.subslot).toBeUndefined();
     expect(problems).toEqual([]);
@@ -49,7 +57,11 @@ describe('readInstalled', () => {
 
   it('falls back to the metadata file after emaint vdb --delete-individual-files', async () => {
     const { packages, problems } = await installed({
-      [`${DB}/sys-kernel/vanilla-kernel-6.18.2/metadata`]: metadata({ ...KERNEL, SLOT: '6.18.2', USE: 'initramfs   strip' }),
+      [`${DB}/sys-kernel/vanilla-kernel-6.18.2/metadata`]: metadata({
+        ...KERNEL,
+        SLOT: '6.18.2',
+        USE: 'initramfs   strip',
+      }),
       [`${DB}/sys-kernel/vanilla-kernel-6.18.2/CONTENTS`]: 'dir /usr\n',
     });
     expect(packages).toMatchObject([{ slot: '6.18.2', repository: 'gentoo', buildTime: 1732550400, counter: 4242 }]);
@@ -59,22 +71,38 @@ describe('readInstalled', () => {
   it('prefers the per-field file, and uses a metadata file whatever its recorded mtime (copied roots)', async () => {
     const { packages } = await installed({
       ...entry('sys-kernel/gentoo-kernel-6.12.58', { SLOT: '6.12.58' }),
-      [`${DB}/sys-kernel/gentoo-kernel-6.12.58/metadata`]: metadata({ SLOT: 'stale', repository: 'from-metadata' }, '1'),
+      [`${DB}/sys-kernel/gentoo-kernel-6.12.58/metadata`]: metadata(
+        { SLOT: 'stale', repository: 'from-metadata' },
+        '1',
+      ),
     });
     expect(packages).toMatchObject([{ slot: '6.12.58', repository: 'from-metadata' }]);
   });
 
   it.each<[string, string, { line?: number; message: RegExp }]>([
     ['no #format line', 'SLOT=1\n#dir_mtime=1\n', { message: /no '#format=' line/ }],
-    ['another format version', '#format=2\nSLOT=1\n#dir_mtime=1\n', { line: 1, message: /^unsupported metadata format \(this reader knows #format=1\)$/ }],
-    ['a non-numeric format', '#format=x\nSLOT=1\n#dir_mtime=1\n', { line: 1, message: /^unsupported metadata format \(this reader knows #format=1\)$/ }],
+    [
+      'another format version',
+      '#format=2\nSLOT=1\n#dir_mtime=1\n',
+      { line: 1, message: /^unsupported metadata format \(this reader knows #format=1\)$/ },
+    ],
+    [
+      'a non-numeric format',
+      '#format=x\nSLOT=1\n#dir_mtime=1\n',
+      { line: 1, message: /^unsupported metadata format \(this reader knows #format=1\)$/ },
+    ],
     ['an interrupted write (no #dir_mtime)', '#format=1\nSLOT=1\n', { message: /cut short/ }],
     ['a bad #dir_mtime', '#format=1\nSLOT=1\n#dir_mtime=soon\n', { line: 3, message: /malformed #dir_mtime/ }],
   ])('a metadata file with %s is not used, and says why', async (_what, text, want) => {
     const { packages, problems } = await installed({ [`${DB}/sys-kernel/gentoo-kernel-1.0/metadata`]: text });
     expect(packages).toEqual([]);
     expect(problems).toEqual([
-      { file: `${DB}/sys-kernel/gentoo-kernel-1.0/metadata`, ...(want.line && { line: want.line }), message: expect.stringMatching(want.message), kind: 'corrupt' },
+      {
+        file: `${DB}/sys-kernel/gentoo-kernel-1.0/metadata`,
+        ...(want.line && { line: want.line }),
+        message: expect.stringMatching(want.message),
+        kind: 'corrupt',
+      },
       { file: `${DB}/sys-kernel/gentoo-kernel-1.0/SLOT`, message: expect.stringMatching(/no SLOT/), kind: 'corrupt' },
     ]);
   });
@@ -83,7 +111,14 @@ describe('readInstalled', () => {
     const text = '#format=1\nBUILD_TIME=5\ngarbage\nSLOT=1.0\n#dir_mtime=1\n';
     const { packages, problems } = await installed({ [`${DB}/app-misc/foo-1.0/metadata`]: text });
     expect(packages).toMatchObject([{ slot: '1.0', buildTime: 5 }]);
-    expect(problems).toEqual([{ file: `${DB}/app-misc/foo-1.0/metadata`, line: 3, message: expect.stringMatching(/malformed line/), kind: 'corrupt' }]);
+    expect(problems).toEqual([
+      {
+        file: `${DB}/app-misc/foo-1.0/metadata`,
+        line: 3,
+        message: expect.stringMatching(/malformed line/),
+        kind: 'corrupt',
+      },
+    ]);
   });
 
   it('reports corrupt entries instead of throwing, and reads the good ones', async () => {
@@ -105,18 +140,38 @@ describe('readInstalled', () => {
     expect(problems).toEqual([
       { file: `${DB}/not-a-category`, message: expect.stringMatching(/not a directory/), kind: 'corrupt' },
       { file: `${DB}/sys-kernel/stray-file`, message: expect.stringMatching(/not a directory/), kind: 'corrupt' },
-      { file: `${DB}/sys-kernel/-MERGING-gentoo-kernel-6.18.1`, message: expect.stringMatching(/merge in progress or interrupted/), kind: 'merging' },
-      { file: `${DB}/sys-kernel/not-a-pf`, message: expect.stringMatching(/not a valid category\/PF/), kind: 'corrupt' },
+      {
+        file: `${DB}/sys-kernel/-MERGING-gentoo-kernel-6.18.1`,
+        message: expect.stringMatching(/merge in progress or interrupted/),
+        kind: 'merging',
+      },
+      {
+        file: `${DB}/sys-kernel/not-a-pf`,
+        message: expect.stringMatching(/not a valid category\/PF/),
+        kind: 'corrupt',
+      },
       { file: `${DB}/sys-kernel/gentoo-kernel-6.1.1/SLOT`, message: expect.stringMatching(/no SLOT/), kind: 'corrupt' },
-      { file: `${DB}/sys-kernel/gentoo-kernel-6.1.2/SLOT`, message: 'invalid SLOT (not SLOT or SLOT/SUBSLOT)', kind: 'corrupt' },
-      { file: `${DB}/sys-kernel/gentoo-kernel-6.1.3/BUILD_TIME`, message: 'BUILD_TIME is not a number (or one too large to be real)', kind: 'corrupt' },
+      {
+        file: `${DB}/sys-kernel/gentoo-kernel-6.1.2/SLOT`,
+        message: 'invalid SLOT (not SLOT or SLOT/SUBSLOT)',
+        kind: 'corrupt',
+      },
+      {
+        file: `${DB}/sys-kernel/gentoo-kernel-6.1.3/BUILD_TIME`,
+        message: 'BUILD_TIME is not a number (or one too large to be real)',
+        kind: 'corrupt',
+      },
     ]);
   });
 
   it('a file where a VDB entry should be a directory is a problem, not a crash', async () => {
-    const { packages, problems } = await installed({ [`${DB}/sys-kernel`]: 'not a directory\n' }, ['sys-kernel/gentoo-kernel']);
+    const { packages, problems } = await installed({ [`${DB}/sys-kernel`]: 'not a directory\n' }, [
+      'sys-kernel/gentoo-kernel',
+    ]);
     expect(packages).toEqual([]);
-    expect(problems).toEqual([{ file: `${DB}/sys-kernel`, message: expect.stringMatching(/not a directory/), kind: 'corrupt' }]);
+    expect(problems).toEqual([
+      { file: `${DB}/sys-kernel`, message: expect.stringMatching(/not a directory/), kind: 'corrupt' },
+    ]);
   });
 
   it('a missing VDB is an empty one', async () => {
@@ -124,21 +179,25 @@ describe('readInstalled', () => {
   });
 
   it('with cpns, reads only those packages and never looks at other categories', async () => {
-    const { packages, problems } = await installed({
-      ...entry('sys-kernel/gentoo-kernel-6.12.58', KERNEL),
-      ...entry('sys-kernel/gentoo-kernel-bin-6.12.58', KERNEL),
-      ...entry('sys-kernel/vanilla-kernel-6.18.2', { SLOT: '6.18.2' }),
-      ...entry('sys-kernel/linux-firmware-20250101', {}), // corrupt, but not asked for: not read
-      ...entry('dev-lang/not-a-pf', {}), // another category: not even listed
-      [`${DB}/app-misc`]: 'a file where a category should be\n',
-    }, ['sys-kernel/gentoo-kernel', 'sys-kernel/vanilla-kernel', 'sys-apps/absent']);
+    const { packages, problems } = await installed(
+      {
+        ...entry('sys-kernel/gentoo-kernel-6.12.58', KERNEL),
+        ...entry('sys-kernel/gentoo-kernel-bin-6.12.58', KERNEL),
+        ...entry('sys-kernel/vanilla-kernel-6.18.2', { SLOT: '6.18.2' }),
+        ...entry('sys-kernel/linux-firmware-20250101', {}), // corrupt, but not asked for: not read
+        ...entry('dev-lang/not-a-pf', {}), // another category: not even listed
+        [`${DB}/app-misc`]: 'a file where a category should be\n',
+      },
+      ['sys-kernel/gentoo-kernel', 'sys-kernel/vanilla-kernel', 'sys-apps/absent'],
+    );
     expect(packages.map((p) => p.cpv.pf)).toEqual(['gentoo-kernel-6.12.58', 'vanilla-kernel-6.18.2']);
     expect(problems).toEqual([]);
   });
 
   it('reads a larger VDB completely and in order', async () => {
     const tree: Tree = {};
-    for (let i = 0; i < 150; i++) Object.assign(tree, entry(`dev-libs/lib${i % 7}-1.${i}`, { SLOT: '0', COUNTER: String(i) }));
+    for (let i = 0; i < 150; i++)
+      Object.assign(tree, entry(`dev-libs/lib${i % 7}-1.${i}`, { SLOT: '0', COUNTER: String(i) }));
     const { packages, problems } = await installed(tree);
     expect(problems).toEqual([]);
     expect(packages).toHaveLength(150);
@@ -177,7 +236,11 @@ describe('parseMetadataFile', () => {
   it('keeps "=" and "#" inside values and ignores other comment lines', () => {
     const text = '#format=1\n# a comment\nHOMEPAGE=https://example.com/?a=1#x\nIUSE=\n#dir_mtime=1\n';
     expect(parseMetadataFile(text, 'm')).toEqual({
-      values: new Map([['HOMEPAGE', 'https://example.com/?a=1#x'], ['IUSE', '']]), problems: [],
+      values: new Map([
+        ['HOMEPAGE', 'https://example.com/?a=1#x'],
+        ['IUSE', ''],
+      ]),
+      problems: [],
     });
   });
 });

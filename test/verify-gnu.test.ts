@@ -18,7 +18,8 @@ interface Case {
   patch: string;
 }
 
-const tree = (files: Record<string, string>): Tree => new Map(Object.entries(files).map(([p, t]) => [p, { kind: 'file' as const, lines: splitLines(t) }]));
+const tree = (files: Record<string, string>): Tree =>
+  new Map(Object.entries(files).map(([p, t]) => [p, { kind: 'file' as const, lines: splitLines(t) }]));
 
 /** Runs every case in memory and in one scratch tree with GNU patch; returns the disagreements. */
 async function compare(cases: Case[]): Promise<{ differences: string[]; verdicts: PatchVerdict[] }> {
@@ -29,7 +30,9 @@ async function compare(cases: Case[]): Promise<{ differences: string[]; verdicts
   for (const [i, c] of cases.entries()) {
     // Each case lives in its own directory of one shared tree: one scratch tree for all of them.
     const prefixed = Object.fromEntries(Object.entries(c.files).map(([p, t]) => [`c${i}/${p}`, t]));
-    const patch = c.patch.replace(/^(---|\+\+\+) ([ab])\//gm, `$1 $2/c${i}/`).replace(/^diff --git a\/(\S+) b\/(\S+)/gm, `diff --git a/c${i}/$1 b/c${i}/$2`);
+    const patch = c.patch
+      .replace(/^(---|\+\+\+) ([ab])\//gm, `$1 $2/c${i}/`)
+      .replace(/^diff --git a\/(\S+) b\/(\S+)/gm, `diff --git a/c${i}/$1 b/c${i}/$2`);
     for (const [p, e] of tree(prefixed)) {
       before.set(p, e);
       after.set(p, e);
@@ -42,7 +45,8 @@ async function compare(cases: Case[]): Promise<{ differences: string[]; verdicts
 }
 
 const lines = (n: number, from = 1): string => Array.from({ length: n }, (_, i) => `line ${i + from}\n`).join('');
-const diff = (name: string, a: string, b: string, context = 3): string => createTwoFilesPatch(`a/${name}`, `b/${name}`, a, b, '', '', { context });
+const diff = (name: string, a: string, b: string, context = 3): string =>
+  createTwoFilesPatch(`a/${name}`, `b/${name}`, a, b, '', '', { context });
 
 describe('hand-picked cases agree with GNU patch', () => {
   const base = lines(40);
@@ -51,19 +55,47 @@ describe('hand-picked cases agree with GNU patch', () => {
     { name: 'clean', files: { f: base }, patch: diff('f', base, edited) },
     { name: 'offset', files: { f: lines(5, 100) + base }, patch: diff('f', base, edited) },
     { name: 'fuzz 1', files: { f: base.replace('line 7\n', 'SEVEN\n') }, patch: diff('f', base, edited) },
-    { name: 'fuzz 2', files: { f: base.replace('line 7\n', 'SEVEN\n').replace('line 8\n', 'EIGHT\n') }, patch: diff('f', base, edited) },
+    {
+      name: 'fuzz 2',
+      files: { f: base.replace('line 7\n', 'SEVEN\n').replace('line 8\n', 'EIGHT\n') },
+      patch: diff('f', base, edited),
+    },
     { name: 'fails', files: { f: base.replace('line 9\n', 'NINE\n') }, patch: diff('f', base, edited) },
     { name: 'already applied', files: { f: edited }, patch: diff('f', base, edited) },
-    { name: 'earlier hunk shifts later', files: { f: base }, patch: diff('f', base, edited.replace('ten\n', 'ten\nten and a half\nten and more\n')) },
+    {
+      name: 'earlier hunk shifts later',
+      files: { f: base },
+      patch: diff('f', base, edited.replace('ten\n', 'ten\nten and a half\nten and more\n')),
+    },
     { name: 'create', files: {}, patch: diff('new.c', '', 'int x;\n').replace('--- a/new.c', '--- /dev/null') },
-    { name: 'create over existing', files: { 'new.c': 'old\n' }, patch: diff('new.c', '', 'int x;\n').replace('--- a/new.c', '--- /dev/null') },
-    { name: 'delete', files: { gone: 'a\nb\n' }, patch: diff('gone', 'a\nb\n', '').replace('+++ b/gone', '+++ /dev/null') },
-    { name: 'delete with other content', files: { gone: 'a\nb\nc\n' }, patch: diff('gone', 'a\nb\n', '').replace('+++ b/gone', '+++ /dev/null') },
+    {
+      name: 'create over existing',
+      files: { 'new.c': 'old\n' },
+      patch: diff('new.c', '', 'int x;\n').replace('--- a/new.c', '--- /dev/null'),
+    },
+    {
+      name: 'delete',
+      files: { gone: 'a\nb\n' },
+      patch: diff('gone', 'a\nb\n', '').replace('+++ b/gone', '+++ /dev/null'),
+    },
+    {
+      name: 'delete with other content',
+      files: { gone: 'a\nb\nc\n' },
+      patch: diff('gone', 'a\nb\n', '').replace('+++ b/gone', '+++ /dev/null'),
+    },
     { name: 'missing file', files: {}, patch: diff('nope', 'a\n', 'b\n') },
     { name: 'no newline at end', files: { f: 'a\nb\nc' }, patch: diff('f', 'a\nb\nc', 'a\nB\nc') },
     { name: 'adds the last newline', files: { f: 'a\nb\nc' }, patch: diff('f', 'a\nb\nc', 'a\nb\nc\n') },
-    { name: 'context at the start of the file', files: { f: lines(2, 50) + base }, patch: diff('f', base, base.replace('line 1\n', 'one\n')) },
-    { name: 'context at the end of the file', files: { f: base + 'extra\n' }, patch: diff('f', base, base.replace('line 40\n', 'forty\n')) },
+    {
+      name: 'context at the start of the file',
+      files: { f: lines(2, 50) + base },
+      patch: diff('f', base, base.replace('line 1\n', 'one\n')),
+    },
+    {
+      name: 'context at the end of the file',
+      files: { f: base + 'extra\n' },
+      patch: diff('f', base, base.replace('line 40\n', 'forty\n')),
+    },
     {
       name: 'git style, two files',
       files: { 'a.c': base, 'dir/b.c': base },
@@ -84,8 +116,14 @@ describe('hand-picked cases agree with GNU patch', () => {
       { name: 'o', files: { f: lines(5, 100) + base }, patch: diff('f', base, edited) },
       { name: 'z', files: { f: base.replace('line 27\n', 'X\n') }, patch: diff('f', base, edited) },
     ]);
-    expect(verdicts[0]!.files[0]!.hunks.map((h) => [h.applied, h.at, h.offset, h.fuzz])).toEqual([[true, 12, 5, 0], [true, 32, 5, 0]]);
-    expect(verdicts[1]!.files[0]!.hunks.map((h) => [h.applied, h.fuzz])).toEqual([[true, 0], [true, 1]]);
+    expect(verdicts[0]!.files[0]!.hunks.map((h) => [h.applied, h.at, h.offset, h.fuzz])).toEqual([
+      [true, 12, 5, 0],
+      [true, 32, 5, 0],
+    ]);
+    expect(verdicts[1]!.files[0]!.hunks.map((h) => [h.applied, h.fuzz])).toEqual([
+      [true, 0],
+      [true, 1],
+    ]);
   });
 
   it('says when a failing hunk is already applied', async () => {
@@ -139,7 +177,9 @@ function randomCase(seed: number): Case {
 
 describe('generated cases agree with GNU patch', () => {
   it('agrees on random files, edits and drifts (400 unless KOPT_CASES says)', async () => {
-    const cases = Array.from({ length: Number(process.env.KOPT_CASES ?? 400) }, (_, i) => randomCase(Number(process.env.KOPT_SEED ?? 1000) + i));
+    const cases = Array.from({ length: Number(process.env.KOPT_CASES ?? 400) }, (_, i) =>
+      randomCase(Number(process.env.KOPT_SEED ?? 1000) + i),
+    );
     const { differences, verdicts } = await compare(cases);
     expect(differences).toEqual([]);
     // the generator must produce every kind of outcome, or the test proves little
@@ -157,25 +197,76 @@ describe('git headers without hunks and truncated hunks agree with GNU patch', (
   const f = lines(20);
   const trunc = (counts: string, body: string): string => `--- a/f\n+++ b/f\n@@ ${counts} @@\n${body}`;
   it.each<[string, Record<string, string>, string, boolean]>([
-    ['mode change of a missing file', { f }, 'diff --git a/nope b/nope\nold mode 100644\nnew mode 100755\ndiff --git a/f b/f\n' + trunc('-2 +2', '-line 2\n+two\n'), false],
+    [
+      'mode change of a missing file',
+      { f },
+      'diff --git a/nope b/nope\nold mode 100644\nnew mode 100755\ndiff --git a/f b/f\n' +
+        trunc('-2 +2', '-line 2\n+two\n'),
+      false,
+    ],
     ['mode change only', { f }, 'diff --git a/f b/f\nold mode 100644\nnew mode 100755\n', true],
     ['index line only', { f }, 'diff --git a/f b/f\nindex 1..2 100644\n', true],
     ['index line only, missing file', { f }, 'diff --git a/nope b/nope\nindex 1..2 100644\n', false],
-    ['Binary files differ, new file', { f }, 'diff --git a/x.bin b/x.bin\nnew file mode 100644\nindex 0000000..1234567\nBinary files /dev/null and b/x.bin differ\n', true],
-    ['Binary files differ, modified', { f }, 'diff --git a/f b/f\nindex 1111111..2222222 100644\nBinary files a/f and b/f differ\n', true],
-    ['Binary files differ, missing file', { f }, 'diff --git a/nope b/nope\nindex 1111111..2222222 100644\nBinary files a/nope and b/nope differ\n', false],
-    ['Binary files differ, deleted file with content', { f }, 'diff --git a/f b/f\ndeleted file mode 100644\nindex 1..0\nBinary files a/f and /dev/null differ\n', false],
-    ['GIT binary patch', { f }, 'diff --git a/f b/f\nindex 111..222 100644\nGIT binary patch\nliteral 1\nIcmZpc000310RR91\n\nliteral 0\nHcmV?d00001\n\n', false],
-    ['new file mode without hunks over an existing file', { f }, 'diff --git a/f b/f\nnew file mode 100644\nindex 0000000..e69de29\n', true],
-    ['deleted file mode without hunks, missing file', { f }, 'diff --git a/nope b/nope\ndeleted file mode 100644\n', true],
+    [
+      'Binary files differ, new file',
+      { f },
+      'diff --git a/x.bin b/x.bin\nnew file mode 100644\nindex 0000000..1234567\nBinary files /dev/null and b/x.bin differ\n',
+      true,
+    ],
+    [
+      'Binary files differ, modified',
+      { f },
+      'diff --git a/f b/f\nindex 1111111..2222222 100644\nBinary files a/f and b/f differ\n',
+      true,
+    ],
+    [
+      'Binary files differ, missing file',
+      { f },
+      'diff --git a/nope b/nope\nindex 1111111..2222222 100644\nBinary files a/nope and b/nope differ\n',
+      false,
+    ],
+    [
+      'Binary files differ, deleted file with content',
+      { f },
+      'diff --git a/f b/f\ndeleted file mode 100644\nindex 1..0\nBinary files a/f and /dev/null differ\n',
+      false,
+    ],
+    [
+      'GIT binary patch',
+      { f },
+      'diff --git a/f b/f\nindex 111..222 100644\nGIT binary patch\nliteral 1\nIcmZpc000310RR91\n\nliteral 0\nHcmV?d00001\n\n',
+      false,
+    ],
+    [
+      'new file mode without hunks over an existing file',
+      { f },
+      'diff --git a/f b/f\nnew file mode 100644\nindex 0000000..e69de29\n',
+      true,
+    ],
+    [
+      'deleted file mode without hunks, missing file',
+      { f },
+      'diff --git a/nope b/nope\ndeleted file mode 100644\n',
+      true,
+    ],
     ['1 blank context line cut off the end', { f }, trunc('-1,4 +1,4', ' line 1\n-line 2\n+two\n line 3\n'), true],
-    ['1 cut off, blank in the file', { f: 'line 1\nline 2\nline 3\n\nline 5\n' }, trunc('-1,4 +1,4', ' line 1\n-line 2\n+two\n line 3\n'), true],
+    [
+      '1 cut off, blank in the file',
+      { f: 'line 1\nline 2\nline 3\n\nline 5\n' },
+      trunc('-1,4 +1,4', ' line 1\n-line 2\n+two\n line 3\n'),
+      true,
+    ],
     ['2 cut off', { f }, trunc('-1,5 +1,5', ' line 1\n-line 2\n+two\n line 3\n'), true],
     ['3 cut off (more than fuzz 2 covers)', { f }, trunc('-1,6 +1,6', ' line 1\n-line 2\n+two\n line 3\n'), false],
     ['4 cut off', { f }, trunc('-1,7 +1,7', ' line 1\n-line 2\n+two\n line 3\n'), false],
     ['an added line cut off', { f }, trunc('-1,3 +1,4', ' line 1\n-line 2\n+two\n line 3\n'), false],
     ['a removed line cut off', { f }, trunc('-1,4 +1,3', ' line 1\n-line 2\n+two\n line 3\n'), false],
-    ['cut off after a context line without newline', { f }, trunc('-1,4 +1,4', ' line 1\n-line 2\n+two\n line 3'), true],
+    [
+      'cut off after a context line without newline',
+      { f },
+      trunc('-1,4 +1,4', ' line 1\n-line 2\n+two\n line 3'),
+      true,
+    ],
     ['cut off into a hunk of context only', { f }, trunc('-1,4 +1,4', ' line 1\n'), false],
     ['a hunk of context only', { f }, trunc('-1,2 +1,2', ' line 1\n line 2\n'), false],
   ])('%s', async (name, files, patch, applies) => {
@@ -189,7 +280,12 @@ describe('when GNU patch overrules the in-memory verdict', () => {
   it('shows its verdict per patch, the in-memory one marked as overruled, and CR visibly', async () => {
     const before = tree({ 'k/b.c': 'x1\nx2\nx3\n' });
     const after = tree({ 'k/b.c': 'x1\nx2\nx3\n' });
-    const patches = [{ name: 'crlf.patch', content: Buffer.from('--- a/k/b.c\r\n+++ b/k/b.c\r\n@@ -1,3 +1,3 @@\r\n x1\r\n-x2\r\n+y2\r\n x3\r\n') }];
+    const patches = [
+      {
+        name: 'crlf.patch',
+        content: Buffer.from('--- a/k/b.c\r\n+++ b/k/b.c\r\n@@ -1,3 +1,3 @@\r\n x1\r\n-x2\r\n+y2\r\n x3\r\n'),
+      },
+    ];
     const verdicts = patches.map((p) => applyPatchFile(after, p.name, p.content));
     const c = await confirmWithGnuPatch(before, patches, verdicts, after);
     const inMemory = verdicts[0]!.applied;

@@ -3,7 +3,11 @@
 // During development the comparison was also checked against Portage's vercmp on random pairs.
 import { describe, it, expect } from 'vitest';
 import {
-  compareVersions, isValidVersion, parseVersion, vercmp, versionWithoutRevision,
+  compareVersions,
+  isValidVersion,
+  parseVersion,
+  vercmp,
+  versionWithoutRevision,
 } from '../src/portage/version.js';
 import { VersionError } from '../src/errors.js';
 
@@ -130,7 +134,16 @@ describe('parseVersion', () => {
   it.each([
     ['6.18.32_p1', ['6', '18', '32'], '', [{ kind: 'p', n: '1' }], '0'],
     ['6.13_rc3', ['6', '13'], '', [{ kind: 'rc', n: '3' }], '0'],
-    ['1.2b_alpha_p3-r10', ['1', '2'], 'b', [{ kind: 'alpha', n: '' }, { kind: 'p', n: '3' }], '10'],
+    [
+      '1.2b_alpha_p3-r10',
+      ['1', '2'],
+      'b',
+      [
+        { kind: 'alpha', n: '' },
+        { kind: 'p', n: '3' },
+      ],
+      '10',
+    ],
     ['01.020', ['01', '020'], '', [], '0'],
     ['5-r0', ['5'], '', [], '0'],
   ])('%s', (raw, numbers, letter, suffixes, revision) => {
@@ -148,9 +161,36 @@ describe('parseVersion', () => {
   // Portage's ver_regexp also accepts '1\n' and '١' (Python's `$` matches before a final newline and
   // its `\d` matches any Unicode digit); no ebuild can carry either, so we reject them.
   const INVALID = [
-    '', ' 1', '1 ', '1.', '.1', '1..2', 'a', 'v1', '1_foo', '1-r', '1-r1-r2', '1a1', '1ab', '1A',
-    '1_p_', '1_', '1-', '-1', '1.0-r-1', '1_alpha-1', '1-1', '1.0r1', '1_rc1.2', '1\n', '1.2_P1',
-    '1.2-R1', '1_pre-r1a', '1*', '١', '1.2.3_beta-r1_p1',
+    '',
+    ' 1',
+    '1 ',
+    '1.',
+    '.1',
+    '1..2',
+    'a',
+    'v1',
+    '1_foo',
+    '1-r',
+    '1-r1-r2',
+    '1a1',
+    '1ab',
+    '1A',
+    '1_p_',
+    '1_',
+    '1-',
+    '-1',
+    '1.0-r-1',
+    '1_alpha-1',
+    '1-1',
+    '1.0r1',
+    '1_rc1.2',
+    '1\n',
+    '1.2_P1',
+    '1.2-R1',
+    '1_pre-r1a',
+    '1*',
+    '١',
+    '1.2.3_beta-r1_p1',
   ];
   it.each(INVALID.map((s) => [JSON.stringify(s), s]))('rejects %s', (_label, s) => {
     expect(isValidVersion(s)).toBe(false);

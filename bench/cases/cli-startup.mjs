@@ -24,5 +24,14 @@ export default async function ({ project }) {
     node += timeRuns(['-e', '0'], runs);
     kopt += timeRuns([bin, '--version'], runs);
   }
-  return [{ figure: 'CLI start-up (gentoo-kopt --version, median)', value: kopt / 3, unit: 'ms', baseline: 'node -e 0', baselineValue: node / 3, goal: '< 1.5x' }];
+  return [
+    {
+      figure: 'CLI start-up (gentoo-kopt --version, median)',
+      value: kopt / 3,
+      unit: 'ms',
+      baseline: 'node -e 0',
+      baselineValue: node / 3,
+      goal: '< 1.5x',
+    },
+  ];
 }

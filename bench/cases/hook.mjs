@@ -19,7 +19,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const USER_BASHRC = '# the user\'s own bashrc lines (the same in both files)\nif [[ ${EBUILD_PHASE} == setup ]]; then :; fi\n';
+const USER_BASHRC =
+  "# the user's own bashrc lines (the same in both files)\nif [[ ${EBUILD_PHASE} == setup ]]; then :; fi\n";
 
 // rounds, sourcings per round and variant, `bash -c :` runs per round
 const PLAN = {
@@ -88,7 +89,9 @@ async function installed(project, dir) {
     path.join(root, 'etc/gentoo-kopt/kopt.conf'),
     'packages = sys-kernel/gentoo-kernel\ntoolchain = llvm\nkcflags = -O2 -march=x86-64-v3 -pipe\n',
   );
-  const r = spawnSync(process.execPath, [path.join(project, 'dist/bin.js'), 'hooks', 'install', '--root', root], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [path.join(project, 'dist/bin.js'), 'hooks', 'install', '--root', root], {
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`gentoo-kopt hooks install failed: ${r.stderr || r.stdout}`);
   // the setup phase's sync: `true` by its absolute path instead of node (the figure is the hook's)
   const settings = path.join(root, 'etc/gentoo-kopt/hook-settings');
@@ -98,7 +101,8 @@ async function installed(project, dir) {
   const plain = path.join(dir, 'plain-bashrc');
   await writeFile(plain, USER_BASHRC);
   const bashrc = path.join(root, 'etc/portage/bashrc');
-  if (!(await readFile(bashrc, 'utf8')).startsWith(USER_BASHRC)) throw new Error('hooks install did not keep the user bashrc');
+  if (!(await readFile(bashrc, 'utf8')).startsWith(USER_BASHRC))
+    throw new Error('hooks install did not keep the user bashrc');
   return { root, eprefix, plain, bashrc };
 }
 
@@ -129,13 +133,23 @@ export default async function ({ project }) {
       },
     });
     if (r.status !== 0) throw new Error(`bench bash exited ${r.status}: ${r.stderr}`);
-    const lines = r.stdout.trim().split('\n').map((l) => l.split(' '));
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' '));
     const perPhase = (label) => median(lines.filter((l) => l[0] === label).map((l) => Number(l[1]) / Number(l[2])));
     const start = median(lines.filter((l) => l[0] === 'start').map((l) => Number(l[1])));
     // the figures mean something only if the hook stayed out of app-misc/foo and ran for the kernel
-    const check = (label) => lines.find((l) => l[0] === label)?.slice(1).join(' ') ?? '';
-    if (check('check-nonkernel') !== 'KCFLAGS=unset CC=unset') throw new Error(`the hook acted for app-misc/foo: ${check('check-nonkernel')}`);
-    if (!/^KCFLAGS=-O2 -march=x86-64-v3 -pipe CC=\S+\/usr\/lib\/llvm\/20\/bin\/clang SYNCS=1$/.test(check('check-kernel'))) {
+    const check = (label) =>
+      lines
+        .find((l) => l[0] === label)
+        ?.slice(1)
+        .join(' ') ?? '';
+    if (check('check-nonkernel') !== 'KCFLAGS=unset CC=unset')
+      throw new Error(`the hook acted for app-misc/foo: ${check('check-nonkernel')}`);
+    if (
+      !/^KCFLAGS=-O2 -march=x86-64-v3 -pipe CC=\S+\/usr\/lib\/llvm\/20\/bin\/clang SYNCS=1$/.test(check('check-kernel'))
+    ) {
       throw new Error(`the hook did not export the kernel toolchain: ${check('check-kernel')}`);
     }
     const baseline = 'bash -c : (one bash start, median)';

@@ -19,8 +19,14 @@ const ROUNDS = 3;
 
 function ensureTarball() {
   if (existsSync(TARBALL)) return;
-  const apt = spawnSync('apt-get', ['install', '-y', 'linux-source-6.1'], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  if (apt.status !== 0 || !existsSync(TARBALL)) throw new Error(`${TARBALL} is missing and 'apt-get install linux-source-6.1' failed: install it (Debian) to run this case`);
+  const apt = spawnSync('apt-get', ['install', '-y', 'linux-source-6.1'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+  if (apt.status !== 0 || !existsSync(TARBALL))
+    throw new Error(
+      `${TARBALL} is missing and 'apt-get install linux-source-6.1' failed: install it (Debian) to run this case`,
+    );
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -64,8 +70,13 @@ function byHand(series) {
     const tar = spawnSync('tar', ['-xJf', TARBALL, '-C', dir], { stdio: 'ignore' });
     if (tar.status !== 0) throw new Error('tar -xJf failed');
     const top = path.join(dir, readdirSync(dir)[0]);
-    for (const p of readdirSync(series).filter((n) => n.endsWith('.patch')).sort()) {
-      const r = spawnSync('patch', ['-p1', '-f', '-g0', '--dry-run', '-i', path.join(series, p)], { cwd: top, stdio: 'ignore' });
+    for (const p of readdirSync(series)
+      .filter((n) => n.endsWith('.patch'))
+      .sort()) {
+      const r = spawnSync('patch', ['-p1', '-f', '-g0', '--dry-run', '-i', path.join(series, p)], {
+        cwd: top,
+        stdio: 'ignore',
+      });
       if (r.status !== 0) throw new Error(`patch --dry-run ${p} failed`);
     }
     return Number(process.hrtime.bigint() - t) / 1e6;
@@ -79,7 +90,12 @@ export default async function ({ project }) {
   const series = path.join(project, 'bench/fixtures/linux-6.1-series');
   const { xzThreadArgs } = await import(pathToFileURL(path.join(project, 'dist/system/exec.js')).href);
   const mt = await xzThreadArgs();
-  const floor = [], floorMt = [], verify = [], verify1 = [], verifyRss = [], xzRss = [];
+  const floor = [],
+    floorMt = [],
+    verify = [],
+    verify1 = [],
+    verifyRss = [],
+    xzRss = [];
   for (let round = 0; round < ROUNDS; round++) {
     floor.push(timed('xz', ['-dc', TARBALL]).ms);
     const v = verifyRun(project, series, true);
@@ -95,11 +111,51 @@ export default async function ({ project }) {
   const v = median(verify);
   const what = `verify linux-source-6.1 + 4 patches (median of ${ROUNDS})`;
   return [
-    { figure: what, value: v, unit: 'ms', baseline: 'xz -dc tarball >/dev/null (the floor)', baselineValue: median(floor), goal: '<= 1.15x' },
-    { figure: what, value: v, unit: 'ms', baseline: `xz ${mt.join(' ') || '(no threads)'} -dc >/dev/null (verify's decoder)`, baselineValue: median(floorMt), goal: '<= 1.15x' },
-    { figure: 'verify with single-threaded xz (pipe-bound)', value: median(verify1), unit: 'ms', baseline: 'xz -dc tarball >/dev/null (the floor)', baselineValue: median(floor) },
-    { figure: what, value: v, unit: 'ms', baseline: 'tar -xJf to a temp dir + patch --dry-run (by hand, 1 run)', baselineValue: hand, goal: '< 1x' },
-    { figure: 'verify: peak RSS of the node process (max of runs)', value: Math.max(...verifyRss), unit: 'MB', baseline: 'budget', baselineValue: 150, goal: '< 1x' },
-    { figure: 'verify: peak RSS of xz beside it (threaded)', value: Math.max(...xzRss), unit: 'MB', baseline: 'xz -dc, one thread', baselineValue: xz1Rss },
+    {
+      figure: what,
+      value: v,
+      unit: 'ms',
+      baseline: 'xz -dc tarball >/dev/null (the floor)',
+      baselineValue: median(floor),
+      goal: '<= 1.15x',
+    },
+    {
+      figure: what,
+      value: v,
+      unit: 'ms',
+      baseline: `xz ${mt.join(' ') || '(no threads)'} -dc >/dev/null (verify's decoder)`,
+      baselineValue: median(floorMt),
+      goal: '<= 1.15x',
+    },
+    {
+      figure: 'verify with single-threaded xz (pipe-bound)',
+      value: median(verify1),
+      unit: 'ms',
+      baseline: 'xz -dc tarball >/dev/null (the floor)',
+      baselineValue: median(floor),
+    },
+    {
+      figure: what,
+      value: v,
+      unit: 'ms',
+      baseline: 'tar -xJf to a temp dir + patch --dry-run (by hand, 1 run)',
+      baselineValue: hand,
+      goal: '< 1x',
+    },
+    {
+      figure: 'verify: peak RSS of the node process (max of runs)',
+      value: Math.max(...verifyRss),
+      unit: 'MB',
+      baseline: 'budget',
+      baselineValue: 150,
+      goal: '< 1x',
+    },
+    {
+      figure: 'verify: peak RSS of xz beside it (threaded)',
+      value: Math.max(...xzRss),
+      unit: 'MB',
+      baseline: 'xz -dc, one thread',
+      baselineValue: xz1Rss,
+    },
   ];
 }

@@ -10,14 +10,36 @@ import { fileURLToPath } from 'node:url';
 
 const RUNNER = fileURLToPath(new URL('./phase-runner.sh', import.meta.url));
 export const PHASES = ['setup', 'unpack', 'prepare', 'configure', 'compile', 'install'];
-const HOOKS = { setup: 'pkg_setup', unpack: 'src_unpack', prepare: 'src_prepare', configure: 'src_configure', compile: 'src_compile', install: 'src_install' };
+const HOOKS = {
+  setup: 'pkg_setup',
+  unpack: 'src_unpack',
+  prepare: 'src_prepare',
+  configure: 'src_configure',
+  compile: 'src_compile',
+  install: 'src_install',
+};
 
 function portageEnv({ category, pn, pv }, phase, o) {
   const p = `${pn}-${pv}`;
   return {
-    CATEGORY: category, PN: pn, PV: pv, PR: 'r0', PVR: pv, P: p, PF: p, SLOT: category === 'sys-kernel' ? pv : '0',
-    CHOST: 'x86_64-pc-linux-gnu', EBUILD_PHASE: phase, PORTAGE_CONFIGROOT: `${o.root}/`, ROOT: `${o.root}/`,
-    EPREFIX: '', BROOT: o.root, T: o.tmp, PORTAGE_BUILDDIR: path.dirname(o.tmp), MERGE_TYPE: 'source', EMERGE_FROM: 'ebuild',
+    CATEGORY: category,
+    PN: pn,
+    PV: pv,
+    PR: 'r0',
+    PVR: pv,
+    P: p,
+    PF: p,
+    SLOT: category === 'sys-kernel' ? pv : '0',
+    CHOST: 'x86_64-pc-linux-gnu',
+    EBUILD_PHASE: phase,
+    PORTAGE_CONFIGROOT: `${o.root}/`,
+    ROOT: `${o.root}/`,
+    EPREFIX: '',
+    BROOT: o.root,
+    T: o.tmp,
+    PORTAGE_BUILDDIR: path.dirname(o.tmp),
+    MERGE_TYPE: 'source',
+    EMERGE_FROM: 'ebuild',
   };
 }
 
@@ -29,7 +51,14 @@ export async function emerge(root, pkg, watch) {
     let seen = 0;
     for (const phase of PHASES) {
       const penv = portageEnv(pkg, phase, { root, tmp });
-      const env = { PATH: process.env.PATH, HOME: tmp, ...penv, KOPT_TEST_MSGS: path.join(tmp, 'messages'), KOPT_TEST_HOOK: HOOKS[phase], KOPT_TEST_FILTER: Object.keys(penv).join(' ') };
+      const env = {
+        PATH: process.env.PATH,
+        HOME: tmp,
+        ...penv,
+        KOPT_TEST_MSGS: path.join(tmp, 'messages'),
+        KOPT_TEST_HOOK: HOOKS[phase],
+        KOPT_TEST_FILTER: Object.keys(penv).join(' '),
+      };
       const r = spawnSync('bash', ['--noprofile', '--norc', RUNNER], { env, encoding: 'utf8' });
       const exports = await readFile(path.join(tmp, `exports.${phase}`), 'utf8').catch(() => '');
       const vars = {};

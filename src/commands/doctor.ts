@@ -9,7 +9,14 @@ import { runChecks, type Check } from '../doctor/check.js';
 import { createContext, type DoctorOptions } from '../doctor/context.js';
 import { levelRank } from '../doctor/finding.js';
 import {
-  listJsonLines, renderJsonLines, renderList, renderText, useColor, type DoctorReport, type ExitPolicy, type Summary,
+  listJsonLines,
+  renderJsonLines,
+  renderList,
+  renderText,
+  useColor,
+  type DoctorReport,
+  type ExitPolicy,
+  type Summary,
 } from '../doctor/reporters.js';
 import type { CommandContext, CommandResult } from './types.js';
 
@@ -26,7 +33,9 @@ export interface DoctorCommandOptions {
 }
 
 /** The result, plus the pre-rendered JSON lines that `--json` prints instead of one JSON document. */
-export type DoctorResult = CommandResult<DoctorReport | { checks: { id: string; describe: string; kinds: readonly string[] }[] }> & { jsonText: string };
+export type DoctorResult = CommandResult<
+  DoctorReport | { checks: { id: string; describe: string; kinds: readonly string[] }[] }
+> & { jsonText: string };
 
 const EXIT_POLICIES: readonly ExitPolicy[] = ['error', 'warning'];
 
@@ -34,7 +43,9 @@ const EXIT_POLICIES: readonly ExitPolicy[] = ['error', 'warning'];
 export function parseExitPolicy(value: string | undefined): ExitPolicy {
   if (value === undefined) return 'error';
   if ((EXIT_POLICIES as readonly string[]).includes(value)) return value as ExitPolicy;
-  throw new UsageError(`--exit ${value}: expected error or warning`, { hint: '--exit error (the default) fails on errors only; --exit warning also on warnings' });
+  throw new UsageError(`--exit ${value}: expected error or warning`, {
+    hint: '--exit error (the default) fails on errors only; --exit warning also on warnings',
+  });
 }
 
 function selectChecks(ids: string[] | undefined): readonly Check[] {
@@ -43,7 +54,9 @@ function selectChecks(ids: string[] | undefined): readonly Check[] {
   for (const id of ids) {
     if (!known.includes(id)) {
       const near = closest(id, known);
-      throw new UsageError(`unknown check '${id}'`, { hint: near ? `did you mean '${near}'? (gentoo-kopt doctor --list)` : `checks: ${known.join(', ')}` });
+      throw new UsageError(`unknown check '${id}'`, {
+        hint: near ? `did you mean '${near}'? (gentoo-kopt doctor --list)` : `checks: ${known.join(', ')}`,
+      });
     }
   }
   return CHECKS.filter((c) => ids.includes(c.id));
@@ -68,6 +81,13 @@ export async function doctorCommand(ctx: CommandContext, opts: DoctorCommandOpti
   };
   const threshold = levelRank(opts.exit);
   const exitCode = summary.failed > 0 || all.some((f) => levelRank(f.level) >= threshold) ? 1 : 0;
-  const report: DoctorReport = { root: ctx.roots.root, configRoot: ctx.roots.configRoot, exit: opts.exit, exitCode, summary, checks: results };
+  const report: DoctorReport = {
+    root: ctx.roots.root,
+    configRoot: ctx.roots.configRoot,
+    exit: opts.exit,
+    exitCode,
+    summary,
+    checks: results,
+  };
   return { data: report, text: renderText(report, color), jsonText: renderJsonLines(report), exitCode };
 }

@@ -14,8 +14,16 @@ import { findBlock, HOOK_REL, insertBlock, removeBlock, type BlockState } from '
 import { compileSettings, SETTINGS_REL, type Program } from '../hooks/settings.js';
 import { LTO_FRAGMENT_REL, ltoFragment } from '../hooks/lto-fragment.js';
 import {
-  decideInstall, decideUninstall, EMPTY_RECORD, HOOKS_RECORD_REL, parseRecord, serializeRecord,
-  type Action, type Decision, type HooksRecord, type Role,
+  decideInstall,
+  decideUninstall,
+  EMPTY_RECORD,
+  HOOKS_RECORD_REL,
+  parseRecord,
+  serializeRecord,
+  type Action,
+  type Decision,
+  type HooksRecord,
+  type Role,
 } from '../hooks/install-plan.js';
 import { resolveAreaFile } from '../system/areas.js';
 import { lstatIfExists } from '../system/fs.js';
@@ -52,7 +60,9 @@ const PACKAGE_ROOT = new URL('../../', import.meta.url);
 async function defaultProgram(): Promise<{ program: Program; warnings: string[] }> {
   const bin = fileURLToPath(new URL('dist/bin.js', PACKAGE_ROOT));
   const real = await realpath(bin).catch(() => undefined);
-  const warnings = real ? [] : [`${bin} does not exist (run npm run build): the hook will warn that it cannot sync patches`];
+  const warnings = real
+    ? []
+    : [`${bin} does not exist (run npm run build): the hook will warn that it cannot sync patches`];
   return { program: { node: await realpath(process.execPath), bin: real ?? bin }, warnings };
 }
 
@@ -63,7 +73,8 @@ async function readRecord(roots: Roots): Promise<HooksRecord> {
 }
 
 /** A file of the hooks' areas as it is now (bounded; every directory on the way inside the config root). */
-const readArea = (roots: Roots, file: string): Promise<Buffer | undefined> => readOptional(file, 'config', { inside: roots.configRoot });
+const readArea = (roots: Roots, file: string): Promise<Buffer | undefined> =>
+  readOptional(file, 'config', { inside: roots.configRoot });
 
 /**
  * bashrc's path, following a symlink that stays inside the config root (the transaction writes there
@@ -128,7 +139,9 @@ async function plan(roots: Roots, opts: HooksOptions): Promise<{ data: HooksRepo
   if (install) {
     const config = await loadConfig(roots);
     const fragment = ltoFragment(config);
-    const { program, warnings: programWarnings } = opts.program ? { program: opts.program, warnings: [] } : await defaultProgram();
+    const { program, warnings: programWarnings } = opts.program
+      ? { program: opts.program, warnings: [] }
+      : await defaultProgram();
     warnings.push(...programWarnings);
     const hookSource = opts.hookSource ?? fileURLToPath(new URL('hooks/kernel-hook.bash', PACKAGE_ROOT));
     const wanted: [string, Role, string | undefined][] = [
@@ -145,8 +158,13 @@ async function plan(roots: Roots, opts: HooksOptions): Promise<{ data: HooksRepo
       } else decisions.push(d);
     }
   } else {
-    const roles: [string, Role][] = [[HOOK_REL, 'hook'], [SETTINGS_REL, 'settings'], [LTO_FRAGMENT_REL, 'lto-fragment']];
-    for (const [rel, role] of roles) decisions.push(decideUninstall(rel, role, await readArea(roots, abs(rel)), record.files[rel]));
+    const roles: [string, Role][] = [
+      [HOOK_REL, 'hook'],
+      [SETTINGS_REL, 'settings'],
+      [LTO_FRAGMENT_REL, 'lto-fragment'],
+    ];
+    for (const [rel, role] of roles)
+      decisions.push(decideUninstall(rel, role, await readArea(roots, abs(rel)), record.files[rel]));
   }
   const conflict = decisions.find((d) => d.action === 'conflict');
   if (conflict && opts.action === 'install') {
@@ -164,17 +182,43 @@ async function plan(roots: Roots, opts: HooksOptions): Promise<{ data: HooksRepo
   const shown = (t: string): string => Buffer.from(t, 'latin1').toString('utf8');
   const info = findBlock(text, bashrcFile);
   const after = install ? insertBlock(text, bashrcFile) : removeBlock(text, bashrcFile);
-  if (install && info.codeAfter) warnings.push(`${bashrcFile}: code after the gentoo-kopt block runs later and can override what the hook exports: keep the block last`);
+  if (install && info.codeAfter)
+    warnings.push(
+      `${bashrcFile}: code after the gentoo-kopt block runs later and can override what the hook exports: keep the block last`,
+    );
   const bashrcAction: HooksReport['bashrc']['action'] =
-    after === text ? (info.state === 'absent' && !install ? 'none' : 'unchanged') : install ? (info.state === 'absent' ? 'insert' : 'update') : 'remove';
+    after === text
+      ? info.state === 'absent' && !install
+        ? 'none'
+        : 'unchanged'
+      : install
+        ? info.state === 'absent'
+          ? 'insert'
+          : 'update'
+        : 'remove';
   const removeBashrc = !install && record.createdBashrc && after === '' && before !== undefined;
 
   // The new record and the operations.
-  const next: HooksRecord = { format: 1, files: {}, createdBashrc: install && (record.createdBashrc || before === undefined), dirs: [] };
+  const next: HooksRecord = {
+    format: 1,
+    files: {},
+    createdBashrc: install && (record.createdBashrc || before === undefined),
+    dirs: [],
+  };
   const ops: Op[] = [];
   const diffs: string[] = [];
   const diff = (rel: string, from: string | undefined, to: string | undefined): void => {
-    diffs.push(createTwoFilesPatch(from === undefined ? '/dev/null' : `a/${rel}`, to === undefined ? '/dev/null' : `b/${rel}`, from ?? '', to ?? '', '', '', { context: 3 }));
+    diffs.push(
+      createTwoFilesPatch(
+        from === undefined ? '/dev/null' : `a/${rel}`,
+        to === undefined ? '/dev/null' : `b/${rel}`,
+        from ?? '',
+        to ?? '',
+        '',
+        '',
+        { context: 3 },
+      ),
+    );
   };
   const bashrcRel = path.relative(roots.configRoot, bashrcFile);
   if (install) {
@@ -187,14 +231,26 @@ async function plan(roots: Roots, opts: HooksOptions): Promise<{ data: HooksRepo
     if (d.content !== undefined) {
       const old = await readArea(roots, abs(d.rel));
       if (replace.has(d.rel)) ops.push({ kind: 'remove', path: abs(d.rel) });
-      ops.push({ kind: 'write', path: abs(d.rel), content: Buffer.from(d.content), mode: 0o644, ...(amRoot() ? { owner: ROOT_OWNER } : {}) });
+      ops.push({
+        kind: 'write',
+        path: abs(d.rel),
+        content: Buffer.from(d.content),
+        mode: 0o644,
+        ...(amRoot() ? { owner: ROOT_OWNER } : {}),
+      });
       diff(d.rel, old?.toString('utf8'), d.content);
     } else if (d.action === 'remove') {
       ops.push({ kind: 'remove', path: abs(d.rel) });
       diff(d.rel, (await readArea(roots, abs(d.rel)))?.toString('utf8'), undefined);
     }
-    if (d.action === 'replace-edited') warnings.push(`${abs(d.rel)}: your edit is replaced (generated file; the old one is in the transaction's backup)`);
-    if (d.action === 'keep-edited') warnings.push(`${abs(d.rel)}: edited by you, so kept as it is and no longer updated (delete it to let gentoo-kopt write it again)`);
+    if (d.action === 'replace-edited')
+      warnings.push(
+        `${abs(d.rel)}: your edit is replaced (generated file; the old one is in the transaction's backup)`,
+      );
+    if (d.action === 'keep-edited')
+      warnings.push(
+        `${abs(d.rel)}: edited by you, so kept as it is and no longer updated (delete it to let gentoo-kopt write it again)`,
+      );
   }
   if (removeBashrc) {
     ops.push({ kind: 'remove', path: bashrcFile });
@@ -217,8 +273,14 @@ async function plan(roots: Roots, opts: HooksOptions): Promise<{ data: HooksRepo
 
   const files = decisions.map((d) => ({ path: abs(d.rel), role: d.role, state: d.state, action: d.action }));
   // A file kept because the user edited it differs from what kopt.conf asks for: not current.
-  const everythingCurrent = info.state === 'current' && decisions.every((d) => d.action === 'unchanged' || d.action === 'none');
-  const overall: Overall = info.state === 'absent' && decisions.every((d) => d.state === 'absent' || d.state === 'foreign') ? 'not-installed' : everythingCurrent ? 'current' : 'outdated';
+  const everythingCurrent =
+    info.state === 'current' && decisions.every((d) => d.action === 'unchanged' || d.action === 'none');
+  const overall: Overall =
+    info.state === 'absent' && decisions.every((d) => d.state === 'absent' || d.state === 'foreign')
+      ? 'not-installed'
+      : everythingCurrent
+        ? 'current'
+        : 'outdated';
   const data: HooksReport = {
     action: opts.action,
     pretend: opts.pretend,
@@ -247,10 +309,18 @@ const VERB: Record<Action, string> = {
 export function render(r: HooksReport): string {
   const out: string[] = [];
   if (r.action === 'status') {
-    out.push(`gentoo-kopt hooks: ${r.overall === 'current' ? 'installed and current' : r.overall === 'outdated' ? 'installed but OUTDATED (run: gentoo-kopt hooks install)' : 'not installed'}`);
+    out.push(
+      `gentoo-kopt hooks: ${r.overall === 'current' ? 'installed and current' : r.overall === 'outdated' ? 'installed but OUTDATED (run: gentoo-kopt hooks install)' : 'not installed'}`,
+    );
     out.push(`  bashrc block  ${r.bashrc.block.padEnd(9)} ${r.bashrc.path}`);
     const stateOf = (f: HooksReport['files'][number]): string =>
-      f.action === 'unchanged' ? 'current' : f.action === 'update' && f.state === 'current' ? 'UNSAFE mode or owner' : f.state === 'ours' ? 'outdated' : f.state;
+      f.action === 'unchanged'
+        ? 'current'
+        : f.action === 'update' && f.state === 'current'
+          ? 'UNSAFE mode or owner'
+          : f.state === 'ours'
+            ? 'outdated'
+            : f.state;
     for (const f of r.files) out.push(`  ${f.role.padEnd(13)} ${stateOf(f).padEnd(9)} ${f.path}`);
   } else {
     out.push(r.pretend ? 'Would change:' : 'Changes:');
@@ -260,6 +330,7 @@ export function render(r: HooksReport): string {
   }
   for (const w of r.warnings) out.push(`warning: ${w}`);
   if (r.transaction) out.push('', `Transaction ${r.transaction} applied; undo it with: gentoo-kopt rollback`);
-  if (r.pretend && r.changed && r.diffs) out.push('', 'Nothing was written (--pretend). The changes as a diff:', '', ...r.diffs);
+  if (r.pretend && r.changed && r.diffs)
+    out.push('', 'Nothing was written (--pretend). The changes as a diff:', '', ...r.diffs);
   return out.join('\n');
 }

@@ -27,16 +27,24 @@ const SLOT_NOTE: Record<SlotSource, (slot: string | null) => string> = {
   none: () => 'SLOT unknown (not installed; pass --slot): the :SLOT directories were not considered',
 };
 
-async function findSlot(roots: Roots, cpv: Cpv, given?: string): Promise<{ slot: string | null; slotSource: SlotSource }> {
+async function findSlot(
+  roots: Roots,
+  cpv: Cpv,
+  given?: string,
+): Promise<{ slot: string | null; slotSource: SlotSource }> {
   if (given !== undefined && given !== '') return { slot: given, slotSource: 'option' };
-  if (cpv.slot !== undefined) return { slot: cpv.subslot === undefined ? cpv.slot : `${cpv.slot}/${cpv.subslot}`, slotSource: 'option' };
+  if (cpv.slot !== undefined)
+    return { slot: cpv.subslot === undefined ? cpv.slot : `${cpv.slot}/${cpv.subslot}`, slotSource: 'option' };
   const installed = await readVdbField(vdbPath(roots, cpv.category, cpv.pf), 'SLOT');
   if (installed) return { slot: installed, slotSource: 'installed' };
   if (DIST_KERNEL.test(cpv.cpn)) return { slot: cpv.pv, slotSource: 'inferred' };
   return { slot: null, slotSource: 'none' };
 }
 
-export async function patchesListCommand(ctx: CommandContext, opts: { cpv: string; slot?: string }): Promise<CommandResult<PatchesListData>> {
+export async function patchesListCommand(
+  ctx: CommandContext,
+  opts: { cpv: string; slot?: string },
+): Promise<CommandResult<PatchesListData>> {
   const cpv = parseCpv(opts.cpv);
   const { slot, slotSource } = await findSlot(ctx.roots, cpv, opts.slot);
   const result = await eapplyUser(ctx.roots, cpv, slot ?? undefined);
@@ -48,18 +56,25 @@ function render(roots: Roots, cpv: Cpv, d: PatchesListData): string {
   const patchesDir = portageConfigPath(roots, 'patches');
   const rel = (p: string) => path.relative(patchesDir, p);
   const lines = [`${d.cpv}, ${SLOT_NOTE[d.slotSource](d.slot)}`];
-  if (cpv.pn.endsWith('-bin')) lines.push('note: a prebuilt -bin package is not compiled; user patches change nothing in it');
+  if (cpv.pn.endsWith('-bin'))
+    lines.push('note: a prebuilt -bin package is not compiled; user patches change nothing in it');
 
   if (d.patches.length === 0) lines.push('', 'eapply_user applies no user patches.');
   else {
-    lines.push('', `eapply_user applies ${d.patches.length} user patch${d.patches.length === 1 ? '' : 'es'}, in this order:`);
+    lines.push(
+      '',
+      `eapply_user applies ${d.patches.length} user patch${d.patches.length === 1 ? '' : 'es'}, in this order:`,
+    );
     const width = Math.max(...d.patches.map((p) => p.basename.length));
     d.patches.forEach((p, i) => {
       // DESIGN.md: a patch under ${PN}/ follows every version bump, the usual cause of a broken emerge.
       const anyVersion = p.dir === cpv.pn ? '  (no version in the directory name: applies to every version)' : '';
-      lines.push(`  ${String(i + 1).padStart(2)}. ${p.basename.padEnd(width)}  from ${rel(path.dirname(p.path))}/${anyVersion}`);
+      lines.push(
+        `  ${String(i + 1).padStart(2)}. ${p.basename.padEnd(width)}  from ${rel(path.dirname(p.path))}/${anyVersion}`,
+      );
       if (!p.files) return;
-      if (p.files.length === 0) lines.push('      a directory without *.patch/*.diff files: eapply will stop the emerge');
+      if (p.files.length === 0)
+        lines.push('      a directory without *.patch/*.diff files: eapply will stop the emerge');
       else lines.push(`      a directory: eapply applies ${p.files.map((f) => path.basename(f)).join(', ')}`);
     });
   }

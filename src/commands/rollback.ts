@@ -1,7 +1,14 @@
 // `gentoo-kopt rollback [--pretend]`: undo the last transaction (see src/system/transaction.ts for
 // which one that is and how). --pretend takes no lock and writes nothing, not even crash recovery.
 import { acquireLock } from '../system/lock.js';
-import { faultFromEnv, planRollback, readJournal, recoverIncomplete, rollbackLast, type RollbackPlan } from '../system/transaction.js';
+import {
+  faultFromEnv,
+  planRollback,
+  readJournal,
+  recoverIncomplete,
+  rollbackLast,
+  type RollbackPlan,
+} from '../system/transaction.js';
 import type { CommandContext, CommandResult } from './types.js';
 
 export interface RollbackReport {
@@ -12,14 +19,21 @@ export interface RollbackReport {
   recovered?: string;
 }
 
-export async function rollbackCommand(ctx: CommandContext, opts: { pretend: boolean; force?: boolean }): Promise<CommandResult<RollbackReport>> {
+export async function rollbackCommand(
+  ctx: CommandContext,
+  opts: { pretend: boolean; force?: boolean },
+): Promise<CommandResult<RollbackReport>> {
   const { roots } = ctx;
   let report: RollbackReport;
   if (opts.pretend) {
     // The journal is checked like the history: a damaged one is an error naming it, here too.
     const journal = await readJournal(roots);
     const pending = journal?.state === 'applying' ? journal.id : undefined;
-    report = { pretend: true, rollback: (await planRollback(roots)) ?? null, ...(pending ? { recovered: pending } : {}) };
+    report = {
+      pretend: true,
+      rollback: (await planRollback(roots)) ?? null,
+      ...(pending ? { recovered: pending } : {}),
+    };
   } else {
     const lock = await acquireLock(roots, 'rollback');
     try {
@@ -44,7 +58,11 @@ export function render(r: RollbackReport): string {
   for (const f of p.remove) out.push(`  ${verb('removed', 'would remove')} ${f}`);
   if (!p.restore.length && !p.remove.length) out.push('  every file is already as it was before it');
   if (p.conflicts.length) {
-    out.push(r.pretend ? 'changed since (rollback refuses unless forced):' : 'changed since (overwritten, previous content backed up):');
+    out.push(
+      r.pretend
+        ? 'changed since (rollback refuses unless forced):'
+        : 'changed since (overwritten, previous content backed up):',
+    );
     for (const f of p.conflicts) out.push(`  ${f}`);
   }
   return out.join('\n');

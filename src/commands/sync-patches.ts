@@ -53,19 +53,35 @@ const VERB: Record<ChangeKind, string> = {
 const LOCK_WAIT_MS = 60_000;
 
 /** The dry run's verdict as a target line shows it. */
-const DRY_RUN: Record<TargetVerdict['status'], string> = { applies: 'applies to its sources', fails: 'DOES NOT APPLY', 'not-verified': 'not verified' };
+const DRY_RUN: Record<TargetVerdict['status'], string> = {
+  applies: 'applies to its sources',
+  fails: 'DOES NOT APPLY',
+  'not-verified': 'not verified',
+};
 
 const ATTENTION: ReadonlySet<ChangeKind> = new Set(['kept-edited', 'kept-stale', 'conflict']);
 
-export async function syncPatches(ctx: CommandContext, opts: SyncOptions): Promise<{ report: SyncReport; diffs: string[] }> {
+export async function syncPatches(
+  ctx: CommandContext,
+  opts: SyncOptions,
+): Promise<{ report: SyncReport; diffs: string[] }> {
   const { roots } = ctx;
   const config = await loadConfig(roots);
   if (!config.exists) {
     // Without kopt.conf nothing is wanted, so every managed file would be pruned: a deleted or
     // mistyped config root must not do that. Say so and change nothing.
     const report: SyncReport = {
-      pretend: opts.pretend, targets: [], verdicts: [], changes: [], mkdirs: [], rmdirs: [], ignored: [], changed: false,
-      warnings: [`${config.file} does not exist: gentoo-kopt is not configured here, nothing was done (an example: etc-portage/kopt.conf)`],
+      pretend: opts.pretend,
+      targets: [],
+      verdicts: [],
+      changes: [],
+      mkdirs: [],
+      rmdirs: [],
+      ignored: [],
+      changed: false,
+      warnings: [
+        `${config.file} does not exist: gentoo-kopt is not configured here, nothing was done (an example: etc-portage/kopt.conf)`,
+      ],
     };
     return { report, diffs: [] };
   }
@@ -77,7 +93,8 @@ export async function syncPatches(ctx: CommandContext, opts: SyncOptions): Promi
     const recovered = opts.pretend ? undefined : await recoverIncomplete(roots);
     const found = await findTargets(roots, config.global.packages, opts.packages);
     const desired = await desiredFiles(config, catalog, found.targets);
-    const located = (p: { file: string; line?: number; message: string }): string => `${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}`;
+    const located = (p: { file: string; line?: number; message: string }): string =>
+      `${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}`;
     const warnings = [...found.problems.map(located), ...found.skipped.map(located), ...desired.warnings];
 
     const strictMisses = desired.targets.filter((t) => t.strict && t.series.some((s) => !s.entry));
@@ -94,15 +111,23 @@ export async function syncPatches(ctx: CommandContext, opts: SyncOptions): Promi
     // only the versions it was asked for: another kernel built at the same time may be about to apply
     // what it would remove.
     const manifest = await readManifest(roots);
-    if (found.problems.length > 0) warnings.push('problems while reading installed or available versions: nothing is pruned this run');
-    const requested = new Set(found.targets.filter((t) => t.reasons.includes('requested')).map((t) => `${t.cpv.category}/${t.cpv.p}`));
+    if (found.problems.length > 0)
+      warnings.push('problems while reading installed or available versions: nothing is pruned this run');
+    const requested = new Set(
+      found.targets.filter((t) => t.reasons.includes('requested')).map((t) => `${t.cpv.category}/${t.cpv.p}`),
+    );
     const prunable = (target: string): boolean =>
       found.problems.length === 0 && (opts.packages.length === 0 || requested.has(target));
     const plan = await planChanges(roots.configRoot, desired.files, manifest, { force: opts.force, prunable });
     for (const c of plan.changes.filter((c) => ATTENTION.has(c.kind))) warnings.push(`${c.rel}: ${VERB[c.kind]}`);
 
     const manifestText = serializeManifest(plan.manifest);
-    const ops = plan.noop ? [] : [...plan.ops, { kind: 'write' as const, path: manifestPath(roots), content: Buffer.from(manifestText), mode: 0o644 }];
+    const ops = plan.noop
+      ? []
+      : [
+          ...plan.ops,
+          { kind: 'write' as const, path: manifestPath(roots), content: Buffer.from(manifestText), mode: 0o644 },
+        ];
     let transaction: string | undefined;
     if (!opts.pretend && ops.length > 0) {
       const tx = await commitTransaction(roots, ops, {
@@ -116,7 +141,13 @@ export async function syncPatches(ctx: CommandContext, opts: SyncOptions): Promi
       pretend: opts.pretend,
       targets: desired.targets,
       verdicts,
-      changes: plan.changes.map((c) => ({ kind: c.kind, path: c.rel, target: c.target, series: c.series, entry: c.entry })),
+      changes: plan.changes.map((c) => ({
+        kind: c.kind,
+        path: c.rel,
+        target: c.target,
+        series: c.series,
+        entry: c.entry,
+      })),
       mkdirs: plan.mkdirs,
       rmdirs: plan.rmdirs,
       warnings,
@@ -136,7 +167,17 @@ function diffOf(c: Change): string[] {
   if (!writes && c.kind !== 'remove') return [];
   const before = c.before?.toString('utf8') ?? '';
   const after = c.kind === 'remove' ? '' : (c.after?.toString('utf8') ?? '');
-  return [createTwoFilesPatch(c.before ? `a/${c.rel}` : '/dev/null', c.kind === 'remove' ? '/dev/null' : `b/${c.rel}`, before, after, '', '', { context: 3 })];
+  return [
+    createTwoFilesPatch(
+      c.before ? `a/${c.rel}` : '/dev/null',
+      c.kind === 'remove' ? '/dev/null' : `b/${c.rel}`,
+      before,
+      after,
+      '',
+      '',
+      { context: 3 },
+    ),
+  ];
 }
 
 export function renderSync(report: SyncReport, diffs: string[]): string {
@@ -144,20 +185,28 @@ export function renderSync(report: SyncReport, diffs: string[]): string {
   out.push(`Targets (${report.targets.length}):`);
   const verdictOf = new Map(report.verdicts.map((v) => [v.target, v]));
   for (const t of report.targets) {
-    const series = t.series.length === 0 ? 'no series configured' : t.series.map((s) => (s.entry ? `${s.series} ${s.entry}` : `${s.series}: no match`)).join(', ');
+    const series =
+      t.series.length === 0
+        ? 'no series configured'
+        : t.series.map((s) => (s.entry ? `${s.series} ${s.entry}` : `${s.series}: no match`)).join(', ');
     const v = verdictOf.get(t.target);
     const dry = v ? `  ${DRY_RUN[v.status]}` : '';
     out.push(`  ${t.target.padEnd(40)} kernel ${t.kernel.padEnd(12)} ${series}  [${t.reasons.join(', ')}]${dry}`);
   }
   const unverified = report.verdicts.filter((v) => v.status === 'not-verified');
   if (unverified.length > 0) {
-    out.push(`  (${unverified.length} not dry-run against their sources: ${unverified[0]!.summary.replace(/^not verified: /, '')}${unverified.length > 1 ? ', ...' : ''}; see gentoo-kopt verify)`);
+    out.push(
+      `  (${unverified.length} not dry-run against their sources: ${unverified[0]!.summary.replace(/^not verified: /, '')}${unverified.length > 1 ? ', ...' : ''}; see gentoo-kopt verify)`,
+    );
   }
   const shown = report.changes.filter((c) => c.kind !== 'unchanged');
   const unchanged = report.changes.length - shown.length;
   out.push('', report.pretend ? 'Would change:' : 'Changes:');
   for (const d of report.mkdirs) out.push(`  mkdir   ${d}/`);
-  for (const c of shown) out.push(`  ${VERB[c.kind].split(' ')[0]!.padEnd(7)} ${c.path}${ATTENTION.has(c.kind) ? `  (${VERB[c.kind]})` : ''}`);
+  for (const c of shown)
+    out.push(
+      `  ${VERB[c.kind].split(' ')[0]!.padEnd(7)} ${c.path}${ATTENTION.has(c.kind) ? `  (${VERB[c.kind]})` : ''}`,
+    );
   for (const d of report.rmdirs) out.push(`  rmdir   ${d}/`);
   if (!report.changed) out.push('  nothing to do: every target is in sync');
   else if (unchanged > 0) out.push(`  (${unchanged} managed file(s) already in sync)`);
@@ -165,7 +214,8 @@ export function renderSync(report: SyncReport, diffs: string[]): string {
   if (report.recovered) out.push(`note: an interrupted transaction (${report.recovered}) was rolled back first`);
   for (const w of report.warnings) out.push(`warning: ${w}`);
   if (report.transaction) out.push('', `Transaction ${report.transaction} applied; undo it with: gentoo-kopt rollback`);
-  if (report.pretend && report.changed) out.push('', 'Nothing was written (--pretend). The changes as a diff:', '', ...diffs);
+  if (report.pretend && report.changed)
+    out.push('', 'Nothing was written (--pretend). The changes as a diff:', '', ...diffs);
   return out.join('\n');
 }
 

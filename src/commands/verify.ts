@@ -17,7 +17,14 @@ import path from 'node:path';
 import { readBounded } from '../system/read.js';
 import { readPatchArgs } from '../verify/read-tree.js';
 import { progressLine, renderResults, type TargetResult } from '../verify/report.js';
-import { notVerified, verifySeries, verifyTargets, type Progress, type SeriesPatch, type VerifyOptions } from '../verify/verify.js';
+import {
+  notVerified,
+  verifySeries,
+  verifyTargets,
+  type Progress,
+  type SeriesPatch,
+  type VerifyOptions,
+} from '../verify/verify.js';
 import type { CommandContext, CommandResult } from './types.js';
 
 export interface VerifyCommandOptions {
@@ -68,9 +75,13 @@ async function targetsOf(ctx: CommandContext, cpvs: string[]): Promise<Cpv[]> {
   return found.targets.map((t) => t.cpv);
 }
 
-export async function verifyCommand(ctx: VerifyContext, opts: VerifyCommandOptions): Promise<CommandResult<VerifyReport>> {
+export async function verifyCommand(
+  ctx: VerifyContext,
+  opts: VerifyCommandOptions,
+): Promise<CommandResult<VerifyReport>> {
   if (opts.tarball && opts.source) throw new UsageError('--tarball and --source exclude each other');
-  if (opts.tarball && opts.cpvs.length > 0) throw new UsageError('--tarball verifies the patches named with --patches, not a CPV');
+  if (opts.tarball && opts.cpvs.length > 0)
+    throw new UsageError('--tarball verifies the patches named with --patches, not a CPV');
   if ((opts.tarball || (opts.source && opts.cpvs.length === 0)) && opts.patches.length === 0) {
     throw new UsageError(`${opts.tarball ? '--tarball' : '--source without a CPV'} needs --patches DIR|FILE`);
   }
@@ -82,9 +93,14 @@ export async function verifyCommand(ctx: VerifyContext, opts: VerifyCommandOptio
   if (opts.tarball || (opts.source && opts.cpvs.length === 0)) {
     // Ad hoc: errors in the tarball itself are the answer, so they are thrown.
     const target = path.basename((opts.tarball ?? opts.source)!);
-    const base = opts.tarball ? { kind: 'tarball' as const, tarball: opts.tarball } : { kind: 'source' as const, dir: opts.source! };
+    const base = opts.tarball
+      ? { kind: 'tarball' as const, tarball: opts.tarball }
+      : { kind: 'source' as const, dir: opts.source! };
     try {
-      results.push({ target, verdict: await verifySeries(base, series!, { confirm: opts.confirm, progress: progressFor(ctx, target) }) });
+      results.push({
+        target,
+        verdict: await verifySeries(base, series!, { confirm: opts.confirm, progress: progressFor(ctx, target) }),
+      });
     } finally {
       clear?.('');
     }
@@ -95,7 +111,12 @@ export async function verifyCommand(ctx: VerifyContext, opts: VerifyCommandOptio
     for (const cpv of await targetsOf(ctx, opts.cpvs)) {
       const target = `${cpv.category}/${cpv.pf}`;
       const patches = series ?? (await userPatches(ctx, cpv));
-      if (patches.length === 0) results.push({ target, verdict: notVerified('no user patches', 'nothing to verify'), note: 'no user patches for this version: nothing to verify' });
+      if (patches.length === 0)
+        results.push({
+          target,
+          verdict: notVerified('no user patches', 'nothing to verify'),
+          note: 'no user patches for this version: nothing to verify',
+        });
       else todo.push({ target, cpv, patches, at: results.push({ target, verdict: notVerified('pending', '') }) - 1 });
     }
     const label = todo.length === 1 ? todo[0]!.target : `${todo.length} versions`;
@@ -111,7 +132,11 @@ export async function verifyCommand(ctx: VerifyContext, opts: VerifyCommandOptio
           }
         }
       } else {
-        const verdicts = await verifyTargets(ctx.roots, todo.map((t) => ({ cpv: t.cpv, files: t.patches })), verifyOpts);
+        const verdicts = await verifyTargets(
+          ctx.roots,
+          todo.map((t) => ({ cpv: t.cpv, files: t.patches })),
+          verifyOpts,
+        );
         for (const [i, t] of todo.entries()) results[t.at]!.verdict = verdicts[i]!;
       }
     } finally {

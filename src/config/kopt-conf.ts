@@ -25,13 +25,20 @@ export interface KoptConfig {
   lines: KeyLines;
 }
 
-function readSection(section: IniSection, file: string, global: boolean): { values: Partial<Settings>; lines: KeyLines } {
+function readSection(
+  section: IniSection,
+  file: string,
+  global: boolean,
+): { values: Partial<Settings>; lines: KeyLines } {
   const values: Record<string, unknown> = {};
   const lines: KeyLines = {};
   for (const { key, value, line } of section.entries) {
     const spec = KEYS_BY_NAME.get(key);
     if (!spec) {
-      const near = closest(key, KEYS.map((k) => k.name));
+      const near = closest(
+        key,
+        KEYS.map((k) => k.name),
+      );
       throw new ConfigError(`unknown key '${key}'`, {
         file,
         line,
@@ -47,7 +54,11 @@ function readSection(section: IniSection, file: string, global: boolean): { valu
     }
     const previous = lines[spec.field];
     if (previous !== undefined) {
-      throw new ConfigError(`'${key}' is already set at line ${previous}`, { file, line, hint: 'keep one of the two lines' });
+      throw new ConfigError(`'${key}' is already set at line ${previous}`, {
+        file,
+        line,
+        hint: 'keep one of the two lines',
+      });
     }
     try {
       values[spec.field] = spec.parse(value, { file });
@@ -76,11 +87,14 @@ export function parseConfig(text: string, file: string): KoptConfig {
     }
     if (!global.packages.includes(section.name)) {
       const near = closest(section.name, global.packages);
-      throw new ConfigError(`section [${section.name}] is not one of the configured packages (${global.packages.join(' ')})`, {
-        file,
-        line: section.line,
-        hint: near ? `did you mean [${near}]?` : `add ${section.name} to 'packages' at the top of the file`,
-      });
+      throw new ConfigError(
+        `section [${section.name}] is not one of the configured packages (${global.packages.join(' ')})`,
+        {
+          file,
+          line: section.line,
+          hint: near ? `did you mean [${near}]?` : `add ${section.name} to 'packages' at the top of the file`,
+        },
+      );
     }
     const earlier = sections.get(section.name);
     if (earlier) {
@@ -115,4 +129,3 @@ export function whereIs(config: KoptConfig, key: keyof Settings, cpn?: string): 
   const line = sectionLine ?? config.lines[key];
   return line === undefined ? { file: config.file } : { file: config.file, line };
 }
-

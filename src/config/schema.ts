@@ -87,7 +87,8 @@ export function invalidCpn(cpn: string): string | undefined {
 
 function parsePackages(value: string): string[] {
   const list = words(value);
-  if (list.length === 0) throw new InvalidValue('packages is empty', 'name at least one package, e.g. sys-kernel/gentoo-kernel');
+  if (list.length === 0)
+    throw new InvalidValue('packages is empty', 'name at least one package, e.g. sys-kernel/gentoo-kernel');
   for (const cpn of list) {
     const why = invalidCpn(cpn);
     if (why) throw new InvalidValue(why, 'write package names as category/package, e.g. sys-kernel/gentoo-kernel');
@@ -102,7 +103,10 @@ function parseSeries(value: string): string[] {
   const list = words(value);
   for (const name of list) {
     if (!SERIES_NAME.test(name)) {
-      throw new InvalidValue(`'${name}' is not a valid series name`, 'series names are lower-case letters, digits, ".", "_" and "-", e.g. gcc-lto');
+      throw new InvalidValue(
+        `'${name}' is not a valid series name`,
+        'series names are lower-case letters, digits, ".", "_" and "-", e.g. gcc-lto',
+      );
     }
   }
   return noDuplicates(list, 'series');
@@ -118,10 +122,16 @@ export function isTarballSpec(spec: string): boolean {
 function parsePatchSource(value: string, ctx: ParseContext): string[] {
   const list = words(value).map((spec) => {
     if (/^[a-z][a-z0-9+.-]*:\/\//i.test(spec)) {
-      throw new InvalidValue(`'${spec}' is a URL`, 'download the tarball and name the local file (a directory or a .tar, .tar.gz, .tgz, .tar.xz or .txz)');
+      throw new InvalidValue(
+        `'${spec}' is a URL`,
+        'download the tarball and name the local file (a directory or a .tar, .tar.gz, .tgz, .tar.xz or .txz)',
+      );
     }
     if (spec.startsWith('#') || spec.startsWith(';')) {
-      throw new InvalidValue(`'${spec}' looks like a comment`, 'comments go on a line of their own: a # or ; after a value is part of the value');
+      throw new InvalidValue(
+        `'${spec}' looks like a comment`,
+        'comments go on a line of their own: a # or ; after a value is part of the value',
+      );
     }
     if (spec.startsWith('~')) {
       throw new InvalidValue(`'${spec}': '~' is not expanded`, 'write the absolute path');
@@ -132,18 +142,31 @@ function parsePatchSource(value: string, ctx: ParseContext): string[] {
 }
 
 // Python's configparser.getboolean spellings, which Portage users know from repos.conf.
-const BOOLEANS: Record<string, boolean> = { yes: true, true: true, on: true, '1': true, no: false, false: false, off: false, '0': false };
+const BOOLEANS: Record<string, boolean> = {
+  yes: true,
+  true: true,
+  on: true,
+  '1': true,
+  no: false,
+  false: false,
+  off: false,
+  '0': false,
+};
 
 function parseBoolean(value: string): boolean {
   const b = BOOLEANS[value.toLowerCase()];
-  if (b === undefined) throw new InvalidValue(`'${value}' is not yes or no`, 'use yes or no (true/false, on/off and 1/0 also work)');
+  if (b === undefined)
+    throw new InvalidValue(`'${value}' is not yes or no`, 'use yes or no (true/false, on/off and 1/0 also work)');
   return b;
 }
 
 function parseSlot(value: string): number | undefined {
   if (value === '') return undefined;
   if (!/^[1-9][0-9]{0,3}$/.test(value)) {
-    throw new InvalidValue(`'${value}' is not an LLVM major version`, 'write the major version alone, e.g. 20 (or leave it empty for the newest installed slot)');
+    throw new InvalidValue(
+      `'${value}' is not an LLVM major version`,
+      'write the major version alone, e.g. 20 (or leave it empty for the newest installed slot)',
+    );
   }
   return Number(value);
 }
@@ -158,10 +181,13 @@ function parseFlags(value: string): string {
     if (FLAG.test(word)) continue;
     const bad = [...word].find((c) => !/[A-Za-z0-9_=,.+:/@%-]/.test(c));
     let hint = 'kcflags holds compiler flags only (e.g. -O2 -march=native -pipe): no shell syntax, quotes or variables';
-    if (bad === '#' || bad === ';') hint = 'comments go on a line of their own: a # or ; after a value is part of the value';
+    if (bad === '#' || bad === ';')
+      hint = 'comments go on a line of their own: a # or ; after a value is part of the value';
     else if (bad === '\\') hint = 'line continuations are not supported: write all flags on one line';
     else if (bad === '"' || bad === "'") hint = 'values are not quoted in kopt.conf: remove the quotes';
-    else if (!bad) hint = 'every word must be a flag starting with "-"; write a flag and its argument as one word (--param=name=value)';
+    else if (!bad)
+      hint =
+        'every word must be a flag starting with "-"; write a flag and its argument as one word (--param=name=value)';
     const why = bad ? `character '${bad}' is not allowed in a compiler flag` : 'not a compiler flag';
     throw new InvalidValue(`'${word}': ${why}`, hint);
   }
@@ -222,14 +248,16 @@ export const KEYS: readonly AnyKeySpec[] = [
   {
     name: 'lto',
     field: 'lto',
-    description: 'link-time optimization: none, thin or full (Clang, toolchain = llvm) or gcc (needs the gcc-lto series)',
+    description:
+      'link-time optimization: none, thin or full (Clang, toolchain = llvm) or gcc (needs the gcc-lto series)',
     default: 'none',
     parse: oneOf<Lto>(['none', 'thin', 'full', 'gcc']),
   },
   {
     name: 'mixed-toolchain',
     field: 'mixedToolchain',
-    description: 'when the package environment mixes GNU and LLVM tools: die (stop the emerge with the fix) or warn (override them)',
+    description:
+      'when the package environment mixes GNU and LLVM tools: die (stop the emerge with the fix) or warn (override them)',
     default: 'die',
     parse: oneOf<MixedToolchain>(['die', 'warn']),
   },

@@ -17,7 +17,15 @@ import { HOOKS_RECORD_REL, parseRecord, type HooksRecord } from '../hooks/instal
 import { LLVM_SLOT_TOOLS } from '../hooks/toolchain.js';
 import { bzip2Decompress, probe } from '../system/probe.js';
 import { SkipCheck } from './finding.js';
-import { environmentFor, loadMakeConfOrigins, loadPackageEnv, type Assignment, type MakeConfOrigins, type PackageEnv, type PackageRef } from './portage-env.js';
+import {
+  environmentFor,
+  loadMakeConfOrigins,
+  loadPackageEnv,
+  type Assignment,
+  type MakeConfOrigins,
+  type PackageEnv,
+  type PackageRef,
+} from './portage-env.js';
 
 export interface LoadFailure {
   what: string;
@@ -90,7 +98,13 @@ export interface DoctorContext {
 }
 
 function failureOf(what: string, err: KoptError): LoadFailure {
-  const base = { what, message: err.message, ...(err.file && { file: err.file }), ...(err.line && { line: err.line }), ...(err.hint && { hint: err.hint }) };
+  const base = {
+    what,
+    message: err.message,
+    ...(err.file && { file: err.file }),
+    ...(err.line && { line: err.line }),
+    ...(err.hint && { hint: err.hint }),
+  };
   return { ...base, kind: err instanceof FsError ? 'unreadable' : 'malformed' };
 }
 

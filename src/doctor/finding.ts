@@ -22,7 +22,9 @@ export type Kind = keyof typeof KINDS;
 export type Fields<K extends Kind> = NonNullable<(typeof KINDS)[K]['fields']>;
 
 /** One finding: its kind, level, where, and the kind's own fields spread alongside. */
-export type Finding<K extends Kind = Kind> = K extends Kind ? { kind: K; level: Level; where: FindingWhere } & Fields<K> : never;
+export type Finding<K extends Kind = Kind> = K extends Kind
+  ? { kind: K; level: Level; where: FindingWhere } & Fields<K>
+  : never;
 
 /** A finding with its text, as reporters print it and `--json` emits it. */
 export type RenderedFinding = Finding & { check: string; message: string; fix: string };
@@ -34,13 +36,19 @@ const specOf = (kind: Kind): AnySpec => KINDS[kind] as unknown as AnySpec;
 /** Builds a finding of `kind`; its level comes from the table (fixed, or computed from the fields). */
 export function finding<K extends Kind>(kind: K, where: FindingWhere, fields: Fields<K>): Finding<K> {
   const spec = specOf(kind);
-  const base = { kind, where: cleanWhere(where), ...(fields as object) } as Record<string, unknown> & { where: FindingWhere };
+  const base = { kind, where: cleanWhere(where), ...(fields as object) } as Record<string, unknown> & {
+    where: FindingWhere;
+  };
   const level = typeof spec.level === 'function' ? spec.level(base) : spec.level;
   return { kind, level, ...base } as unknown as Finding<K>;
 }
 
 function cleanWhere(where: FindingWhere): FindingWhere {
-  return where.line === undefined ? (where.file === undefined ? {} : { file: where.file }) : { file: where.file, line: where.line };
+  return where.line === undefined
+    ? where.file === undefined
+      ? {}
+      : { file: where.file }
+    : { file: where.file, line: where.line };
 }
 
 export function messageOf(f: Finding): string {

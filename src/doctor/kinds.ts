@@ -30,7 +30,8 @@ const file = (f: Located): string => f.where.file ?? '?';
 type Lto = string;
 const LTO_NEEDS: Record<string, string> = { thin: 'Clang ThinLTO', full: 'Clang full LTO', gcc: 'GCC LTO' };
 /** kopt.conf calls it kcflags; make.conf and env files KCFLAGS. */
-const removeFlag = (f: { flag: string } & Located): string => `remove ${f.flag} from ${file(f).endsWith('kopt.conf') ? 'kcflags' : 'KCFLAGS'} in ${file(f)}`;
+const removeFlag = (f: { flag: string } & Located): string =>
+  `remove ${f.flag} from ${file(f).endsWith('kopt.conf') ? 'kcflags' : 'KCFLAGS'} in ${file(f)}`;
 /** The catalog.d directory beside kopt.conf (where a series finding points). */
 const catalogD = (f: Located): string => `${path.dirname(file(f))}/catalog.d/`;
 const forPackages = (p: string[]): string => (p.length ? ` (${and(p)})` : '');
@@ -45,7 +46,8 @@ export const KINDS = {
   }),
   'file-malformed': kind<{ message: string; hint?: string }>({
     level: 'error',
-    summary: 'a config file does not parse (kopt.conf, make.conf, package.env, an env file, repos.conf, a catalog, hooks.json)',
+    summary:
+      'a config file does not parse (kopt.conf, make.conf, package.env, an env file, repos.conf, a catalog, hooks.json)',
     message: (f) => f.message,
     fix: (f) => f.hint ?? `correct ${file(f)}${f.where.line ? ` at line ${f.where.line}` : ''}`,
   }),
@@ -53,12 +55,16 @@ export const KINDS = {
     level: 'warning',
     summary: 'an installed-package (VDB) entry is unusable: Portage and doctor leave it out',
     message: (f) => f.message,
-    fix: (f) => (f.cpv ? `re-merge it: emerge --ask --oneshot =${f.cpv}` : `move ${file(f)} out of the VDB (it is not a package entry)`),
+    fix: (f) =>
+      f.cpv
+        ? `re-merge it: emerge --ask --oneshot =${f.cpv}`
+        : `move ${file(f)} out of the VDB (it is not a package entry)`,
   }),
   'vdb-merging': kind({
     level: 'info',
     summary: 'a -MERGING- directory: a merge in progress, or one that was interrupted',
-    message: () => 'a merge in progress, or an interrupted one (Portage ignores this entry); if no emerge is running, it is debris',
+    message: () =>
+      'a merge in progress, or an interrupted one (Portage ignores this entry); if no emerge is running, it is debris',
     fix: (f) => `rm -r '${file(f)}'`,
   }),
   'package-env-missing': kind<{ atom: string; name: string; path: string }>({
@@ -71,7 +77,8 @@ export const KINDS = {
     level: 'warning',
     summary: 'a repository in repos.conf that Portage drops',
     message: (f) => `repository '${f.name}'${f.location ? ` at ${f.location}` : ''} is ignored: ${f.reason}`,
-    fix: (f) => `emerge --sync ${f.name} (it creates the repository), or point its location = at the right directory in repos.conf`,
+    fix: (f) =>
+      `emerge --sync ${f.name} (it creates the repository), or point its location = at the right directory in repos.conf`,
   }),
 
   // llvm-packages ---------------------------------------------------------------------------------
@@ -83,7 +90,8 @@ export const KINDS = {
         ? `toolchain = llvm${forPackages(f.packages)}, but clang, llvm and lld are not installed`
         : `toolchain = llvm${forPackages(f.packages)}, but no LLVM slot has clang, llvm and lld together: slot ${f.slot} lacks ${and(f.missing)}` +
           ' (one slot of clang with another slot of lld fails at link time with LTO)',
-    fix: (f) => `emerge --ask --noreplace ${f.missing.map((p) => (f.slot === undefined ? p : `${p}:${f.slot}`)).join(' ')}`,
+    fix: (f) =>
+      `emerge --ask --noreplace ${f.missing.map((p) => (f.slot === undefined ? p : `${p}:${f.slot}`)).join(' ')}`,
   }),
   'llvm-slot-missing': kind<{ slot: number; missing: string[]; installed: number[] }>({
     level: 'error',
@@ -98,13 +106,16 @@ export const KINDS = {
   'llvm-optional-missing': kind<{ slot: number; missing: string[] }>({
     level: 'info',
     summary: 'compiler-rt / libunwind (listed by the wiki) are not installed: optional, a kernel links neither',
-    message: (f) => `${and(f.missing)} ${f.missing.length > 1 ? 'are' : 'is'} not installed for LLVM ${f.slot}: the wiki lists them, but a kernel build needs neither (it links no runtime library)`,
-    fix: (f) => `nothing to do for the kernel; for userland builds with clang: emerge --ask --noreplace ${f.missing.join(' ')}`,
+    message: (f) =>
+      `${and(f.missing)} ${f.missing.length > 1 ? 'are' : 'is'} not installed for LLVM ${f.slot}: the wiki lists them, but a kernel build needs neither (it links no runtime library)`,
+    fix: (f) =>
+      `nothing to do for the kernel; for userland builds with clang: emerge --ask --noreplace ${f.missing.join(' ')}`,
   }),
   'llvm-old-names': kind<{ packages: string[] }>({
     level: 'info',
     summary: 'LLVM packages recorded under their pre-2024 names (sys-devel/clang, ...)',
-    message: (f) => `installed under the names used before the 4Q-2024 move: ${and(f.packages)} (now llvm-core/* and llvm-runtimes/*)`,
+    message: (f) =>
+      `installed under the names used before the 4Q-2024 move: ${and(f.packages)} (now llvm-core/* and llvm-runtimes/*)`,
     fix: () => 'emaint --fix moveinst',
   }),
 
@@ -116,13 +127,16 @@ export const KINDS = {
       f.slot === undefined
         ? `no LLVM slot under ${file(f)} has every tool the hook exports (missing everywhere: ${and(f.tools)})`
         : `${file(f)} lacks ${and(f.tools)} (missing or not executable): the hook cannot use LLVM ${f.slot}`,
-    fix: (f) => `emerge --ask --oneshot ${f.packages.map((p) => (f.slot === undefined ? p : `${p}:${f.slot}`)).join(' ')}`,
+    fix: (f) =>
+      `emerge --ask --oneshot ${f.packages.map((p) => (f.slot === undefined ? p : `${p}:${f.slot}`)).join(' ')}`,
   }),
   'llvm-version-mismatch': kind<{ tool: string; slot: number; reported: string }>({
     level: 'error',
     summary: 'a tool in /usr/lib/llvm/<N>/bin reports another major version than N',
-    message: (f) => `${f.tool} reports version ${f.reported}, not ${f.slot}.x: the files in this slot are not what Portage installed`,
-    fix: (f) => `emerge --ask --oneshot llvm-core/${f.tool.startsWith('clang') ? 'clang' : f.tool === 'ld.lld' ? 'lld' : 'llvm'}:${f.slot}`,
+    message: (f) =>
+      `${f.tool} reports version ${f.reported}, not ${f.slot}.x: the files in this slot are not what Portage installed`,
+    fix: (f) =>
+      `emerge --ask --oneshot llvm-core/${f.tool.startsWith('clang') ? 'clang' : f.tool === 'ld.lld' ? 'lld' : 'llvm'}:${f.slot}`,
   }),
   'llvm-linker-older': kind<{ slot: number; clang: string; lld: string; source: string; lto: Lto }>({
     level: (f) => (f.lto === 'thin' || f.lto === 'full' ? 'error' : 'warning'),
@@ -140,12 +154,21 @@ export const KINDS = {
   }),
 
   // mixed-toolchain -------------------------------------------------------------------------------
-  'toolchain-conflict': kind<{ package: string; variable: string; value: string; want: string; got: string; mixed: string }>({
+  'toolchain-conflict': kind<{
+    package: string;
+    variable: string;
+    value: string;
+    want: string;
+    got: string;
+    mixed: string;
+  }>({
     level: (f) => (f.mixed === 'warn' ? 'warning' : 'error'),
     summary: 'make.conf or package.env sets a tool of the other toolchain than kopt.conf asks for',
     message: (f) =>
       `${f.variable}=${f.value} is a ${f.got === 'llvm' ? 'LLVM' : 'GNU'} tool, but kopt.conf says toolchain = ${f.want} for ${f.package}: ` +
-      (f.mixed === 'warn' ? 'the hook replaces it and warns (mixed-toolchain = warn)' : 'the hook stops the emerge (mixed-toolchain = die)'),
+      (f.mixed === 'warn'
+        ? 'the hook replaces it and warns (mixed-toolchain = warn)'
+        : 'the hook stops the emerge (mixed-toolchain = die)'),
     fix: (f) => `remove ${f.variable} from ${file(f)} (for ${f.package}), or set toolchain = ${f.got} in kopt.conf`,
   }),
   'toolchain-mixed': kind<{ package: string; llvm: string[]; gnu: string[] }>({
@@ -153,8 +176,9 @@ export const KINDS = {
     summary: 'without the hook, a kernel package would be built with both GNU and LLVM tools',
     message: (f) =>
       `without the gentoo-kopt hook, ${f.package} is built with LLVM for ${and(f.llvm)} but GNU for ${and(f.gnu)}` +
-      ' (kernel-build.eclass passes every tool on make\'s command line, GNU by default): GNU and LLVM binutils do not mix',
-    fix: () => 'set toolchain = llvm in kopt.conf and run gentoo-kopt hooks install (the hook sets every tool of one LLVM slot)',
+      " (kernel-build.eclass passes every tool on make's command line, GNU by default): GNU and LLVM binutils do not mix",
+    fix: () =>
+      'set toolchain = llvm in kopt.conf and run gentoo-kopt hooks install (the hook sets every tool of one LLVM slot)',
   }),
   'llvm-variable-ignored': kind<{ package: string; value: string }>({
     level: 'warning',
@@ -170,25 +194,28 @@ export const KINDS = {
     summary: '-O3 in KCFLAGS: rejected upstream for lack of numbers, no measurable gain in published benchmarks',
     message: (f) =>
       `${f.flag} in KCFLAGS${forPackages(f.packages)}: Linus rejected -O3 for the kernel until someone shows performance numbers for a real load,` +
-      ' and Phoronix\'s -O3 kernel benchmarks found no measurable gain for nearly every program tested',
+      " and Phoronix's -O3 kernel benchmarks found no measurable gain for nearly every program tested",
     fix: (f) => `${removeFlag(f)} (the kernel's own -O2 applies)`,
   }),
   'kcflags-ofast': kind<{ flag: string; packages: string[] }>({
     level: 'warning',
     summary: '-Ofast in KCFLAGS: its extra optimizations are about floating point, which the kernel does not have',
-    message: (f) => `${f.flag} in KCFLAGS${forPackages(f.packages)}: it adds floating-point shortcuts (-ffast-math) to -O3, and the kernel has no floating point: no effect, or unsafe where it does use the FPU`,
+    message: (f) =>
+      `${f.flag} in KCFLAGS${forPackages(f.packages)}: it adds floating-point shortcuts (-ffast-math) to -O3, and the kernel has no floating point: no effect, or unsafe where it does use the FPU`,
     fix: removeFlag,
   }),
   'kcflags-fast-math': kind<{ flag: string; packages: string[] }>({
     level: 'warning',
     summary: '-ffast-math and friends in KCFLAGS: no effect on kernel code, unsafe where it does use the FPU',
-    message: (f) => `${f.flag} in KCFLAGS${forPackages(f.packages)}: the kernel has no floating point to speed up, and the few places that use the FPU (e.g. amdgpu display code) rely on IEEE semantics`,
+    message: (f) =>
+      `${f.flag} in KCFLAGS${forPackages(f.packages)}: the kernel has no floating point to speed up, and the few places that use the FPU (e.g. amdgpu display code) rely on IEEE semantics`,
     fix: removeFlag,
   }),
   'kcflags-lto': kind<{ flag: string; packages: string[] }>({
     level: 'error',
     summary: '-flto* in KCFLAGS: LTO comes from the kernel config, not KCFLAGS',
-    message: (f) => `${f.flag} in KCFLAGS${forPackages(f.packages)}: LTO is not "KCFLAGS=-flto"; it is a kernel config choice (CONFIG_LTO_*) with its own link step, and -flto here breaks the build`,
+    message: (f) =>
+      `${f.flag} in KCFLAGS${forPackages(f.packages)}: LTO is not "KCFLAGS=-flto"; it is a kernel config choice (CONFIG_LTO_*) with its own link step, and -flto here breaks the build`,
     fix: (f) => `${removeFlag(f)} and set lto = thin, full or gcc in kopt.conf`,
   }),
   'kcflags-simd': kind<{ flag: string; packages: string[] }>({
@@ -197,32 +224,38 @@ export const KINDS = {
     message: (f) =>
       `${f.flag} in KCFLAGS${forPackages(f.packages)}: the kernel builds with -mno-sse -mno-mmx -mno-avx ... because kernel code may not touch vector registers` +
       ' outside kernel_fpu_begin(); KCFLAGS comes last, so this turns SIMD back on: a failed build or corrupted user registers',
-    fix: (f) => `${removeFlag(f)} (-march=... is fine: the kernel's explicit -mno-* flags override what -march implies)`,
+    fix: (f) =>
+      `${removeFlag(f)} (-march=... is fine: the kernel's explicit -mno-* flags override what -march implies)`,
   }),
   'kcflags-pie': kind<{ flag: string; packages: string[] }>({
     level: 'error',
     summary: 'PIE/PIC flags in KCFLAGS: the kernel is built -fno-PIE with its own code model',
-    message: (f) => `${f.flag} in KCFLAGS${forPackages(f.packages)}: the kernel is compiled -fno-PIE with its own code model and relocation handling; position-independent code here breaks the build or the boot`,
+    message: (f) =>
+      `${f.flag} in KCFLAGS${forPackages(f.packages)}: the kernel is compiled -fno-PIE with its own code model and relocation handling; position-independent code here breaks the build or the boot`,
     fix: removeFlag,
   }),
   'kcflags-native-binpkg': kind<{ flag: string; packages: string[]; reason: string }>({
     level: 'warning',
     summary: '-march=native while this host builds binary packages for other machines',
-    message: (f) => `${f.flag} in KCFLAGS${forPackages(f.packages)} while this host builds binary packages (${f.reason}): the packaged kernel runs only on CPUs like this one`,
-    fix: (f) => `use a portable level such as -march=x86-64-v3 in kcflags (${file(f)}), or keep -march=native and do not share the kernel's binary package`,
+    message: (f) =>
+      `${f.flag} in KCFLAGS${forPackages(f.packages)} while this host builds binary packages (${f.reason}): the packaged kernel runs only on CPUs like this one`,
+    fix: (f) =>
+      `use a portable level such as -march=x86-64-v3 in kcflags (${file(f)}), or keep -march=native and do not share the kernel's binary package`,
   }),
 
   // hooks -----------------------------------------------------------------------------------------
   'hooks-not-installed': kind({
     level: 'warning',
     summary: 'the gentoo-kopt block is not in /etc/portage/bashrc',
-    message: (f) => `the gentoo-kopt block is not in ${file(f)}: emerge builds kernels without kopt.conf's flags and toolchain, and without syncing their patch series first`,
+    message: (f) =>
+      `the gentoo-kopt block is not in ${file(f)}: emerge builds kernels without kopt.conf's flags and toolchain, and without syncing their patch series first`,
     fix: () => 'gentoo-kopt hooks install',
   }),
   'hooks-block-outdated': kind({
     level: 'warning',
     summary: 'the gentoo-kopt block in bashrc is not the one this version installs',
-    message: () => 'the gentoo-kopt block differs from the one this version of gentoo-kopt installs (edited, or from an older version)',
+    message: () =>
+      'the gentoo-kopt block differs from the one this version of gentoo-kopt installs (edited, or from an older version)',
     fix: () => 'gentoo-kopt hooks install',
   }),
   'hooks-block-broken': kind<{ message: string; hint?: string }>({
@@ -240,7 +273,8 @@ export const KINDS = {
   'hooks-file-missing': kind<{ role: string }>({
     level: 'error',
     summary: 'the block is installed but the hook, its settings or the LTO fragment is missing',
-    message: (f) => `the bashrc block is installed, but this ${ROLE[f.role] ?? f.role} is missing${f.role === 'lto-fragment' ? ': the kernel config does not ask for LTO' : ': the hook does nothing'}`,
+    message: (f) =>
+      `the bashrc block is installed, but this ${ROLE[f.role] ?? f.role} is missing${f.role === 'lto-fragment' ? ': the kernel config does not ask for LTO' : ': the hook does nothing'}`,
     fix: () => 'gentoo-kopt hooks install',
   }),
   'hooks-file-outdated': kind<{ role: string }>({
@@ -252,51 +286,62 @@ export const KINDS = {
   'hooks-program-missing': kind<{ program: string }>({
     level: 'error',
     summary: 'the program the hook runs for sync-patches is gone (node or gentoo-kopt moved)',
-    message: (f) => `the hook runs ${f.program} to sync patches before each kernel build, and it is not there: kernels are built without syncing`,
+    message: (f) =>
+      `the hook runs ${f.program} to sync patches before each kernel build, and it is not there: kernels are built without syncing`,
     fix: () => 'gentoo-kopt hooks install (with the gentoo-kopt and node you use now)',
   }),
   'hooks-unsafe-mode': kind<{ mode: string; effect?: UnsafeEffect }>({
     level: 'error',
-    summary: 'a file or directory that root sources, trusts or runs during an emerge is writable by group or others (the hook then refuses it)',
-    message: (f) => `mode ${f.mode}: writable by group or others, so anyone in them could make root run code during an emerge${f.effect ? ` (${EFFECT[f.effect]})` : ''}`,
+    summary:
+      'a file or directory that root sources, trusts or runs during an emerge is writable by group or others (the hook then refuses it)',
+    message: (f) =>
+      `mode ${f.mode}: writable by group or others, so anyone in them could make root run code during an emerge${f.effect ? ` (${EFFECT[f.effect]})` : ''}`,
     fix: (f) => `chmod go-w '${file(f)}'`,
   }),
   'hooks-unsafe-owner': kind<{ uid: number; expected: number; expectedName: string; effect?: UnsafeEffect }>({
     level: 'error',
-    summary: 'a file or directory that root sources, trusts or runs during an emerge is not owned by root (the hook then refuses it)',
-    message: (f) => `owned by uid ${f.uid}, not ${f.expectedName}: that user could make root run code during an emerge${f.effect ? ` (${EFFECT[f.effect]})` : ''}`,
+    summary:
+      'a file or directory that root sources, trusts or runs during an emerge is not owned by root (the hook then refuses it)',
+    message: (f) =>
+      `owned by uid ${f.uid}, not ${f.expectedName}: that user could make root run code during an emerge${f.effect ? ` (${EFFECT[f.effect]})` : ''}`,
     fix: (f) => `chown ${f.expected === 0 ? 'root' : String(f.expected)} '${file(f)}'`,
   }),
 
   // patches ---------------------------------------------------------------------------------------
   'patches-out-of-sync': kind<{ target: string; files: string[] }>({
     level: 'warning',
-    summary: 'a target kernel\'s series files are missing or outdated in /etc/portage/patches',
+    summary: "a target kernel's series files are missing or outdated in /etc/portage/patches",
     message: (f) => `${f.files.length} series file(s) for ${f.target} are missing or outdated: ${and(f.files)}`,
     fix: () => 'gentoo-kopt sync-patches',
   }),
   'patches-edited': kind<{ target: string; series: string }>({
     level: 'warning',
     summary: 'a patch file sync-patches installed was edited since',
-    message: (f) => `edited since sync-patches installed it (series ${f.series}, ${f.target}): it is kept as it is and not updated`,
+    message: (f) =>
+      `edited since sync-patches installed it (series ${f.series}, ${f.target}): it is kept as it is and not updated`,
     fix: () => 'if the edit is not wanted: gentoo-kopt sync-patches --force (the edited file is backed up)',
   }),
   'patches-stale': kind<{ target: string; edited: boolean }>({
     level: 'info',
-    summary: 'a managed patch file for a kernel version that is no longer a target (not installed, not available at or above the oldest installed)',
-    message: (f) => `left over for ${f.target}, which is no longer a target (not installed, and not an available version at or above the oldest installed one)${f.edited ? '; edited by you, so kept' : ''}`,
-    fix: (f) => (f.edited ? 'gentoo-kopt sync-patches --force (removes it after a backup)' : 'gentoo-kopt sync-patches'),
+    summary:
+      'a managed patch file for a kernel version that is no longer a target (not installed, not available at or above the oldest installed)',
+    message: (f) =>
+      `left over for ${f.target}, which is no longer a target (not installed, and not an available version at or above the oldest installed one)${f.edited ? '; edited by you, so kept' : ''}`,
+    fix: (f) =>
+      f.edited ? 'gentoo-kopt sync-patches --force (removes it after a backup)' : 'gentoo-kopt sync-patches',
   }),
   'patches-conflict': kind<{ target: string; series: string }>({
     level: 'warning',
     summary: 'a file gentoo-kopt does not own sits where a series file goes',
-    message: (f) => `a file gentoo-kopt did not write has the name of a series file (${f.series}, ${f.target}): the series is not installed there`,
+    message: (f) =>
+      `a file gentoo-kopt did not write has the name of a series file (${f.series}, ${f.target}): the series is not installed there`,
     fix: (f) => `move '${file(f)}' aside, then run gentoo-kopt sync-patches`,
   }),
   'patches-versionless': kind<{ package: string; dir: string; target: string }>({
     level: 'warning',
     summary: 'a user patch in a version-less sys-kernel/<PN>/ directory applies to every future version',
-    message: (f) => `a patch in the version-less directory of ${f.package} applies to every future version of it, so a kernel bump can break the emerge`,
+    message: (f) =>
+      `a patch in the version-less directory of ${f.package} applies to every future version of it, so a kernel bump can break the emerge`,
     fix: (f) => `mkdir -p '${f.dir}' && mv '${file(f)}' '${f.dir}/'`,
   }),
   'patches-no-series': kind<{ target: string; kernel: string; series: string; lto: Lto }>({
@@ -320,7 +365,8 @@ export const KINDS = {
   'catalog-overlap': kind<{ series: string; a: string; b: string }>({
     level: 'error',
     summary: 'two entries of one catalog series claim the same kernel versions',
-    message: (f) => `entries [${f.series} ${f.a}] and [${f.series} ${f.b}] both match some kernel versions: sync-patches stops for those`,
+    message: (f) =>
+      `entries [${f.series} ${f.a}] and [${f.series} ${f.b}] both match some kernel versions: sync-patches stops for those`,
     fix: () => 'narrow one of the two kernel ranges: each kernel version may match at most one entry of a series',
   }),
 
@@ -328,42 +374,53 @@ export const KINDS = {
   'fragment-lto-unsatisfiable': kind<{ option: string; needs: string; packages: string[] }>({
     level: 'error',
     summary: 'a config.d fragment asks for an LTO the toolchain cannot do (olddefconfig drops it)',
-    message: (f) => `${f.option}=y needs ${f.needs}, which ${and(f.packages)} ${f.packages.length > 1 ? 'do' : 'does'} not have: olddefconfig silently drops it`,
+    message: (f) =>
+      `${f.option}=y needs ${f.needs}, which ${and(f.packages)} ${f.packages.length > 1 ? 'do' : 'does'} not have: olddefconfig silently drops it`,
     fix: (f) => `set lto in kopt.conf and run gentoo-kopt hooks install (or remove ${f.option} from ${file(f)})`,
   }),
   'fragment-lto-overridden': kind<{ option: string; wanted: string; lto: Lto }>({
     level: 'error',
     summary: 'a later config.d fragment undoes the LTO choice of kopt.conf',
-    message: (f) => `the merged config.d fragments end with ${f.option} here, so the kernel does not get ${f.wanted}=y (lto = ${f.lto})`,
+    message: (f) =>
+      `the merged config.d fragments end with ${f.option} here, so the kernel does not get ${f.wanted}=y (lto = ${f.lto})`,
     fix: (f) => `remove the CONFIG_LTO_* lines from ${file(f)} (kopt.conf's lto decides), or change lto in kopt.conf`,
   }),
   'fragment-gcov-debugfs': kind({
     level: 'error',
     summary: 'a fragment enables GCOV kernel profiling while DEBUG_FS is off (the profile is read through debugfs)',
-    message: () => 'CONFIG_GCOV_KERNEL=y, but the fragments turn CONFIG_DEBUG_FS off: the profile data is only reachable through /sys/kernel/debug/gcov',
+    message: () =>
+      'CONFIG_GCOV_KERNEL=y, but the fragments turn CONFIG_DEBUG_FS off: the profile data is only reachable through /sys/kernel/debug/gcov',
     fix: (f) => `set CONFIG_DEBUG_FS=y in ${file(f)}`,
   }),
   'kernel-config-lto-dropped': kind<{ package: string; option: string; lto: Lto }>({
     level: 'error',
-    summary: 'an installed kernel\'s .config lacks the LTO kopt.conf asks for (olddefconfig dropped it)',
-    message: (f) => `lto = ${f.lto}, but ${f.package} was built without ${LTO_NEEDS[f.lto] ?? 'LTO'}: its .config has no ${f.option}=y (olddefconfig dropped it, or lto changed since)`,
+    summary: "an installed kernel's .config lacks the LTO kopt.conf asks for (olddefconfig dropped it)",
+    message: (f) =>
+      `lto = ${f.lto}, but ${f.package} was built without ${LTO_NEEDS[f.lto] ?? 'LTO'}: its .config has no ${f.option}=y (olddefconfig dropped it, or lto changed since)`,
     fix: (f) => `make the toolchain ready (see the other findings), then: emerge --ask --oneshot =${f.package}`,
   }),
   'kernel-config-compiler': kind<{ package: string; want: string; got: string }>({
     level: 'warning',
-    summary: 'an installed kernel was built by another compiler than kopt.conf\'s toolchain',
-    message: (f) => `${f.package} was built with ${f.got === 'llvm' ? 'clang (CONFIG_CC_IS_CLANG=y)' : 'GCC (CONFIG_CC_IS_GCC=y)'}, but kopt.conf says toolchain = ${f.want}`,
+    summary: "an installed kernel was built by another compiler than kopt.conf's toolchain",
+    message: (f) =>
+      `${f.package} was built with ${f.got === 'llvm' ? 'clang (CONFIG_CC_IS_CLANG=y)' : 'GCC (CONFIG_CC_IS_GCC=y)'}, but kopt.conf says toolchain = ${f.want}`,
     fix: (f) => `emerge --ask --oneshot =${f.package}`,
   }),
   'kernel-config-absent': kind<{ package: string }>({
     level: 'info',
     summary: 'an installed kernel has no /usr/src/linux-<version>/.config to verify',
-    message: (f) => `no /usr/src/linux-*/ tree records ${f.package} (its dist-kernel file), so its .config cannot be checked`,
+    message: (f) =>
+      `no /usr/src/linux-*/ tree records ${f.package} (its dist-kernel file), so its .config cannot be checked`,
     fix: (f) => `nothing, or re-merge it to restore its tree: emerge --ask --oneshot =${f.package}`,
   }),
 
   // rebuild-needed --------------------------------------------------------------------------------
-  'rebuild-needed': kind<{ package: string; cpv: string; changes: { variable: string; built: string; now: string }[]; slotOnly: boolean }>({
+  'rebuild-needed': kind<{
+    package: string;
+    cpv: string;
+    changes: { variable: string; built: string; now: string }[];
+    slotOnly: boolean;
+  }>({
     level: (f) => (f.slotOnly ? 'info' : 'warning'),
     summary: 'an installed kernel was built with other KCFLAGS/toolchain than configured now',
     message: (f) =>
@@ -375,13 +432,16 @@ export const KINDS = {
   'lto-low-memory': kind<{ lto: Lto; memMiB: number; source: string }>({
     level: 'warning',
     summary: 'full LTO with less than ~16 GB of RAM (a full-LTO kernel link peaks above 10 GB)',
-    message: (f) => `lto = ${f.lto} with ${(f.memMiB / 1024).toFixed(1)} GiB of RAM (${f.source}): linking a full-LTO kernel peaks above 10 GB, so the build swaps hard or is killed`,
-    fix: () => 'set lto = thin in kopt.conf (ThinLTO links in parallel pieces and needs far less memory), or add RAM or swap',
+    message: (f) =>
+      `lto = ${f.lto} with ${(f.memMiB / 1024).toFixed(1)} GiB of RAM (${f.source}): linking a full-LTO kernel peaks above 10 GB, so the build swaps hard or is killed`,
+    fix: () =>
+      'set lto = thin in kopt.conf (ThinLTO links in parallel pieces and needs far less memory), or add RAM or swap',
   }),
   'lto-32bit': kind<{ lto: Lto; chost: string }>({
     level: 'warning',
     summary: 'LTO on a 32-bit system (the link can exceed a 32-bit address space)',
-    message: (f) => `lto = ${f.lto} on a 32-bit system (${f.chost}): the LTO link's memory use can exceed what a 32-bit process can address (the wiki advises disabling it)`,
+    message: (f) =>
+      `lto = ${f.lto} on a 32-bit system (${f.chost}): the LTO link's memory use can exceed what a 32-bit process can address (the wiki advises disabling it)`,
     fix: () => 'set lto = none in kopt.conf',
   }),
 } as const;
@@ -393,9 +453,14 @@ const EFFECT: Record<UnsafeEffect, string> = {
   'hook-not-read': 'the bashrc block does not read the hook then, so kopt.conf is not applied',
   'not-run': 'the hook does not run it then, so kernels are built without syncing their patches',
 };
-const ROLE: Record<string, string> = { hook: 'hook script', settings: 'compiled settings file', 'lto-fragment': 'LTO config fragment' };
+const ROLE: Record<string, string> = {
+  hook: 'hook script',
+  settings: 'compiled settings file',
+  'lto-fragment': 'LTO config fragment',
+};
 const OUTDATED: Record<string, string> = {
   hook: 'the installed hook script differs from the one this version of gentoo-kopt ships',
-  settings: 'the compiled settings differ from kopt.conf (kopt.conf changed since the last hooks install): emerge still uses the old ones',
-  'lto-fragment': 'the LTO config fragment differs from what kopt.conf\'s lto asks for',
+  settings:
+    'the compiled settings differ from kopt.conf (kopt.conf changed since the last hooks install): emerge still uses the old ones',
+  'lto-fragment': "the LTO config fragment differs from what kopt.conf's lto asks for",
 };

@@ -119,7 +119,11 @@ function rankOf(a: Atom): number {
   return Math.max(op, a.slot !== undefined ? 3 : 0);
 }
 
-const globPart = (s: string): string => s.split('*').map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*');
+const globPart = (s: string): string =>
+  s
+    .split('*')
+    .map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.*');
 
 function parseEnvLine(words: string[], file: string, line: number, problems: EnvProblem[]): EnvLine | undefined {
   const [atom, ...names] = words as [string, ...string[]];
@@ -132,14 +136,24 @@ function parseEnvLine(words: string[], file: string, line: number, problems: Env
       return undefined;
     }
     const slotted = atom.includes(':');
-    return { ...base, glob: new RegExp(`^${globPart(cat)}/${globPart(pn)}$`), rank: plain === '*/*' ? -3 : slotted ? -1 : -2 };
+    return {
+      ...base,
+      glob: new RegExp(`^${globPart(cat)}/${globPart(pn)}$`),
+      rank: plain === '*/*' ? -3 : slotted ? -1 : -2,
+    };
   }
   try {
     const parsed = parseAtom(atom, { file, line });
     return { ...base, parsed, rank: rankOf(parsed) };
   } catch (err) {
     if (!(err instanceof KoptError)) throw err;
-    problems.push({ kind: 'malformed', file, line, message: 'not a valid atom (Portage ignores the line)', hint: err.hint });
+    problems.push({
+      kind: 'malformed',
+      file,
+      line,
+      message: 'not a valid atom (Portage ignores the line)',
+      hint: err.hint,
+    });
     return undefined;
   }
 }
@@ -154,7 +168,12 @@ export async function loadPackageEnv(roots: Roots, expand: Map<string, string>):
       text = readConfigFileSync(file);
     } catch (err) {
       if (!(err instanceof KoptError)) throw err;
-      problems.push({ kind: 'unreadable', file, message: err.message, ...(err.hint !== undefined && { hint: err.hint }) });
+      problems.push({
+        kind: 'unreadable',
+        file,
+        message: err.message,
+        ...(err.hint !== undefined && { hint: err.hint }),
+      });
       continue;
     }
     (text ?? '').split('\n').forEach((raw, i) => {
@@ -185,14 +204,32 @@ function envFile(env: PackageEnv, name: string, from: EnvLine): Map<string, Assi
     if (text !== undefined) read.push(f);
     return text;
   };
-  const missing = (): EnvProblem => ({ kind: 'missing-env', file: from.file, line: from.line, message: `no env file ${file}`, atom: from.atom, name, path: file });
+  const missing = (): EnvProblem => ({
+    kind: 'missing-env',
+    file: from.file,
+    line: from.line,
+    message: `no env file ${file}`,
+    atom: from.atom,
+    name,
+    path: file,
+  });
   try {
     // Portage's getconfig takes a directory for a missing file (EISDIR), and so do we.
     const text = isDirectory(file) ? undefined : readConfigFileSync(file);
-    result = text === undefined ? missing() : withOrigins(parseMakeConf(text, file, new Map(env.expand), readSource), read, file);
+    result =
+      text === undefined
+        ? missing()
+        : withOrigins(parseMakeConf(text, file, new Map(env.expand), readSource), read, file);
   } catch (err) {
     if (!(err instanceof KoptError)) throw err;
-    result = { kind: err instanceof FsError ? 'unreadable' : 'malformed', file: err.file ?? file, line: err.line, message: err.message, hint: err.hint, path: file };
+    result = {
+      kind: err instanceof FsError ? 'unreadable' : 'malformed',
+      file: err.file ?? file,
+      line: err.line,
+      message: err.message,
+      hint: err.hint,
+      path: file,
+    };
   }
   if (!(result instanceof Map)) env.problems.push(result);
   env.envFiles.set(name, result);
@@ -239,7 +276,9 @@ export function environmentFor(makeConf: MakeConfOrigins, env: PackageEnv, pkg: 
       if (vars instanceof Map) for (const [k, v] of vars) out.set(k, v);
       else if (vars.kind !== 'missing-env') {
         const where = vars.line ? `${vars.file}:${vars.line}` : vars.file;
-        throw new SkipCheck(`the env file ${vars.path} (package.env for ${pkg.cpn}) could not be read: ${where}: ${vars.message}`);
+        throw new SkipCheck(
+          `the env file ${vars.path} (package.env for ${pkg.cpn}) could not be read: ${where}: ${vars.message}`,
+        );
       }
     }
   }

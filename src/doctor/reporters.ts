@@ -33,7 +33,12 @@ export function useColor(tty: boolean, env: NodeJS.ProcessEnv): boolean {
 const SGR = { bold: '1', dim: '2', red: '31', green: '32', yellow: '33', cyan: '36' } as const;
 type Style = keyof typeof SGR;
 const LEVEL_STYLE: Record<Level, Style> = { error: 'red', warning: 'yellow', info: 'cyan' };
-const STATUS_STYLE: Record<CheckResult['status'], Style> = { ok: 'green', findings: 'bold', skipped: 'dim', failed: 'red' };
+const STATUS_STYLE: Record<CheckResult['status'], Style> = {
+  ok: 'green',
+  findings: 'bold',
+  skipped: 'dim',
+  failed: 'red',
+};
 
 function painter(color: boolean): (style: Style, s: string) => string {
   return color ? (style, s) => `\x1b[${SGR[style]}m${s}\x1b[0m` : (_style, s) => s;
@@ -42,12 +47,18 @@ function painter(color: boolean): (style: Style, s: string) => string {
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 || word === 'info' ? '' : 's'}`;
 
 function counts(r: CheckResult): string {
-  return [...LEVELS].reverse().map((l) => [l, r.findings.filter((f) => f.level === l).length] as const)
-    .filter(([, n]) => n > 0).map(([l, n]) => plural(n, l)).join(', ');
+  return [...LEVELS]
+    .reverse()
+    .map((l) => [l, r.findings.filter((f) => f.level === l).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([l, n]) => plural(n, l))
+    .join(', ');
 }
 
 export function summaryLine(s: Summary): string {
-  const checks = [`${plural(s.ok, 'check')} ok`, s.skipped && `${s.skipped} skipped`, s.failed && `${s.failed} failed`].filter(Boolean).join(', ');
+  const checks = [`${plural(s.ok, 'check')} ok`, s.skipped && `${s.skipped} skipped`, s.failed && `${s.failed} failed`]
+    .filter(Boolean)
+    .join(', ');
   return `${plural(s.error, 'error')}, ${plural(s.warning, 'warning')}, ${s.info} info; ${checks}`;
 }
 
@@ -72,19 +83,40 @@ export function renderText(report: DoctorReport, color: boolean): string {
 export function renderJsonLines(report: DoctorReport): string {
   const lines: unknown[] = [];
   for (const c of report.checks) {
-    lines.push({ type: 'check', check: c.id, status: c.status, ...(c.reason !== undefined && { reason: c.reason }), findings: c.findings.length });
+    lines.push({
+      type: 'check',
+      check: c.id,
+      status: c.status,
+      ...(c.reason !== undefined && { reason: c.reason }),
+      findings: c.findings.length,
+    });
     for (const f of c.findings) lines.push({ type: 'finding', ...f });
   }
-  lines.push({ type: 'summary', root: report.root, configRoot: report.configRoot, ...report.summary, exit: report.exit, exitCode: report.exitCode });
+  lines.push({
+    type: 'summary',
+    root: report.root,
+    configRoot: report.configRoot,
+    ...report.summary,
+    exit: report.exit,
+    exitCode: report.exitCode,
+  });
   return lines.map((l) => JSON.stringify(l)).join('\n') + '\n';
 }
 
 export function renderList(checks: readonly Check[], color: boolean): string {
   const paint = painter(color);
   const width = Math.max(...checks.map((c) => c.id.length));
-  return checks.map((c) => `${paint('bold', c.id.padEnd(width))}  ${c.describe}\n${' '.repeat(width + 2)}findings: ${c.kinds.join(', ')}`).join('\n');
+  return checks
+    .map(
+      (c) =>
+        `${paint('bold', c.id.padEnd(width))}  ${c.describe}\n${' '.repeat(width + 2)}findings: ${c.kinds.join(', ')}`,
+    )
+    .join('\n');
 }
 
 export function listJsonLines(checks: readonly Check[]): string {
-  return checks.map((c) => JSON.stringify({ type: 'check', check: c.id, describe: c.describe, kinds: c.kinds })).join('\n') + '\n';
+  return (
+    checks.map((c) => JSON.stringify({ type: 'check', check: c.id, describe: c.describe, kinds: c.kinds })).join('\n') +
+    '\n'
+  );
 }

@@ -39,7 +39,7 @@ const HOOK_AT_RUNTIME = `\${PORTAGE_CONFIGROOT%/}/${HOOK_REL}`;
  * (the process environment) and is not trusted.
  */
 const KERNEL_PART = [
-  '# from `gentoo-kopt hooks install`; see the hook\'s header',
+  "# from `gentoo-kopt hooks install`; see the hook's header",
   '_kopt_block() {',
   '\tlocal -; set +aeu',
   `\tlocal e h=${HOOK_AT_RUNTIME} kopt_stat`,
@@ -53,7 +53,7 @@ const KERNEL_PART = [
   '\t\tbuiltin source "${h}"',
   '\telif [[ -e ${h} || -L ${h} ]]; then',
   '\t\tGENTOO_KOPT_DONE="b${EPOCHSECONDS::6} b$((${EPOCHSECONDS::6} + 1))" GENTOO_KOPT_EXPORTS=()',
-  '\t\tewarn "gentoo-kopt: not reading ${h}: it and its directory must be root\'s, not writable by group or others (fix: chown root:root \'${h%/*}\' \'${h}\'; chmod go-w \'${h%/*}\' \'${h}\')"',
+  "\t\tewarn \"gentoo-kopt: not reading ${h}: it and its directory must be root's, not writable by group or others (fix: chown root:root '${h%/*}' '${h}'; chmod go-w '${h%/*}' '${h}')\"",
   '\tfi',
   '\treturn 0',
   '}',

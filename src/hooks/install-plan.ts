@@ -30,7 +30,16 @@ export const USER_EDITABLE: Readonly<Record<Role, boolean>> = { hook: false, set
 /** What is at a managed path now, relative to what we want there and what we recorded. */
 export type FileState = 'absent' | 'current' | 'ours' | 'edited' | 'foreign';
 
-export type Action = 'create' | 'update' | 'replace-edited' | 'remove' | 'unchanged' | 'keep-edited' | 'forget' | 'conflict' | 'none';
+export type Action =
+  | 'create'
+  | 'update'
+  | 'replace-edited'
+  | 'remove'
+  | 'unchanged'
+  | 'keep-edited'
+  | 'forget'
+  | 'conflict'
+  | 'none';
 
 export interface Decision {
   rel: string;
@@ -45,7 +54,11 @@ export interface Decision {
 
 export const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 
-export function fileState(current: Buffer | undefined, desired: string | undefined, recorded: string | undefined): FileState {
+export function fileState(
+  current: Buffer | undefined,
+  desired: string | undefined,
+  recorded: string | undefined,
+): FileState {
   if (current === undefined) return 'absent';
   if (desired !== undefined && current.equals(Buffer.from(desired))) return 'current';
   if (recorded === undefined) return 'foreign';
@@ -53,7 +66,13 @@ export function fileState(current: Buffer | undefined, desired: string | undefin
 }
 
 /** Install: bring `rel` to `desired` (undefined: the file should not exist), respecting ownership. */
-export function decideInstall(rel: string, role: Role, current: Buffer | undefined, desired: string | undefined, recorded: string | undefined): Decision {
+export function decideInstall(
+  rel: string,
+  role: Role,
+  current: Buffer | undefined,
+  desired: string | undefined,
+  recorded: string | undefined,
+): Decision {
   const state = fileState(current, desired, recorded);
   const d = { rel, role, state };
   if (desired === undefined) {
@@ -71,14 +90,21 @@ export function decideInstall(rel: string, role: Role, current: Buffer | undefin
     case 'ours':
       return { ...d, action: 'update', ...write };
     case 'edited':
-      return USER_EDITABLE[role] ? { ...d, action: 'keep-edited', recordSha: recorded } : { ...d, action: 'replace-edited', ...write };
+      return USER_EDITABLE[role]
+        ? { ...d, action: 'keep-edited', recordSha: recorded }
+        : { ...d, action: 'replace-edited', ...write };
     default:
       return { ...d, action: 'conflict' };
   }
 }
 
 /** Uninstall: remove `rel` if it is ours (an edited user-editable file is kept and forgotten). */
-export function decideUninstall(rel: string, role: Role, current: Buffer | undefined, recorded: string | undefined): Decision {
+export function decideUninstall(
+  rel: string,
+  role: Role,
+  current: Buffer | undefined,
+  recorded: string | undefined,
+): Decision {
   const state = fileState(current, undefined, recorded);
   const d = { rel, role, state };
   if (state === 'absent') return { ...d, action: recorded ? 'forget' : 'none' };
@@ -105,5 +131,8 @@ export function parseRecord(text: string | Buffer, file: string): HooksRecord {
 export function serializeRecord(r: HooksRecord): string {
   const files: Record<string, string> = {};
   for (const k of Object.keys(r.files).sort()) files[k] = r.files[k]!;
-  return JSON.stringify({ format: 1, files, createdBashrc: r.createdBashrc, dirs: [...new Set(r.dirs)].sort() }, null, 2) + '\n';
+  return (
+    JSON.stringify({ format: 1, files, createdBashrc: r.createdBashrc, dirs: [...new Set(r.dirs)].sort() }, null, 2) +
+    '\n'
+  );
 }

@@ -64,16 +64,25 @@ export function checkLto(config: KoptConfig): Lto {
     const row = LTO[lto];
     if (s.toolchain !== row.toolchain) {
       const explicit = config.sections.get(cpn)?.lines.toolchain ?? config.lines.toolchain;
-      throw new ConfigError(`lto = ${lto} needs toolchain = ${row.toolchain}, but ${cpn} has toolchain = ${s.toolchain}`, {
-        ...(explicit !== undefined ? whereIs(config, 'toolchain', cpn) : whereIs(config, 'lto')),
-        hint: row.toolchain === 'llvm' ? 'Clang LTO needs clang and ld.lld: set toolchain = llvm, or lto = gcc / none' : 'GCC LTO needs GCC: set toolchain = gnu, or lto = thin / full / none',
-      });
+      throw new ConfigError(
+        `lto = ${lto} needs toolchain = ${row.toolchain}, but ${cpn} has toolchain = ${s.toolchain}`,
+        {
+          ...(explicit !== undefined ? whereIs(config, 'toolchain', cpn) : whereIs(config, 'lto')),
+          hint:
+            row.toolchain === 'llvm'
+              ? 'Clang LTO needs clang and ld.lld: set toolchain = llvm, or lto = gcc / none'
+              : 'GCC LTO needs GCC: set toolchain = gnu, or lto = thin / full / none',
+        },
+      );
     }
     if (lto === 'gcc' && !s.series.some(isGccLtoSeries)) {
-      throw new ConfigError(`lto = gcc needs the gcc-lto patch series, but ${cpn} has ${s.series.length ? `series = ${s.series.join(' ')}` : 'no series'}`, {
-        ...whereIs(config, 'lto'),
-        hint: 'add gcc-lto to series (the LTO_GCC option exists only in patched kernels)',
-      });
+      throw new ConfigError(
+        `lto = gcc needs the gcc-lto patch series, but ${cpn} has ${s.series.length ? `series = ${s.series.join(' ')}` : 'no series'}`,
+        {
+          ...whereIs(config, 'lto'),
+          hint: 'add gcc-lto to series (the LTO_GCC option exists only in patched kernels)',
+        },
+      );
     }
   }
   return lto;

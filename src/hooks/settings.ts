@@ -51,9 +51,12 @@ function packageValues(s: Settings): [key: string, value: string, field: keyof S
 function checkProgram(program: Program): void {
   for (const key of ['node', 'bin'] as const) {
     if (!SETTING_RULES[key]!.test(program[key])) {
-      throw new UsageError(`the hook cannot run gentoo-kopt from '${program[key]}' (${key}): only absolute paths of letters, digits and . _ + @ / - are accepted`, {
-        hint: 'install node and gentoo-kopt under such a path (e.g. npm install -g), then run gentoo-kopt hooks install again',
-      });
+      throw new UsageError(
+        `the hook cannot run gentoo-kopt from '${program[key]}' (${key}): only absolute paths of letters, digits and . _ + @ / - are accepted`,
+        {
+          hint: 'install node and gentoo-kopt under such a path (e.g. npm install -g), then run gentoo-kopt hooks install again',
+        },
+      );
     }
   }
 }
@@ -74,7 +77,10 @@ export function compileSettings(config: KoptConfig, program: Program): string {
       if (!SETTING_RULES[key]!.test(value)) {
         throw new ConfigError(`${key} for ${cpn}: '${value}' is not a value the kernel hook accepts`, {
           ...(field ? whereIs(config, field, cpn) : { file: config.file }),
-          hint: key === 'kcflags' ? 'kcflags holds compiler flags only (e.g. -O2 -march=native -pipe): no shell syntax, quotes or variables' : undefined,
+          hint:
+            key === 'kcflags'
+              ? 'kcflags holds compiler flags only (e.g. -O2 -march=native -pipe): no shell syntax, quotes or variables'
+              : undefined,
         });
       }
       out.push(`${cpn}.${key}=${value}`);

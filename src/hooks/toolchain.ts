@@ -44,7 +44,14 @@ export const LLVM_MARKERS: Readonly<Record<string, string>> = { LLVM: '1', LLVM_
  * them; one naming a tool of the other toolchain is a conflict.
  */
 export const SHADOW_VARIABLES: readonly string[] = [
-  'BUILD_CC', 'CC_FOR_BUILD', 'BUILD_CXX', 'CXX_FOR_BUILD', 'BUILD_LD', 'LD_FOR_BUILD', 'BUILD_AR', 'AR_FOR_BUILD',
+  'BUILD_CC',
+  'CC_FOR_BUILD',
+  'BUILD_CXX',
+  'CXX_FOR_BUILD',
+  'BUILD_LD',
+  'LD_FOR_BUILD',
+  'BUILD_AR',
+  'AR_FOR_BUILD',
 ];
 
 /** The tools an LLVM slot must have to be usable (each once). */
@@ -70,8 +77,24 @@ export function gnuMakeArgs(chost: string): Record<string, string> {
 const FAMILY_NAMES: Record<Exclude<Family, 'other'>, ReadonlySet<string>> = {
   llvm: new Set(['clang', 'clang++', 'clang-cpp', 'ld.lld', 'lld']),
   gnu: new Set([
-    'gcc', 'g++', 'cpp', 'ld', 'ld.bfd', 'ld.gold', 'gold', 'as', 'ar', 'gcc-ar', 'nm', 'gcc-nm', 'ranlib', 'gcc-ranlib',
-    'strip', 'objcopy', 'objdump', 'readelf',
+    'gcc',
+    'g++',
+    'cpp',
+    'ld',
+    'ld.bfd',
+    'ld.gold',
+    'gold',
+    'as',
+    'ar',
+    'gcc-ar',
+    'nm',
+    'gcc-nm',
+    'ranlib',
+    'gcc-ranlib',
+    'strip',
+    'objcopy',
+    'objdump',
+    'readelf',
   ]),
 };
 const WRAPPERS = new Set(['ccache', 'distcc', 'sccache', 'icecc']);

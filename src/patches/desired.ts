@@ -51,7 +51,15 @@ export async function desiredFiles(config: KoptConfig, catalog: Catalog, targets
     const kernel = kernelVersion(cpv.pv);
     const target = `${cpv.category}/${cpv.p}`;
     const dir = patchDir(cpv.category, cpv.p);
-    const plan: TargetPlan = { target, cpv: `${cpv.category}/${cpv.pf}`, kernel, reasons, dir, strict: settings.strict, series: [] };
+    const plan: TargetPlan = {
+      target,
+      cpv: `${cpv.category}/${cpv.pf}`,
+      kernel,
+      reasons,
+      dir,
+      strict: settings.strict,
+      series: [],
+    };
     plans.push(plan);
 
     for (const [seriesIndex, name] of settings.series.entries()) {

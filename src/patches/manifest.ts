@@ -60,10 +60,16 @@ export function parseManifest(text: string | Buffer, file: string): Manifest {
  */
 export async function readManifest(roots: Roots): Promise<Manifest> {
   const file = manifestPath(roots);
-  const bytes = await readOptional(file, 'state', { noFollow: true, inside: roots.configRoot }).catch((err: unknown) => {
-    if (!(err instanceof FsError) || err.message.startsWith('cannot read')) throw err;
-    throw new FsError(`cannot read: ${err.message.replace(/^is /, 'it is ')}`, { file: err.file, hint: err.hint, cause: err });
-  });
+  const bytes = await readOptional(file, 'state', { noFollow: true, inside: roots.configRoot }).catch(
+    (err: unknown) => {
+      if (!(err instanceof FsError) || err.message.startsWith('cannot read')) throw err;
+      throw new FsError(`cannot read: ${err.message.replace(/^is /, 'it is ')}`, {
+        file: err.file,
+        hint: err.hint,
+        cause: err,
+      });
+    },
+  );
   return bytes === undefined ? { format: 1, files: {}, dirs: [] } : parseManifest(bytes, file);
 }
 

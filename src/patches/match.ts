@@ -25,17 +25,22 @@ export function kernelRange(range: string): semver.Range {
 }
 
 function overlapError(a: CatalogEntry, b: CatalogEntry, what: string): ConfigError {
-  return new ConfigError(`catalog entries [${a.series} ${a.id}] (${where(a)}) and [${b.series} ${b.id}] (${where(b)}) both match ${what}`, {
-    file: b.file,
-    line: b.line,
-    hint: 'narrow one of the kernel ranges: each kernel version may match at most one entry of a series',
-  });
+  return new ConfigError(
+    `catalog entries [${a.series} ${a.id}] (${where(a)}) and [${b.series} ${b.id}] (${where(b)}) both match ${what}`,
+    {
+      file: b.file,
+      line: b.line,
+      hint: 'narrow one of the kernel ranges: each kernel version may match at most one entry of a series',
+    },
+  );
 }
 
 /** The entry of `series` whose range holds `kernelVersion` (semver form, e.g. 6.13.0-rc3), if any. */
 export function matchEntry(series: Series, kernelVersion: string): CatalogEntry | undefined {
   if (semver.valid(kernelVersion) === null) {
-    throw new VersionError(`'${kernelVersion}' is not a kernel version in semver form`, { hint: 'map the package version first (6.13_rc3 -> 6.13.0-rc3)' });
+    throw new VersionError(`'${kernelVersion}' is not a kernel version in semver form`, {
+      hint: 'map the package version first (6.13_rc3 -> 6.13.0-rc3)',
+    });
   }
   const found = series.entries.filter((e) => kernelRange(e.range).test(kernelVersion));
   if (found.length > 1) throw overlapError(found[0]!, found[1]!, `kernel ${kernelVersion}`);

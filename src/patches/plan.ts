@@ -20,16 +20,16 @@ export interface DesiredFile extends ManagedFile {
 }
 
 export type ChangeKind =
-  | 'create'        // new file
-  | 'restore'       // a managed file that had been deleted, written again
-  | 'update'        // managed, unmodified, new content for it
+  | 'create' // new file
+  | 'restore' // a managed file that had been deleted, written again
+  | 'update' // managed, unmodified, new content for it
   | 'unchanged'
-  | 'kept-edited'   // managed but edited by the user: kept (use --force)
-  | 'replace-edited'// managed, edited, replaced because of --force (backed up first)
-  | 'conflict'      // a file we do not own sits where ours would go: left alone
-  | 'remove'        // managed, no longer targeted, unmodified
-  | 'kept-stale'    // managed, no longer targeted, edited by the user: kept (use --force)
-  | 'forget';       // managed, no longer targeted, already gone from disk
+  | 'kept-edited' // managed but edited by the user: kept (use --force)
+  | 'replace-edited' // managed, edited, replaced because of --force (backed up first)
+  | 'conflict' // a file we do not own sits where ours would go: left alone
+  | 'remove' // managed, no longer targeted, unmodified
+  | 'kept-stale' // managed, no longer targeted, edited by the user: kept (use --force)
+  | 'forget'; // managed, no longer targeted, already gone from disk
 
 export interface Change {
   kind: ChangeKind;
@@ -118,7 +118,14 @@ export async function planChanges(
     const { rel, content, ...record } = want;
     const onDisk = await readRegular(configRoot, path.join(configRoot, rel));
     const owned = manifest.files[rel];
-    const base = { rel, target: want.target, series: want.series, entry: want.entry, before: onDisk ?? undefined, after: content };
+    const base = {
+      rel,
+      target: want.target,
+      series: want.series,
+      entry: want.entry,
+      before: onDisk ?? undefined,
+      after: content,
+    };
     let kind: ChangeKind;
     if (onDisk === undefined) kind = owned ? 'restore' : 'create';
     else if (!owned || onDisk === null) kind = 'conflict';
@@ -180,7 +187,9 @@ export async function planChanges(
   const abs = (rel: string): string => path.join(configRoot, rel);
   const ops: Op[] = [
     ...mkdirs.map((d): Op => ({ kind: 'mkdir', path: abs(d), mode: DIR_MODE })),
-    ...changes.filter((c) => WRITES.has(c.kind)).map((c): Op => ({ kind: 'write', path: abs(c.rel), content: c.after!, mode: FILE_MODE })),
+    ...changes
+      .filter((c) => WRITES.has(c.kind))
+      .map((c): Op => ({ kind: 'write', path: abs(c.rel), content: c.after!, mode: FILE_MODE })),
     ...changes.filter((c) => c.kind === 'remove').map((c): Op => ({ kind: 'remove', path: abs(c.rel) })),
     ...rmdirs.map((d): Op => ({ kind: 'rmdir', path: abs(d) })),
   ];

@@ -88,9 +88,14 @@ async function readFromDir(ref: SourceRef, wanted: CatalogFile[]): Promise<Map<s
       throw badSource(ref, `'${rel}' is a broken symbolic link`, 'fix or remove the link', err);
     }
     if (!real.startsWith(root + path.sep)) {
-      throw badSource(ref, `'${rel}' is a symbolic link pointing outside the source (${real})`, 'copy the file into the source directory');
+      throw badSource(
+        ref,
+        `'${rel}' is a symbolic link pointing outside the source (${real})`,
+        'copy the file into the source directory',
+      );
     }
-    if (!(await stat(real)).isFile()) throw badSource(ref, `'${rel}' is not a regular file`, 'patch files must be regular files');
+    if (!(await stat(real)).isFile())
+      throw badSource(ref, `'${rel}' is not a regular file`, 'patch files must be regular files');
     try {
       found.set(rel, await readBounded(real, 'patch'));
     } catch (err) {
@@ -125,7 +130,11 @@ async function readFromTar(ref: SourceRef, kind: TarKind, wanted: CatalogFile[])
       visit({ name: raw, type }) {
         const name = memberName(ref, raw);
         if (!SAFE_TYPES.has(type)) {
-          throw badTarball(ref, `tarball member '${raw}' is a ${type}`, 'refusing the whole archive: patch tarballs may hold only files and directories');
+          throw badTarball(
+            ref,
+            `tarball member '${raw}' is a ${type}`,
+            'refusing the whole archive: patch tarballs may hold only files and directories',
+          );
         }
         const stripped = name.split('/').slice(1).join('/');
         const exact = want.has(name);
@@ -138,7 +147,11 @@ async function readFromTar(ref: SourceRef, kind: TarKind, wanted: CatalogFile[])
         const { target, exact } = targets.get(raw)!;
         const prev = hits.get(target);
         if (prev && prev.exact === exact) {
-          throw badTarball(ref, `'${target}' is in the tarball twice: as '${prev.member}' and as '${raw}'`, 'use a tarball with a single copy of each patch file');
+          throw badTarball(
+            ref,
+            `'${target}' is in the tarball twice: as '${prev.member}' and as '${raw}'`,
+            'use a tarball with a single copy of each patch file',
+          );
         }
         if (!prev || exact) hits.set(target, { member: raw, exact, data });
       },
@@ -163,7 +176,11 @@ const TAR_HINTS: Record<TarWalkError['reason'] | 'notFound', string> = {
  * The bytes of each catalog file, from the first source that has it, verified against its sha256.
  * `catalogFile` is where the `file =` lines are (errors about a file point there). Writes nothing.
  */
-export async function readPatchFiles(sources: SourceRef[], files: CatalogFile[], catalogFile: string): Promise<Map<string, Buffer>> {
+export async function readPatchFiles(
+  sources: SourceRef[],
+  files: CatalogFile[],
+  catalogFile: string,
+): Promise<Map<string, Buffer>> {
   if (files.length === 0) return new Map();
   if (sources.length === 0) {
     throw new SourceError('no patch source is configured', {
@@ -184,22 +201,28 @@ export async function readPatchFiles(sources: SourceRef[], files: CatalogFile[],
       if (data === undefined) continue;
       const actual = createHash('sha256').update(data).digest('hex');
       if (actual !== f.sha256) {
-        throw new SourceError(`checksum mismatch for '${f.path}' from patch source '${ref.spec}': expected sha256 ${f.sha256}, got ${actual}`, {
-          file: catalogFile,
-          line: f.line,
-          hint: 'the source holds another version of this file: use the exact file the catalog names',
-        });
+        throw new SourceError(
+          `checksum mismatch for '${f.path}' from patch source '${ref.spec}': expected sha256 ${f.sha256}, got ${actual}`,
+          {
+            file: catalogFile,
+            line: f.line,
+            hint: 'the source holds another version of this file: use the exact file the catalog names',
+          },
+        );
       }
       found.set(f.path, data);
     }
   }
   const missing = files.find((f) => !found.has(f.path));
   if (missing) {
-    throw new SourceError(`'${missing.path}' is in none of the patch sources (${sources.map((s) => s.spec).join(', ')})`, {
-      file: catalogFile,
-      line: missing.line,
-      hint: 'add a patch-source holding it (the catalog entry\'s origin says where it is published)',
-    });
+    throw new SourceError(
+      `'${missing.path}' is in none of the patch sources (${sources.map((s) => s.spec).join(', ')})`,
+      {
+        file: catalogFile,
+        line: missing.line,
+        hint: "add a patch-source holding it (the catalog entry's origin says where it is published)",
+      },
+    );
   }
   return new Map(files.map((f) => [f.path, found.get(f.path)!]));
 }

@@ -86,13 +86,25 @@ async function open(file: string, kind: TarKind, threads: boolean): Promise<Open
   // Non-blocking, and a regular file only: a FIFO given as --tarball must not wait forever for a writer.
   const name = file.replace(/^.*\//, '');
   const fh = await fsOpen(file, constants.O_RDONLY | constants.O_NONBLOCK).catch((err: unknown) => {
-    throw new TarWalkError('read', `cannot read ${name}: ${isErrno(err, 'ENOENT') ? 'no such file' : errnoText(err, file)}`, false, { cause: err });
+    throw new TarWalkError(
+      'read',
+      `cannot read ${name}: ${isErrno(err, 'ENOENT') ? 'no such file' : errnoText(err, file)}`,
+      false,
+      { cause: err },
+    );
   });
   const st = await fh.stat().finally(() => fh.close());
   if (!st.isFile()) throw new TarWalkError('read', `cannot read ${name}: it is ${kindOf(st)}, not a regular file`);
   if (kind === 'xz') {
     const proc = xzDecompressStream(file, { args: threads ? await xzThreadArgs() : [] });
-    return { input: proc.stdout, done: proc.done, abort: () => (proc.kill(), proc.stdout.destroy()) };
+    return {
+      input: proc.stdout,
+      done: proc.done,
+      abort: () => {
+        proc.kill();
+        proc.stdout.destroy();
+      },
+    };
   }
   const raw = createReadStream(file, { highWaterMark: 256 * 1024 });
   const input = kind === 'gzip' ? pipeline(raw, createGunzip(), () => undefined) : raw;
@@ -110,8 +122,10 @@ const SPARSE_PAX = /^GNU\.sparse\./;
 /** Why walkTar refuses a member whatever the visitor says, or undefined. */
 function refusal(h: { type?: string | null; pax?: unknown }): string | undefined {
   // tar-stream's types say `type` is always set; for a typeflag it does not know it is null.
-  if (h.type === null || h.type === undefined) return 'is of a type gentoo-kopt does not read (a GNU sparse file, a volume header or another non-POSIX kind)';
-  if (Object.keys((h.pax as object | null) ?? {}).some((k) => SPARSE_PAX.test(k))) return 'is a GNU sparse file (GNU.sparse.* pax attributes)';
+  if (h.type === null || h.type === undefined)
+    return 'is of a type gentoo-kopt does not read (a GNU sparse file, a volume header or another non-POSIX kind)';
+  if (Object.keys((h.pax as object | null) ?? {}).some((k) => SPARSE_PAX.test(k)))
+    return 'is a GNU sparse file (GNU.sparse.* pax attributes)';
   return undefined;
 }
 
@@ -138,7 +152,10 @@ export async function walkTar(file: string, kind: TarKind, opts: WalkOptions): P
     opts.progress?.(bytes);
     if (bytes > opts.maxTotal && !aborted) {
       aborted = true;
-      visitorError ??= new TarWalkError('refused', `${name} decompresses to more than ${opts.maxTotal} bytes: refusing to read more`);
+      visitorError ??= new TarWalkError(
+        'refused',
+        `${name} decompresses to more than ${opts.maxTotal} bytes: refusing to read more`,
+      );
       input.unpipe(extract);
       extract.destroy();
       abort();
@@ -171,13 +188,21 @@ export async function walkTar(file: string, kind: TarKind, opts: WalkOptions): P
       visitorError = new TarWalkError('refused', `tarball member '${h.name}' ${refused}`);
       return stop();
     }
-    const member: TarMember = { name: h.name, type: h.type, size: h.size ?? 0, ...(h.linkname ? { linkname: h.linkname } : {}) };
+    const member: TarMember = {
+      name: h.name,
+      type: h.type,
+      size: h.size ?? 0,
+      ...(h.linkname ? { linkname: h.linkname } : {}),
+    };
     let keep = false;
     try {
       keep = opts.visit(member);
       const { max, what } = opts.maxMember;
       if (keep && !(member.size <= max)) {
-        throw new TarWalkError('refused', `tarball member '${member.name}' is ${member.size} bytes: ${what} may be at most ${max} bytes`);
+        throw new TarWalkError(
+          'refused',
+          `tarball member '${member.name}' is ${member.size} bytes: ${what} may be at most ${max} bytes`,
+        );
       }
     } catch (err) {
       visitorError = err;
@@ -207,7 +232,9 @@ export async function walkTar(file: string, kind: TarKind, opts: WalkOptions): P
 
   // Killed by us at the cap: its failure is ours, not a damaged file.
   if (processError instanceof ProcessError && !aborted) {
-    throw new TarWalkError('decompress', `cannot decompress ${name}: ${processError.message}`, processError.notFound, { cause: processError });
+    throw new TarWalkError('decompress', `cannot decompress ${name}: ${processError.message}`, processError.notFound, {
+      cause: processError,
+    });
   }
   if (visitorError !== undefined) throw visitorError;
   if ((readError as NodeJS.ErrnoException | undefined)?.syscall) {
@@ -215,6 +242,11 @@ export async function walkTar(file: string, kind: TarKind, opts: WalkOptions): P
   }
   const failure = readError ?? parseError;
   if (failure) {
-    throw new TarWalkError('corrupt', `cannot read ${name}: corrupt or truncated archive (${(failure as Error).message})`, false, { cause: failure });
+    throw new TarWalkError(
+      'corrupt',
+      `cannot read ${name}: corrupt or truncated archive (${(failure as Error).message})`,
+      false,
+      { cause: failure },
+    );
   }
 }

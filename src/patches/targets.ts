@@ -48,7 +48,8 @@ export async function findTargets(roots: Roots, packages: string[], requested: s
       kernelVersion(cpv.pv);
     } catch (err) {
       if (!(err instanceof KoptError)) throw err;
-      if (!skipped.some((p) => p.file === file)) skipped.push({ file, message: `${cpv.category}/${cpv.pf}: ${err.message}; skipped` });
+      if (!skipped.some((p) => p.file === file))
+        skipped.push({ file, message: `${cpv.category}/${cpv.pf}: ${err.message}; skipped` });
       return;
     }
     const key = `${cpv.category}/${cpv.p}`;

@@ -30,7 +30,9 @@ export async function verifyDesired(
     roots,
     checked.map((t) => ({
       cpv: t.cpv,
-      files: desired.files.filter((f) => f.target === t.target).map((f) => ({ name: path.posix.basename(f.rel), content: f.content })),
+      files: desired.files
+        .filter((f) => f.target === t.target)
+        .map((f) => ({ name: path.posix.basename(f.rel), content: f.content })),
     })),
     { env },
   );
@@ -40,12 +42,17 @@ export async function verifyDesired(
     out.push({ target: t.target, status: v.status, summary: failureSummary(v) });
     if (v.status !== 'fails') continue;
     if (t.strict) {
-      throw new KoptError(`strict: the series for ${t.target} does not apply to its sources (${failureSummary(v)}); nothing was changed`, {
-        file: configFile,
-        hint: `gentoo-kopt verify ${t.cpv} shows every hunk; update the catalog entry for kernel ${t.kernel}, or set strict = no`,
-      });
+      throw new KoptError(
+        `strict: the series for ${t.target} does not apply to its sources (${failureSummary(v)}); nothing was changed`,
+        {
+          file: configFile,
+          hint: `gentoo-kopt verify ${t.cpv} shows every hunk; update the catalog entry for kernel ${t.kernel}, or set strict = no`,
+        },
+      );
     }
-    warnings.push(`${t.target}: the series does not apply to its sources (${failureSummary(v)}): not installed for this version`);
+    warnings.push(
+      `${t.target}: the series does not apply to its sources (${failureSummary(v)}): not installed for this version`,
+    );
     desired.files = desired.files.filter((f) => f.target !== t.target);
   }
   return out;

@@ -3,7 +3,12 @@
 // slot operators and ::repo allowed, no wildcards, no binary-package build ids.
 import { VersionError, type Where } from '../errors.js';
 import {
-  compareVersions, isValidVersion, parseVersion, versionWithoutRevision, VERSION_SOURCE, type Version,
+  compareVersions,
+  isValidVersion,
+  parseVersion,
+  versionWithoutRevision,
+  VERSION_SOURCE,
+  type Version,
 } from './version.js';
 
 export interface Cpv {
@@ -41,7 +46,7 @@ export interface Atom {
 // PMS 3.1: \w is ASCII [A-Za-z0-9_] as in Portage's re.ASCII patterns.
 const CATEGORY_RE = /^[A-Za-z0-9_][A-Za-z0-9+_.-]*$/;
 const PN_RE = /^[A-Za-z0-9_][A-Za-z0-9+_-]*$/;
-const SLOT_NAME = String.raw`[A-Za-z0-9_][A-Za-z0-9+_.-]*`;
+const SLOT_NAME = '[A-Za-z0-9_][A-Za-z0-9+_.-]*';
 const SLOT_RE = new RegExp(`^(${SLOT_NAME})(?:/(${SLOT_NAME}))?$`);
 const SLOT_DEP_RE = new RegExp(`^(?:(${SLOT_NAME})(?:/(${SLOT_NAME}))?)?([*=])?$`);
 const REPO_RE = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
@@ -97,8 +102,15 @@ export function parseCpv(s: string, where: Where = {}): Cpv {
   const version = parseVersion(parts.ver, where);
   const pv = versionWithoutRevision(version);
   const cpv: Cpv = {
-    category, pn: parts.pn, pv, pr: `r${version.raw.slice(pv.length + 2) || '0'}`, pvr: version.raw,
-    pf: `${parts.pn}-${version.raw}`, p: `${parts.pn}-${pv}`, cpn: `${category}/${parts.pn}`, version,
+    category,
+    pn: parts.pn,
+    pv,
+    pr: `r${version.raw.slice(pv.length + 2) || '0'}`,
+    pvr: version.raw,
+    pf: `${parts.pn}-${version.raw}`,
+    p: `${parts.pn}-${pv}`,
+    cpn: `${category}/${parts.pn}`,
+    version,
   };
   if (colon >= 0) {
     const m = SLOT_RE.exec(s.slice(colon + 1));
@@ -206,7 +218,11 @@ function globMatches(atomVersion: Version, cpv: Cpv): boolean {
 }
 
 const COMPARISONS: Record<Exclude<AtomOp, '~'>, (c: number) => boolean> = {
-  '<': (c) => c < 0, '<=': (c) => c <= 0, '=': (c) => c === 0, '>=': (c) => c >= 0, '>': (c) => c > 0,
+  '<': (c) => c < 0,
+  '<=': (c) => c <= 0,
+  '=': (c) => c === 0,
+  '>=': (c) => c >= 0,
+  '>': (c) => c > 0,
 };
 
 function versionMatches(atom: Atom, cpv: Cpv): boolean {

@@ -45,7 +45,10 @@ async function statOrMissing(p: string): Promise<Awaited<ReturnType<typeof stat>
     // stat() says missing: fine unless a symlink is there pointing nowhere.
     const link = await lstat(p).catch(() => undefined);
     if (link?.isSymbolicLink()) {
-      throw new FsError('is a symbolic link to nothing', { file: p, hint: 'point the link at an existing file, or remove it' });
+      throw new FsError('is a symbolic link to nothing', {
+        file: p,
+        hint: 'point the link at an existing file, or remove it',
+      });
     }
     return undefined;
   }

@@ -59,7 +59,8 @@ export function parseIni(text: string, file: string, into: IniData = emptyIni())
   let option: { name: string; lines: string[]; line: number } | undefined;
   let indent = 0;
   const flush = (): void => {
-    if (option && section) section.set(option.name, { value: option.lines.join('\n').trimEnd(), file, line: option.line });
+    if (option && section)
+      section.set(option.name, { value: option.lines.join('\n').trimEnd(), file, line: option.line });
     option = undefined;
   };
   const lines = text.split(/\r\n|\r|\n/);
@@ -83,7 +84,11 @@ export function parseIni(text: string, file: string, into: IniData = emptyIni())
     if (header) {
       sectionName = header[1] ?? '';
       if (sectionName !== DEFAULT && seen.has(sectionName)) {
-        throw new ConfigError(`section ${sectionText(sectionName)} appears twice in this file`, { file, line, hint: 'merge the two sections' });
+        throw new ConfigError(`section ${sectionText(sectionName)} appears twice in this file`, {
+          file,
+          line,
+          hint: 'merge the two sections',
+        });
       }
       seen.add(sectionName);
       section = into.sections.get(sectionName) ?? new Map();
@@ -92,7 +97,11 @@ export function parseIni(text: string, file: string, into: IniData = emptyIni())
       continue;
     }
     if (!section) {
-      throw new ConfigError('a line before any [section] header', { file, line, hint: 'start the file with a section such as [gentoo]' });
+      throw new ConfigError('a line before any [section] header', {
+        file,
+        line,
+        hint: 'start the file with a section such as [gentoo]',
+      });
     }
     // configparser's OPTCRE, `(.*?)\s*[=:]\s*(.*)$`, without the regex: the first '=' or ':' ends the name.
     const at = stripped.search(/[=:]/);
@@ -102,7 +111,10 @@ export function parseIni(text: string, file: string, into: IniData = emptyIni())
       throw new ConfigError(`malformed line: ${what} (expected 'key = value' or '[section]')`, { file, line });
     }
     if (seen.has(`${sectionName}\0${name}`)) {
-      throw new ConfigError(`option ${optionText(name)} appears twice in section ${sectionText(sectionName)}`, { file, line });
+      throw new ConfigError(`option ${optionText(name)} appears twice in section ${sectionText(sectionName)}`, {
+        file,
+        line,
+      });
     }
     seen.add(`${sectionName}\0${name}`);
     option = { name, lines: [stripped.slice(at + 1).trimStart()], line };
@@ -118,17 +130,29 @@ export function parseIni(text: string, file: string, into: IniData = emptyIni())
  * located at `opt` (the option being read, as configparser names it) whatever the level it happens at.
  */
 export function interpolate(
-  opt: IniOption, name: string, scope: Map<string, IniOption>, budget: InterpolationBudget = interpolationBudget(),
+  opt: IniOption,
+  name: string,
+  scope: Map<string, IniOption>,
+  budget: InterpolationBudget = interpolationBudget(),
 ): string {
   return expand(opt.value, scope, budget, 1, { file: opt.file, line: opt.line }, optionText(name));
 }
 
 function expand(
-  value: string, scope: Map<string, IniOption>, budget: InterpolationBudget, depth: number, where: { file: string; line: number }, option: string,
+  value: string,
+  scope: Map<string, IniOption>,
+  budget: InterpolationBudget,
+  depth: number,
+  where: { file: string; line: number },
+  option: string,
 ): string {
-  if (depth > MAX_DEPTH) throw new ConfigError(`${option}: interpolation nested deeper than ${MAX_DEPTH} (a loop?)`, where);
+  if (depth > MAX_DEPTH)
+    throw new ConfigError(`${option}: interpolation nested deeper than ${MAX_DEPTH} (a loop?)`, where);
   const tooMuch = (what: string): ConfigError =>
-    new ConfigError(`${option}: ${what}`, { ...where, hint: 'no real repos.conf needs that: look for options that reference each other over and over' });
+    new ConfigError(`${option}: ${what}`, {
+      ...where,
+      hint: 'no real repos.conf needs that: look for options that reference each other over and over',
+    });
   let out = '';
   let rest = value;
   for (let p = rest.indexOf('%'); p >= 0; p = rest.indexOf('%')) {
@@ -141,11 +165,19 @@ function expand(
     }
     const ref = /^%\(([^)]+)\)s/.exec(rest);
     if (!ref) {
-      throw new ConfigError(`${option}: bad interpolation ('%' must be followed by '%' or '(name)s')`, { ...where, hint: "write '%%' for a literal percent sign" });
+      throw new ConfigError(`${option}: bad interpolation ('%' must be followed by '%' or '(name)s')`, {
+        ...where,
+        hint: "write '%%' for a literal percent sign",
+      });
     }
     const target = scope.get((ref[1] ?? '').toLowerCase());
-    if (!target) throw new ConfigError(`${option}: %(${quotedName(ref[1] ?? '')?.slice(1, -1) ?? '...'})s names no option of this section or [DEFAULT]`, where);
-    if (--budget.references < 0) throw tooMuch(`more than ${MAX_REFERENCES} %(name)s references to resolve in this repos.conf`);
+    if (!target)
+      throw new ConfigError(
+        `${option}: %(${quotedName(ref[1] ?? '')?.slice(1, -1) ?? '...'})s names no option of this section or [DEFAULT]`,
+        where,
+      );
+    if (--budget.references < 0)
+      throw tooMuch(`more than ${MAX_REFERENCES} %(name)s references to resolve in this repos.conf`);
     out += target.value.includes('%') ? expand(target.value, scope, budget, depth + 1, where, option) : target.value;
     if (out.length > MAX_VALUE) throw tooMuch(`interpolation makes a value longer than ${MAX_VALUE} characters`);
     rest = rest.slice(ref[0].length);

@@ -58,12 +58,18 @@ async function listDir(dir: string): Promise<string[] | undefined> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     // Portage dies only when the path exists (or is a symlink) and still cannot be read as a directory.
-    const exists = await lstat(dir).then(() => true, () => false);
+    const exists = await lstat(dir).then(
+      () => true,
+      () => false,
+    );
     if (code === 'ENOENT' && !exists) return undefined;
-    throw new FsError(`${dir} exists but cannot be opened as a directory (${code ?? 'error'}): eapply_user will stop the emerge`, {
-      file: dir,
-      hint: 'make it a readable directory (0755) or remove it',
-    });
+    throw new FsError(
+      `${dir} exists but cannot be opened as a directory (${code ?? 'error'}): eapply_user will stop the emerge`,
+      {
+        file: dir,
+        hint: 'make it a readable directory (0755) or remove it',
+      },
+    );
   }
 }
 
@@ -81,7 +87,10 @@ async function sizeOf(file: string): Promise<{ nonEmpty: boolean; isDir: boolean
 async function eapplyDirFiles(dir: string): Promise<string[]> {
   // An unreadable directory leaves bash's glob unexpanded: eapply then finds no patch and dies.
   const names = (await listDir(dir).catch(() => undefined)) ?? [];
-  return names.filter((n) => PATCH_NAME.test(n)).sort(compareC).map((n) => path.join(dir, n));
+  return names
+    .filter((n) => PATCH_NAME.test(n))
+    .sort(compareC)
+    .map((n) => path.join(dir, n));
 }
 
 export async function eapplyUser(roots: Roots, cpv: Cpv, slot?: string): Promise<EapplyUserResult> {
@@ -115,6 +124,8 @@ export async function eapplyUser(roots: Roots, cpv: Cpv, slot?: string): Promise
     const { patch, isDir } = chosen.get(basename)!;
     patches.push(isDir ? { ...patch, files: await eapplyDirFiles(patch.path) } : patch);
   }
-  const cancelled = [...cancelledBy].map(([basename, by]) => ({ basename, by })).sort((a, b) => compareC(a.basename, b.basename));
+  const cancelled = [...cancelledBy]
+    .map(([basename, by]) => ({ basename, by }))
+    .sort((a, b) => compareC(a.basename, b.basename));
   return { base, dirs, patches, cancelled, overridden };
 }

@@ -46,13 +46,17 @@ interface Parse {
   budget: { left: number };
 }
 
-const EXPANSION_HINT = 'no real make.conf value is that large: look for variables that reference each other over and over';
+const EXPANSION_HINT =
+  'no real make.conf value is that large: look for variables that reference each other over and over';
 
 function expand(p: Parse, word: string, where: { file: string; line: number }): string {
   const value = varexpand(word, p.vars, where, { max: MAX_VALUE, hint: EXPANSION_HINT });
   p.budget.left -= value.length;
   if (p.budget.left < 0) {
-    throw new ConfigError(`the values of this file (and the files it sources) expand to more than ${MAX_EXPANDED} characters`, { ...where, hint: EXPANSION_HINT });
+    throw new ConfigError(
+      `the values of this file (and the files it sources) expand to more than ${MAX_EXPANDED} characters`,
+      { ...where, hint: EXPANSION_HINT },
+    );
   }
   return value;
 }
@@ -75,17 +79,31 @@ function parseInto(p: Parse, text: string, file: string, depth: number): void {
     }
     const eq = lex.next();
     if (!eq) {
-      const what = name ? `${name} at the end of the file, expected ${key.value}=value` : 'a word at the end of the file, expected NAME=value';
+      const what = name
+        ? `${name} at the end of the file, expected ${key.value}=value`
+        : 'a word at the end of the file, expected NAME=value';
       throw new ConfigError(what, { ...where, hint });
     }
-    if (eq.value !== '=') throw new ConfigError(name ? `expected '=' after ${name}` : 'expected NAME=value', { file, line: eq.line, hint });
+    if (eq.value !== '=')
+      throw new ConfigError(name ? `expected '=' after ${name}` : 'expected NAME=value', { file, line: eq.line, hint });
     const value = lex.next();
     if (!value || value.line > eq.line) {
-      throw new ConfigError(name ? `'${key.value}=' has no value` : 'an assignment without a value', { ...where, hint: 'write NAME="" for an empty value' });
+      throw new ConfigError(name ? `'${key.value}=' has no value` : 'an assignment without a value', {
+        ...where,
+        hint: 'write NAME="" for an empty value',
+      });
     }
-    if (!VAR_NAME.test(key.value)) throw new ConfigError("invalid variable name before '='", { ...where, hint: hint ?? 'names are letters, digits and _' });
+    if (!VAR_NAME.test(key.value))
+      throw new ConfigError("invalid variable name before '='", {
+        ...where,
+        hint: hint ?? 'names are letters, digits and _',
+      });
     if (value.value.includes('`')) {
-      throw new ConfigError('command substitution with backquotes is not supported', { file, line: value.line, hint: NO_EXEC_HINT });
+      throw new ConfigError('command substitution with backquotes is not supported', {
+        file,
+        line: value.line,
+        hint: NO_EXEC_HINT,
+      });
     }
     const expanded = expand(p, value.value, { file, line: value.line });
     p.out.set(key.value, expanded);
@@ -116,7 +134,10 @@ function sourceFile(p: Parse, name: string, from: { file: string; line: number }
  * variables included. `source` reads files synchronously unless `readSource` is given.
  */
 export function parseMakeConf(
-  text: string, file: string, vars: Map<string, string> = new Map(), readSource: SourceReader = readConfigFileSync,
+  text: string,
+  file: string,
+  vars: Map<string, string> = new Map(),
+  readSource: SourceReader = readConfigFileSync,
 ): Map<string, string> {
   const out = new Map<string, string>();
   parseInto({ vars, out, read: readSource, files: [], budget: { left: MAX_EXPANDED } }, text, file, 0);
@@ -152,7 +173,13 @@ export async function loadMakeConf(roots: Roots): Promise<{ vars: Map<string, st
   const legacy = path.join(roots.configRoot, 'etc/make.conf');
   const current = path.join(roots.configRoot, 'etc/portage/make.conf');
   const paths = (await sameFile(legacy, current)) ? [current] : [legacy, current];
-  const p: Parse = { vars: makeConfSeed(roots), out: new Map(), read: readConfigFileSync, files: [], budget: { left: MAX_EXPANDED } };
+  const p: Parse = {
+    vars: makeConfSeed(roots),
+    out: new Map(),
+    read: readConfigFileSync,
+    files: [],
+    budget: { left: MAX_EXPANDED },
+  };
   for (const path of paths) {
     for (const file of await recursiveFileList(path)) {
       const text = await readConfigFile(file);

@@ -75,17 +75,30 @@ async function listNames(dir: string, problems: VdbProblem[]): Promise<string[] 
     return (await readdir(dir)).sort();
   } catch (err) {
     if (isErrno(err, 'ENOENT')) return undefined;
-    problems.push({ file: dir, message: isErrno(err, 'ENOTDIR') ? 'not a directory' : (fsError(err, dir, 'list') as Error).message, kind: 'unreadable' });
+    problems.push({
+      file: dir,
+      message: isErrno(err, 'ENOTDIR') ? 'not a directory' : (fsError(err, dir, 'list') as Error).message,
+      kind: 'unreadable',
+    });
     return [];
   }
 }
 
 function problemOf(err: unknown, file: string): VdbProblem {
   if (!(err instanceof KoptError)) throw err;
-  return { file: err.file ?? file, line: err.line, message: err.message, kind: err instanceof FsError ? 'unreadable' : 'corrupt' };
+  return {
+    file: err.file ?? file,
+    line: err.line,
+    message: err.message,
+    kind: err instanceof FsError ? 'unreadable' : 'corrupt',
+  };
 }
 
-async function cacheEntry(file: string, ebuild: Buffer | undefined, problems: VdbProblem[]): Promise<Map<string, string> | undefined> {
+async function cacheEntry(
+  file: string,
+  ebuild: Buffer | undefined,
+  problems: VdbProblem[],
+): Promise<Map<string, string> | undefined> {
   let entry: Map<string, string>;
   try {
     const bytes = await readOptional(file, 'repository');
@@ -97,7 +110,8 @@ async function cacheEntry(file: string, ebuild: Buffer | undefined, problems: Vd
   }
   // A stale entry (the ebuild changed since egencache ran) describes another ebuild: Portage ignores it.
   const md5 = entry.get('_md5_');
-  if (ebuild !== undefined && md5 !== undefined && createHash('md5').update(ebuild).digest('hex') !== md5) return undefined;
+  if (ebuild !== undefined && md5 !== undefined && createHash('md5').update(ebuild).digest('hex') !== md5)
+    return undefined;
   return entry;
 }
 
@@ -110,7 +124,11 @@ function withSlot(pkg: AvailablePackage, slotText: string | undefined): Availabl
   return out;
 }
 
-async function fromRepo(repo: Repo, category: string, pn: string): Promise<{ packages: AvailablePackage[]; problems: VdbProblem[] }> {
+async function fromRepo(
+  repo: Repo,
+  category: string,
+  pn: string,
+): Promise<{ packages: AvailablePackage[]; problems: VdbProblem[] }> {
   const problems: VdbProblem[] = [];
   const pkgDir = path.join(repo.location, category, pn);
   const cacheDir = path.join(repo.location, 'metadata/md5-cache', category);
@@ -126,11 +144,16 @@ async function fromRepo(repo: Repo, category: string, pn: string): Promise<{ pac
     try {
       cpv = parseCpv(`${category}/${pf}`);
     } catch (err) {
-      problems.push({ file, message: `not a valid ${cacheOnly ? 'cache entry' : 'ebuild'} name: ${(err as Error).message}`, kind: 'corrupt' });
+      problems.push({
+        file,
+        message: `not a valid ${cacheOnly ? 'cache entry' : 'ebuild'} name: ${(err as Error).message}`,
+        kind: 'corrupt',
+      });
       continue;
     }
     if (cpv.pn !== pn) {
-      if (!cacheOnly) problems.push({ file, message: `ebuild of '${cpv.pn}' in the directory of '${pn}'`, kind: 'corrupt' });
+      if (!cacheOnly)
+        problems.push({ file, message: `ebuild of '${cpv.pn}' in the directory of '${pn}'`, kind: 'corrupt' });
       continue;
     }
     let ebuild: Buffer | undefined;
@@ -144,7 +167,8 @@ async function fromRepo(repo: Repo, category: string, pn: string): Promise<{ pac
     }
     const metadata = await cacheEntry(path.join(cacheDir, pf), ebuild, problems);
     const pkg: AvailablePackage = { cpv, repo: repo.name, file, ...(metadata && { metadata }) };
-    const slot = metadata?.get('SLOT') ?? (ebuild === undefined ? undefined : trivialSlot(ebuild.toString('utf8'), cpv));
+    const slot =
+      metadata?.get('SLOT') ?? (ebuild === undefined ? undefined : trivialSlot(ebuild.toString('utf8'), cpv));
     out.push(withSlot(pkg, slot));
   }
   return { packages: out, problems };

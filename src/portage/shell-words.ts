@@ -22,7 +22,10 @@ export class Lexer {
   private pos = 0;
   private line = 1;
   private pushback: Token[] = [];
-  constructor(private readonly text: string, private readonly file: string) {}
+  constructor(
+    private readonly text: string,
+    private readonly file: string,
+  ) {}
 
   private error(message: string, line: number, hint?: string): ConfigError {
     return new ConfigError(message, { file: this.file, line, hint });
@@ -99,7 +102,10 @@ export class Lexer {
  * nothing of the word but a variable name.
  */
 export function varexpand(
-  s: string, vars: Map<string, string>, where: { file: string; line: number }, limit?: { max: number; hint: string },
+  s: string,
+  vars: Map<string, string>,
+  where: { file: string; line: number },
+  limit?: { max: number; hint: string },
 ): string {
   let out = '';
   let insing = false;
@@ -147,13 +153,18 @@ export function varexpand(
       if (braced) {
         if (s[pos] !== '}') {
           const shown = /^[A-Za-z0-9_]{1,64}$/.test(name) ? ` of '${name}'` : '';
-          throw fail(`unsupported or unterminated \${...} expansion${shown}`, 'only ${VAR} and $VAR are expanded in make.conf');
+          throw fail(
+            `unsupported or unterminated \${...} expansion${shown}`,
+            'only ${VAR} and $VAR are expanded in make.conf',
+          );
         }
         pos++;
       }
-      if (name === '') throw fail(`bad substitution: '$' without a variable name`, "write '\\$' for a literal dollar sign");
+      if (name === '')
+        throw fail(`bad substitution: '$' without a variable name`, "write '\\$' for a literal dollar sign");
       out += vars.get(name) ?? '';
-      if (limit && out.length > limit.max) throw fail(`the value expands to more than ${limit.max} characters`, limit.hint);
+      if (limit && out.length > limit.max)
+        throw fail(`the value expands to more than ${limit.max} characters`, limit.hint);
     } else {
       out += c;
       pos++;

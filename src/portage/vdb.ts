@@ -45,9 +45,29 @@ const METADATA_FILE = 'metadata';
 const METADATA_FORMAT = 1;
 // vartree.py _METADATA_FILE_FIELDS: the only fields the metadata file may answer for.
 const METADATA_FIELDS = new Set([
-  'BDEPEND', 'BUILD_ID', 'BUILD_TIME', 'CHOST', 'COUNTER', 'DEFINED_PHASES', 'DEPEND', 'DESCRIPTION', 'EAPI',
-  'HOMEPAGE', 'IDEPEND', 'IUSE', 'KEYWORDS', 'LICENSE', 'PDEPEND', 'PROPERTIES', 'PROVIDES', 'RDEPEND',
-  'REQUIRES', 'RESTRICT', 'SLOT', 'USE', 'repository',
+  'BDEPEND',
+  'BUILD_ID',
+  'BUILD_TIME',
+  'CHOST',
+  'COUNTER',
+  'DEFINED_PHASES',
+  'DEPEND',
+  'DESCRIPTION',
+  'EAPI',
+  'HOMEPAGE',
+  'IDEPEND',
+  'IUSE',
+  'KEYWORDS',
+  'LICENSE',
+  'PDEPEND',
+  'PROPERTIES',
+  'PROVIDES',
+  'RDEPEND',
+  'REQUIRES',
+  'RESTRICT',
+  'SLOT',
+  'USE',
+  'repository',
 ]);
 const MULTI_LINE = /^(CONTENTS|NEEDED\..*)$/;
 const EXCLUDED = /^(\..*|CVS|lost\+found)$/;
@@ -69,7 +89,8 @@ export function parseMetadataFile(text: string, file: string): MetadataFile {
   const values = new Map<string, string>();
   const problems: VdbProblem[] = [];
   const reject = (message: string, line?: number): MetadataFile => ({
-    values: new Map(), problems: [{ file, line, message, kind: 'corrupt' }],
+    values: new Map(),
+    problems: [{ file, line, message, kind: 'corrupt' }],
   });
   let format: number | undefined;
   let stamped = false;
@@ -86,7 +107,6 @@ export function parseMetadataFile(text: string, file: string): MetadataFile {
       if (!INTEGER.test(line.slice('#dir_mtime='.length))) return reject('malformed #dir_mtime= line', i + 1);
       stamped = true;
     } else if (line === '' || line.startsWith('#')) {
-      continue;
     } else if (!line.includes('=')) {
       problems.push({ file, line: i + 1, message: 'malformed line (expected KEY=value)', kind: 'corrupt' });
     } else {
@@ -152,9 +172,11 @@ async function listDirs(dir: string, problems: VdbProblem[]): Promise<string[]> 
     entries = await readdir(dir, { withFileTypes: true });
   } catch (err) {
     if (isErrno(err, 'ENOENT')) return [];
-    problems.push(isErrno(err, 'ENOTDIR')
-      ? { file: dir, message: 'not a directory (Portage ignores it)', kind: 'corrupt' }
-      : problemFrom(err, dir, 'list'));
+    problems.push(
+      isErrno(err, 'ENOTDIR')
+        ? { file: dir, message: 'not a directory (Portage ignores it)', kind: 'corrupt' }
+        : problemFrom(err, dir, 'list'),
+    );
     return [];
   }
   const names: string[] = [];
@@ -163,31 +185,54 @@ async function listDirs(dir: string, problems: VdbProblem[]): Promise<string[]> 
     if (EXCLUDED.test(e.name)) continue;
     const isDir = e.isDirectory() || (e.isSymbolicLink() && (await stat(full).catch(() => undefined))?.isDirectory());
     if (isDir) names.push(e.name);
-    else problems.push({ file: full, message: 'not a directory: a stray file in the VDB (Portage ignores it)', kind: 'corrupt' });
+    else
+      problems.push({
+        file: full,
+        message: 'not a directory: a stray file in the VDB (Portage ignores it)',
+        kind: 'corrupt',
+      });
   }
   return names;
 }
 
 /** A whole number Portage could have written (BUILD_TIME, COUNTER); undefined for anything else or one past 2^53. */
-const toInteger = (v: string | undefined): number | undefined => (v !== undefined && INTEGER.test(v) && Number.isSafeInteger(Number(v)) ? Number(v) : undefined);
+const toInteger = (v: string | undefined): number | undefined =>
+  v !== undefined && INTEGER.test(v) && Number.isSafeInteger(Number(v)) ? Number(v) : undefined;
 
 function readPackage(cpv: Cpv, dir: string): { pkg?: InstalledPackage; problems: VdbProblem[] } {
   const entry = new VdbEntry(dir);
   try {
-    const [slotText, repository, buildTime, counter] = ['SLOT', 'repository', 'BUILD_TIME', 'COUNTER'].map((f) => entry.field(f));
+    const [slotText, repository, buildTime, counter] = ['SLOT', 'repository', 'BUILD_TIME', 'COUNTER'].map((f) =>
+      entry.field(f),
+    );
     const problems = entry.problems;
-    for (const [name, v] of [['BUILD_TIME', buildTime], ['COUNTER', counter]] as const) {
+    for (const [name, v] of [
+      ['BUILD_TIME', buildTime],
+      ['COUNTER', counter],
+    ] as const) {
       if (v !== undefined && toInteger(v) === undefined) {
-        problems.push({ file: path.join(dir, name), message: `${name} is not a number (or one too large to be real)`, kind: 'corrupt' });
+        problems.push({
+          file: path.join(dir, name),
+          message: `${name} is not a number (or one too large to be real)`,
+          kind: 'corrupt',
+        });
       }
     }
     if (!slotText) {
-      problems.push({ file: path.join(dir, 'SLOT'), message: 'no SLOT (neither a SLOT file nor a usable metadata file)', kind: 'corrupt' });
+      problems.push({
+        file: path.join(dir, 'SLOT'),
+        message: 'no SLOT (neither a SLOT file nor a usable metadata file)',
+        kind: 'corrupt',
+      });
       return { problems };
     }
     const m = SLOT_RE.exec(slotText);
     if (!m) {
-      problems.push({ file: path.join(dir, 'SLOT'), message: 'invalid SLOT (not SLOT or SLOT/SUBSLOT)', kind: 'corrupt' });
+      problems.push({
+        file: path.join(dir, 'SLOT'),
+        message: 'invalid SLOT (not SLOT or SLOT/SUBSLOT)',
+        kind: 'corrupt',
+      });
       return { problems };
     }
     const [, slot = '', subslot] = m;
@@ -223,7 +268,11 @@ export async function readInstalled(
     for (const name of await listDirs(path.join(base, category), problems)) {
       const dir = path.join(base, category, name);
       if (name.startsWith(MERGING)) {
-        problems.push({ file: dir, message: 'a merge in progress or interrupted (Portage ignores it; remove it if no emerge is running)', kind: 'merging' });
+        problems.push({
+          file: dir,
+          message: 'a merge in progress or interrupted (Portage ignores it; remove it if no emerge is running)',
+          kind: 'merging',
+        });
         continue;
       }
       let cpv: Cpv;
@@ -242,6 +291,8 @@ export async function readInstalled(
     problems.push(...r.problems);
     if (r.pkg) packages.push(r.pkg);
   }
-  packages.sort((a, b) => (a.cpv.cpn < b.cpv.cpn ? -1 : a.cpv.cpn > b.cpv.cpn ? 1 : compareVersions(a.cpv.version, b.cpv.version)));
+  packages.sort((a, b) =>
+    a.cpv.cpn < b.cpv.cpn ? -1 : a.cpv.cpn > b.cpv.cpn ? 1 : compareVersions(a.cpv.version, b.cpv.version),
+  );
   return { packages, problems };
 }

@@ -34,7 +34,8 @@ const SUFFIX_RE = /_(alpha|beta|pre|rc|p)(\d*)/g;
 /** _alpha < _beta < _pre < _rc < (no suffix) < _p: Portage's suffix_value. */
 const SUFFIX_RANK: Record<SuffixKind, number> = { alpha: -4, beta: -3, pre: -2, rc: -1, p: 0 };
 
-const VERSION_HINT = 'a PMS version is numbers separated by dots, an optional letter, optional ' +
+const VERSION_HINT =
+  'a PMS version is numbers separated by dots, an optional letter, optional ' +
   '_alpha/_beta/_pre/_rc/_p suffixes with optional numbers, and an optional -rN revision, e.g. 6.12.58_p1-r1';
 
 export function isValidVersion(s: string): boolean {

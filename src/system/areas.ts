@@ -46,21 +46,48 @@ export const AREAS: readonly Area[] = [
     path: ['etc', 'portage', 'patches', PMS_NAME, PMS_NAME, /^00-gentoo-kopt-.+\.(patch|diff)$/],
     claimedBy: ['managed.json', 'transaction'],
   },
-  { shown: 'etc/gentoo-kopt/kernel-hook.bash', path: ['etc', 'gentoo-kopt', 'kernel-hook.bash'], claimedBy: ['hooks.json', 'transaction'] },
-  { shown: 'etc/gentoo-kopt/hook-settings', path: ['etc', 'gentoo-kopt', 'hook-settings'], claimedBy: ['hooks.json', 'transaction'] },
+  {
+    shown: 'etc/gentoo-kopt/kernel-hook.bash',
+    path: ['etc', 'gentoo-kopt', 'kernel-hook.bash'],
+    claimedBy: ['hooks.json', 'transaction'],
+  },
+  {
+    shown: 'etc/gentoo-kopt/hook-settings',
+    path: ['etc', 'gentoo-kopt', 'hook-settings'],
+    claimedBy: ['hooks.json', 'transaction'],
+  },
   {
     shown: 'etc/kernel/config.d/NN-gentoo-kopt-*.config',
     path: ['etc', 'kernel', 'config.d', /^[0-9]{2}-gentoo-kopt-[A-Za-z0-9._-]+\.config$/],
     claimedBy: ['hooks.json', 'transaction'],
   },
   // hooks.json names the directories install created for a new bashrc, not bashrc (its block is all it owns).
-  { shown: 'etc/portage/bashrc', path: ['etc', 'portage', 'bashrc'], claimedBy: ['transaction'], dirsClaimedBy: ['hooks.json'], followLink: true },
-  { shown: 'var/lib/gentoo-kopt/managed.json', path: ['var', 'lib', 'gentoo-kopt', 'managed.json'], claimedBy: ['transaction'] },
-  { shown: 'var/lib/gentoo-kopt/hooks.json', path: ['var', 'lib', 'gentoo-kopt', 'hooks.json'], claimedBy: ['transaction'] },
-  { shown: 'var/lib/gentoo-kopt/backups/ID.tar', path: ['var', 'lib', 'gentoo-kopt', 'backups', BACKUP_NAME], claimedBy: ['backup'] },
+  {
+    shown: 'etc/portage/bashrc',
+    path: ['etc', 'portage', 'bashrc'],
+    claimedBy: ['transaction'],
+    dirsClaimedBy: ['hooks.json'],
+    followLink: true,
+  },
+  {
+    shown: 'var/lib/gentoo-kopt/managed.json',
+    path: ['var', 'lib', 'gentoo-kopt', 'managed.json'],
+    claimedBy: ['transaction'],
+  },
+  {
+    shown: 'var/lib/gentoo-kopt/hooks.json',
+    path: ['var', 'lib', 'gentoo-kopt', 'hooks.json'],
+    claimedBy: ['transaction'],
+  },
+  {
+    shown: 'var/lib/gentoo-kopt/backups/ID.tar',
+    path: ['var', 'lib', 'gentoo-kopt', 'backups', BACKUP_NAME],
+    claimedBy: ['backup'],
+  },
 ];
 
-const matches = (pattern: string | RegExp, name: string): boolean => (typeof pattern === 'string' ? pattern === name : pattern.test(name));
+const matches = (pattern: string | RegExp, name: string): boolean =>
+  typeof pattern === 'string' ? pattern === name : pattern.test(name);
 
 /** Why `rel` is not a relative, normalised path ('' when it is one). */
 export function notNormal(rel: string): string {
@@ -69,7 +96,8 @@ export function notNormal(rel: string): string {
   if (rel.includes('\0')) return 'holds a NUL byte';
   if (rel.startsWith('/')) return 'is absolute (it must be relative to the config root)';
   if (rel.endsWith('/')) return 'ends in a slash';
-  if (rel.split('/').some((c) => c === '' || c === '.' || c === '..')) return 'is not normalised (an empty, `.` or `..` component)';
+  if (rel.split('/').some((c) => c === '' || c === '.' || c === '..'))
+    return 'is not normalised (an empty, `.` or `..` component)';
   return '';
 }
 
@@ -91,7 +119,8 @@ export function kindsClaimable(rel: string, claim: Claim, links: AreaLinks = new
     else if (parts.length < area.path.length) kinds.add('dir');
   }
   for (const [link, target] of links) {
-    if (target === rel && AREAS.some((a) => a.followLink && a.claimedBy.includes(claim) && a.path.join('/') === link)) kinds.add('file');
+    if (target === rel && AREAS.some((a) => a.followLink && a.claimedBy.includes(claim) && a.path.join('/') === link))
+      kinds.add('file');
   }
   return kinds;
 }
@@ -101,7 +130,9 @@ export function outsideAreas(rel: string, claim: Claim, links?: AreaLinks, kind?
   const bad = notNormal(rel);
   if (bad) return bad;
   const kinds = kindsClaimable(rel, claim, links);
-  return (kind ? kinds.has(kind) : kinds.size > 0) ? '' : `is not in an area gentoo-kopt writes (${areasOf(claim, kind)})`;
+  return (kind ? kinds.has(kind) : kinds.size > 0)
+    ? ''
+    : `is not in an area gentoo-kopt writes (${areasOf(claim, kind)})`;
 }
 
 /** A field holding a path `claim` may name (a file or a directory on the way, or only `kind`), for json-shape. */
@@ -114,16 +145,23 @@ export function areaPath(claim: Claim, opts: { kind?: PathKind; links?: AreaLink
   };
 }
 
-const CLAIMANT: Record<Claim, string> = { 'managed.json': 'managed.json', 'hooks.json': 'hooks.json', transaction: 'a transaction', backup: 'a backup' };
+const CLAIMANT: Record<Claim, string> = {
+  'managed.json': 'managed.json',
+  'hooks.json': 'hooks.json',
+  transaction: 'a transaction',
+  backup: 'a backup',
+};
 
 /** "managed.json may name only etc/portage/patches/CATEGORY/P/00-gentoo-kopt-*.patch", ...: the areas of a claim, for messages. */
 function areasOf(claim: Claim, kind?: PathKind): string {
   const files = AREAS.filter((a) => a.claimedBy.includes(claim)).map((a) => a.shown);
   const dirsOnly = AREAS.filter((a) => a.dirsClaimedBy?.includes(claim)).map((a) => a.shown);
   const named =
-    kind === 'file' ? files.join(', ')
-    : kind === 'dir' ? `the directories on the way to ${[...files, ...dirsOnly].join(', ')}`
-    : `${files.join(', ')} and the directories on the way to ${files.length > 1 ? 'them' : 'it'}${dirsOnly.length ? ` and to ${dirsOnly.join(', ')}` : ''}`;
+    kind === 'file'
+      ? files.join(', ')
+      : kind === 'dir'
+        ? `the directories on the way to ${[...files, ...dirsOnly].join(', ')}`
+        : `${files.join(', ')} and the directories on the way to ${files.length > 1 ? 'them' : 'it'}${dirsOnly.length ? ` and to ${dirsOnly.join(', ')}` : ''}`;
   return `${CLAIMANT[claim]} may name only ${named}`;
 }
 
@@ -134,7 +172,9 @@ function areasOf(claim: Claim, kind?: PathKind): string {
  */
 export async function resolveAreaFile(configRoot: string, rel: string): Promise<string> {
   const file = path.join(configRoot, rel);
-  const st = await lstat(file).catch((err: unknown) => (isErrno(err, 'ENOENT', 'ENOTDIR') ? undefined : Promise.reject(fsError(err, file, 'inspect'))));
+  const st = await lstat(file).catch((err: unknown) =>
+    isErrno(err, 'ENOENT', 'ENOTDIR') ? undefined : Promise.reject(fsError(err, file, 'inspect')),
+  );
   if (!st?.isSymbolicLink()) return file;
   const real = await realpath(file).catch(() => undefined);
   const rootReal = await realpath(configRoot).catch(() => configRoot);
@@ -154,7 +194,8 @@ export async function resolveAreaLinks(configRoot: string): Promise<AreaLinks> {
   for (const area of AREAS.filter((a) => a.followLink)) {
     const rel = area.path.join('/');
     const resolved = await resolveAreaFile(configRoot, rel).catch(() => undefined); // a broken link: nothing follows it
-    if (resolved !== undefined && resolved !== path.join(configRoot, rel)) links.set(rel, path.relative(configRoot, resolved));
+    if (resolved !== undefined && resolved !== path.join(configRoot, rel))
+      links.set(rel, path.relative(configRoot, resolved));
   }
   return links;
 }

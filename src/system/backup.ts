@@ -77,7 +77,8 @@ export async function packBackup(members: { name: string; captured: Captured }[]
     const s = captured.state;
     if (s.kind === 'absent') continue;
     const common = { name, uid: s.uid ?? 0, gid: s.gid ?? 0, mtime: captured.mtime ?? new Date() };
-    if (s.kind === 'file') pack.entry({ ...common, type: 'file', mode: s.mode, size: captured.content!.length }, captured.content!);
+    if (s.kind === 'file')
+      pack.entry({ ...common, type: 'file', mode: s.mode, size: captured.content!.length }, captured.content!);
     else if (s.kind === 'symlink') pack.entry({ ...common, type: 'symlink', mode: 0o777, linkname: s.target });
     else pack.entry({ ...common, name: `${name}/`, type: 'directory', mode: s.mode });
   }
@@ -96,21 +97,33 @@ export interface Member {
 /** Reads a backup tarball (below `root`) into name -> member; refuses member names that could escape the root. */
 export async function readBackup(file: string, root: string): Promise<Map<string, Member>> {
   const data = await readOptional(file, 'backup', { noFollow: true, inside: root });
-  if (data === undefined) throw new FsError('backup tarball is missing', { file, hint: 'it may have been deleted; the change cannot be undone automatically' });
+  if (data === undefined)
+    throw new FsError('backup tarball is missing', {
+      file,
+      hint: 'it may have been deleted; the change cannot be undone automatically',
+    });
   const members = new Map<string, Member>();
   const extract = tar.extract();
   const reading = (async () => {
     for await (const entry of extract) {
       const { name, type, mode, linkname } = entry.header;
-      if (path.isAbsolute(name) || name.split('/').includes('..')) throw new FsError(`unsafe member name '${name}' in backup`, { file });
+      if (path.isAbsolute(name) || name.split('/').includes('..'))
+        throw new FsError(`unsafe member name '${name}' in backup`, { file });
       const chunks: Buffer[] = [];
       for await (const c of entry) chunks.push(c as Buffer);
-      members.set(name.replace(/\/$/, ''), { type: type ?? 'file', mode: mode ?? 0o644, content: Buffer.concat(chunks), linkname: linkname ?? undefined });
+      members.set(name.replace(/\/$/, ''), {
+        type: type ?? 'file',
+        mode: mode ?? 0o644,
+        content: Buffer.concat(chunks),
+        linkname: linkname ?? undefined,
+      });
     }
   })();
   extract.end(data);
   await reading.catch((err: unknown) => {
-    throw err instanceof FsError ? err : new FsError(`backup tarball is unreadable: ${(err as Error).message}`, { file });
+    throw err instanceof FsError
+      ? err
+      : new FsError(`backup tarball is unreadable: ${(err as Error).message}`, { file });
   });
   return members;
 }
@@ -123,7 +136,12 @@ const depth = (rel: string): number => rel.split('/').length;
  * remove created directories (deepest first; a directory someone filled meanwhile is kept). Paths
  * already in their before-state get no operation, so running the result twice is harmless.
  */
-export async function restoreOps(configRoot: string, changes: Change[], backup: Map<string, Member>, backupFile: string): Promise<Op[]> {
+export async function restoreOps(
+  configRoot: string,
+  changes: Change[],
+  backup: Map<string, Member>,
+  backupFile: string,
+): Promise<Op[]> {
   const abs = (rel: string): string => path.join(configRoot, rel);
   const now = new Map<string, PathState>();
   for (const c of changes) now.set(c.path, (await captureState(abs(c.path), configRoot)).state);
@@ -131,24 +149,30 @@ export async function restoreOps(configRoot: string, changes: Change[], backup: 
   const dirs = changes.filter((c) => c.before.kind === 'dir').sort((a, b) => depth(a.path) - depth(b.path));
   for (const c of dirs) {
     const isDir = now.get(c.path)?.kind === 'dir' || (await stat(abs(c.path)).catch(() => undefined))?.isDirectory();
-    if (!isDir && c.before.kind === 'dir') ops.push({ kind: 'mkdir', path: abs(c.path), mode: c.before.mode, owner: ownerOf(c.before) });
+    if (!isDir && c.before.kind === 'dir')
+      ops.push({ kind: 'mkdir', path: abs(c.path), mode: c.before.mode, owner: ownerOf(c.before) });
   }
   for (const c of changes) {
     const before = c.before;
     if ((before.kind !== 'file' && before.kind !== 'symlink') || sameState(now.get(c.path)!, before)) continue;
     const m = backup.get(c.path);
     if (before.kind === 'symlink') {
-      if (m?.type !== 'symlink' || m.linkname !== before.target) throw new FsError(`backup has no symlink ${c.path}`, { file: backupFile });
+      if (m?.type !== 'symlink' || m.linkname !== before.target)
+        throw new FsError(`backup has no symlink ${c.path}`, { file: backupFile });
       ops.push({ kind: 'symlink', path: abs(c.path), target: before.target, owner: ownerOf(before) });
     } else {
       if (!m || sha256(m.content) !== before.sha256)
-        throw new FsError(`backup copy of ${c.path} is missing or does not match its recorded sha256`, { file: backupFile, hint: 'the backup is damaged; restore the file by hand' });
+        throw new FsError(`backup copy of ${c.path} is missing or does not match its recorded sha256`, {
+          file: backupFile,
+          hint: 'the backup is damaged; restore the file by hand',
+        });
       ops.push({ kind: 'write', path: abs(c.path), content: m.content, mode: before.mode, owner: ownerOf(before) });
     }
   }
   for (const c of changes) {
     const kind = now.get(c.path)!.kind;
-    if (c.before.kind === 'absent' && (kind === 'file' || kind === 'symlink')) ops.push({ kind: 'remove', path: abs(c.path) });
+    if (c.before.kind === 'absent' && (kind === 'file' || kind === 'symlink'))
+      ops.push({ kind: 'remove', path: abs(c.path) });
   }
   const made = changes.filter((c) => c.before.kind === 'absent' && now.get(c.path)!.kind === 'dir');
   for (const c of made.sort((a, b) => depth(b.path) - depth(a.path))) ops.push({ kind: 'rmdir', path: abs(c.path) });

@@ -83,7 +83,9 @@ export function xzDecompressStream(file: string, opts: { args?: string[] } = {})
  * after `timeoutMs`. A non-zero exit is a ProcessError with what the process said on stderr.
  */
 export async function runCapped(
-  command: string, args: string[], opts: { max: number; timeoutMs: number; what: string },
+  command: string,
+  args: string[],
+  opts: { max: number; timeoutMs: number; what: string },
 ): Promise<Buffer> {
   const shown = `${command} ${args.filter((a) => a !== '--').join(' ')}`;
   const sub = execa(command, args, {
@@ -111,11 +113,18 @@ export async function runCapped(
     // the stream ends with an error when the process is killed or fails: its result says why
   }
   const r = await sub;
-  if (over) throw new ProcessError(`${opts.what} decompresses to more than ${opts.max} bytes: refusing to read more`, shown, false);
+  if (over)
+    throw new ProcessError(
+      `${opts.what} decompresses to more than ${opts.max} bytes: refusing to read more`,
+      shown,
+      false,
+    );
   if ((r as { code?: string }).code === 'ENOENT') throw new ProcessError(`${command} is not installed`, shown, true);
   if (r.timedOut) throw new ProcessError(`${command} did not finish within ${opts.timeoutMs} ms`, shown, false);
   if (r.failed) {
-    const said = Buffer.from((r.stderr as unknown as Uint8Array | undefined) ?? new Uint8Array()).toString('utf8').trim();
+    const said = Buffer.from((r.stderr as unknown as Uint8Array | undefined) ?? new Uint8Array())
+      .toString('utf8')
+      .trim();
     throw new ProcessError(said || r.shortMessage || `${command} failed`, shown, false);
   }
   return Buffer.concat(chunks);
@@ -156,10 +165,13 @@ export async function runPatchSeries(
         await mkdir(path.dirname(full), { recursive: true });
         await writeFile(full, data);
       } catch (err) {
-        throw new SourceError(`cannot copy '${rel}' to the scratch tree GNU patch runs in: ${errnoOf(err) ?? (err as Error).message}`, {
-          hint: 'the sources hold a file where another one needs a directory: they are not a kernel tree',
-          cause: err,
-        });
+        throw new SourceError(
+          `cannot copy '${rel}' to the scratch tree GNU patch runs in: ${errnoOf(err) ?? (err as Error).message}`,
+          {
+            hint: 'the sources hold a file where another one needs a directory: they are not a kernel tree',
+            cause: err,
+          },
+        );
       }
     }
     const runs: PatchRun[] = [];

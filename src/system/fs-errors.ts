@@ -3,7 +3,15 @@
 // hint (a file we cannot read must be made readable; a tree we cannot write wants root or --root).
 import { FsError } from '../errors.js';
 
-export type FsAction = 'read' | 'write' | 'inspect' | 'list' | 'create directory' | 'remove' | 'remove directory' | 'create lock';
+export type FsAction =
+  | 'read'
+  | 'write'
+  | 'inspect'
+  | 'list'
+  | 'create directory'
+  | 'remove'
+  | 'remove directory'
+  | 'create lock';
 
 const ROOT_HINT = 'run as root, or use --root DIR to act on a tree you own';
 const READ_HINT = 'run as root, or make it readable';
@@ -17,9 +25,15 @@ interface Meaning {
 const ERRNO: Record<string, Meaning> = {
   ENOENT: { what: 'no such file or directory' },
   EACCES: { what: 'permission denied', hint: { read: READ_HINT, write: ROOT_HINT } },
-  EPERM: { what: 'operation not permitted', hint: { read: READ_HINT, write: `${ROOT_HINT} (an immutable file needs chattr -i)` } },
+  EPERM: {
+    what: 'operation not permitted',
+    hint: { read: READ_HINT, write: `${ROOT_HINT} (an immutable file needs chattr -i)` },
+  },
   EROFS: { what: 'read-only file system', hint: 'remount it read-write, or use --root DIR' },
-  ENOTDIR: { what: 'a component of the path is not a directory', hint: 'a file stands where a directory is expected: move it aside' },
+  ENOTDIR: {
+    what: 'a component of the path is not a directory',
+    hint: 'a file stands where a directory is expected: move it aside',
+  },
   EISDIR: { what: 'is a directory (expected a file)', hint: 'move the directory in the way aside' },
   ENOSPC: { what: 'no space left on device', hint: 'free some space and run again' },
   EDQUOT: { what: 'disk quota exceeded', hint: 'free some space and run again' },
@@ -56,5 +70,7 @@ export function fsError(err: unknown, file: string, action: FsAction): unknown {
   if (known) return known;
   const code = errnoOf(err);
   // An errno the table does not know: still name the file, with the system's own words.
-  return code ? new FsError(`cannot ${action}: ${(err as Error).message.replace(/^[A-Z]+: /, '')}`, { file, cause: err }) : err;
+  return code
+    ? new FsError(`cannot ${action}: ${(err as Error).message.replace(/^[A-Z]+: /, '')}`, { file, cause: err })
+    : err;
 }

@@ -7,7 +7,20 @@
 // every directory on the way resolves inside it (assertInside, paths.ts): a symlinked directory that
 // leads out of the root is refused by name, whoever the caller is.
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, chown, lchown, lstat, mkdir, open, readdir, rename, rmdir, stat, symlink, unlink } from 'node:fs/promises';
+import {
+  chmod,
+  chown,
+  lchown,
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  rename,
+  rmdir,
+  stat,
+  symlink,
+  unlink,
+} from 'node:fs/promises';
 import path from 'node:path';
 import { FsError } from '../errors.js';
 import { fsError, type FsAction } from './fs-errors.js';
@@ -26,7 +39,11 @@ export interface WriteOptions {
 }
 
 /** The one check every writer makes before it acts (see the header). */
-export async function assertWritable(inside: string, file: string, opts: { followFinal?: boolean } = {}): Promise<void> {
+export async function assertWritable(
+  inside: string,
+  file: string,
+  opts: { followFinal?: boolean } = {},
+): Promise<void> {
   await assertInside(inside, file, opts);
 }
 
@@ -82,7 +99,9 @@ export function tempWriter(name: string): number | undefined {
 export async function strayTemps(file: string): Promise<string[]> {
   const prefix = tempPrefix(file);
   const names = await readdir(path.dirname(file)).catch(() => [] as string[]);
-  return names.filter((n) => n.startsWith(prefix) && tempWriter(n) !== undefined).map((n) => path.join(path.dirname(file), n));
+  return names
+    .filter((n) => n.startsWith(prefix) && tempWriter(n) !== undefined)
+    .map((n) => path.join(path.dirname(file), n));
 }
 
 /** fsync a directory so a rename or unlink in it survives a power cut. */
@@ -101,7 +120,12 @@ async function syncDir(dir: string): Promise<void> {
 const amRoot = (): boolean => process.getuid?.() === 0;
 
 /** Replaces `file` with `data` atomically: readers see the old or the new bytes, never a mix. */
-export async function writeFileAtomic(file: string, data: Buffer | string, mode: number, opts: WriteOptions): Promise<void> {
+export async function writeFileAtomic(
+  file: string,
+  data: Buffer | string,
+  mode: number,
+  opts: WriteOptions,
+): Promise<void> {
   await assertWritable(opts.inside, file);
   const tmp = tempName(file);
   try {
@@ -160,7 +184,8 @@ export async function ensureDir(dir: string, mode: number, opts: WriteOptions): 
       throw toFsError(err, cur, 'inspect');
     });
     if (st?.isDirectory()) break;
-    if (st) throw new FsError(`${cur} is not a directory (expected a directory)`, { file: cur, hint: ERRNO.ENOTDIR!.hint });
+    if (st)
+      throw new FsError(`${cur} is not a directory (expected a directory)`, { file: cur, hint: ERRNO.ENOTDIR!.hint });
     missing.unshift(cur);
     if (path.dirname(cur) === cur) break;
   }

@@ -12,7 +12,19 @@ import { statePath, type Roots } from '../portage/roots.js';
 import { areaPath, kindsClaimable, resolveAreaLinks, type AreaLinks } from './areas.js';
 import type { Change, PathState } from './backup.js';
 import { ensureDir, writeFileAtomic } from './fs.js';
-import { array, int, object, oneOf, optional, parseState, quote, ShapeError, str, tagged, type Shape } from './json-shape.js';
+import {
+  array,
+  int,
+  object,
+  oneOf,
+  optional,
+  parseState,
+  quote,
+  ShapeError,
+  str,
+  tagged,
+  type Shape,
+} from './json-shape.js';
 import { readOptional } from './read.js';
 
 export interface TxRecord {
@@ -49,8 +61,19 @@ const time = str(64);
 
 const pathState: Shape<PathState> = tagged<PathState>('kind', {
   absent: object<{ kind: 'absent' }>({ kind: oneOf('absent') }),
-  file: object<Extract<PathState, { kind: 'file' }>>({ kind: oneOf('file'), mode, sha256: sha, uid: optional(id), gid: optional(id) }),
-  symlink: object<Extract<PathState, { kind: 'symlink' }>>({ kind: oneOf('symlink'), target: str(4096, /^[^\0]+$/, 'a link target'), uid: optional(id), gid: optional(id) }),
+  file: object<Extract<PathState, { kind: 'file' }>>({
+    kind: oneOf('file'),
+    mode,
+    sha256: sha,
+    uid: optional(id),
+    gid: optional(id),
+  }),
+  symlink: object<Extract<PathState, { kind: 'symlink' }>>({
+    kind: oneOf('symlink'),
+    target: str(4096, /^[^\0]+$/, 'a link target'),
+    uid: optional(id),
+    gid: optional(id),
+  }),
   dir: object<Extract<PathState, { kind: 'dir' }>>({ kind: oneOf('dir'), mode, uid: optional(id), gid: optional(id) }),
 });
 
@@ -62,7 +85,8 @@ function change(links: AreaLinks): Shape<Change> {
     const kinds = kindsClaimable(c.path, 'transaction', links);
     for (const side of ['before', 'after'] as const) {
       const k = c[side].kind;
-      if (k !== 'absent' && !kinds.has(k === 'dir' ? 'dir' : 'file')) throw new ShapeError(`${at}.${side}.kind`, `gentoo-kopt never has a ${k} at ${quote(c.path)}`);
+      if (k !== 'absent' && !kinds.has(k === 'dir' ? 'dir' : 'file'))
+        throw new ShapeError(`${at}.${side}.kind`, `gentoo-kopt never has a ${k} at ${quote(c.path)}`);
     }
     return c;
   };
@@ -83,10 +107,12 @@ function txRecord(links: AreaLinks): Shape<TxRecord> {
   });
   return (v, at) => {
     const r = shape(v, at);
-    if (r.backup !== undefined && path.posix.basename(r.backup) !== `${r.id}.tar`) throw new ShapeError(`${at ? `${at}.` : ''}backup`, `is not the backup of transaction ${r.id}`);
+    if (r.backup !== undefined && path.posix.basename(r.backup) !== `${r.id}.tar`)
+      throw new ShapeError(`${at ? `${at}.` : ''}backup`, `is not the backup of transaction ${r.id}`);
     const seen = new Set<string>();
     for (const [i, c] of r.changes.entries()) {
-      if (seen.has(c.path)) throw new ShapeError(`${at ? `${at}.` : ''}changes[${i}].path`, `${quote(c.path)} appears twice`);
+      if (seen.has(c.path))
+        throw new ShapeError(`${at ? `${at}.` : ''}changes[${i}].path`, `${quote(c.path)} appears twice`);
       seen.add(c.path);
     }
     return r;
@@ -109,7 +135,10 @@ export async function readHistory(roots: Roots): Promise<TxRecord[]> {
   const bytes = await readOptional(file, 'state', stateRead(roots));
   if (bytes === undefined) return [];
   const links = await resolveAreaLinks(roots.configRoot);
-  const shape = object<{ format: 1; transactions: TxRecord[] }>({ format: oneOf(1), transactions: array(txRecord(links), MAX_TRANSACTIONS) });
+  const shape = object<{ format: 1; transactions: TxRecord[] }>({
+    format: oneOf(1),
+    transactions: array(txRecord(links), MAX_TRANSACTIONS),
+  });
   return parseState(bytes, file, shape, 'gentoo-kopt history').transactions;
 }
 
@@ -129,5 +158,9 @@ export async function writeJournal(roots: Roots, record: TxRecord): Promise<void
 }
 
 export async function writeHistory(roots: Roots, transactions: TxRecord[]): Promise<void> {
-  await writeState(roots, historyFile(roots), JSON.stringify({ format: 1, transactions: transactions.slice(-HISTORY_KEEP) }, null, 1) + '\n');
+  await writeState(
+    roots,
+    historyFile(roots),
+    JSON.stringify({ format: 1, transactions: transactions.slice(-HISTORY_KEEP) }, null, 1) + '\n',
+  );
 }

@@ -18,7 +18,8 @@ export class ShapeError extends Error {
 /** Checks `value` (found at `at`) and returns it typed, or throws ShapeError. */
 export type Shape<T> = (value: unknown, at: string) => T;
 
-const join = (at: string, key: string | number): string => (typeof key === 'number' ? `${at}[${key}]` : at ? `${at}.${key}` : key);
+const join = (at: string, key: string | number): string =>
+  typeof key === 'number' ? `${at}[${key}]` : at ? `${at}.${key}` : key;
 
 export const str =
   (max = 4096, pattern?: RegExp, what = 'a string'): Shape<string> =>
@@ -32,7 +33,8 @@ export const str =
 export const int =
   (min: number, max: number): Shape<number> =>
   (v, at) => {
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) throw new ShapeError(at, `must be a whole number from ${min} to ${max}`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max)
+      throw new ShapeError(at, `must be a whole number from ${min} to ${max}`);
     return v;
   };
 
@@ -44,7 +46,8 @@ export const bool: Shape<boolean> = (v, at) => {
 export const oneOf =
   <T extends string | number>(...values: T[]): Shape<T> =>
   (v, at) => {
-    if (!values.includes(v as T)) throw new ShapeError(at, `must be one of ${values.map((x) => JSON.stringify(x)).join(', ')}`);
+    if (!values.includes(v as T))
+      throw new ShapeError(at, `must be one of ${values.map((x) => JSON.stringify(x)).join(', ')}`);
     return v as T;
   };
 
@@ -61,7 +64,8 @@ export const array =
     return v.map((x, i) => item(x, join(at, i)));
   };
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** An object with these fields (others are ignored and dropped); a field whose shape is optional may be missing. */
 export const object =
@@ -99,7 +103,13 @@ export const tagged =
     if (!isPlainObject(v)) throw new ShapeError(at, 'must be an object');
     const t = v[tag];
     const shape = typeof t === 'string' && Object.hasOwn(shapes, t) ? shapes[t] : undefined;
-    if (!shape) throw new ShapeError(join(at, tag), `must be one of ${Object.keys(shapes).map((x) => JSON.stringify(x)).join(', ')}`);
+    if (!shape)
+      throw new ShapeError(
+        join(at, tag),
+        `must be one of ${Object.keys(shapes)
+          .map((x) => JSON.stringify(x))
+          .join(', ')}`,
+      );
     return shape(v, at);
   };
 
@@ -113,7 +123,8 @@ export function quote(s: string, max = 120): string {
  * ConfigError naming the file, `what` it should have been and where it is wrong.
  */
 export function parseState<T>(bytes: Buffer | string, file: string, shape: Shape<T>, what: string): T {
-  const hint = 'gentoo-kopt writes this file itself (atomically): it was edited or damaged; restore it from a backup, or move it aside';
+  const hint =
+    'gentoo-kopt writes this file itself (atomically): it was edited or damaged; restore it from a backup, or move it aside';
   let data: unknown;
   try {
     data = JSON.parse(typeof bytes === 'string' ? bytes : bytes.toString('utf8'));

@@ -60,7 +60,9 @@ const writerGone = (pid: number): boolean => pid === process.pid || !pidAlive(pi
 async function unwantedBackups(roots: Roots, opts: { temps: boolean }): Promise<string[]> {
   const dir = statePath(roots, 'backups');
   const journal = await readJournal(roots);
-  const wanted = new Set((await readHistory(roots)).map((t) => t.backup && path.basename(t.backup)).filter((b): b is string => !!b));
+  const wanted = new Set(
+    (await readHistory(roots)).map((t) => t.backup && path.basename(t.backup)).filter((b): b is string => !!b),
+  );
   if (journal?.backup && journal.state === 'applying') wanted.add(path.basename(journal.backup));
   const out: string[] = [];
   for (const name of await readdir(dir).catch(() => [] as string[])) {
@@ -75,7 +77,8 @@ async function unwantedBackups(roots: Roots, opts: { temps: boolean }): Promise<
  * what commitTransaction does once the journal says 'done'.
  */
 export async function pruneBackups(roots: Roots): Promise<void> {
-  for (const file of await unwantedBackups(roots, { temps: false })) await removeFile(file, { inside: roots.configRoot });
+  for (const file of await unwantedBackups(roots, { temps: false }))
+    await removeFile(file, { inside: roots.configRoot });
 }
 
 /**

@@ -98,7 +98,9 @@ const lockShape = object<LockInfo>({
  * FsError naming it: gentoo-kopt never made it, and waiting for it would wait forever.
  */
 async function readInfo(file: string, root: string): Promise<LockInfo | 'gone' | undefined> {
-  const st = await lstat(file).catch((err: unknown) => ((err as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : Promise.reject(toFsError(err, file, 'inspect'))));
+  const st = await lstat(file).catch((err: unknown) =>
+    (err as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : Promise.reject(toFsError(err, file, 'inspect')),
+  );
   if (st === undefined) return 'gone';
   if (!st.isFile()) {
     throw new FsError(`is ${kindOf(st)}, not a lock gentoo-kopt made (it makes a regular file)`, {
@@ -142,7 +144,8 @@ async function takeOver(file: string, stale: LockInfo | undefined, mine: LockInf
   if (!(await create(guard, mine, root))) {
     const other = await readInfo(guard, root);
     // A guard left by a run killed in the middle of a takeover: remove it and try again.
-    if (other !== 'gone' && (other === undefined || !holderAlive(other))) await removeFile(guard, { inside: root }).catch(() => undefined);
+    if (other !== 'gone' && (other === undefined || !holderAlive(other)))
+      await removeFile(guard, { inside: root }).catch(() => undefined);
     else await sleep(10);
     return false;
   }
@@ -201,10 +204,13 @@ export async function acquireLock(roots: Roots, command: string, opts: { waitMs?
         await sleep(POLL_MS);
         continue;
       }
-      throw new LockedError(`another gentoo-kopt (pid ${holder.pid}, ${holder.command}) is running; wait for it or remove ${file} if it is not`, {
-        file,
-        hint: `it started at ${holder.started}${holder.host !== mine.host ? ` on ${holder.host}` : ''}`,
-      });
+      throw new LockedError(
+        `another gentoo-kopt (pid ${holder.pid}, ${holder.command}) is running; wait for it or remove ${file} if it is not`,
+        {
+          file,
+          hint: `it started at ${holder.started}${holder.host !== mine.host ? ` on ${holder.host}` : ''}`,
+        },
+      );
     }
     if (await takeOver(file, holder, mine, root)) {
       tookOver = holder ?? { pid: 0, command: '(unreadable lock file)', started: '', host: '', token: '' };

@@ -15,13 +15,17 @@ export interface InsideOptions {
   followFinal?: boolean;
 }
 
-const isInside = (real: string, rootReal: string): boolean => rootReal === '/' || real === rootReal || real.startsWith(rootReal + '/');
+const isInside = (real: string, rootReal: string): boolean =>
+  rootReal === '/' || real === rootReal || real.startsWith(rootReal + '/');
 
 /** The lexical part of the check: `file` is `root` or below it, with no `..` left after normalising. */
 export function relativeInside(root: string, file: string): string {
   const rel = path.relative(root, path.resolve(file));
   if (rel === '..' || rel.startsWith('../') || path.isAbsolute(rel)) {
-    throw new FsError(`is outside the root ${root}`, { file, hint: 'gentoo-kopt writes only below PORTAGE_CONFIGROOT (--root DIR)' });
+    throw new FsError(`is outside the root ${root}`, {
+      file,
+      hint: 'gentoo-kopt writes only below PORTAGE_CONFIGROOT (--root DIR)',
+    });
   }
   return rel;
 }
@@ -34,7 +38,10 @@ function escaped(root: string, via: string, real: string): FsError {
 }
 
 function dangling(link: string): FsError {
-  return new FsError('is a symbolic link to nothing', { file: link, hint: 'point the link at an existing directory inside the root, or remove it' });
+  return new FsError('is a symbolic link to nothing', {
+    file: link,
+    hint: 'point the link at an existing directory inside the root, or remove it',
+  });
 }
 
 /** The paths to try, deepest first: `file` itself (when followed), then each ancestor up to `root`. */
@@ -42,7 +49,8 @@ function candidates(root: string, file: string, opts: InsideOptions): string[] {
   const rel = relativeInside(root, file);
   const parts = rel === '' ? [] : rel.split('/');
   const out: string[] = [];
-  for (let n = opts.followFinal ? parts.length : parts.length - 1; n >= 0; n--) out.push(path.join(root, ...parts.slice(0, n)));
+  for (let n = opts.followFinal ? parts.length : parts.length - 1; n >= 0; n--)
+    out.push(path.join(root, ...parts.slice(0, n)));
   return out;
 }
 
@@ -53,7 +61,9 @@ function candidates(root: string, file: string, opts: InsideOptions): string[] {
  */
 export async function assertInside(root: string, file: string, opts: InsideOptions = {}): Promise<void> {
   const list = candidates(root, file, opts);
-  const rootReal = await realpath(root).catch((err: unknown) => (isErrno(err, 'ENOENT') ? undefined : Promise.reject(fsError(err, root, 'inspect'))));
+  const rootReal = await realpath(root).catch((err: unknown) =>
+    isErrno(err, 'ENOENT') ? undefined : Promise.reject(fsError(err, root, 'inspect')),
+  );
   // A root that does not exist yet has nothing below it to follow: whatever is made there is real.
   if (rootReal === undefined || rootReal === '/') return;
   for (const [i, p] of list.entries()) {

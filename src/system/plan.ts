@@ -8,7 +8,16 @@ import { FsError } from '../errors.js';
 import { statePath, type Roots } from '../portage/roots.js';
 import { outsideAreas, type AreaLinks } from './areas.js';
 import { captureState, sameState, type Captured, type Change, type PathState } from './backup.js';
-import { assertWritable, ensureDir, removeEmptyDir, removeFile, sha256, writeFileAtomic, writeSymlinkAtomic, type Owner } from './fs.js';
+import {
+  assertWritable,
+  ensureDir,
+  removeEmptyDir,
+  removeFile,
+  sha256,
+  writeFileAtomic,
+  writeSymlinkAtomic,
+  type Owner,
+} from './fs.js';
 
 export type Op =
   | { kind: 'mkdir'; path: string; mode: number; owner?: Owner } // create if missing, parents too
@@ -45,10 +54,12 @@ export class Planner {
 
   rel(file: string): string {
     const rel = path.relative(this.roots.configRoot, path.resolve(file));
-    if (!rel || rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) throw new Error(`transaction path outside the config root: ${file}`);
+    if (!rel || rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel))
+      throw new Error(`transaction path outside the config root: ${file}`);
     // The transaction machinery's own files (journal, history, backups, lock) are never an op's
     // target; other state files (the managed-files manifest) are, so they roll back with the tree.
-    if (this.reserved.some((r) => rel === r || rel.startsWith(r + path.sep))) throw new Error(`transaction path reserved for the journal: ${file}`);
+    if (this.reserved.some((r) => rel === r || rel.startsWith(r + path.sep)))
+      throw new Error(`transaction path reserved for the journal: ${file}`);
     // Commands only ever plan paths of their areas: anything else is a bug, refused before it is recorded.
     const outside = outsideAreas(rel, 'transaction', this.links);
     if (outside) throw new Error(`transaction path ${file} ${outside}`);
@@ -82,7 +93,11 @@ export class Planner {
       const s = await this.state(cur);
       if (s.kind === 'dir') continue;
       if (s.kind === 'symlink' && (await stat(this.abs(cur)).catch(() => undefined))?.isDirectory()) continue;
-      if (s.kind !== 'absent') throw new FsError('not a directory (expected a directory)', { file: this.abs(cur), hint: 'move the file in the way aside' });
+      if (s.kind !== 'absent')
+        throw new FsError('not a directory (expected a directory)', {
+          file: this.abs(cur),
+          hint: 'move the file in the way aside',
+        });
       steps.push({ kind: 'mkdir', path: this.abs(cur), mode, owner });
       this.set(cur, { kind: 'dir', mode });
     }
@@ -91,12 +106,17 @@ export class Planner {
 
   private async children(rel: string): Promise<string[]> {
     const names = new Set(await readdir(this.abs(rel)).catch(() => [] as string[]));
-    for (const [k, s] of this.now) if (path.dirname(k) === rel) s.kind === 'absent' ? names.delete(path.basename(k)) : names.add(path.basename(k));
+    for (const [k, s] of this.now)
+      if (path.dirname(k) === rel) s.kind === 'absent' ? names.delete(path.basename(k)) : names.add(path.basename(k));
     return [...names];
   }
 
   private notFile(rel: string, s: PathState): void {
-    if (isDirState(s)) throw new FsError('is a directory (expected a file)', { file: this.abs(rel), hint: 'move the directory in the way aside' });
+    if (isDirState(s))
+      throw new FsError('is a directory (expected a file)', {
+        file: this.abs(rel),
+        hint: 'move the directory in the way aside',
+      });
   }
 
   async plan(op: Op): Promise<Op[]> {
@@ -117,13 +137,17 @@ export class Planner {
     const steps = op.kind === 'remove' ? [] : await this.dirs(path.dirname(rel), 0o755);
     const s = await this.state(rel);
     this.notFile(rel, s);
-    const keep = (s.kind === 'file' || s.kind === 'symlink') && s.uid !== undefined ? { uid: s.uid, gid: s.gid ?? 0 } : undefined;
+    const keep =
+      (s.kind === 'file' || s.kind === 'symlink') && s.uid !== undefined ? { uid: s.uid, gid: s.gid ?? 0 } : undefined;
     if (op.kind === 'remove') {
       if (s.kind === 'absent') return [];
       this.set(rel, { kind: 'absent' });
       return [op];
     }
-    const after: PathState = op.kind === 'write' ? { kind: 'file', mode: op.mode, sha256: sha256(op.content) } : { kind: 'symlink', target: op.target };
+    const after: PathState =
+      op.kind === 'write'
+        ? { kind: 'file', mode: op.mode, sha256: sha256(op.content) }
+        : { kind: 'symlink', target: op.target };
     if (sameState(s, after)) return steps; // same bytes and mode, or same link target
     this.set(rel, after);
     // Replacing someone's file keeps its owner unless the operation names one.
@@ -131,8 +155,14 @@ export class Planner {
   }
 
   changes(): { changes: Change[]; members: { name: string; captured: Captured }[] } {
-    const changes = this.touched.map((rel) => ({ path: rel, before: this.seen.get(rel)!.state, after: this.now.get(rel)! }));
-    const members = this.touched.map((rel) => ({ name: rel, captured: this.seen.get(rel)! })).filter((m) => m.captured.state.kind !== 'absent');
+    const changes = this.touched.map((rel) => ({
+      path: rel,
+      before: this.seen.get(rel)!.state,
+      after: this.now.get(rel)!,
+    }));
+    const members = this.touched
+      .map((rel) => ({ name: rel, captured: this.seen.get(rel)! }))
+      .filter((m) => m.captured.state.kind !== 'absent');
     return { changes, members };
   }
 }
@@ -147,5 +177,6 @@ export async function runOp(root: string, op: Op, notes: string[]): Promise<void
   else if (op.kind === 'write') await writeFileAtomic(op.path, op.content, op.mode, opts);
   else if (op.kind === 'symlink') await writeSymlinkAtomic(op.path, op.target, opts);
   else if (op.kind === 'remove') await removeFile(op.path, opts);
-  else if (!(await removeEmptyDir(op.path, opts)) && (await captureState(op.path, root)).state.kind === 'dir') notes.push(`kept ${op.path}: not empty`);
+  else if (!(await removeEmptyDir(op.path, opts)) && (await captureState(op.path, root)).state.kind === 'dir')
+    notes.push(`kept ${op.path}: not empty`);
 }

@@ -21,10 +21,29 @@ export interface ProbeResult {
 
 /** Runs `file args` with no stdin, a timeout and an output limit, in the C locale. Never throws. */
 export async function probe(file: string, args: string[], timeoutMs = 5000): Promise<ProbeResult> {
-  const r = await execa(file, args, { stdin: 'ignore', reject: false, timeout: timeoutMs, maxBuffer: 1 << 20, env: { LC_ALL: 'C' } });
+  const r = await execa(file, args, {
+    stdin: 'ignore',
+    reject: false,
+    timeout: timeoutMs,
+    maxBuffer: 1 << 20,
+    env: { LC_ALL: 'C' },
+  });
   const code = (r as { code?: string }).code;
-  const error = code === 'ENOENT' ? 'not found' : r.timedOut ? `timed out after ${timeoutMs} ms` : r.failed && r.exitCode === undefined ? (r.shortMessage ?? 'failed') : undefined;
-  return { ok: !r.failed, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), ...(r.exitCode !== undefined && { exitCode: r.exitCode }), ...(error && { error }) };
+  const error =
+    code === 'ENOENT'
+      ? 'not found'
+      : r.timedOut
+        ? `timed out after ${timeoutMs} ms`
+        : r.failed && r.exitCode === undefined
+          ? (r.shortMessage ?? 'failed')
+          : undefined;
+  return {
+    ok: !r.failed,
+    stdout: String(r.stdout ?? ''),
+    stderr: String(r.stderr ?? ''),
+    ...(r.exitCode !== undefined && { exitCode: r.exitCode }),
+    ...(error && { error }),
+  };
 }
 
 /** How long `bzip2 -dc` may take for one VDB environment (a real one takes milliseconds). */
@@ -44,6 +63,10 @@ export async function bzip2Decompress(file: string, max: number = LIMITS.vdb.max
     if (isErrno(err, 'ENOENT', 'ENOTDIR')) return undefined;
     throw fsError(err, file, 'read');
   }
-  if (!st.isFile()) throw new FsError(`is ${kindOf(st)}, not a regular file`, { file, hint: 'Portage writes environment.bz2 as a regular file: re-merge the package' });
+  if (!st.isFile())
+    throw new FsError(`is ${kindOf(st)}, not a regular file`, {
+      file,
+      hint: 'Portage writes environment.bz2 as a regular file: re-merge the package',
+    });
   return runCapped('bzip2', ['-dc', '--', file], { max, timeoutMs: BZIP2_TIMEOUT_MS, what: path.basename(file) });
 }

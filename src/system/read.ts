@@ -87,10 +87,13 @@ function notRegular(file: string, st: Stats, kind: FileKind): FsError {
 
 export function tooLarge(file: string, kind: FileKind, size?: number): FsError {
   const { max, what } = LIMITS[kind];
-  return new FsError(`is too large${size === undefined ? '' : ` (${size} bytes)`}: ${what} may be at most ${max} bytes`, {
-    file,
-    hint: 'is this the right file? gentoo-kopt refuses to read more',
-  });
+  return new FsError(
+    `is too large${size === undefined ? '' : ` (${size} bytes)`}: ${what} may be at most ${max} bytes`,
+    {
+      file,
+      hint: 'is this the right file? gentoo-kopt refuses to read more',
+    },
+  );
 }
 
 function symlinkRefused(file: string): FsError {
@@ -140,7 +143,12 @@ function readAllSync(fd: number, file: string, kind: FileKind, size: number): Bu
   return buf.subarray(0, used);
 }
 
-async function readAll(fh: Awaited<ReturnType<typeof open>>, file: string, kind: FileKind, size: number): Promise<Buffer> {
+async function readAll(
+  fh: Awaited<ReturnType<typeof open>>,
+  file: string,
+  kind: FileKind,
+  size: number,
+): Promise<Buffer> {
   const max = LIMITS[kind].max;
   let buf = Buffer.allocUnsafe(Math.min(max + 1, size > 0 ? size + 1 : 64 * KiB));
   let used = 0;
@@ -172,7 +180,10 @@ export async function readOptional(file: string, kind: FileKind, opts: ReadOptio
     if (isErrno(err, 'ENOENT')) {
       // stat() says missing: a symlink pointing nowhere is a broken config, not an absent one.
       if (!opts.noFollow && (await lstat(file).catch(() => undefined))?.isSymbolicLink()) {
-        throw new FsError('is a symbolic link to nothing', { file, hint: 'point the link at an existing file, or remove it' });
+        throw new FsError('is a symbolic link to nothing', {
+          file,
+          hint: 'point the link at an existing file, or remove it',
+        });
       }
       return undefined;
     }
@@ -214,7 +225,11 @@ export function readOptionalSync(file: string, kind: FileKind, opts: ReadOptions
     throw fsError(err, file, 'read');
   }
   if (st === undefined) {
-    if (!opts.noFollow && isLink(file)) throw new FsError('is a symbolic link to nothing', { file, hint: 'point the link at an existing file, or remove it' });
+    if (!opts.noFollow && isLink(file))
+      throw new FsError('is a symbolic link to nothing', {
+        file,
+        hint: 'point the link at an existing file, or remove it',
+      });
     return undefined;
   }
   if (checkStat(file, st, kind, opts) === 'empty') return Buffer.alloc(0);

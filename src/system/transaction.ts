@@ -35,7 +35,17 @@ import { statePath, type Roots } from '../portage/roots.js';
 import { resolveAreaLinks } from './areas.js';
 import { changedSince, packBackup, readBackup, restoreOps, type Member } from './backup.js';
 import { ensureDir, removeEmptyDir, removeFile, strayTemps, writeFileAtomic } from './fs.js';
-import { historyFile, journalFile, readHistory, readJournal, readStateBytes, writeHistory, writeJournal, writeState, type TxRecord } from './journal.js';
+import {
+  historyFile,
+  journalFile,
+  readHistory,
+  readJournal,
+  readStateBytes,
+  writeHistory,
+  writeJournal,
+  writeState,
+  type TxRecord,
+} from './journal.js';
 import { pruneBackups, removeLitter } from './litter.js';
 import { Planner, runOp, type Op } from './plan.js';
 
@@ -69,11 +79,17 @@ export interface TxResult {
 export function faultFromEnv(env: NodeJS.ProcessEnv): Pick<TxMeta, 'faultAfter' | 'faultMode'> {
   const m = /^(\d+|history)(?::(throw|exit))?$/.exec(env.GENTOO_KOPT_FAULT_AFTER ?? '');
   if (!m) return {};
-  return { faultAfter: m[1] === 'history' ? 'history' : Number(m[1]), faultMode: (m[2] as 'throw' | 'exit' | undefined) ?? 'throw' };
+  return {
+    faultAfter: m[1] === 'history' ? 'history' : Number(m[1]),
+    faultMode: (m[2] as 'throw' | 'exit' | undefined) ?? 'throw',
+  };
 }
 
 function newId(): string {
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `${stamp}-${process.pid}-${randomBytes(2).toString('hex')}`;
 }
 
@@ -81,7 +97,8 @@ function newId(): string {
 export async function commitTransaction(roots: Roots, ops: Op[], meta: TxMeta): Promise<TxResult> {
   const pending = await readJournal(roots);
   // Overwriting the journal of an interrupted transaction would lose the only record of how to undo it.
-  if (pending?.state === 'applying') throw new Error(`transaction ${pending.id} was interrupted: call recoverIncomplete() before planning`);
+  if (pending?.state === 'applying')
+    throw new Error(`transaction ${pending.id} was interrupted: call recoverIncomplete() before planning`);
   const id = newId();
   const planner = new Planner(roots, await resolveAreaLinks(roots.configRoot));
   const steps: Op[][] = [];
@@ -90,17 +107,32 @@ export async function commitTransaction(roots: Roots, ops: Op[], meta: TxMeta): 
   const notes = planner.notes;
   if (!changes.length && !meta.undoes) return { id, applied: 0, notes };
 
-  const record: TxRecord = { format: 1, id, command: meta.command, started: new Date().toISOString(), state: 'applying', changes, undoes: meta.undoes };
+  const record: TxRecord = {
+    format: 1,
+    id,
+    command: meta.command,
+    started: new Date().toISOString(),
+    state: 'applying',
+    changes,
+    undoes: meta.undoes,
+  };
   const inside = { inside: roots.configRoot };
   // What the state directory holds now, to put back exactly if anything below fails.
-  const previous = { journal: await readStateBytes(roots, journalFile(roots)), history: await readStateBytes(roots, historyFile(roots)) };
+  const previous = {
+    journal: await readStateBytes(roots, journalFile(roots)),
+    history: await readStateBytes(roots, historyFile(roots)),
+  };
   const history = await readHistory(roots);
   const madeDirs: string[] = [];
   let backup: string | undefined;
   let journalWritten = false;
   let applied = 0;
   const fault = (point: FaultPoint): void => {
-    if (meta.faultAfter === point || (typeof point === 'number' && typeof meta.faultAfter === 'number' && point >= meta.faultAfter)) injectFault(meta, point);
+    if (
+      meta.faultAfter === point ||
+      (typeof point === 'number' && typeof meta.faultAfter === 'number' && point >= meta.faultAfter)
+    )
+      injectFault(meta, point);
   };
   try {
     if (members.length) {
@@ -134,7 +166,9 @@ export async function commitTransaction(roots: Roots, ops: Op[], meta: TxMeta): 
     throw err;
   }
   // Done: pruning is tidying, and a backup it cannot remove now is removed by a later run (litter.ts).
-  await pruneBackups(roots).catch((err: unknown) => void notes.push(`old backups not pruned: ${(err as Error).message}`));
+  await pruneBackups(roots).catch(
+    (err: unknown) => void notes.push(`old backups not pruned: ${(err as Error).message}`),
+  );
   return { id, backup, applied, notes };
 }
 
@@ -147,7 +181,12 @@ export async function commitTransaction(roots: Roots, ops: Op[], meta: TxMeta): 
 async function undoFailed(
   roots: Roots,
   record: TxRecord,
-  done: { backup?: string; journalWritten: boolean; previous: { journal?: Buffer; history?: Buffer }; madeDirs: string[] },
+  done: {
+    backup?: string;
+    journalWritten: boolean;
+    previous: { journal?: Buffer; history?: Buffer };
+    madeDirs: string[];
+  },
   err: unknown,
 ): Promise<void> {
   const inside = { inside: roots.configRoot };
@@ -158,17 +197,26 @@ async function undoFailed(
     else await writeState(roots, file, bytes);
   };
   try {
-    if (done.journalWritten) await undo(roots, record, record.backup ? await readBackup(path.join(roots.configRoot, record.backup), roots.configRoot) : new Map(), []);
+    if (done.journalWritten)
+      await undo(
+        roots,
+        record,
+        record.backup ? await readBackup(path.join(roots.configRoot, record.backup), roots.configRoot) : new Map(),
+        [],
+      );
     await putBack(historyFile(roots), done.previous.history);
     await putBack(journalFile(roots), done.previous.journal);
     if (done.backup) await removeFile(done.backup, inside);
     for (const dir of [...done.madeDirs].reverse()) await removeEmptyDir(dir, inside);
   } catch (undoErr) {
-    throw new FsError(`transaction ${record.id} failed (${(err as Error).message}) and undoing it failed too: ${(undoErr as Error).message}`, {
-      file: journalFile(roots),
-      hint: 'the next gentoo-kopt run retries the undo; the old files are in the backup tarball',
-      cause: err,
-    });
+    throw new FsError(
+      `transaction ${record.id} failed (${(err as Error).message}) and undoing it failed too: ${(undoErr as Error).message}`,
+      {
+        file: journalFile(roots),
+        hint: 'the next gentoo-kopt run retries the undo; the old files are in the backup tarball',
+        cause: err,
+      },
+    );
   }
 }
 
@@ -202,12 +250,17 @@ export async function recoverIncomplete(roots: Roots): Promise<{ recovered: bool
   const history = await readHistory(roots);
   let result: { recovered: boolean; id?: string } = { recovered: false };
   if (record?.state === 'applying') {
-    const backup = record.backup ? await readBackup(path.join(roots.configRoot, record.backup), roots.configRoot) : new Map<string, Member>();
+    const backup = record.backup
+      ? await readBackup(path.join(roots.configRoot, record.backup), roots.configRoot)
+      : new Map<string, Member>();
     await undo(roots, record, backup, []);
     // A crash after the history was written but before the journal said 'done': forget the record.
     if (history.some((t) => t.id === record.id || t.rolledBackBy === record.id)) {
       for (const t of history) if (t.rolledBackBy === record.id) delete t.rolledBackBy;
-      await writeHistory(roots, history.filter((t) => t.id !== record.id));
+      await writeHistory(
+        roots,
+        history.filter((t) => t.id !== record.id),
+      );
     }
     record.state = 'recovered';
     await writeJournal(roots, record);
@@ -253,15 +306,26 @@ export async function planRollback(roots: Roots): Promise<RollbackPlan | undefin
 }
 
 /** Undoes the newest undoable transaction (see the header); undefined when there is none. */
-export async function rollbackLast(roots: Roots, opts: { force?: boolean } & Pick<TxMeta, 'faultAfter' | 'faultMode'> = {}): Promise<RollbackPlan | undefined> {
+export async function rollbackLast(
+  roots: Roots,
+  opts: { force?: boolean } & Pick<TxMeta, 'faultAfter' | 'faultMode'> = {},
+): Promise<RollbackPlan | undefined> {
   const t = await target(roots);
   if (!t) return undefined;
   const { conflicts } = t.plan;
   if (conflicts.length && !opts.force)
-    throw new FsError(`cannot roll back transaction ${t.record.id} (${t.record.command}): ${conflicts.length} path(s) changed since: ${conflicts.join(', ')}`, {
-      file: conflicts[0],
-      hint: 'look at them first; rollback --force overwrites them (the current files are backed up as a new transaction)',
-    });
-  await commitTransaction(roots, t.ops, { command: 'rollback', undoes: t.record.id, faultAfter: opts.faultAfter, faultMode: opts.faultMode });
+    throw new FsError(
+      `cannot roll back transaction ${t.record.id} (${t.record.command}): ${conflicts.length} path(s) changed since: ${conflicts.join(', ')}`,
+      {
+        file: conflicts[0],
+        hint: 'look at them first; rollback --force overwrites them (the current files are backed up as a new transaction)',
+      },
+    );
+  await commitTransaction(roots, t.ops, {
+    command: 'rollback',
+    undoes: t.record.id,
+    faultAfter: opts.faultAfter,
+    faultMode: opts.faultMode,
+  });
   return t.plan;
 }

@@ -83,7 +83,11 @@ function locate(input: string[], s: Shape, fuzz: number, st: Search): number {
     // Less context before than after, at line 1: can only match the start of the file.
     if (suffixFuzz < 0 && (patLines !== n || s.prefix < st.lastFrozen)) return 0; // ... or all of it
     const offset = 1 - firstGuess;
-    return st.lastFrozen <= s.prefix && offset <= maxPos && matches(input, s.pattern, firstGuess + offset, 0, suffixFuzz) ? found(offset) : 0;
+    return st.lastFrozen <= s.prefix &&
+      offset <= maxPos &&
+      matches(input, s.pattern, firstGuess + offset, 0, suffixFuzz)
+      ? found(offset)
+      : 0;
   }
   if (prefixFuzz < 0) prefixFuzz = 0;
   if (suffixFuzz < 0) {
@@ -95,8 +99,10 @@ function locate(input: string[], s: Shape, fuzz: number, st: Search): number {
   const minOffset = maxPos < 0 ? firstGuess - maxWhere : maxNeg < 0 ? firstGuess - minWhere : 0;
   for (let offset = minOffset; offset <= maxOffset; offset++) {
     if (offset <= maxPos && firstGuess + offset < 1) st.outside = true;
-    if (offset <= maxPos && matches(input, s.pattern, firstGuess + offset, prefixFuzz, suffixFuzz)) return found(offset);
-    if (offset <= maxNeg && matches(input, s.pattern, firstGuess - offset, prefixFuzz, suffixFuzz)) return found(-offset);
+    if (offset <= maxPos && matches(input, s.pattern, firstGuess + offset, prefixFuzz, suffixFuzz))
+      return found(offset);
+    if (offset <= maxNeg && matches(input, s.pattern, firstGuess - offset, prefixFuzz, suffixFuzz))
+      return found(-offset);
   }
   return 0;
 }
@@ -123,7 +129,8 @@ function firstMismatch(input: string[], pattern: string[], expected: number): Hu
   }
   for (let p = 0; p < pattern.length; p++) {
     const found = input[best.where - 1 + p];
-    if (found !== pattern[p]) return { line: best.where + p, expected: pattern[p]!, ...(found === undefined ? {} : { found }) };
+    if (found !== pattern[p])
+      return { line: best.where + p, expected: pattern[p]!, ...(found === undefined ? {} : { found }) };
   }
   return undefined;
 }
@@ -137,7 +144,12 @@ function countOld(ops: string, k: number): number {
 
 /** Is the new side of the hunk already in the file? (Only informative: -f never reverses a patch.) */
 function alreadyThere(input: string[], h: Hunk): boolean {
-  const reversed: Hunk = { ...h, oldStart: h.newStart, oldCount: h.newCount, ops: [...h.ops].map((o) => (o === '+' ? '-' : o === '-' ? '+' : o)).join('') };
+  const reversed: Hunk = {
+    ...h,
+    oldStart: h.newStart,
+    oldCount: h.newCount,
+    ops: [...h.ops].map((o) => (o === '+' ? '-' : o === '-' ? '+' : o)).join(''),
+  };
   const s = shape(reversed);
   if (s.pattern.length === 0) return false;
   return locate(input, s, 0, { inOffset: 0, lastFrozen: 0 }) > 0;
@@ -147,7 +159,11 @@ function alreadyThere(input: string[], h: Hunk): boolean {
  * Applies `hunks` to `input` (lines ending in '\n', the last one maybe not) as patch(1) would:
  * failed hunks are skipped (they would go to a .rej file), the others applied.
  */
-export function applyHunks(input: string[], hunks: Hunk[], maxFuzz = 2): { output: string[]; verdicts: HunkVerdict[]; uncertain: boolean } {
+export function applyHunks(
+  input: string[],
+  hunks: Hunk[],
+  maxFuzz = 2,
+): { output: string[]; verdicts: HunkVerdict[]; uncertain: boolean } {
   const out: string[] = [];
   const st: Search = { inOffset: 0, lastFrozen: 0 };
   let outOffset = 0;
@@ -170,7 +186,10 @@ export function applyHunks(input: string[], hunks: Hunk[], maxFuzz = 2): { outpu
     const mymaxfuzz = Math.min(maxFuzz, Math.max(s.prefix, s.suffix));
     let where = 0;
     let fuzz = 0;
-    for (; fuzz <= mymaxfuzz; fuzz++) if ((where = locate(input, s, fuzz, st))) break;
+    for (; fuzz <= mymaxfuzz; fuzz++) {
+      where = locate(input, s, fuzz, st);
+      if (where) break;
+    }
     // A hunk found before lines an earlier hunk already changed cannot be applied ("misordered hunks").
     const firstChange = h.ops.search(/[-+]/);
     const misordered = where > 0 && firstChange >= 0 && where + countOld(h.ops, firstChange) - 1 < st.lastFrozen;

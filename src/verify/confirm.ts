@@ -21,9 +21,18 @@ export interface GnuFile {
   notes: string[];
 }
 
-const HUNK_LINE = /^Hunk #(\d+) (succeeded|FAILED|ignored) at (\d+)(?: with fuzz (\d+))?(?: \(offset (-?\d+) lines?\))?(?: \(different line endings\))?\.$/;
+const HUNK_LINE =
+  /^Hunk #(\d+) (succeeded|FAILED|ignored) at (\d+)(?: with fuzz (\d+))?(?: \(offset (-?\d+) lines?\))?(?: \(different line endings\))?\.$/;
 const FILE_LINE = /^(?:patching|checking) file (.*)$/;
-const NOTES = [/^can't find file to patch/, /^Not deleting file/, /^The next patch would create the file/, /git binary diffs are not supported/, /^File .* is not a regular file/, /^Only garbage was found/, /malformed patch/];
+const NOTES = [
+  /^can't find file to patch/,
+  /^Not deleting file/,
+  /^The next patch would create the file/,
+  /git binary diffs are not supported/,
+  /^File .* is not a regular file/,
+  /^Only garbage was found/,
+  /malformed patch/,
+];
 
 /** Reads `patch --verbose` output (C locale) into files and hunks. */
 export function parsePatchOutput(output: string): GnuFile[] {
@@ -38,7 +47,13 @@ export function parsePatchOutput(output: string): GnuFile[] {
     }
     const h = HUNK_LINE.exec(line);
     if (h && files.length > 0) {
-      files[files.length - 1]!.hunks.push({ hunk: Number(h[1]), applied: h[2] === 'succeeded', at: Number(h[3]), fuzz: Number(h[4] ?? 0), offset: Number(h[5] ?? 0) });
+      files[files.length - 1]!.hunks.push({
+        hunk: Number(h[1]),
+        applied: h[2] === 'succeeded',
+        at: Number(h[3]),
+        fuzz: Number(h[4] ?? 0),
+        offset: Number(h[5] ?? 0),
+      });
       continue;
     }
     if (NOTES.some((re) => re.test(line))) {
@@ -51,11 +66,16 @@ export function parsePatchOutput(output: string): GnuFile[] {
   return files;
 }
 
-const VERDICT_LINE = /FAILED|can't find file|No file to patch|Not deleting|already exists|does not exist|malformed|garbage|not supported|not a regular file|unexpected end/;
+const VERDICT_LINE =
+  /FAILED|can't find file|No file to patch|Not deleting|already exists|does not exist|malformed|garbage|not supported|not a regular file|unexpected end/;
 
 /** patch(1)'s lines that say why a patch failed (or applied anyway), for a report. */
 export function verdictLines(output: string): string[] {
-  return output.split('\n').filter((l) => VERDICT_LINE.test(l)).map((l) => l.trim()).slice(0, 8);
+  return output
+    .split('\n')
+    .filter((l) => VERDICT_LINE.test(l))
+    .map((l) => l.trim())
+    .slice(0, 8);
 }
 
 /**
@@ -89,14 +109,18 @@ export async function confirmWithGnuPatch(
 ): Promise<Confirmation> {
   const files = new Map<string, Buffer>();
   for (const [p, e] of before) if (e.kind === 'file') files.set(p, latin1(e.lines));
-  const touched = [...new Set([...before.keys(), ...after.keys(), ...ours.flatMap((v) => v.files.map((f) => f.path))])].filter((p) => p !== '?');
+  const touched = [
+    ...new Set([...before.keys(), ...after.keys(), ...ours.flatMap((v) => v.files.map((f) => f.path))]),
+  ].filter((p) => p !== '?');
   const { runs, after: gnuAfter } = await runPatchSeries(files, patches, touched);
   const differences: string[] = [];
   for (const [i, run] of runs.entries()) {
     const mine = ours[i];
     if (!mine) continue;
     if ((run.status === 0) !== mine.applied) {
-      differences.push(`${run.name}: patch(1) exited ${run.status}, in memory it ${mine.applied ? 'applied' : 'failed'}`);
+      differences.push(
+        `${run.name}: patch(1) exited ${run.status}, in memory it ${mine.applied ? 'applied' : 'failed'}`,
+      );
     }
     const gnuFiles = parsePatchOutput(run.output);
     for (const [j, f] of mine.files.entries()) {
@@ -106,7 +130,8 @@ export async function confirmWithGnuPatch(
         const gh = g.hunks.find((x) => x.hunk === h.hunk);
         if (!gh) continue;
         // patch(1) prints offset and fuzz only for hunks it applied
-        const same = gh.applied === h.applied && gh.at === h.at && (!h.applied || (gh.fuzz === h.fuzz && gh.offset === h.offset));
+        const same =
+          gh.applied === h.applied && gh.at === h.at && (!h.applied || (gh.fuzz === h.fuzz && gh.offset === h.offset));
         if (!same) {
           const say = (x: { applied: boolean; at: number; fuzz: number; offset: number }): string =>
             `${x.applied ? 'applied' : 'FAILED'} at ${x.at} fuzz ${x.fuzz} offset ${x.offset}`;

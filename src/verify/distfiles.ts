@@ -89,20 +89,43 @@ export async function findDistfiles(roots: Roots, env: NodeJS.ProcessEnv, cpv: C
   const pkg = packages.find((p) => p.cpv.pf === want.pf) ?? packages.find((p) => p.cpv.pv === want.pv);
   const name = `${want.category}/${want.pf}`;
   if (!pkg) {
-    return { found: false, reason: `${name} is in none of the repositories`, hint: 'sync the repository (emerge --sync), or name the tarball with --tarball and the patches with --patches' };
+    return {
+      found: false,
+      reason: `${name} is in none of the repositories`,
+      hint: 'sync the repository (emerge --sync), or name the tarball with --tarball and the patches with --patches',
+    };
   }
   const srcUri = pkg.metadata?.get('SRC_URI');
   if (srcUri === undefined) {
-    return { found: false, reason: `no current metadata cache entry for ${name} (SRC_URI unknown)`, hint: 'regenerate the cache: emerge --regen (or egencache), or use --tarball/--patches' };
+    return {
+      found: false,
+      reason: `no current metadata cache entry for ${name} (SRC_URI unknown)`,
+      hint: 'regenerate the cache: emerge --regen (or egencache), or use --tarball/--patches',
+    };
   }
   const classified = classifyDistfiles(srcUriFiles(srcUri));
-  if (!classified.base) return { found: false, reason: `${name} fetches no linux-X.Y tarball: not a kernel built from kernel.org sources`, hint: 'use --source DIR with an unpacked tree' };
+  if (!classified.base)
+    return {
+      found: false,
+      reason: `${name} fetches no linux-X.Y tarball: not a kernel built from kernel.org sources`,
+      hint: 'use --source DIR with an unpacked tree',
+    };
   const dir = await distdir(roots, env);
-  const needed = [classified.base, ...(classified.incremental ? [classified.incremental] : []), ...classified.patchsets!.map((p) => p.file)];
+  const needed = [
+    classified.base,
+    ...(classified.incremental ? [classified.incremental] : []),
+    ...classified.patchsets!.map((p) => p.file),
+  ];
   const missing: string[] = [];
   for (const f of needed) if (!(await fileExists(path.join(dir, f)))) missing.push(f);
   if (missing.length > 0) {
-    return { found: false, distdir: dir, missing, reason: `distfiles not downloaded: ${missing.join(', ')} (in ${dir})`, hint: `fetch them first: emerge --fetchonly =${name}` };
+    return {
+      found: false,
+      distdir: dir,
+      missing,
+      reason: `distfiles not downloaded: ${missing.join(', ')} (in ${dir})`,
+      hint: `fetch them first: emerge --fetchonly =${name}`,
+    };
   }
   return {
     found: true,

@@ -52,8 +52,8 @@ export interface ExtractProgress {
   wanted: number;
 }
 
-const HOSTILE_HINT = 'refusing the whole archive: a kernel tarball never has such a member; download it again from kernel.org';
-
+const HOSTILE_HINT =
+  'refusing the whole archive: a kernel tarball never has such a member; download it again from kernel.org';
 
 /**
  * Streams `tarball` (.tar, .tar.gz, .tar.xz) and keeps the members whose path below the top-level
@@ -65,11 +65,17 @@ export async function extractWanted(
   opts: { progress?: (p: ExtractProgress) => void; threads?: boolean } = {},
 ): Promise<Extracted> {
   const kind = tarKindOf(tarball);
-  if (!kind) throw new SourceError(`'${tarball}' is not a .tar, .tar.gz or .tar.xz file`, { file: tarball, hint: 'name a kernel tarball such as linux-6.1.tar.xz' });
+  if (!kind)
+    throw new SourceError(`'${tarball}' is not a .tar, .tar.gz or .tar.xz file`, {
+      file: tarball,
+      hint: 'name a kernel tarball such as linux-6.1.tar.xz',
+    });
   const out: Extracted = { files: new Map(), special: new Map(), top: '', bytes: 0, members: 0 };
   const tops = new Set<string>();
-  const report = (): void => opts.progress?.({ bytes: out.bytes, kept: out.files.size + out.special.size, wanted: wanted.size });
-  const hostile = (raw: string, why: string): SourceError => new SourceError(`tarball member '${raw}' ${why}`, { file: tarball, hint: HOSTILE_HINT });
+  const report = (): void =>
+    opts.progress?.({ bytes: out.bytes, kept: out.files.size + out.special.size, wanted: wanted.size });
+  const hostile = (raw: string, why: string): SourceError =>
+    new SourceError(`tarball member '${raw}' ${why}`, { file: tarball, hint: HOSTILE_HINT });
 
   try {
     await walkTar(tarball, kind, {
@@ -101,7 +107,14 @@ export async function extractWanted(
         return false;
       },
       onData: ({ name: raw }, data) => {
-        out.files.set(raw.split('/').filter((p) => p !== '' && p !== '.').slice(1).join('/'), data);
+        out.files.set(
+          raw
+            .split('/')
+            .filter((p) => p !== '' && p !== '.')
+            .slice(1)
+            .join('/'),
+          data,
+        );
         report();
       },
     });
@@ -110,10 +123,13 @@ export async function extractWanted(
     throw new SourceError(err.message, { file: tarball, hint: distfileHint(err), cause: err.cause });
   }
   if (tops.size > 1) {
-    throw new SourceError(`the tarball has ${tops.size} top-level entries (${[...tops].slice(0, 3).join(', ')}${tops.size > 3 ? ', ...' : ''}), not one directory`, {
-      file: tarball,
-      hint: 'a kernel tarball holds one directory (linux-6.1/); unpack this one yourself and use --source DIR',
-    });
+    throw new SourceError(
+      `the tarball has ${tops.size} top-level entries (${[...tops].slice(0, 3).join(', ')}${tops.size > 3 ? ', ...' : ''}), not one directory`,
+      {
+        file: tarball,
+        hint: 'a kernel tarball holds one directory (linux-6.1/); unpack this one yourself and use --source DIR',
+      },
+    );
   }
   out.top = [...tops][0] ?? '';
   return out;

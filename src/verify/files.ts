@@ -56,7 +56,11 @@ function opOf(f: FilePatch): FileOp {
 
 /** GNU patch best_name: fewest components, then shortest basename, then shortest name. */
 function bestName(names: string[]): string {
-  const key = (n: string): [number, number, number] => [n.split('/').length, n.length - n.lastIndexOf('/') - 1, n.length];
+  const key = (n: string): [number, number, number] => [
+    n.split('/').length,
+    n.length - n.lastIndexOf('/') - 1,
+    n.length,
+  ];
   return [...names].sort((a, b) => {
     const [x, y] = [key(a), key(b)];
     return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
@@ -86,23 +90,34 @@ export function applyFile(tree: Tree, f: FilePatch): FileVerdict {
   if (f.unsafe) return failAll(f, path, f.unsafe);
   if (f.binary) return failAll(f, path, 'a binary (GIT binary patch) section: patch(1) cannot apply binary diffs');
   const from = f.create && !f.rename && !f.copy ? tree.get(path) : source === undefined ? undefined : tree.get(source);
-  if (from?.kind === 'special') return failAll(f, path, `'${source ?? path}' is ${from.what} in the sources: patch(1) refuses to patch it`);
+  if (from?.kind === 'special')
+    return failAll(f, path, `'${source ?? path}' is ${from.what} in the sources: patch(1) refuses to patch it`);
   let input: string[];
   // without hunks, patch(1) creates over an existing file and deletes a missing one "anyway"
   const noHunks = f.hunks.length === 0;
   if (f.create && !f.rename && !f.copy) {
-    if (from && from.lines.length > 0 && !noHunks) return failAll(f, path, `the patch creates '${path}', which already exists`);
+    if (from && from.lines.length > 0 && !noHunks)
+      return failAll(f, path, `the patch creates '${path}', which already exists`);
     input = from?.lines ?? [];
   } else if (!from) {
     const createsAnyway = !noHunks && f.hunks[0]!.oldStart === 0 && f.hunks[0]!.oldCount === 0;
     if (f.delete && noHunks) return { path, op: opOf(f), applied: true, line: f.line, hunks: [] };
-    if (!createsAnyway) return failAll(f, path, `'${source ?? path}' is not in the sources (patch(1): can't find file to patch)`);
+    if (!createsAnyway)
+      return failAll(f, path, `'${source ?? path}' is not in the sources (patch(1): can't find file to patch)`);
     input = [];
   } else input = from.lines;
 
   const { output, verdicts, uncertain } = applyHunks(input, f.hunks);
-  const verdict: FileVerdict = { path, op: opOf(f), applied: verdicts.every((v) => v.applied), line: f.line, hunks: verdicts };
-  if (uncertain) verdict.uncertain = 'a hunk was searched for before line 1 (its line numbers are out of order), where patch(1) reads outside the file';
+  const verdict: FileVerdict = {
+    path,
+    op: opOf(f),
+    applied: verdicts.every((v) => v.applied),
+    line: f.line,
+    hunks: verdicts,
+  };
+  if (uncertain)
+    verdict.uncertain =
+      'a hunk was searched for before line 1 (its line numbers are out of order), where patch(1) reads outside the file';
   if (f.crlf) verdict.uncertain = 'CR LF line ends (patch(1) has heuristics for them)';
   if (f.delete) {
     if (output.length === 0) tree.delete(path);
@@ -128,7 +143,13 @@ export function applyPatchFile(tree: Tree, name: string, content: Buffer | strin
     return { name, applied: false, files: [], error: { line: err.line, message: err.message }, uncertain: [] };
   }
   if (files.length === 0) {
-    return { name, applied: false, files: [], error: { message: 'no file section found: patch(1) says "Only garbage was found in the patch input."' }, uncertain: [] };
+    return {
+      name,
+      applied: false,
+      files: [],
+      error: { message: 'no file section found: patch(1) says "Only garbage was found in the patch input."' },
+      uncertain: [],
+    };
   }
   const verdicts = files.map((f) => applyFile(tree, f));
   const uncertain = verdicts.filter((v) => v.uncertain).map((v) => `${v.path}: ${v.uncertain}`);

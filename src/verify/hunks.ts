@@ -106,17 +106,34 @@ export class PatchParser {
   }
 
   private malformed(message: string, line = this.lineNo): SourceError {
-    return new SourceError(`malformed patch: ${message}`, { file: this.name, line, hint: 'patch(1) would refuse this patch too: regenerate it, or fix the hunk counts' });
+    return new SourceError(`malformed patch: ${message}`, {
+      file: this.name,
+      line,
+      hint: 'patch(1) would refuse this patch too: regenerate it, or fix the hunk counts',
+    });
   }
 
   private newFile(line: number): FilePatch {
-    return { create: false, delete: false, rename: false, copy: false, binary: false, header: false, crlf: false, hunks: [], line };
+    return {
+      create: false,
+      delete: false,
+      rename: false,
+      copy: false,
+      binary: false,
+      header: false,
+      crlf: false,
+      hunks: [],
+      line,
+    };
   }
 
   private setNames(f: FilePatch, oldRaw: string, newRaw: string, oldAbsent: boolean, newAbsent: boolean): void {
     f.create ||= oldAbsent;
     f.delete ||= newAbsent;
-    for (const [side, raw, absent] of [['old', oldRaw, oldAbsent], ['new', newRaw, newAbsent]] as const) {
+    for (const [side, raw, absent] of [
+      ['old', oldRaw, oldAbsent],
+      ['new', newRaw, newAbsent],
+    ] as const) {
       if (absent) {
         f[side] = undefined;
         continue;
@@ -141,7 +158,8 @@ export class PatchParser {
       if (f.create && !f.rename && !f.copy) f.old = undefined;
       if (f.delete) f.new = undefined;
       this.decide();
-      if (this.keeping && (f.hunks.length > 0 || f.binary || f.header || f.rename || f.copy || f.create || f.delete)) this.files.push(f);
+      if (this.keeping && (f.hunks.length > 0 || f.binary || f.header || f.rename || f.copy || f.create || f.delete))
+        this.files.push(f);
     }
     this.file = undefined;
     this.decided = false;
@@ -165,7 +183,13 @@ export class PatchParser {
           const [newRaw, newStamp] = splitName(line.slice(4));
           const f = this.file ?? this.newFile(at);
           this.file = f;
-          this.setNames(f, oldRaw, newRaw, oldRaw === '/dev/null' || isEpoch(oldStamp), newRaw === '/dev/null' || isEpoch(newStamp));
+          this.setNames(
+            f,
+            oldRaw,
+            newRaw,
+            oldRaw === '/dev/null' || isEpoch(oldStamp),
+            newRaw === '/dev/null' || isEpoch(newStamp),
+          );
           this.state = 'plus';
           return;
         }
@@ -220,7 +244,10 @@ export class PatchParser {
     const number = (digits: string | undefined): number => {
       if (digits === undefined) return 1;
       const n = digits.length > 12 ? Infinity : Number(digits);
-      if (n >= MAX_LINE_NUMBER) throw this.malformed(`the hunk header has a line number or count of 2^31 or more (${digits.length > 20 ? `${digits.slice(0, 20)}...` : digits})`);
+      if (n >= MAX_LINE_NUMBER)
+        throw this.malformed(
+          `the hunk header has a line number or count of 2^31 or more (${digits.length > 20 ? `${digits.slice(0, 20)}...` : digits})`,
+        );
       return n;
     };
     this.hunk = {
@@ -250,8 +277,12 @@ export class PatchParser {
     }
     const counts = op === ' ' ? [1, 1] : op === '-' ? [1, 0] : op === '+' ? [0, 1] : undefined;
     if (!counts || this.oldLeft < counts[0]! || this.newLeft < counts[1]!) {
-      const why = counts ? `one ${op === '-' ? 'old' : op === '+' ? 'new' : 'context'} line too many` : `'${line.trimEnd().slice(0, 60)}' is not a hunk line`;
-      throw this.malformed(`hunk at line ${h.line} (-${h.oldStart},${h.oldCount} +${h.newStart},${h.newCount}): ${why}; ${this.oldLeft} old and ${this.newLeft} new line(s) were still expected`);
+      const why = counts
+        ? `one ${op === '-' ? 'old' : op === '+' ? 'new' : 'context'} line too many`
+        : `'${line.trimEnd().slice(0, 60)}' is not a hunk line`;
+      throw this.malformed(
+        `hunk at line ${h.line} (-${h.oldStart},${h.oldCount} +${h.newStart},${h.newCount}): ${why}; ${this.oldLeft} old and ${this.newLeft} new line(s) were still expected`,
+      );
     }
     this.take(h, op!, text);
   }
@@ -265,17 +296,23 @@ export class PatchParser {
       this.kept += text.length;
       const max = this.opts.maxKept ?? LIMITS.patch.max;
       if (this.kept > max) {
-        throw new SourceError(`the sections to verify hold more than ${max} bytes of hunk lines: refusing to keep more`, {
-          file: this.name,
-          line: this.lineNo,
-          hint: 'no real patch changes that much of the files a series touches',
-        });
+        throw new SourceError(
+          `the sections to verify hold more than ${max} bytes of hunk lines: refusing to keep more`,
+          {
+            file: this.name,
+            line: this.lineNo,
+            hint: 'no real patch changes that much of the files a series touches',
+          },
+        );
       }
       h.ops += op;
       h.lines.push(text);
     }
     if (this.oldLeft === 0 && this.newLeft === 0) {
-      if (!this.changes) throw this.malformed(`the hunk at line ${h.line} (-${h.oldStart},${h.oldCount} +${h.newStart},${h.newCount}) has only context lines, no change`);
+      if (!this.changes)
+        throw this.malformed(
+          `the hunk at line ${h.line} (-${h.oldStart},${h.oldCount} +${h.newStart},${h.newCount}) has only context lines, no change`,
+        );
       this.state = 'after-hunk';
     }
   }
@@ -296,7 +333,10 @@ export class PatchParser {
         while (this.state === 'hunk') this.take(h, ' ', '\n');
         return this.end();
       }
-      throw this.malformed(`the patch ends inside the hunk at line ${h.line}: ${this.oldLeft} old and ${this.newLeft} new line(s) missing`, h.line);
+      throw this.malformed(
+        `the patch ends inside the hunk at line ${h.line}: ${this.oldLeft} old and ${this.newLeft} new line(s) missing`,
+        h.line,
+      );
     }
     if (this.state === 'git' || this.state === 'after-hunk') this.finishFile();
     return this.files;

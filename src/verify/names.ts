@@ -15,8 +15,22 @@ export function isEpoch(stamp: string): boolean {
 }
 
 function unquote(s: string): string {
-  const escapes: Record<string, string> = { n: '\n', t: '\t', '"': '"', '\\': '\\', a: '\x07', b: '\b', f: '\f', r: '\r', v: '\v' };
-  return s.slice(1, -1).replace(/\\([0-7]{3}|.)/g, (_, e: string) => (e.length === 3 ? String.fromCharCode(parseInt(e, 8)) : (escapes[e] ?? e)));
+  const escapes: Record<string, string> = {
+    n: '\n',
+    t: '\t',
+    '"': '"',
+    '\\': '\\',
+    a: '\x07',
+    b: '\b',
+    f: '\f',
+    r: '\r',
+    v: '\v',
+  };
+  return s
+    .slice(1, -1)
+    .replace(/\\([0-7]{3}|.)/g, (_, e: string) =>
+      e.length === 3 ? String.fromCharCode(parseInt(e, 8)) : (escapes[e] ?? e),
+    );
 }
 
 /** `--- NAME<TAB>STAMP` -> [NAME, STAMP]. Git quotes names with special characters. */
@@ -34,9 +48,11 @@ export function splitName(rest: string): [string, string] {
 /** GNU patch -pN: drop N leading components (a run of slashes is one separator). */
 export function stripName(name: string, strip: number): { path?: string; unsafe?: string } {
   const parts = name.split(/\/+/);
-  if (parts.length <= strip) return { unsafe: `'${name}' has fewer than ${strip + 1} path components (patch -p${strip} cannot use it)` };
+  if (parts.length <= strip)
+    return { unsafe: `'${name}' has fewer than ${strip + 1} path components (patch -p${strip} cannot use it)` };
   const rest = parts.slice(strip).filter((p, i, all) => p !== '' || i < all.length - 1);
-  if (rest.includes('..') || rest.length === 0) return { unsafe: `'${name}' is a dangerous file name (patch(1) ignores it)` };
+  if (rest.includes('..') || rest.length === 0)
+    return { unsafe: `'${name}' is a dangerous file name (patch(1) ignores it)` };
   return { path: rest.filter((p) => p !== '.' && p !== '').join('/') };
 }
 
@@ -56,4 +72,3 @@ export function gitNames(rest: string): [string, string] | undefined {
   const i = rest.indexOf(' b/');
   return i < 0 ? undefined : [rest.slice(0, i), rest.slice(i + 1)];
 }
-

@@ -10,7 +10,7 @@
 import { SourceError } from '../errors.js';
 import { compareC } from '../portage/eapply-user.js';
 import { tarKindOf, TarWalkError, walkTar } from '../patches/tar-walk.js';
-import { ProcessError, xzDecompressStream } from '../system/exec.js';
+import { type ProcessError, xzDecompressStream } from '../system/exec.js';
 import { LIMITS } from '../system/read.js';
 import { distfileHint, DISTFILE_MAX } from './extract.js';
 import type { PatchsetKind } from './distfiles.js';
@@ -51,7 +51,11 @@ async function readIncremental(file: string, wanted: Set<string>): Promise<Prepa
   let parseError: unknown;
   let bytes = 0;
   let capped = false;
-  const refuse = (message: string): SourceError => new SourceError(message, { file, hint: 'no real incremental kernel patch is like this: download it again (emerge --fetchonly)' });
+  const refuse = (message: string): SourceError =>
+    new SourceError(message, {
+      file,
+      hint: 'no real incremental kernel patch is like this: download it again (emerge --fetchonly)',
+    });
   try {
     for await (const chunk of proc.stdout) {
       bytes += (chunk as Buffer).length;
@@ -84,7 +88,11 @@ async function readIncremental(file: string, wanted: Set<string>): Promise<Prepa
   } catch (err) {
     if (capped) throw parseError; // killed by us at the cap
     const e = err as ProcessError;
-    throw new SourceError(`cannot decompress ${base(file)}: ${e.message}`, { file, hint: e.notFound ? 'install app-arch/xz-utils' : 'the file is damaged: download it again (emerge --fetchonly)', cause: err });
+    throw new SourceError(`cannot decompress ${base(file)}: ${e.message}`, {
+      file,
+      hint: e.notFound ? 'install app-arch/xz-utils' : 'the file is damaged: download it again (emerge --fetchonly)',
+      cause: err,
+    });
   }
   if (parseError) throw parseError;
   return { name, sections: p.end() };
@@ -107,7 +115,14 @@ async function readPatchset(file: string, kind: PatchsetKind, wanted: Set<string
     });
   } catch (err) {
     if (!(err instanceof TarWalkError)) throw err;
-    throw new SourceError(err.message, { file, hint: err.reason === 'corrupt' || err.reason === 'decompress' ? 'the file is damaged: download it again (emerge --fetchonly)' : distfileHint(err), cause: err.cause });
+    throw new SourceError(err.message, {
+      file,
+      hint:
+        err.reason === 'corrupt' || err.reason === 'decompress'
+          ? 'the file is damaged: download it again (emerge --fetchonly)'
+          : distfileHint(err),
+      cause: err.cause,
+    });
   }
   return out;
 }
@@ -118,7 +133,8 @@ async function readAll(src: PrepatchSources, wanted: Set<string>): Promise<Prepa
   if (src.incremental) out.push(await readIncremental(src.incremental, wanted));
   // genpatches: the *.patch files of all genpatches tarballs share ${WORKDIR}: one sorted list.
   const gen: Prepatch[] = [];
-  for (const ps of src.patchsets.filter((p) => p.kind === 'genpatches')) gen.push(...(await readPatchset(ps.file, ps.kind, wanted)));
+  for (const ps of src.patchsets.filter((p) => p.kind === 'genpatches'))
+    gen.push(...(await readPatchset(ps.file, ps.kind, wanted)));
   out.push(...gen.sort((a, b) => compareC(a.name.replace(/^.*: /, ''), b.name.replace(/^.*: /, ''))));
   for (const ps of src.patchsets.filter((p) => p.kind === 'patch-dir')) {
     out.push(...(await readPatchset(ps.file, ps.kind, wanted)).sort((a, b) => compareC(a.name, b.name)));

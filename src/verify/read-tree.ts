@@ -14,7 +14,10 @@ import { splitLines } from './apply.js';
 import type { Tree } from './files.js';
 
 export async function fileExists(file: string): Promise<boolean> {
-  return stat(file).then((s) => s.isFile(), () => false);
+  return stat(file).then(
+    (s) => s.isFile(),
+    () => false,
+  );
 }
 
 /** The regular files among `paths` below `dir` (absent ones are left out: they do not exist). */
@@ -23,7 +26,8 @@ export async function readTree(dir: string, paths: Iterable<string>): Promise<Tr
   for (const rel of paths) {
     const full = path.join(dir, rel);
     // paths come from patch names that lost any '..' (hunks.ts stripName); this is a second lock
-    if (path.relative(dir, full).split(path.sep).includes('..')) throw new SourceError(`'${rel}' is outside the tree`, { file: dir });
+    if (path.relative(dir, full).split(path.sep).includes('..'))
+      throw new SourceError(`'${rel}' is outside the tree`, { file: dir });
     let st;
     try {
       st = await lstat(full);
@@ -32,8 +36,13 @@ export async function readTree(dir: string, paths: Iterable<string>): Promise<Tr
       throw fsError(err, full, 'inspect');
     }
     if (st.isSymbolicLink()) tree.set(rel, { kind: 'special', what: 'a symbolic link' });
-    else if (!st.isFile()) tree.set(rel, { kind: 'special', what: st.isDirectory() ? 'a directory' : 'not a regular file' });
-    else tree.set(rel, { kind: 'file', lines: splitLines((await readBounded(full, 'source', { noFollow: true })).toString('latin1')) });
+    else if (!st.isFile())
+      tree.set(rel, { kind: 'special', what: st.isDirectory() ? 'a directory' : 'not a regular file' });
+    else
+      tree.set(rel, {
+        kind: 'file',
+        lines: splitLines((await readBounded(full, 'source', { noFollow: true })).toString('latin1')),
+      });
   }
   return tree;
 }
@@ -50,16 +59,27 @@ export async function readPatchArgs(args: string[]): Promise<{ name: string; pat
       st = await stat(arg);
     } catch (err) {
       const e = fsError(err, arg, 'read');
-      if (e instanceof FsError && isErrno(err, 'ENOENT')) throw new FsError(e.message, { file: arg, hint: 'name patch files or directories holding *.patch files', cause: err });
+      if (e instanceof FsError && isErrno(err, 'ENOENT'))
+        throw new FsError(e.message, {
+          file: arg,
+          hint: 'name patch files or directories holding *.patch files',
+          cause: err,
+        });
       throw e;
     }
     let names: string[] = [];
     if (st.isDirectory()) names = await readdir(arg).catch((err: unknown) => Promise.reject(fsError(err, arg, 'list')));
     const files = st.isDirectory()
-      ? names.filter((n) => /\.(patch|diff)$/.test(n) && !n.startsWith('.')).sort(compareC).map((n) => path.join(arg, n))
+      ? names
+          .filter((n) => /\.(patch|diff)$/.test(n) && !n.startsWith('.'))
+          .sort(compareC)
+          .map((n) => path.join(arg, n))
       : [arg];
     if (st.isDirectory() && files.length === 0) {
-      throw new FsError(`no *.patch or *.diff files in ${arg}`, { file: arg, hint: 'eapply would die here too: name a directory holding patches' });
+      throw new FsError(`no *.patch or *.diff files in ${arg}`, {
+        file: arg,
+        hint: 'eapply would die here too: name a directory holding patches',
+      });
     }
     for (const f of files) out.push({ name: path.basename(f), path: f, content: await readBounded(f, 'patch') });
   }

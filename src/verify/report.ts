@@ -14,14 +14,24 @@ export interface TargetResult {
   note?: string;
 }
 
-const STATUS: Record<Verdict['status'], string> = { applies: 'APPLIES', fails: 'FAILS', 'not-verified': 'NOT VERIFIED' };
-const mb = (bytes: number): string => (bytes < 1e6 ? `${Math.ceil(bytes / 1e3)} kB` : `${(bytes / 1e6).toFixed(bytes < 1e7 ? 1 : 0)} MB`);
+const STATUS: Record<Verdict['status'], string> = {
+  applies: 'APPLIES',
+  fails: 'FAILS',
+  'not-verified': 'NOT VERIFIED',
+};
+const mb = (bytes: number): string =>
+  bytes < 1e6 ? `${Math.ceil(bytes / 1e3)} kB` : `${(bytes / 1e6).toFixed(bytes < 1e7 ? 1 : 0)} MB`;
 const visible = (text: string): string => text.replace(/\r/g, '\\r');
 const show = (line: string | undefined): string =>
-  line === undefined ? 'end of file' : `'${line.replace(/\n$/, '').replace(/\t/g, '\\t').replace(/\r/g, '\\r').slice(0, 70)}'`;
+  line === undefined
+    ? 'end of file'
+    : `'${line.replace(/\n$/, '').replace(/\t/g, '\\t').replace(/\r/g, '\\r').slice(0, 70)}'`;
 
 function hunkNote(h: HunkVerdict): string {
-  const parts = [h.fuzz ? `fuzz ${h.fuzz}` : '', h.offset ? `offset ${h.offset} line${Math.abs(h.offset) === 1 ? '' : 's'}` : ''].filter(Boolean);
+  const parts = [
+    h.fuzz ? `fuzz ${h.fuzz}` : '',
+    h.offset ? `offset ${h.offset} line${Math.abs(h.offset) === 1 ? '' : 's'}` : '',
+  ].filter(Boolean);
   return `hunk #${h.hunk} at ${h.at} (${parts.join(', ')})`;
 }
 
@@ -30,14 +40,20 @@ function patchLines(p: PatchVerdict): string[] {
     // patch(1)'s verdict first; what was computed in memory only as the opinion it overruled
     const gnu = `  ${p.name}: ${p.applied ? 'applies' : 'FAILS'} (GNU patch exited ${p.overruled.status})${p.overruled.messages.length ? `: ${p.overruled.messages.join('; ')}` : ''}`;
     const mine = inMemoryLines({ ...p, applied: !p.applied });
-    return [gnu, `      in memory (overruled by GNU patch):${mine[0]!.slice(`  ${p.name}:`.length)}`, ...mine.slice(1).map((l) => `  ${l}`)];
+    return [
+      gnu,
+      `      in memory (overruled by GNU patch):${mine[0]!.slice(`  ${p.name}:`.length)}`,
+      ...mine.slice(1).map((l) => `  ${l}`),
+    ];
   }
   return inMemoryLines(p);
 }
 
 function inMemoryLines(p: PatchVerdict): string[] {
   if (p.error) return [`  ${p.name}: FAILS: ${p.error.message}${p.error.line ? ` (line ${p.error.line})` : ''}`];
-  const fuzzy = p.files.flatMap((f) => f.hunks.filter((h) => h.applied && (h.fuzz || h.offset)).map((h) => `${f.path} ${hunkNote(h)}`));
+  const fuzzy = p.files.flatMap((f) =>
+    f.hunks.filter((h) => h.applied && (h.fuzz || h.offset)).map((h) => `${f.path} ${hunkNote(h)}`),
+  );
   if (p.applied) {
     const fuzz = Math.max(0, ...p.files.flatMap((f) => f.hunks.map((h) => h.fuzz)));
     const how = fuzz ? `applies with fuzz ${fuzz}` : fuzzy.length ? 'applies with offset' : 'applies';
@@ -49,7 +65,9 @@ function inMemoryLines(p: PatchVerdict): string[] {
     for (const h of f.hunks.filter((x) => !x.applied)) {
       const m = h.mismatch;
       const why = m ? `: line ${m.line} should be ${show(m.expected)}, is ${show(m.found)}` : '';
-      out.push(`      ${f.path}: hunk #${h.hunk} (patch line ${h.line}) FAILED at ${h.at}${why}${h.alreadyApplied ? ' (its change is already there: applied twice?)' : ''}`);
+      out.push(
+        `      ${f.path}: hunk #${h.hunk} (patch line ${h.line}) FAILED at ${h.at}${why}${h.alreadyApplied ? ' (its change is already there: applied twice?)' : ''}`,
+      );
     }
   }
   return out;
@@ -60,7 +78,8 @@ export function failureSummary(v: Verdict): string {
   if (v.status === 'not-verified') return `not verified: ${v.reason}`;
   const p = v.patches.find((x) => !x.applied);
   if (!p) return 'applies';
-  if (p.overruled) return `${p.name}: GNU patch exited ${p.overruled.status}${p.overruled.messages.length ? `: ${p.overruled.messages.join('; ')}` : ''}`;
+  if (p.overruled)
+    return `${p.name}: GNU patch exited ${p.overruled.status}${p.overruled.messages.length ? `: ${p.overruled.messages.join('; ')}` : ''}`;
   if (p.error) return `${p.name}: ${p.error.message}${p.error.line ? ` (line ${p.error.line})` : ''}`;
   const f = p.files.find((x) => !x.applied);
   const h = f?.hunks.find((x) => !x.applied);
@@ -75,21 +94,33 @@ export function renderResults(results: TargetResult[]): string {
       continue;
     }
     const a = v.against;
-    const against = a ? [a.base, a.incremental, ...(a.patchsets ?? [])].filter((x): x is string => !!x).map((f) => path.basename(f)).join(' + ') : '';
-    const stats = v.stats.bytes ? `; ${v.stats.kept} file(s) kept of ${mb(v.stats.bytes)} in ${(v.stats.ms / 1000).toFixed(1)} s` : '';
+    const against = a
+      ? [a.base, a.incremental, ...(a.patchsets ?? [])]
+          .filter((x): x is string => !!x)
+          .map((f) => path.basename(f))
+          .join(' + ')
+      : '';
+    const stats = v.stats.bytes
+      ? `; ${v.stats.kept} file(s) kept of ${mb(v.stats.bytes)} in ${(v.stats.ms / 1000).toFixed(1)} s`
+      : '';
     out.push(`${target}: ${STATUS[v.status]}${against ? ` (against ${against}${stats})` : ''}`);
     if (v.status === 'not-verified') {
       out.push(`  ${v.reason}`, `  hint: ${v.hint}`, '');
       continue;
     }
-    for (const b of v.before.filter((x) => !x.applied)) out.push(`  warning: ${b.name}, which the ebuild applies first, does not apply: ${b.problems.join('; ')}`);
+    for (const b of v.before.filter((x) => !x.applied))
+      out.push(`  warning: ${b.name}, which the ebuild applies first, does not apply: ${b.problems.join('; ')}`);
     const firstChanges = v.before.filter((b) => b.applied).map((b) => b.name);
     if (firstChanges.length) out.push(`  applied first (to the files the series touches): ${firstChanges.join(', ')}`);
     for (const p of v.patches) out.push(...patchLines(p));
     if (v.patches.some((p) => !p.applied)) out.push('  eapply_user stops the emerge at the first patch that fails.');
     if (v.confirmed) {
       const why = v.confirmed.why === 'asked' ? 'as asked' : 'because the in-memory verdict was uncertain';
-      out.push(v.confirmed.agrees ? `  GNU patch confirms this (checked ${why}).` : `  GNU patch was asked ${why} and differs; its verdict is shown${v.patches.some((p) => p.overruled) ? ' (in-memory lines marked as overruled)' : ''}: ${v.confirmed.differences.map(visible).join('; ')}`);
+      out.push(
+        v.confirmed.agrees
+          ? `  GNU patch confirms this (checked ${why}).`
+          : `  GNU patch was asked ${why} and differs; its verdict is shown${v.patches.some((p) => p.overruled) ? ' (in-memory lines marked as overruled)' : ''}: ${v.confirmed.differences.map(visible).join('; ')}`,
+      );
     }
     out.push('');
   }

@@ -73,10 +73,16 @@ function describeBase(base: Base): NonNullable<Verdict['against']> {
   if (base.kind === 'source') return { kind: 'source', base: base.dir };
   if (base.kind === 'tarball') return { kind: 'tarball', base: base.tarball };
   const f = base.files;
-  return { kind: 'distfiles', base: f.base, ...(f.incremental ? { incremental: f.incremental } : {}), patchsets: f.patchsets.map((p) => p.file) };
+  return {
+    kind: 'distfiles',
+    base: f.base,
+    ...(f.incremental ? { incremental: f.incremental } : {}),
+    patchsets: f.patchsets.map((p) => p.file),
+  };
 }
 
-const copyTree = (t: Tree): Tree => new Map([...t].map(([k, v]) => [k, v.kind === 'file' ? { kind: 'file', lines: [...v.lines] } : v]));
+const copyTree = (t: Tree): Tree =>
+  new Map([...t].map(([k, v]) => [k, v.kind === 'file' ? { kind: 'file', lines: [...v.lines] } : v]));
 
 interface Prepared {
   base: Base;
@@ -101,7 +107,11 @@ async function prepare(base: Base, series: SeriesPatch[]): Promise<Prepared> {
 }
 
 /** Step 3: the wanted files, from the tarball (one streaming pass) or the unpacked tree. */
-async function load(base: Base, wanted: Set<string>, opts: VerifyOptions): Promise<{ tree: Tree; bytes: number; members: number }> {
+async function load(
+  base: Base,
+  wanted: Set<string>,
+  opts: VerifyOptions,
+): Promise<{ tree: Tree; bytes: number; members: number }> {
   if (base.kind === 'source') return { tree: await readTree(base.dir, wanted), bytes: 0, members: 0 };
   const progress = opts.progress;
   const got = await extractWanted(base.kind === 'tarball' ? base.tarball : base.files.base, wanted, {
@@ -115,7 +125,13 @@ async function load(base: Base, wanted: Set<string>, opts: VerifyOptions): Promi
 }
 
 /** Steps 4 and 5 on a tree of its own: prepatches, series, and GNU patch's opinion when wanted. */
-async function finish(p: Prepared, tree: Tree, stats: { bytes: number; members: number }, opts: VerifyOptions, started: number): Promise<Verdict> {
+async function finish(
+  p: Prepared,
+  tree: Tree,
+  stats: { bytes: number; members: number },
+  opts: VerifyOptions,
+  started: number,
+): Promise<Verdict> {
   const before = p.prepatches.map((pp) => {
     const results = pp.sections.map((s) => applyFile(tree, s));
     const problems = results.flatMap((r) => [
@@ -145,7 +161,11 @@ async function finish(p: Prepared, tree: Tree, stats: { bytes: number; members: 
       verdict.status = c.runs.every((r) => r.status === 0) ? 'applies' : 'fails';
     } catch (err) {
       if (!(err instanceof ProcessError && err.notFound)) throw err;
-      verdict.confirmed = { why, agrees: false, differences: ['GNU patch (sys-devel/patch) is not installed: the in-memory verdict stands unconfirmed'] };
+      verdict.confirmed = {
+        why,
+        agrees: false,
+        differences: ['GNU patch (sys-devel/patch) is not installed: the in-memory verdict stands unconfirmed'],
+      };
     }
   }
   verdict.stats.ms = Math.round(performance.now() - started);
@@ -190,7 +210,11 @@ export async function verifyTargets(
   for (const [index, t] of targets.entries()) {
     const found = await findDistfiles(roots, opts.env ?? {}, t.cpv);
     if (!found.found) verdicts[index] = notVerified(found.reason, found.hint, t.files);
-    else groups.set(found.files.base, [...(groups.get(found.files.base) ?? []), { index, files: found.files, series: t.files }]);
+    else
+      groups.set(found.files.base, [
+        ...(groups.get(found.files.base) ?? []),
+        { index, files: found.files, series: t.files },
+      ]);
   }
   const unverified = (err: unknown, series: SeriesPatch[]): Verdict => {
     if (!(err instanceof KoptError)) throw err;
@@ -201,7 +225,12 @@ export async function verifyTargets(
     const prepared: (Prepared | undefined)[] = [];
     for (const m of members) {
       // one xz at a time; a damaged patch-X.Y.Z.xz leaves only its own version unverified
-      prepared.push(await prepare({ kind: 'distfiles', files: m.files }, m.series).catch((err: unknown) => void (verdicts[m.index] = unverified(err, m.series))));
+      prepared.push(
+        await prepare({ kind: 'distfiles', files: m.files }, m.series).catch((err: unknown) => {
+          verdicts[m.index] = unverified(err, m.series);
+          return undefined;
+        }),
+      );
     }
     const wanted = new Set(prepared.flatMap((p) => (p ? [...p.wanted] : [])));
     let loaded: Awaited<ReturnType<typeof load>>;

@@ -30,14 +30,25 @@ export const BASE_CONF = [
   '',
 ].join('\n');
 
-export const BASE_MAKE_CONF = 'COMMON_FLAGS="-O2 -pipe"\nCFLAGS="${COMMON_FLAGS}"\nCHOST="x86_64-pc-linux-gnu"\nFEATURES="sandbox"\n';
+export const BASE_MAKE_CONF =
+  'COMMON_FLAGS="-O2 -pipe"\nCFLAGS="${COMMON_FLAGS}"\nCHOST="x86_64-pc-linux-gnu"\nFEATURES="sandbox"\n';
 
 /** What Portage saves for a kernel built under the hook with BASE_CONF (bin/save-ebuild-env.sh: declare -p). */
 export function savedEnvironment(vars: Record<string, string>): string {
-  return ['declare -x CATEGORY="sys-kernel"', ...Object.entries(vars).map(([k, v]) => `declare -x ${k}="${v}"`), 'declare -- PORTAGE_COLORMAP=""', ''].join('\n');
+  return [
+    'declare -x CATEGORY="sys-kernel"',
+    ...Object.entries(vars).map(([k, v]) => `declare -x ${k}="${v}"`),
+    'declare -- PORTAGE_COLORMAP=""',
+    '',
+  ].join('\n');
 }
 
-export const BASE_ENVIRONMENT = { CHOST: 'x86_64-pc-linux-gnu', KCFLAGS: '-O2 -pipe', CC: '/usr/lib/llvm/20/bin/clang', LLVM: '1' };
+export const BASE_ENVIRONMENT = {
+  CHOST: 'x86_64-pc-linux-gnu',
+  KCFLAGS: '-O2 -pipe',
+  CC: '/usr/lib/llvm/20/bin/clang',
+  LLVM: '1',
+};
 
 export function bzip2(text: string): Buffer {
   const r = spawnSync('bzip2', ['-c'], { input: text });
@@ -48,7 +59,13 @@ export function bzip2(text: string): Buffer {
 export function vdbEntry(cpf: string, slot: string, extra: Tree = {}): Tree {
   const dir = `var/db/pkg/${cpf}`;
   const pf = cpf.split('/')[1]!;
-  const tree: Tree = { [`${dir}/SLOT`]: `${slot}\n`, [`${dir}/repository`]: 'gentoo\n', [`${dir}/EAPI`]: '8\n', [`${dir}/COUNTER`]: '1\n', [`${dir}/PF`]: `${pf}\n` };
+  const tree: Tree = {
+    [`${dir}/SLOT`]: `${slot}\n`,
+    [`${dir}/repository`]: 'gentoo\n',
+    [`${dir}/EAPI`]: '8\n',
+    [`${dir}/COUNTER`]: '1\n',
+    [`${dir}/PF`]: `${pf}\n`,
+  };
   for (const [k, v] of Object.entries(extra)) tree[`${dir}/${k}`] = v;
   return tree;
 }
@@ -62,7 +79,10 @@ export function llvmSlot(n: number, version = `${n}.1.8`, lldVersion = version):
     'ld.lld': `LLD ${lldVersion} (compatible with GNU linkers)`,
   };
   for (const tool of LLVM_SLOT_TOOLS) {
-    tree[`usr/lib/llvm/${n}/bin/${tool}`] = { content: `#!/bin/sh\necho '${say[tool] ?? `LLVM version ${version}`}'\n`, mode: 0o755 };
+    tree[`usr/lib/llvm/${n}/bin/${tool}`] = {
+      content: `#!/bin/sh\necho '${say[tool] ?? `LLVM version ${version}`}'\n`,
+      mode: 0o755,
+    };
   }
   return tree;
 }
@@ -71,7 +91,8 @@ export function baseTree(): Tree {
   return {
     'etc/portage/make.conf': BASE_MAKE_CONF,
     // %(EROOT)s (repos.conf interpolation) keeps the root relocatable: fixtures copy it.
-    'etc/portage/repos.conf/gentoo.conf': '[DEFAULT]\nmain-repo = gentoo\n\n[gentoo]\nlocation = %(EROOT)svar/db/repos/gentoo\n',
+    'etc/portage/repos.conf/gentoo.conf':
+      '[DEFAULT]\nmain-repo = gentoo\n\n[gentoo]\nlocation = %(EROOT)svar/db/repos/gentoo\n',
     'etc/gentoo-kopt/kopt.conf': BASE_CONF,
     'var/db/repos/gentoo/profiles/repo_name': 'gentoo\n',
     'var/db/repos/gentoo/sys-kernel/gentoo-kernel/gentoo-kernel-6.12.58.ebuild': 'EAPI=8\nSLOT="${PV}"\n',
@@ -84,7 +105,8 @@ export function baseTree(): Tree {
     ...vdbEntry('app-misc/hello-2.12', '0'),
     ...llvmSlot(20),
     'usr/src/linux-6.12.58-gentoo-dist/dist-kernel': `${KERNEL}:6.12.58\n`,
-    'usr/src/linux-6.12.58-gentoo-dist/.config': 'CONFIG_CC_IS_CLANG=y\nCONFIG_CLANG_VERSION=200108\n# CONFIG_LTO_NONE is not set\nCONFIG_LTO_CLANG_THIN=y\n',
+    'usr/src/linux-6.12.58-gentoo-dist/.config':
+      'CONFIG_CC_IS_CLANG=y\nCONFIG_CLANG_VERSION=200108\n# CONFIG_LTO_NONE is not set\nCONFIG_LTO_CLANG_THIN=y\n',
     'proc/meminfo': 'MemTotal:       32768000 kB\nMemFree:        30000000 kB\n',
   };
 }
@@ -131,7 +153,9 @@ afterAll(async () => {
  * hooks install, copying is far cheaper. Paths inside are relative or interpolated, so a copy is whole.
  */
 export async function doctorRoot(): Promise<DoctorRoot> {
-  template ??= mkdtemp(path.join(os.tmpdir(), 'kopt-doctor-template-')).then(async (dir) => (await buildDoctorRoot(dir)).dir);
+  template ??= mkdtemp(path.join(os.tmpdir(), 'kopt-doctor-template-')).then(
+    async (dir) => (await buildDoctorRoot(dir)).dir,
+  );
   const source = await template;
   const dir = await mkdtemp(path.join(os.tmpdir(), 'kopt-doctor-'));
   made.push(dir);

@@ -25,7 +25,12 @@ function vdbEntry(cpf: string): Tree {
   const [category, pf] = cpf.split('/') as [string, string];
   const pv = pf.replace(/^.*?-(?=\d)/, '').replace(/-r\d+$/, '');
   const dir = `var/db/pkg/${category}/${pf}`;
-  return { [`${dir}/SLOT`]: `${pv}\n`, [`${dir}/repository`]: 'gentoo\n', [`${dir}/EAPI`]: '8\n', [`${dir}/COUNTER`]: '1\n' };
+  return {
+    [`${dir}/SLOT`]: `${pv}\n`,
+    [`${dir}/repository`]: 'gentoo\n',
+    [`${dir}/EAPI`]: '8\n',
+    [`${dir}/COUNTER`]: '1\n',
+  };
 }
 
 function ebuild(cpf: string): Tree {
@@ -34,12 +39,17 @@ function ebuild(cpf: string): Tree {
   return { [`var/db/repos/gentoo/${category}/${pn}/${pf}.ebuild`]: 'EAPI=8\nSLOT="${PV}"\n' };
 }
 
-export async function gentooRoot(spec: GentooRootSpec = {}): Promise<{ dir: string; roots: Roots; ctx: CommandContext }> {
+export async function gentooRoot(
+  spec: GentooRootSpec = {},
+): Promise<{ dir: string; roots: Roots; ctx: CommandContext }> {
   return gentooRootIn(await testdir(), spec);
 }
 
 /** gentooRoot, built in the existing directory `dir` (for a root that sits beside other directories). */
-export async function gentooRootIn(dir: string, spec: GentooRootSpec = {}): Promise<{ dir: string; roots: Roots; ctx: CommandContext }> {
+export async function gentooRootIn(
+  dir: string,
+  spec: GentooRootSpec = {},
+): Promise<{ dir: string; roots: Roots; ctx: CommandContext }> {
   const tree: Tree = {
     'var/db/repos/gentoo/profiles/repo_name': 'gentoo\n',
     'etc/portage/repos.conf/gentoo.conf': `[DEFAULT]\nmain-repo = gentoo\n\n[gentoo]\nlocation = ${dir}/var/db/repos/gentoo\n`,

@@ -20,7 +20,7 @@ export interface HostileRoot {
 
 /** The files outside the root that hostile input points at. */
 export const VICTIMS: Tree = {
-  'victim': 'a file outside the root\n',
+  victim: 'a file outside the root\n',
   'etc/portage/make.conf': 'COMMON_FLAGS="-O2"\n',
   'dir/': '',
 };
@@ -36,5 +36,10 @@ export async function hostileRoot(spec: GentooRootSpec = {}, outside: Tree = VIC
   const outsideOnly = async (): Promise<Record<string, string>> =>
     Object.fromEntries(Object.entries(await snapshot(parent)).filter(([k]) => k !== 'root/' && !k.startsWith('root/')));
   const before = await outsideOnly();
-  return { parent, dir, outside: outsideDir, outsideUnchanged: async () => expect(await outsideOnly()).toEqual(before) };
+  return {
+    parent,
+    dir,
+    outside: outsideDir,
+    outsideUnchanged: async () => expect(await outsideOnly()).toEqual(before),
+  };
 }

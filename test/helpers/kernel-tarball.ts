@@ -28,7 +28,8 @@ export async function tarOf(members: Member[]): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-export const xz = (data: Buffer): Buffer => execFileSync('xz', ['-z', '-c', '-T1'], { input: data, maxBuffer: 1 << 28 });
+export const xz = (data: Buffer): Buffer =>
+  execFileSync('xz', ['-z', '-c', '-T1'], { input: data, maxBuffer: 1 << 28 });
 
 export function compress(data: Buffer, how: Compression): Buffer {
   return how === 'xz' ? xz(data) : how === 'gzip' ? gzipSync(data) : data;
@@ -47,12 +48,16 @@ export async function kernelTarball(
 ): Promise<string> {
   const top = opts.top ?? 'linux-6.1';
   const dirs = new Set<string>();
-  for (const p of Object.keys(files)) for (let d = path.posix.dirname(p); d !== '.'; d = path.posix.dirname(d)) dirs.add(d);
+  for (const p of Object.keys(files))
+    for (let d = path.posix.dirname(p); d !== '.'; d = path.posix.dirname(d)) dirs.add(d);
   const members: Member[] = [
     { name: `${top}/`, type: 'directory' },
     ...[...dirs].sort().map((d) => ({ name: `${top}/${d}/`, type: 'directory' as const })),
     // unwanted members around the wanted ones, so the walk has something to skip
-    ...Array.from({ length: opts.filler ?? 20 }, (_, i) => ({ name: `${top}/filler/f${i}.c`, content: `/* filler ${i} */\n`.repeat(50 + i) })),
+    ...Array.from({ length: opts.filler ?? 20 }, (_, i) => ({
+      name: `${top}/filler/f${i}.c`,
+      content: `/* filler ${i} */\n`.repeat(50 + i),
+    })),
     ...Object.entries(files).map(([p, content]) => ({ name: `${top}/${p}`, content })),
     ...(opts.extra ?? []),
   ];
@@ -63,4 +68,5 @@ export async function kernelTarball(
 }
 
 /** `count` lines 'line N' (1-based), each ending in a newline. */
-export const numbered = (count: number, from = 1): string => Array.from({ length: count }, (_, i) => `line ${i + from}\n`).join('');
+export const numbered = (count: number, from = 1): string =>
+  Array.from({ length: count }, (_, i) => `line ${i + from}\n`).join('');

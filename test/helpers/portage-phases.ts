@@ -20,7 +20,17 @@ export const PHASES = ['setup', 'unpack', 'prepare', 'configure', 'compile', 'in
  * (FEATURES=buildpkg), and '' for Portage's misc-functions.sh, which sources bashrc after install,
  * preinst and postinst with EBUILD_PHASE unset (lib/_emerge/MiscFunctionsProcess.py).
  */
-export type OtherPhase = 'pretend' | 'preinst' | 'postinst' | 'prerm' | 'postrm' | 'config' | 'info' | 'clean' | 'package' | '';
+export type OtherPhase =
+  | 'pretend'
+  | 'preinst'
+  | 'postinst'
+  | 'prerm'
+  | 'postrm'
+  | 'config'
+  | 'info'
+  | 'clean'
+  | 'package'
+  | '';
 export type Phase = (typeof PHASES)[number] | OtherPhase | 'depend';
 
 const HOOKS: Record<Phase, string> = {
@@ -119,12 +129,21 @@ export async function runPhase(pkg: Package, phase: Phase, o: PhaseOptions): Pro
     KOPT_TEST_FILTER: Object.keys(penv).join(' '),
     ...(o.xtrace ? { KOPT_TEST_XTRACE: '1' } : {}),
   };
-  const r = spawnSync('bash', ['--noprofile', '--norc', RUNNER], { env, encoding: 'utf8', killSignal: 'SIGKILL', ...(o.timeoutMs ? { timeout: o.timeoutMs } : {}) });
+  const r = spawnSync('bash', ['--noprofile', '--norc', RUNNER], {
+    env,
+    encoding: 'utf8',
+    killSignal: 'SIGKILL',
+    ...(o.timeoutMs ? { timeout: o.timeoutMs } : {}),
+  });
   return { phase, status: r.status ?? -1, stderr: r.stderr };
 }
 
 /** Runs the phases in order, stopping at the first that dies. */
-export async function runPhases(pkg: Package, o: PhaseOptions, phases: readonly Phase[] = PHASES): Promise<PhaseResult[]> {
+export async function runPhases(
+  pkg: Package,
+  o: PhaseOptions,
+  phases: readonly Phase[] = PHASES,
+): Promise<PhaseResult[]> {
   const out: PhaseResult[] = [];
   for (const phase of phases) {
     const r = await runPhase(pkg, phase, o);
@@ -134,10 +153,15 @@ export async function runPhases(pkg: Package, o: PhaseOptions, phases: readonly 
   return out;
 }
 
-const DYNAMIC = /^declare -[-a-zA-Z]* (_|BASH_LINENO|BASH_SOURCE|BASH_ARGC|BASH_ARGV|BASH_COMMAND|LINENO|RANDOM|SECONDS|SRANDOM|EPOCHREALTIME|EPOCHSECONDS|PIPESTATUS)(=|$)/;
+const DYNAMIC =
+  /^declare -[-a-zA-Z]* (_|BASH_LINENO|BASH_SOURCE|BASH_ARGC|BASH_ARGV|BASH_COMMAND|LINENO|RANDOM|SECONDS|SRANDOM|EPOCHREALTIME|EPOCHSECONDS|PIPESTATUS)(=|$)/;
 
 /** `declare -p` or `declare -F` output recorded by the emulator, without bash's ever-changing variables. */
-export async function recorded(tmp: string, what: 'vars.before' | 'vars.after' | 'funcs.before' | 'funcs.after' | 'exports', phase: Phase): Promise<string[]> {
+export async function recorded(
+  tmp: string,
+  what: 'vars.before' | 'vars.after' | 'funcs.before' | 'funcs.after' | 'exports',
+  phase: Phase,
+): Promise<string[]> {
   const text = await readFile(path.join(tmp, `${what}.${phase}`), 'utf8');
   return text.split('\n').filter((l) => l !== '' && !DYNAMIC.test(l));
 }

@@ -27,15 +27,37 @@ export interface Call {
  * Runs the CLI once under strace, tracing `syscalls`; returns every call, each thread's in order.
  * File descriptors are shown with their paths (`write(23</R/x>, ...)`).
  */
-export async function traceCalls(args: string[], syscalls: string[], env: Record<string, string> = {}): Promise<Call[]> {
+export async function traceCalls(
+  args: string[],
+  syscalls: string[],
+  env: Record<string, string> = {},
+): Promise<Call[]> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'kopt-strace-'));
   try {
-    const r = await execa('strace', ['-f', '-ff', '-qq', '-y', '-s', '0', '-o', path.join(dir, 't'), '-e', `trace=${syscalls.join(',')}`, process.execPath, BIN, ...args], {
-      reject: false,
-      env: { ...ENV, ...env },
-      extendEnv: false,
-      timeout: 60_000,
-    });
+    const r = await execa(
+      'strace',
+      [
+        '-f',
+        '-ff',
+        '-qq',
+        '-y',
+        '-s',
+        '0',
+        '-o',
+        path.join(dir, 't'),
+        '-e',
+        `trace=${syscalls.join(',')}`,
+        process.execPath,
+        BIN,
+        ...args,
+      ],
+      {
+        reject: false,
+        env: { ...ENV, ...env },
+        extendEnv: false,
+        timeout: 60_000,
+      },
+    );
     if (r.exitCode !== 0) throw new Error(`trace run failed (${r.exitCode}): ${r.stderr}`);
     const calls: Call[] = [];
     for (const name of await readdir(dir)) {
@@ -65,17 +87,38 @@ export async function runInjected(args: string[], inject: string, env: Record<st
   try {
     const log = path.join(dir, 'log');
     const syscalls = inject.split(':')[0]!;
-    const r = await execa('strace', ['-f', '-qq', '-y', '-s', '0', '-o', log, '-e', `trace=${syscalls}`, '-e', `inject=${inject}`, process.execPath, BIN, ...args], {
-      reject: false,
-      env: { ...ENV, ...env },
-      extendEnv: false,
-      timeout: 60_000,
-    });
+    const r = await execa(
+      'strace',
+      [
+        '-f',
+        '-qq',
+        '-y',
+        '-s',
+        '0',
+        '-o',
+        log,
+        '-e',
+        `trace=${syscalls}`,
+        '-e',
+        `inject=${inject}`,
+        process.execPath,
+        BIN,
+        ...args,
+      ],
+      {
+        reject: false,
+        env: { ...ENV, ...env },
+        extendEnv: false,
+        timeout: 60_000,
+      },
+    );
     const lines = (await readFile(log, 'utf8')).split('\n');
     const killed = lines.some((l) => l.includes('killed by SIGKILL'));
     const errno = lines.find((l) => l.includes('(INJECTED)'));
     // With signal=KILL the call is printed unfinished (`= ?`, or `<unfinished ...>`) right before the kill.
-    const at = errno ?? (killed ? lines.filter((l) => /^\d+ +[a-z0-9_]+\(.*(= \?|<unfinished \.\.\.>)$/.test(l)).at(-1) : undefined);
+    const at =
+      errno ??
+      (killed ? lines.filter((l) => /^\d+ +[a-z0-9_]+\(.*(= \?|<unfinished \.\.\.>)$/.test(l)).at(-1) : undefined);
     return { ...r, injected: killed || errno !== undefined, killed, at };
   } finally {
     await rm(dir, { recursive: true, force: true });

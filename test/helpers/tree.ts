@@ -53,7 +53,8 @@ export async function snapshot(dir: string): Promise<Record<string, string>> {
     else if (st.isDirectory()) {
       if (rel) out[rel + '/'] = `dir ${mode}`;
       for (const name of (await readdir(full)).sort()) await walk(rel ? `${rel}/${name}` : name);
-    } else if (!st.isFile()) out[rel] = `special ${mode} ${st.isFIFO() ? 'fifo' : st.rdev}`; // never opened: a FIFO would block
+    } else if (!st.isFile())
+      out[rel] = `special ${mode} ${st.isFIFO() ? 'fifo' : st.rdev}`; // never opened: a FIFO would block
     else out[rel] = `file ${mode} ${(await readFile(full)).toString('base64')}`;
   }
   await walk('');

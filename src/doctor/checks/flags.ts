@@ -15,7 +15,10 @@ type FlagKind = Extract<Kind, `kcflags-${string}`>;
 const FLAG_RULES: readonly { kind: FlagKind; test: RegExp; binpkg?: boolean }[] = [
   { kind: 'kcflags-o3', test: /^-O3$/ },
   { kind: 'kcflags-ofast', test: /^-Ofast$/ },
-  { kind: 'kcflags-fast-math', test: /^-f(fast-math|unsafe-math-optimizations|finite-math-only|associative-math|reciprocal-math)$/ },
+  {
+    kind: 'kcflags-fast-math',
+    test: /^-f(fast-math|unsafe-math-optimizations|finite-math-only|associative-math|reciprocal-math)$/,
+  },
   { kind: 'kcflags-lto', test: /^-f(lto([=-].*)?|fat-lto-objects)$/ },
   {
     kind: 'kcflags-simd',
@@ -55,17 +58,22 @@ async function sources(ctx: DoctorContext, cpn: string, env: Map<string, Assignm
   const out: Source[] = [];
   if (settings.kcflags) out.push({ flags: settings.kcflags, where: whereIs(config, 'kcflags', cpn) });
   const fromEnv = env.get('KCFLAGS');
-  if (fromEnv && !(settings.kcflags && (await ctx.hookActive(cpn)))) out.push({ flags: fromEnv.value, where: { file: fromEnv.file, line: fromEnv.line } });
+  if (fromEnv && !(settings.kcflags && (await ctx.hookActive(cpn))))
+    out.push({ flags: fromEnv.value, where: { file: fromEnv.file, line: fromEnv.line } });
   return out;
 }
 
 export const flags: Check = {
   id: 'flags',
-  describe: 'KCFLAGS against the wiki and the kernel: -O3, -Ofast/-ffast-math, -flto*, SIMD -m flags, PIE, -march=native on a binary-package host',
+  describe:
+    'KCFLAGS against the wiki and the kernel: -O3, -Ofast/-ffast-math, -flto*, SIMD -m flags, PIE, -march=native on a binary-package host',
   kinds: FLAG_RULES.map((r) => r.kind),
   async run(ctx) {
     const config = await ctx.config();
-    const grouped = new Map<string, { kind: FlagKind; where: FindingWhere; flag: string; packages: string[]; reason?: string }>();
+    const grouped = new Map<
+      string,
+      { kind: FlagKind; where: FindingWhere; flag: string; packages: string[]; reason?: string }
+    >();
     for (const ref of await kernelRefs(ctx, config.global.packages)) {
       // A make.conf or env file that does not parse skips the check (SkipCheck names it): which
       // KCFLAGS reach the build, and whether it makes binary packages, is unknown then.
@@ -76,7 +84,13 @@ export const flags: Check = {
           const rule = FLAG_RULES.find((r) => r.test.test(flag));
           if (!rule || (rule.binpkg && !reason)) continue;
           const key = JSON.stringify([rule.kind, source.where, flag]);
-          const g = grouped.get(key) ?? { kind: rule.kind, where: source.where, flag, packages: [], ...(rule.binpkg && { reason }) };
+          const g = grouped.get(key) ?? {
+            kind: rule.kind,
+            where: source.where,
+            flag,
+            packages: [],
+            ...(rule.binpkg && { reason }),
+          };
           if (!g.packages.includes(ref.cpn)) g.packages.push(ref.cpn);
           grouped.set(key, g);
         }
@@ -84,7 +98,8 @@ export const flags: Check = {
     }
     const out: Finding[] = [];
     for (const g of grouped.values()) {
-      if (g.kind === 'kcflags-native-binpkg') out.push(finding(g.kind, g.where, { flag: g.flag, packages: g.packages, reason: g.reason! }));
+      if (g.kind === 'kcflags-native-binpkg')
+        out.push(finding(g.kind, g.where, { flag: g.flag, packages: g.packages, reason: g.reason! }));
       else out.push(finding(g.kind, g.where, { flag: g.flag, packages: g.packages }));
     }
     return out;

@@ -8,7 +8,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KoptError } from '../../errors.js';
-import { compileSettings, SETTINGS_REL } from '../../hooks/settings.js';
+import { compileSettings } from '../../hooks/settings.js';
 import { LTO_FRAGMENT_REL, ltoFragment } from '../../hooks/lto-fragment.js';
 import { sha256 } from '../../hooks/install-plan.js';
 import { koptConfigPath } from '../../portage/roots.js';
@@ -22,7 +22,11 @@ import type { UnsafeEffect } from '../kinds.js';
 const SHIPPED_HOOK = fileURLToPath(new URL('../../../hooks/kernel-hook.bash', import.meta.url));
 
 const malformed = (err: KoptError): Finding =>
-  finding('file-malformed', { file: err.file, line: err.line }, { message: err.message, ...(err.hint !== undefined && { hint: err.hint }) });
+  finding(
+    'file-malformed',
+    { file: err.file, line: err.line },
+    { message: err.message, ...(err.hint !== undefined && { hint: err.hint }) },
+  );
 
 async function readOrUndefined(file: string): Promise<Buffer | undefined> {
   return readFile(file).catch(() => undefined);
@@ -30,16 +34,22 @@ async function readOrUndefined(file: string): Promise<Buffer | undefined> {
 
 /** Settings compiled from kopt.conf now, with the program the installed file names. */
 function settingsFindings(h: HookFiles, config: KoptConfig | undefined): Finding[] {
-  if (h.settingsText === undefined) return [finding('hooks-file-missing', { file: h.settingsFile }, { role: 'settings' })];
+  if (h.settingsText === undefined)
+    return [finding('hooks-file-missing', { file: h.settingsFile }, { role: 'settings' })];
   const out: Finding[] = [];
   const node = h.settings?.get('node') ?? '';
   const bin = h.settings?.get('bin') ?? '';
   if (config) {
     try {
-      if (compileSettings(config, { node, bin }) !== h.settingsText) out.push(finding('hooks-file-outdated', { file: h.settingsFile }, { role: 'settings' }));
+      if (compileSettings(config, { node, bin }) !== h.settingsText)
+        out.push(finding('hooks-file-outdated', { file: h.settingsFile }, { role: 'settings' }));
     } catch (err) {
       if (!(err instanceof KoptError)) throw err;
-      out.push(err.name === 'ConfigError' ? malformed(err) : finding('hooks-file-outdated', { file: h.settingsFile }, { role: 'settings' }));
+      out.push(
+        err.name === 'ConfigError'
+          ? malformed(err)
+          : finding('hooks-file-outdated', { file: h.settingsFile }, { role: 'settings' }),
+      );
     }
   }
   return out;
@@ -66,7 +76,8 @@ async function fragmentFindings(ctx: DoctorContext, h: HookFiles, config: KoptCo
   }
   const file = path.join(ctx.roots.configRoot, LTO_FRAGMENT_REL);
   const now = await readOrUndefined(file);
-  if (wanted !== undefined && now === undefined) return [finding('hooks-file-missing', { file }, { role: 'lto-fragment' })];
+  if (wanted !== undefined && now === undefined)
+    return [finding('hooks-file-missing', { file }, { role: 'lto-fragment' })];
   if (now === undefined || (wanted !== undefined && now.equals(Buffer.from(wanted)))) return [];
   // Only a fragment gentoo-kopt wrote and nobody edited is outdated; an edited one is the user's now.
   const recorded = h.record?.files[LTO_FRAGMENT_REL];
@@ -79,7 +90,8 @@ async function fragmentFindings(ctx: DoctorContext, h: HookFiles, config: KoptCo
  * a config root other than /; root is always fine, as for the hook.
  */
 async function safetyFindings(ctx: DoctorContext, h: HookFiles): Promise<Finding[]> {
-  const expected = ctx.roots.configRoot === '/' ? 0 : ((await stat(ctx.roots.configRoot).catch(() => undefined))?.uid ?? 0);
+  const expected =
+    ctx.roots.configRoot === '/' ? 0 : ((await stat(ctx.roots.configRoot).catch(() => undefined))?.uid ?? 0);
   const targets: [file: string, effect: UnsafeEffect | undefined][] = [
     [h.bashrc, undefined],
     [koptConfigPath(ctx.roots), 'hook-not-read'], // etc/gentoo-kopt, the hook's directory
@@ -98,7 +110,8 @@ async function safetyFindings(ctx: DoctorContext, h: HookFiles): Promise<Finding
     const st = await stat(file).catch(() => undefined);
     if (!st) continue;
     const because = effect ? { effect } : {};
-    if (st.mode & 0o022) out.push(finding('hooks-unsafe-mode', { file }, { mode: `0${(st.mode & 0o7777).toString(8)}`, ...because }));
+    if (st.mode & 0o022)
+      out.push(finding('hooks-unsafe-mode', { file }, { mode: `0${(st.mode & 0o7777).toString(8)}`, ...because }));
     if (st.uid !== expected && st.uid !== 0) {
       const expectedName = expected === 0 ? 'root' : `uid ${expected} (the owner of ${ctx.roots.configRoot})`;
       out.push(finding('hooks-unsafe-owner', { file }, { uid: st.uid, expected, expectedName, ...because }));
@@ -109,10 +122,19 @@ async function safetyFindings(ctx: DoctorContext, h: HookFiles): Promise<Finding
 
 export const hooks: Check = {
   id: 'hooks',
-  describe: 'the bashrc block is present, intact, current and last; hook, compiled settings and LTO fragment current; what root sources or runs root-owned, not writable by others',
+  describe:
+    'the bashrc block is present, intact, current and last; hook, compiled settings and LTO fragment current; what root sources or runs root-owned, not writable by others',
   kinds: [
-    'hooks-not-installed', 'hooks-block-outdated', 'hooks-block-broken', 'hooks-code-after-block', 'hooks-file-missing',
-    'hooks-file-outdated', 'hooks-program-missing', 'hooks-unsafe-mode', 'hooks-unsafe-owner', 'file-malformed',
+    'hooks-not-installed',
+    'hooks-block-outdated',
+    'hooks-block-broken',
+    'hooks-code-after-block',
+    'hooks-file-missing',
+    'hooks-file-outdated',
+    'hooks-program-missing',
+    'hooks-unsafe-mode',
+    'hooks-unsafe-owner',
+    'file-malformed',
   ],
   async run(ctx) {
     const h = await ctx.hooks();
@@ -120,9 +142,17 @@ export const hooks: Check = {
       if (err instanceof SkipCheck) return undefined;
       throw err;
     });
-    if (h.blockError) return [finding('hooks-block-broken', { file: h.bashrc, line: h.blockError.line }, { message: h.blockError.message, ...(h.blockError.hint !== undefined && { hint: h.blockError.hint }) })];
+    if (h.blockError)
+      return [
+        finding(
+          'hooks-block-broken',
+          { file: h.bashrc, line: h.blockError.line },
+          { message: h.blockError.message, ...(h.blockError.hint !== undefined && { hint: h.blockError.hint }) },
+        ),
+      ];
     if (!h.block || h.block.state === 'absent') {
-      if (config && !config.exists) throw new SkipCheck(`gentoo-kopt is not set up here (no ${config.file}) and its block is not in ${h.bashrc}`);
+      if (config && !config.exists)
+        throw new SkipCheck(`gentoo-kopt is not set up here (no ${config.file}) and its block is not in ${h.bashrc}`);
       return [finding('hooks-not-installed', { file: h.bashrc }, {})];
     }
     const at = { file: h.bashrc, line: h.block.line };
@@ -132,7 +162,8 @@ export const hooks: Check = {
     if (h.hookText === undefined) out.push(finding('hooks-file-missing', { file: h.hookFile }, { role: 'hook' }));
     else {
       const shipped = await readOrUndefined(SHIPPED_HOOK);
-      if (shipped && !shipped.equals(h.hookText)) out.push(finding('hooks-file-outdated', { file: h.hookFile }, { role: 'hook' }));
+      if (shipped && !shipped.equals(h.hookText))
+        out.push(finding('hooks-file-outdated', { file: h.hookFile }, { role: 'hook' }));
     }
     out.push(...settingsFindings(h, config), ...(await programFindings(h)));
     if (config) out.push(...(await fragmentFindings(ctx, h, config)));

@@ -32,7 +32,8 @@ function cpvOf(vdb: string, file: string): string | undefined {
 
 export const inputs: Check = {
   id: 'inputs',
-  describe: 'the files doctor reads parse: kopt.conf, make.conf, package.env and its env files, repos.conf, the catalog, the VDB',
+  describe:
+    'the files doctor reads parse: kopt.conf, make.conf, package.env and its env files, repos.conf, the catalog, the VDB',
   kinds: ['file-unreadable', 'file-malformed', 'vdb-corrupt', 'vdb-merging', 'package-env-missing', 'repo-ignored'],
   async run(ctx) {
     const [packageEnv, vdb, repos, hooks] = await Promise.all([
@@ -53,8 +54,15 @@ export const inputs: Check = {
       readAllEnvFiles(packageEnv);
       for (const p of packageEnv.problems) {
         const where = { file: p.file, line: p.line };
-        if (p.kind === 'missing-env') out.push(finding('package-env-missing', where, { atom: p.atom!, name: p.name!, path: p.path! }));
-        else out.push(finding(p.kind === 'unreadable' ? 'file-unreadable' : 'file-malformed', where, { message: p.message, ...(p.hint !== undefined && { hint: p.hint }) }));
+        if (p.kind === 'missing-env')
+          out.push(finding('package-env-missing', where, { atom: p.atom!, name: p.name!, path: p.path! }));
+        else
+          out.push(
+            finding(p.kind === 'unreadable' ? 'file-unreadable' : 'file-malformed', where, {
+              message: p.message,
+              ...(p.hint !== undefined && { hint: p.hint }),
+            }),
+          );
       }
     }
     for (const p of vdb?.problems ?? []) {
@@ -67,11 +75,23 @@ export const inputs: Check = {
       }
     }
     for (const r of repos?.ignored ?? []) {
-      out.push(finding('repo-ignored', { file: r.file, line: r.line }, { name: r.name, reason: r.reason, ...(r.location !== undefined && { location: r.location }) }));
+      out.push(
+        finding(
+          'repo-ignored',
+          { file: r.file, line: r.line },
+          { name: r.name, reason: r.reason, ...(r.location !== undefined && { location: r.location }) },
+        ),
+      );
     }
     if (hooks?.recordError) {
       const e = hooks.recordError;
-      out.push(finding('file-malformed', { file: e.file, line: e.line }, { message: e.message, ...(e.hint !== undefined && { hint: e.hint }) }));
+      out.push(
+        finding(
+          'file-malformed',
+          { file: e.file, line: e.line },
+          { message: e.message, ...(e.hint !== undefined && { hint: e.hint }) },
+        ),
+      );
     }
     return out;
   },

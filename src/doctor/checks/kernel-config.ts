@@ -39,10 +39,17 @@ export function parseKconfig(text: string, file: string, into: Map<string, Setti
 const LTO_CHOICE: Record<string, { option: string; needs: string; ok(s: Settings): boolean }> = {
   thin: { option: 'LTO_CLANG_THIN', needs: 'toolchain = llvm (clang and ld.lld)', ok: (s) => s.toolchain === 'llvm' },
   full: { option: 'LTO_CLANG_FULL', needs: 'toolchain = llvm (clang and ld.lld)', ok: (s) => s.toolchain === 'llvm' },
-  gcc: { option: 'LTO_GCC', needs: 'toolchain = gnu and the gcc-lto series', ok: (s) => s.toolchain === 'gnu' && s.series.some(isGccLtoSeries) },
+  gcc: {
+    option: 'LTO_GCC',
+    needs: 'toolchain = gnu and the gcc-lto series',
+    ok: (s) => s.toolchain === 'gnu' && s.series.some(isGccLtoSeries),
+  },
 };
 const CHOICES = ['LTO_NONE', ...Object.values(LTO_CHOICE).map((c) => c.option)];
-const COMPILER = [['CC_IS_CLANG', 'llvm'], ['CC_IS_GCC', 'gnu']] as const;
+const COMPILER = [
+  ['CC_IS_CLANG', 'llvm'],
+  ['CC_IS_GCC', 'gnu'],
+] as const;
 
 /** A kernel config file's text; undefined when missing, and a file-unreadable finding in `out` when it cannot be read. */
 async function readKernelFile(file: string, out: Finding[]): Promise<string | undefined> {
@@ -50,12 +57,23 @@ async function readKernelFile(file: string, out: Finding[]): Promise<string | un
     return (await readOptional(file, 'kernel-config'))?.toString('utf8');
   } catch (err) {
     if (!(err instanceof KoptError)) throw err;
-    out.push(finding('file-unreadable', { file: err.file ?? file }, { message: err.message, ...(err.hint !== undefined && { hint: err.hint }) }));
+    out.push(
+      finding(
+        'file-unreadable',
+        { file: err.file ?? file },
+        { message: err.message, ...(err.hint !== undefined && { hint: err.hint }) },
+      ),
+    );
     return undefined;
   }
 }
 
-async function fragmentFindings(ctx: DoctorContext, settings: Map<string, Settings>, lto: string, out: Finding[]): Promise<void> {
+async function fragmentFindings(
+  ctx: DoctorContext,
+  settings: Map<string, Settings>,
+  lto: string,
+  out: Finding[],
+): Promise<void> {
   const dir = path.join(ctx.roots.configRoot, 'etc/kernel/config.d');
   const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.config')).sort(compareC);
   const merged = new Map<string, Setting>();
@@ -73,15 +91,29 @@ async function fragmentFindings(ctx: DoctorContext, settings: Map<string, Settin
     const at = merged.get(c.option);
     if (at?.value !== 'y') continue;
     const lacking = [...settings].filter(([, s]) => !c.ok(s)).map(([cpn]) => cpn);
-    if (lacking.length) out.push(finding('fragment-lto-unsatisfiable', { file: at.file, line: at.line }, { option: `CONFIG_${c.option}`, needs: c.needs, packages: lacking }));
+    if (lacking.length)
+      out.push(
+        finding(
+          'fragment-lto-unsatisfiable',
+          { file: at.file, line: at.line },
+          { option: `CONFIG_${c.option}`, needs: c.needs, packages: lacking },
+        ),
+      );
   }
   const want = LTO_CHOICE[lto];
   if (want && chosen && !(chosen.option === want.option && chosen.at.value === 'y')) {
     const option = `CONFIG_${chosen.option}${chosen.at.value === 'y' ? '=y' : ' off'}`;
-    out.push(finding('fragment-lto-overridden', { file: chosen.at.file, line: chosen.at.line }, { option, wanted: `CONFIG_${want.option}`, lto }));
+    out.push(
+      finding(
+        'fragment-lto-overridden',
+        { file: chosen.at.file, line: chosen.at.line },
+        { option, wanted: `CONFIG_${want.option}`, lto },
+      ),
+    );
   }
   const debugfs = merged.get('DEBUG_FS');
-  if (merged.get('GCOV_KERNEL')?.value === 'y' && debugfs && debugfs.value !== 'y') out.push(finding('fragment-gcov-debugfs', { file: debugfs.file, line: debugfs.line }, {}));
+  if (merged.get('GCOV_KERNEL')?.value === 'y' && debugfs && debugfs.value !== 'y')
+    out.push(finding('fragment-gcov-debugfs', { file: debugfs.file, line: debugfs.line }, {}));
 }
 
 /** category/PF -> the kernel tree whose dist-kernel file names it. */
@@ -98,10 +130,16 @@ async function kernelTrees(ctx: DoctorContext, findings: Finding[]): Promise<Map
 
 export const kernelConfig: Check = {
   id: 'kernel-config',
-  describe: 'config.d fragments fit the toolchain; installed kernels\' .config has the compiler and CONFIG_LTO_* kopt.conf asks for',
+  describe:
+    "config.d fragments fit the toolchain; installed kernels' .config has the compiler and CONFIG_LTO_* kopt.conf asks for",
   kinds: [
-    'fragment-lto-unsatisfiable', 'fragment-lto-overridden', 'fragment-gcov-debugfs', 'kernel-config-lto-dropped', 'kernel-config-compiler',
-    'kernel-config-absent', 'file-unreadable',
+    'fragment-lto-unsatisfiable',
+    'fragment-lto-overridden',
+    'fragment-gcov-debugfs',
+    'kernel-config-lto-dropped',
+    'kernel-config-compiler',
+    'kernel-config-absent',
+    'file-unreadable',
   ],
   async run(ctx) {
     const config = await ctx.config();
@@ -114,7 +152,11 @@ export const kernelConfig: Check = {
     const trees = await kernelTrees(ctx, out);
     const built = kernels.filter((k) => trees.has(`${k.cpv.category}/${k.cpv.pf}`));
     if (built.length === 0 && out.length === 0) {
-      throw new SkipCheck(kernels.length ? 'no /usr/src/linux-*/ tree records an installed kernel (its dist-kernel file): no .config to verify' : 'no configured kernel package is installed');
+      throw new SkipCheck(
+        kernels.length
+          ? 'no /usr/src/linux-*/ tree records an installed kernel (its dist-kernel file): no .config to verify'
+          : 'no configured kernel package is installed',
+      );
     }
     for (const k of kernels) {
       const cpf = `${k.cpv.category}/${k.cpv.pf}`;
@@ -122,16 +164,27 @@ export const kernelConfig: Check = {
       const found = out.length;
       const text = tree && (await readKernelFile(path.join(tree, '.config'), out));
       if (!text) {
-        if (built.length && out.length === found) out.push(finding('kernel-config-absent', { file: tree ? path.join(tree, '.config') : path.join(ctx.roots.eroot, 'usr/src') }, { package: cpf }));
+        if (built.length && out.length === found)
+          out.push(
+            finding(
+              'kernel-config-absent',
+              { file: tree ? path.join(tree, '.config') : path.join(ctx.roots.eroot, 'usr/src') },
+              { package: cpf },
+            ),
+          );
         continue;
       }
       const file = path.join(tree, '.config');
       const kc = parseKconfig(text, file);
       const s = settings.get(k.cpv.cpn)!;
       const got = COMPILER.find(([opt]) => kc.get(opt)?.value === 'y')?.[1];
-      if (got && got !== s.toolchain) out.push(finding('kernel-config-compiler', { file }, { package: cpf, want: s.toolchain, got }));
+      if (got && got !== s.toolchain)
+        out.push(finding('kernel-config-compiler', { file }, { package: cpf, want: s.toolchain, got }));
       const want = LTO_CHOICE[s.lto];
-      if (want && kc.get(want.option)?.value !== 'y') out.push(finding('kernel-config-lto-dropped', { file }, { package: cpf, option: `CONFIG_${want.option}`, lto: s.lto }));
+      if (want && kc.get(want.option)?.value !== 'y')
+        out.push(
+          finding('kernel-config-lto-dropped', { file }, { package: cpf, option: `CONFIG_${want.option}`, lto: s.lto }),
+        );
     }
     return out;
   },

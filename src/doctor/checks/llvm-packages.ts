@@ -5,7 +5,7 @@
 import { whereIs } from '../../config/kopt-conf.js';
 import { vdbPath } from '../../portage/roots.js';
 import type { InstalledPackage } from '../../portage/vdb.js';
-import { finding, SkipCheck, type Finding } from '../finding.js';
+import { finding, type Finding } from '../finding.js';
 import { llvmUsers, type Check } from '../check.js';
 
 export interface LlvmPackage {
@@ -21,8 +21,20 @@ export const LLVM_PACKAGES: readonly LlvmPackage[] = [
   { name: 'clang', current: 'llvm-core/clang', old: 'sys-devel/clang', perSlot: true, required: true },
   { name: 'llvm', current: 'llvm-core/llvm', old: 'sys-devel/llvm', perSlot: true, required: true },
   { name: 'lld', current: 'llvm-core/lld', old: 'sys-devel/lld', perSlot: true, required: true },
-  { name: 'compiler-rt', current: 'llvm-runtimes/compiler-rt', old: 'sys-libs/compiler-rt', perSlot: true, required: false },
-  { name: 'libunwind', current: 'llvm-runtimes/libunwind', old: 'sys-libs/llvm-libunwind', perSlot: false, required: false },
+  {
+    name: 'compiler-rt',
+    current: 'llvm-runtimes/compiler-rt',
+    old: 'sys-libs/compiler-rt',
+    perSlot: true,
+    required: false,
+  },
+  {
+    name: 'libunwind',
+    current: 'llvm-runtimes/libunwind',
+    old: 'sys-libs/llvm-libunwind',
+    perSlot: false,
+    required: false,
+  },
 ];
 
 const REQUIRED = LLVM_PACKAGES.filter((p) => p.required);
@@ -55,14 +67,18 @@ function slotsOf(installed: Map<LlvmPackage, InstalledPackage[]>): Map<number, S
 
 export const llvmPackages: Check = {
   id: 'llvm-packages',
-  describe: 'toolchain = llvm: clang, llvm and lld of one slot installed (llvm-core/* or old sys-devel/*), the pinned llvm-slot among them',
+  describe:
+    'toolchain = llvm: clang, llvm and lld of one slot installed (llvm-core/* or old sys-devel/*), the pinned llvm-slot among them',
   kinds: ['llvm-incomplete', 'llvm-slot-missing', 'llvm-optional-missing', 'llvm-old-names'],
   async run(ctx) {
     const config = await ctx.config();
     const users = (await llvmUsers(ctx)).map((u) => u.cpn);
     const installed = llvmInstalled(await ctx.installed(LLVM_CPNS));
     const slots = slotsOf(installed);
-    const complete = [...slots].filter(([, rows]) => rows.size === REQUIRED.length).map(([n]) => n).sort((a, b) => a - b);
+    const complete = [...slots]
+      .filter(([, rows]) => rows.size === REQUIRED.length)
+      .map(([n]) => n)
+      .sort((a, b) => a - b);
     const missingIn = (n: number): string[] => REQUIRED.filter((r) => !slots.get(n)?.has(r)).map((r) => r.current);
     const out: Finding[] = [];
     const inUse = new Set<number>();
@@ -74,7 +90,14 @@ export const llvmPackages: Check = {
     }
     for (const [slot, cpn] of pinned) {
       if (complete.includes(slot)) inUse.add(slot);
-      else out.push(finding('llvm-slot-missing', whereIs(config, 'llvmSlot', cpn), { slot, missing: missingIn(slot), installed: complete }));
+      else
+        out.push(
+          finding('llvm-slot-missing', whereIs(config, 'llvmSlot', cpn), {
+            slot,
+            missing: missingIn(slot),
+            installed: complete,
+          }),
+        );
     }
     const unpinned = [];
     for (const cpn of users) if ((await ctx.settings(cpn)).llvmSlot === undefined) unpinned.push(cpn);
@@ -85,7 +108,13 @@ export const llvmPackages: Check = {
         // The slot closest to complete (then the newest) is the one to finish.
         const best = [...slots].sort(([a, x], [b, y]) => y.size - x.size || b - a)[0]?.[0];
         const missing = best === undefined ? REQUIRED.map((r) => r.current) : missingIn(best);
-        out.push(finding('llvm-incomplete', { file: vdbPath(ctx.roots) }, { ...(best !== undefined && { slot: best }), missing, packages: unpinned }));
+        out.push(
+          finding(
+            'llvm-incomplete',
+            { file: vdbPath(ctx.roots) },
+            { ...(best !== undefined && { slot: best }), missing, packages: unpinned },
+          ),
+        );
       }
     }
 
@@ -96,7 +125,14 @@ export const llvmPackages: Check = {
       if (missing.length) out.push(finding('llvm-optional-missing', { file: vdbPath(ctx.roots) }, { slot, missing }));
     }
     const old = [...installed.values()].flat().filter((p) => LLVM_PACKAGES.some((r) => r.old === p.cpv.cpn));
-    if (old.length) out.push(finding('llvm-old-names', { file: vdbPath(ctx.roots) }, { packages: old.map((p) => `${p.cpv.category}/${p.cpv.pf}`) }));
+    if (old.length)
+      out.push(
+        finding(
+          'llvm-old-names',
+          { file: vdbPath(ctx.roots) },
+          { packages: old.map((p) => `${p.cpv.category}/${p.cpv.pf}`) },
+        ),
+      );
     return out;
   },
 };

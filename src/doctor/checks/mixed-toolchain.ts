@@ -29,11 +29,17 @@ function withHook(cpn: string, env: Map<string, Assignment>, want: string, mixed
   const other = opposite(want);
   const out: Finding[] = [];
   const report = (variable: string, a: Assignment): void => {
-    out.push(finding('toolchain-conflict', { file: a.file, line: a.line }, { package: cpn, variable, value: a.value, want, got: other, mixed }));
+    out.push(
+      finding(
+        'toolchain-conflict',
+        { file: a.file, line: a.line },
+        { package: cpn, variable, value: a.value, want, got: other, mixed },
+      ),
+    );
   };
   for (const variable of [...TOOLCHAIN.map((r) => r.variable), ...SHADOW_VARIABLES]) {
     const a = env.get(variable);
-    if (a && a.value.trim() && toolFamily(a.value, chost) === other) report(variable, a);
+    if (a?.value.trim() && toolFamily(a.value, chost) === other) report(variable, a);
   }
   const llvm = env.get('LLVM');
   if (want === 'gnu' && llvm && llvm.value !== '' && llvm.value !== '0') report('LLVM', llvm);
@@ -49,18 +55,27 @@ function withoutHook(cpn: string, env: Map<string, Assignment>): Finding[] {
   });
   const first = llvmVars[0] && env.get(llvmVars[0].variable)!;
   if (first && gnuVars.length) {
-    return [finding('toolchain-mixed', { file: first.file, line: first.line }, { package: cpn, llvm: llvmVars.map((r) => r.variable), gnu: gnuVars.map((r) => r.variable) })];
+    return [
+      finding(
+        'toolchain-mixed',
+        { file: first.file, line: first.line },
+        { package: cpn, llvm: llvmVars.map((r) => r.variable), gnu: gnuVars.map((r) => r.variable) },
+      ),
+    ];
   }
   const llvm = env.get('LLVM');
   if (!first && llvm && llvm.value !== '' && llvm.value !== '0') {
-    return [finding('llvm-variable-ignored', { file: llvm.file, line: llvm.line }, { package: cpn, value: llvm.value })];
+    return [
+      finding('llvm-variable-ignored', { file: llvm.file, line: llvm.line }, { package: cpn, value: llvm.value }),
+    ];
   }
   return [];
 }
 
 export const mixedToolchain: Check = {
   id: 'mixed-toolchain',
-  describe: 'make.conf, package.env and its env files do not mix GNU and LLVM tools for a kernel package, with or without the hook',
+  describe:
+    'make.conf, package.env and its env files do not mix GNU and LLVM tools for a kernel package, with or without the hook',
   kinds: ['toolchain-conflict', 'toolchain-mixed', 'llvm-variable-ignored'],
   async run(ctx) {
     const config = await ctx.config();

@@ -20,7 +20,11 @@ import type { Check } from '../check.js';
 
 const OUT_OF_SYNC: ReadonlySet<ChangeKind> = new Set(['create', 'restore', 'update']);
 const fromError = (err: KoptError): Finding =>
-  finding('patches-unavailable', { file: err.file, line: err.line }, { message: err.message, ...(err.hint !== undefined && { hint: err.hint }) });
+  finding(
+    'patches-unavailable',
+    { file: err.file, line: err.line },
+    { message: err.message, ...(err.hint !== undefined && { hint: err.hint }) },
+  );
 
 /** User patches in ${PN}/ of each configured package, with the exact-version directory to move them to. */
 async function versionless(ctx: DoctorContext, packages: string[], targets: Target[]): Promise<Finding[]> {
@@ -35,8 +39,16 @@ async function versionless(ctx: DoctorContext, packages: string[], targets: Targ
     for (const name of names.filter((n) => /\.(patch|diff)$/.test(n) && !n.startsWith('.')).sort()) {
       const file = path.join(dir, name);
       if (!(await stat(file).catch(() => undefined))?.isFile()) continue;
-      const target = to ? path.join(ctx.roots.configRoot, patchDir(category, to.cpv.p)) : path.join(path.dirname(dir), `${pn}-VERSION`);
-      out.push(finding('patches-versionless', { file }, { package: cpn, dir: target, target: to ? `${category}/${to.cpv.p}` : `${cpn}-VERSION` }));
+      const target = to
+        ? path.join(ctx.roots.configRoot, patchDir(category, to.cpv.p))
+        : path.join(path.dirname(dir), `${pn}-VERSION`);
+      out.push(
+        finding(
+          'patches-versionless',
+          { file },
+          { package: cpn, dir: target, target: to ? `${category}/${to.cpv.p}` : `${cpn}-VERSION` },
+        ),
+      );
     }
   }
   return out;
@@ -44,18 +56,29 @@ async function versionless(ctx: DoctorContext, packages: string[], targets: Targ
 
 export const patches: Check = {
   id: 'patches',
-  describe: 'every target kernel has its series in sync and unmodified; no stale managed files, catalog overlaps or version-less user patches',
+  describe:
+    'every target kernel has its series in sync and unmodified; no stale managed files, catalog overlaps or version-less user patches',
   kinds: [
-    'patches-out-of-sync', 'patches-edited', 'patches-stale', 'patches-conflict', 'patches-versionless', 'patches-no-series',
-    'patches-unavailable', 'catalog-overlap', 'file-malformed', 'file-unreadable',
+    'patches-out-of-sync',
+    'patches-edited',
+    'patches-stale',
+    'patches-conflict',
+    'patches-versionless',
+    'patches-no-series',
+    'patches-unavailable',
+    'catalog-overlap',
+    'file-malformed',
+    'file-unreadable',
   ],
   async run(ctx) {
     const [config, catalog] = await Promise.all([ctx.config(), ctx.catalog()]);
     await ctx.kernels(); // no VDB: skipped, as findTargets would find nothing installed
     const repos = await ctx.repos();
-    if (repos.repos.length === 0) throw new SkipCheck('no repository exists (repos.conf): which kernel versions are available cannot be told');
+    if (repos.repos.length === 0)
+      throw new SkipCheck('no repository exists (repos.conf): which kernel versions are available cannot be told');
     const out: Finding[] = [];
-    for (const [a, b] of findOverlaps(catalog)) out.push(finding('catalog-overlap', { file: b.file, line: b.line }, { series: a.series, a: a.id, b: b.id }));
+    for (const [a, b] of findOverlaps(catalog))
+      out.push(finding('catalog-overlap', { file: b.file, line: b.line }, { series: a.series, a: a.id, b: b.id }));
 
     const found = await findTargets(ctx.roots, config.global.packages, []);
     out.push(...(await versionless(ctx, config.global.packages, found.targets)));
@@ -71,7 +94,14 @@ export const patches: Check = {
       const cpn = cpnOf.get(t.target)!;
       const { lto } = await ctx.settings(cpn);
       for (const s of t.series.filter((s) => !s.entry)) {
-        out.push(finding('patches-no-series', whereIs(config, 'series', cpn), { target: t.target, kernel: t.kernel, series: s.series, lto }));
+        out.push(
+          finding('patches-no-series', whereIs(config, 'series', cpn), {
+            target: t.target,
+            kernel: t.kernel,
+            series: s.series,
+            lto,
+          }),
+        );
       }
     }
 
@@ -89,9 +119,12 @@ export const patches: Check = {
     const abs = (rel: string): string => path.join(ctx.roots.configRoot, rel);
     const pending = new Map<string, string[]>();
     for (const c of plan.changes) {
-      if (OUT_OF_SYNC.has(c.kind)) pending.set(c.target, [...(pending.get(c.target) ?? []), path.posix.basename(c.rel)]);
-      else if (c.kind === 'kept-edited') out.push(finding('patches-edited', { file: abs(c.rel) }, { target: c.target, series: c.series }));
-      else if (c.kind === 'conflict') out.push(finding('patches-conflict', { file: abs(c.rel) }, { target: c.target, series: c.series }));
+      if (OUT_OF_SYNC.has(c.kind))
+        pending.set(c.target, [...(pending.get(c.target) ?? []), path.posix.basename(c.rel)]);
+      else if (c.kind === 'kept-edited')
+        out.push(finding('patches-edited', { file: abs(c.rel) }, { target: c.target, series: c.series }));
+      else if (c.kind === 'conflict')
+        out.push(finding('patches-conflict', { file: abs(c.rel) }, { target: c.target, series: c.series }));
       // With versions missing from the target list, "stale" cannot be told (sync-patches does not prune then either).
       else if ((c.kind === 'remove' || c.kind === 'kept-stale') && found.problems.length === 0) {
         out.push(finding('patches-stale', { file: abs(c.rel) }, { target: c.target, edited: c.kind === 'kept-stale' }));

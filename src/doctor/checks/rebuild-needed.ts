@@ -42,19 +42,32 @@ const slotIn = (cc: string): number | undefined => {
 };
 
 /** What the next build of `pkg` gets: KCFLAGS, the toolchain and (LLVM) the slot. */
-async function nextBuild(ctx: DoctorContext, pkg: InstalledPackage): Promise<{ kcflags: string; cc: string; family: string; slot?: number }> {
+async function nextBuild(
+  ctx: DoctorContext,
+  pkg: InstalledPackage,
+): Promise<{ kcflags: string; cc: string; family: string; slot?: number }> {
   const cpn = pkg.cpv.cpn;
   const env = await ctx.environment({ cpn, cpv: pkg.cpv });
   const s = await ctx.settings(cpn);
   const envCC = env.get('CC')?.value ?? '';
   // kopt.conf is what the user asks for; a hook that is not installed is the hooks check's finding.
   if (!(await ctx.config()).exists && !(await ctx.hookActive(cpn))) {
-    return { kcflags: env.get('KCFLAGS')?.value ?? '', cc: envCC, family: toolFamily(envCC) === 'llvm' ? 'llvm' : 'gnu', slot: slotIn(envCC) };
+    return {
+      kcflags: env.get('KCFLAGS')?.value ?? '',
+      cc: envCC,
+      family: toolFamily(envCC) === 'llvm' ? 'llvm' : 'gnu',
+      slot: slotIn(envCC),
+    };
   }
   const kcflags = s.kcflags || (env.get('KCFLAGS')?.value ?? '');
   if (s.toolchain === 'gnu') return { kcflags, cc: toolFamily(envCC) === 'llvm' ? '' : envCC, family: 'gnu' };
   const slot = hookSlot(s, await ctx.llvmSlots());
-  return { kcflags, cc: slot === undefined ? 'clang' : `${llvmSlotBin(ctx.roots.eprefix, slot)}/clang`, family: 'llvm', slot };
+  return {
+    kcflags,
+    cc: slot === undefined ? 'clang' : `${llvmSlotBin(ctx.roots.eprefix, slot)}/clang`,
+    family: 'llvm',
+    slot,
+  };
 }
 
 export const rebuildNeeded: Check = {
@@ -68,13 +81,21 @@ export const rebuildNeeded: Check = {
     let read = 0;
     // One bzip2 per kernel, all at once; results are used in the kernels' order. Its output is capped
     // (a VDB file's limit) and a non-regular file is refused: bad input is a finding, never a crash.
-    const texts = await Promise.all(kernels.map((pkg) => ctx.exec.bzip2(path.join(pkg.dir, 'environment.bz2')).then((b) => b?.toString('utf8'), (err: unknown) => err)));
+    const texts = await Promise.all(
+      kernels.map((pkg) =>
+        ctx.exec.bzip2(path.join(pkg.dir, 'environment.bz2')).then(
+          (b) => b?.toString('utf8'),
+          (err: unknown) => err,
+        ),
+      ),
+    );
     for (const [i, pkg] of kernels.entries()) {
       const file = path.join(pkg.dir, 'environment.bz2');
       const text = texts[i];
       if (text === undefined) continue;
       if (typeof text !== 'string') {
-        if (text instanceof ProcessError && text.notFound) throw new SkipCheck('bzip2 is not installed: the VDB\'s environment.bz2 cannot be read');
+        if (text instanceof ProcessError && text.notFound)
+          throw new SkipCheck("bzip2 is not installed: the VDB's environment.bz2 cannot be read");
         if (!(text instanceof ProcessError || text instanceof KoptError)) throw text;
         const hint = text instanceof KoptError ? text.hint : undefined;
         out.push(finding('file-unreadable', { file }, { message: text.message, ...(hint !== undefined && { hint }) }));
@@ -86,14 +107,29 @@ export const rebuildNeeded: Check = {
       const cc = saved.get('CC') ?? '';
       const family = toolFamily(cc, saved.get('CHOST') ?? '') === 'llvm' ? 'llvm' : 'gnu';
       const changes = [];
-      if (norm(saved.get('KCFLAGS') ?? '') !== norm(now.kcflags)) changes.push({ variable: 'KCFLAGS', built: saved.get('KCFLAGS') ?? '', now: now.kcflags });
-      const slotChanged = family === 'llvm' && now.family === 'llvm' && slotIn(cc) !== undefined && now.slot !== undefined && slotIn(cc) !== now.slot;
+      if (norm(saved.get('KCFLAGS') ?? '') !== norm(now.kcflags))
+        changes.push({ variable: 'KCFLAGS', built: saved.get('KCFLAGS') ?? '', now: now.kcflags });
+      const slotChanged =
+        family === 'llvm' &&
+        now.family === 'llvm' &&
+        slotIn(cc) !== undefined &&
+        now.slot !== undefined &&
+        slotIn(cc) !== now.slot;
       if (family !== now.family || slotChanged) changes.push({ variable: 'CC', built: cc, now: now.cc });
       if (changes.length === 0) continue;
       const slotOnly = changes.length === 1 && family === now.family;
-      out.push(finding('rebuild-needed', { file }, { package: `${pkg.cpv.cpn}:${pkg.slot}`, cpv: `${pkg.cpv.category}/${pkg.cpv.pf}`, changes, slotOnly }));
+      out.push(
+        finding(
+          'rebuild-needed',
+          { file },
+          { package: `${pkg.cpv.cpn}:${pkg.slot}`, cpv: `${pkg.cpv.category}/${pkg.cpv.pf}`, changes, slotOnly },
+        ),
+      );
     }
-    if (read === 0 && out.length === 0) throw new SkipCheck('no installed kernel has an environment.bz2 in its VDB entry: what it was built with is unknown');
+    if (read === 0 && out.length === 0)
+      throw new SkipCheck(
+        'no installed kernel has an environment.bz2 in its VDB entry: what it was built with is unknown',
+      );
     return out;
   },
 };

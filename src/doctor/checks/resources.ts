@@ -20,10 +20,16 @@ async function meminfo(ctx: DoctorContext): Promise<{ kib: number; file: string;
     ? [[ctx.options.meminfo, ctx.options.meminfo]]
     : ctx.roots.root === '/'
       ? [['/proc/meminfo', 'this machine']]
-      : [[inRoot, `the root's proc/meminfo`], ['/proc/meminfo', `this machine's, where an emerge --root ${ctx.roots.root} build runs`]];
+      : [
+          [inRoot, `the root's proc/meminfo`],
+          ['/proc/meminfo', `this machine's, where an emerge --root ${ctx.roots.root} build runs`],
+        ];
   for (const [file, source] of candidates) {
     // Bounded: a meminfo that is a FIFO or /dev/zero (in a chroot's proc/) is no answer, not a hang.
-    const text = await readOptional(file, 'proc').then((b) => b?.toString('utf8'), () => undefined);
+    const text = await readOptional(file, 'proc').then(
+      (b) => b?.toString('utf8'),
+      () => undefined,
+    );
     const m = text && /^MemTotal:[ \t]+(\d{1,15})[ \t]*kB/m.exec(text);
     if (m) return { kib: Number(m[1]), file, source };
   }
@@ -42,14 +48,26 @@ export const resources: Check = {
     if (ltos.size === 0) throw new SkipCheck('lto = none: there is no LTO link to size');
     const lto = [...ltos].sort().join(', ');
     const out: Finding[] = [];
-    const chost = await ctx.makeConf().then((m) => m.vars.get('CHOST'), () => undefined);
-    if (chost && CHOST_32.test(chost.value)) out.push(finding('lto-32bit', { file: chost.file, line: chost.line }, { lto, chost: chost.value }));
-    else if (!chost && ctx.roots.root === '/' && ARCH_32.has(process.arch)) out.push(finding('lto-32bit', {}, { lto, chost: `this machine (${process.arch})` }));
+    const chost = await ctx.makeConf().then(
+      (m) => m.vars.get('CHOST'),
+      () => undefined,
+    );
+    if (chost && CHOST_32.test(chost.value))
+      out.push(finding('lto-32bit', { file: chost.file, line: chost.line }, { lto, chost: chost.value }));
+    else if (!chost && ctx.roots.root === '/' && ARCH_32.has(process.arch))
+      out.push(finding('lto-32bit', {}, { lto, chost: `this machine (${process.arch})` }));
     const heavy = [...ltos].filter((l) => HEAVY_LTO.has(l));
     if (heavy.length) {
       const mem = await meminfo(ctx);
       if (!mem && out.length === 0) throw new SkipCheck('no readable /proc/meminfo: memory unknown');
-      if (mem && mem.kib < LOW_MEMORY_KIB) out.push(finding('lto-low-memory', { file: mem.file }, { lto: heavy.join(', '), memMiB: Math.round(mem.kib / 1024), source: mem.source }));
+      if (mem && mem.kib < LOW_MEMORY_KIB)
+        out.push(
+          finding(
+            'lto-low-memory',
+            { file: mem.file },
+            { lto: heavy.join(', '), memMiB: Math.round(mem.kib / 1024), source: mem.source },
+          ),
+        );
     }
     return out;
   },
