@@ -63,7 +63,7 @@ describe('the lock', () => {
     } finally {
       await lock.release();
     }
-    expect((await runDriver(['lock', dir, '0'])).out).toEqual({ released: true });
+    expect((await runDriver(['lock', dir, '0'])).out).toMatchObject({ released: true });
   });
 
   it('is held by another process: we are refused, and can wait for it', async () => {
@@ -99,7 +99,7 @@ describe('the lock', () => {
     await lock.release();
   });
 
-  it('when several processes find the same stale lock, exactly one takes it over', async () => {
+  it('when several processes find the same stale lock, one at a time holds the lock', async () => {
     const dir = await testdir();
     await plantLock(dir, { pid: await deadPid() });
     const built = await buildSystem();
@@ -107,9 +107,25 @@ describe('the lock', () => {
     const runs = await Promise.all(
       Array.from({ length: 6 }, () => execa('node', [driver, built, 'lock', dir, '600', startAt], { reject: false })),
     );
-    const firstLines = runs.map((r) => JSON.parse(r.stdout.split('\n')[0]!) as { got?: boolean; error?: string });
-    expect(firstLines.filter((l) => l.got)).toHaveLength(1);
-    expect(firstLines.filter((l) => l.error === 'LockedError')).toHaveLength(5);
+    type Line = { got?: boolean; at?: number; tookOver?: unknown; released?: boolean; error?: string };
+    const lines = runs.map((r) =>
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Line),
+    );
+    // The stale lock is removed once, and one run at a time holds the lock: the run that removed it may
+    // lose the race to create the new one to a run that simply found no lock (then it reports no
+    // takeover), and on a machine so loaded that a run starts after the holder released, that run takes
+    // the lock fresh. Every other run is refused with LockedError. Holds never overlap.
+    const holds = lines
+      .filter((l) => l[0]!.got)
+      .map((l) => ({ from: l[0]!.at!, to: l[1]!.at!, tookOver: l[0]!.tookOver }));
+    expect(holds.length).toBeGreaterThanOrEqual(1);
+    expect(holds.filter((h) => h.tookOver).length).toBeLessThanOrEqual(1);
+    expect(lines.filter((l) => l[0]!.error === 'LockedError').length + holds.length).toBe(6);
+    const sorted = holds.sort((a, b) => a.from - b.from);
+    for (let i = 1; i < sorted.length; i++) expect(sorted[i]!.from).toBeGreaterThanOrEqual(sorted[i - 1]!.to);
     expect(await exists(lockFile(dir))).toBe(false);
   });
 
