@@ -4,7 +4,8 @@
 // It lives in ${PORTAGE_CONFIGROOT}/var/lib/gentoo-kopt/managed.json and is written in the same
 // transaction as the files it describes, so a rollback restores both together.
 import { FsError } from '../errors.js';
-import { statePath, type Roots } from '../portage/roots.js';
+import type { Roots } from '../portage/roots.js';
+import { statePath } from '../system/paths.js';
 import { areaPath } from '../system/areas.js';
 import { array, dict, object, oneOf, parseState, str } from '../system/json-shape.js';
 import { readOptional } from '../system/read.js';

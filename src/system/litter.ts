@@ -10,7 +10,8 @@
 // way: its link() then fails with ENOENT and it simply tries again.
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { statePath, type Roots } from '../portage/roots.js';
+import type { Roots } from '../portage/roots.js';
+import { statePath } from './paths.js';
 import { BACKUP_NAME } from './areas.js';
 import { removeFile, TEMP_MARK, tempWriter } from './fs.js';
 import { readHistory, readJournal } from './journal.js';

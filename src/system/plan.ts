@@ -5,7 +5,8 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { FsError } from '../errors.js';
-import { statePath, type Roots } from '../portage/roots.js';
+import type { Roots } from '../portage/roots.js';
+import { statePath } from './paths.js';
 import { outsideAreas, type AreaLinks } from './areas.js';
 import { captureState, sameState, type Captured, type Change, type PathState } from './backup.js';
 import {
