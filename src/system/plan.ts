@@ -6,11 +6,10 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { FsError } from '../errors.js';
 import type { Roots } from '../portage/roots.js';
-import { statePath } from './paths.js';
+import { assertInside, statePath } from './paths.js';
 import { outsideAreas, type AreaLinks } from './areas.js';
 import { captureState, sameState, type Captured, type Change, type PathState } from './backup.js';
 import {
-  assertWritable,
   ensureDir,
   removeEmptyDir,
   removeFile,
@@ -122,7 +121,7 @@ export class Planner {
 
   async plan(op: Op): Promise<Op[]> {
     const rel = this.rel(op.path);
-    await assertWritable(this.roots.configRoot, op.path, { followFinal: op.kind === 'mkdir' });
+    await assertInside(this.roots.configRoot, op.path, { followFinal: op.kind === 'mkdir' });
     if (op.kind === 'mkdir') return this.dirs(rel, op.mode, op.owner);
     if (op.kind === 'rmdir') {
       const s = await this.state(rel);
