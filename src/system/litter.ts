@@ -18,7 +18,7 @@ import { readHistory, readJournal } from './journal.js';
 import { staleTakeoverGuard } from './lock.js';
 
 /** The files gentoo-kopt writes in the state directory (atomic writes leave temps of these). */
-const STATE_FILES = ['journal.json', 'history.json', 'managed.json', 'hooks.json'];
+const STATE_FILES = ['journal.json', 'history.json', 'ledger.json', 'managed.json', 'hooks.json'];
 
 /** `lock.<pid>.<token>` and `lock.takeover.<pid>.<token>`: the files a lock is linked from (lock.ts). */
 const LOCK_TEMP = /^lock(?:\.takeover)?\.([0-9]{1,10})\.[0-9a-f]{16}$/;

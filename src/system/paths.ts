@@ -127,7 +127,7 @@ function firstLink(outermostFirst: string[], rootReal: string): string | undefin
 }
 
 /**
- * ${PORTAGE_CONFIGROOT}/var/lib/gentoo-kopt/... : gentoo-kopt's state (the records of what it owns, the
+ * ${PORTAGE_CONFIGROOT}/var/lib/gentoo-kopt/... : gentoo-kopt's state (the ownership ledger, the
  * transaction journal, backups, the lock). It sits beside the files it describes: a config root copied
  * elsewhere keeps its records.
  */
