@@ -3,24 +3,24 @@
 // not in a user's crash recovery).
 import { describe, it, expect } from 'vitest';
 import path from 'node:path';
-import { outsideAreas, resolveAreaLinks, type Claim } from '../src/system/areas.js';
+import { outsideAreas, resolveAreaLinks, type Claim, type PathKind } from '../src/system/areas.js';
 import { HOOK_REL } from '../src/hooks/bashrc-block.js';
 import { SETTINGS_REL } from '../src/hooks/settings.js';
 import { LTO_FRAGMENT_REL } from '../src/hooks/lto-fragment.js';
-import { HOOKS_RECORD_REL } from '../src/hooks/install-plan.js';
+import { LEDGER_REL } from '../src/system/ledger.js';
 import { managedName } from '../src/patches/naming.js';
 import { patchDir } from '../src/patches/desired.js';
 import { TX_ID } from '../src/system/journal.js';
 import { testdir } from './helpers/tree.js';
 
 const P = 'etc/portage/patches/sys-kernel/gentoo-kernel-6.12.58';
-const ok = (rel: string, claim: Claim, kind?: 'file' | 'dir'): [string, Claim, 'file' | 'dir' | undefined, boolean] => [
+const ok = (rel: string, claim: Claim, kind?: PathKind): [string, Claim, PathKind | undefined, boolean] => [
   rel,
   claim,
   kind,
   true,
 ];
-const no = (rel: string, claim: Claim, kind?: 'file' | 'dir'): [string, Claim, 'file' | 'dir' | undefined, boolean] => [
+const no = (rel: string, claim: Claim, kind?: PathKind): [string, Claim, PathKind | undefined, boolean] => [
   rel,
   claim,
   kind,
@@ -29,24 +29,29 @@ const no = (rel: string, claim: Claim, kind?: 'file' | 'dir'): [string, Claim, '
 
 describe('outsideAreas', () => {
   it.each([
-    ok(`${P}/00-gentoo-kopt-1-gcc-lto-01-0001-x.patch`, 'managed.json', 'file'),
+    ok(`${P}/00-gentoo-kopt-1-gcc-lto-01-0001-x.patch`, 'patches', 'file'),
     ok(`${P}/00-gentoo-kopt-1-s-01-x.diff`, 'transaction'),
-    ok(P, 'managed.json', 'dir'),
-    ok('etc', 'managed.json', 'dir'),
-    no(`${P}/0001-mine.patch`, 'managed.json', 'file'),
-    no(`${P}/00-gentoo-kopt-x.patch`, 'managed.json', 'dir'),
-    no('etc/portage/patches/sys-kernel/.hidden/00-gentoo-kopt-x.patch', 'managed.json'),
+    ok(P, 'patches', 'dir'),
+    ok('etc', 'patches', 'dir'),
+    no(`${P}/0001-mine.patch`, 'patches', 'file'),
+    no(`${P}/00-gentoo-kopt-x.patch`, 'patches', 'dir'),
+    no('etc/portage/patches/sys-kernel/.hidden/00-gentoo-kopt-x.patch', 'patches'),
     no(`${P}/sub/00-gentoo-kopt-x.patch`, 'transaction'),
-    no('etc/portage/make.conf', 'managed.json'),
+    no('etc/portage/make.conf', 'patches'),
     no('etc/portage/make.conf', 'transaction'),
-    no(HOOK_REL, 'managed.json'),
-    ok(HOOK_REL, 'hooks.json', 'file'),
-    ok('etc/kernel/config.d/50-gentoo-kopt-lto.config', 'hooks.json', 'file'),
-    no('etc/kernel/config.d/50-mine.config', 'hooks.json'),
-    ok('etc/portage', 'hooks.json', 'dir'),
-    no('etc/portage/bashrc', 'hooks.json', 'file'),
+    no(HOOK_REL, 'patches'),
+    ok(HOOK_REL, 'hooks', 'file'),
+    ok('etc/kernel/config.d/50-gentoo-kopt-lto.config', 'hooks', 'file'),
+    no('etc/kernel/config.d/50-mine.config', 'hooks'),
+    ok('etc/portage', 'hooks', 'dir'),
+    no('etc/portage/bashrc', 'hooks', 'file'),
+    ok('etc/portage/bashrc', 'hooks', 'shared'),
+    no('etc/portage/bashrc', 'patches', 'shared'),
+    no(HOOK_REL, 'hooks', 'shared'),
     ok('etc/portage/bashrc', 'transaction', 'file'),
+    ok('var/lib/gentoo-kopt/ledger.json', 'transaction', 'file'),
     ok('var/lib/gentoo-kopt/managed.json', 'transaction', 'file'),
+    no('var/lib/gentoo-kopt/ledger.json', 'patches'),
     no('var/lib/gentoo-kopt/journal.json', 'transaction'),
     no('var/lib/gentoo-kopt/lock', 'transaction'),
     no('var/lib/gentoo-kopt/backups/20250101T000000Z-1-abcd.tar', 'transaction'),
@@ -64,30 +69,29 @@ describe('outsideAreas', () => {
 
   it('says why, and where gentoo-kopt does write', () => {
     expect(outsideAreas('../x', 'transaction')).toBe('is not normalised (an empty, `.` or `..` component)');
-    expect(outsideAreas('etc/portage/make.conf', 'managed.json', undefined, 'file')).toBe(
-      'is not in an area gentoo-kopt writes (managed.json may name only etc/portage/patches/CATEGORY/P/00-gentoo-kopt-*.patch)',
+    expect(outsideAreas('etc/portage/make.conf', 'patches', undefined, 'file')).toBe(
+      'is not in an area gentoo-kopt writes (a record of sync-patches may name only etc/portage/patches/CATEGORY/P/00-gentoo-kopt-*.patch)',
     );
   });
 });
 
 describe('what the commands write lies in the areas', () => {
   it.each([
-    [HOOK_REL, 'hooks.json'],
-    [SETTINGS_REL, 'hooks.json'],
-    [LTO_FRAGMENT_REL, 'hooks.json'],
+    [HOOK_REL, 'hooks'],
+    [SETTINGS_REL, 'hooks'],
+    [LTO_FRAGMENT_REL, 'hooks'],
     [
       path.posix.join(
         patchDir('sys-kernel', 'gentoo-kernel-6.12.58'),
         managedName(0, 'gcc-lto', 0, '6.1/misc/gcc-lto/0001-gcc-LTO-support-for-the-kernel.patch'),
       ),
-      'managed.json',
+      'patches',
     ],
     [
       path.posix.join(patchDir('sys-kernel', 'vanilla-kernel-6.13_rc3'), managedName(2, 'kopt-demo', 11, 'a/README')),
-      'managed.json',
+      'patches',
     ],
-    [HOOKS_RECORD_REL, 'transaction'],
-    ['var/lib/gentoo-kopt/managed.json', 'transaction'],
+    [LEDGER_REL, 'transaction'],
   ] as const)('%s (%s)', (rel, claim) => {
     expect(outsideAreas(rel, claim, undefined, 'file')).toBe('');
     expect(outsideAreas(rel, 'transaction', undefined, 'file')).toBe('');
@@ -107,7 +111,7 @@ describe('resolveAreaLinks: bashrc kept as a link', () => {
     const links = await resolveAreaLinks(dir);
     expect([...links]).toEqual([['etc/portage/bashrc', 'srv/bashrc']]);
     expect(outsideAreas('srv/bashrc', 'transaction', links)).toBe('');
-    expect(outsideAreas('srv/bashrc', 'managed.json', links)).not.toBe('');
+    expect(outsideAreas('srv/bashrc', 'patches', links)).not.toBe('');
     const out = await testdir({ 'etc/portage/bashrc': { symlink: '/etc/hostname' } });
     expect([...(await resolveAreaLinks(out))]).toEqual([]);
   });

@@ -42,7 +42,7 @@ describe('gentoo-kopt, the executable', () => {
     expect(first.exitCode).toBe(0);
     const report = JSON.parse(first.stdout);
     expect(report.changed).toBe(true);
-    expect(report.changes.map((c: { kind: string }) => c.kind)).toEqual(['create', 'create']);
+    expect(report.changes.map((c: { state: string }) => c.state)).toEqual(['create', 'create']);
     const second = await kopt(['sync-patches', '--root', dir]);
     expect(second.exitCode).toBe(0);
     expect(second.stdout).toContain('nothing to do');

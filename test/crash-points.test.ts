@@ -2,9 +2,10 @@
 // at the Nth call of each system call that changes the disk, for every N until a run completes
 // without reaching it; then the same command runs again normally, and the whole config root (state
 // files included, transaction ids and times aside) must end exactly where an uninterrupted run ends:
-// nothing left behind, no temp file, no lock, no orphan backup. Two commands: a sync-patches that
-// installs, updates and prunes, and a hooks install with a bashrc, a config.d fragment and a fresh
-// state directory.
+// nothing left behind, no temp file, no lock, no orphan backup. Three commands: a sync-patches that
+// installs, updates and prunes, a hooks install with a bashrc, a config.d fragment and a fresh
+// state directory, and a hooks install on a root of the first release, which carries its records
+// into the ledger.
 //
 // strace counts calls per thread; with UV_THREADPOOL_SIZE=1 every asynchronous file operation runs in
 // the one libuv worker, in program order, so N means the same call in every run. openat, which the
@@ -23,6 +24,7 @@ import { gentooRootIn, install, uninstall } from './helpers/gentoo.js';
 import { kopt } from './helpers/cli.js';
 import { HAVE_STRACE, runInjected, traceCalls } from './helpers/strace.js';
 import { snapshot, testdir } from './helpers/tree.js';
+import { wave1Root } from './helpers/wave1.js';
 
 const STATE = 'var/lib/gentoo-kopt';
 const sha = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
@@ -101,6 +103,15 @@ const SCENARIOS: Scenario[] = [
         conf: 'packages = sys-kernel/gentoo-kernel\ntoolchain = llvm\nlto = thin\n',
         extra: { 'etc/portage/bashrc': '# the user bashrc\n', 'etc/kernel/': '' },
       });
+      return ['hooks', 'install', '--root', root];
+    },
+  },
+  {
+    name: "hooks install on the first release's root (managed.json and hooks.json become the ledger)",
+    async setup(dir) {
+      const root = path.join(dir, 'root');
+      await mkdir(root);
+      await wave1Root(root);
       return ['hooks', 'install', '--root', root];
     },
   },

@@ -308,15 +308,17 @@ describe('checks that cannot run, and bad input', () => {
   });
 
   it.each([
-    ['does not parse', 'file-malformed', { 'var/lib/gentoo-kopt/managed.json': '{ garbage' }],
-    ['cannot be read', 'file-unreadable', { 'var/lib/gentoo-kopt/managed.json/x': '' }],
-  ])('managed.json that %s: patches reports %s, a kind it lists', async (_, kind, tree) => {
+    ['ledger.json', 'does not parse', 'file-malformed', { 'var/lib/gentoo-kopt/ledger.json': '{ garbage' }],
+    ['ledger.json', 'cannot be read', 'file-unreadable', { 'var/lib/gentoo-kopt/ledger.json/x': '' }],
+    ['managed.json', 'does not parse', 'file-malformed', { 'var/lib/gentoo-kopt/managed.json': '{ garbage' }],
+  ])('%s that %s: inputs reports %s, a kind it lists; patches goes on without it', async (name, _, kind, tree) => {
     const root = await doctorRoot();
-    const manifest = path.join(root.dir, 'var/lib/gentoo-kopt/managed.json');
-    await rm(manifest, { force: true });
+    const file = path.join(root.dir, 'var/lib/gentoo-kopt', name);
+    await rm(path.join(root.dir, 'var/lib/gentoo-kopt/ledger.json'), { force: true });
     await writeTree(root.dir, tree);
-    const r = report(await run(root, { checks: ['patches'] }));
-    expect(r.checks[0]!.findings.map((f) => [f.kind, f.where.file])).toEqual([[kind, manifest]]);
-    expect(CHECKS.find((c) => c.id === 'patches')!.kinds).toContain(kind);
+    const r = report(await run(root, { checks: ['inputs', 'patches'] }));
+    expect(r.checks[0]!.findings.map((f) => [f.kind, f.where.file])).toEqual([[kind, file]]);
+    expect(CHECKS.find((c) => c.id === 'inputs')!.kinds).toContain(kind);
+    expect(r.checks[1]).toMatchObject({ id: 'patches', status: 'ok', findings: [] });
   });
 });

@@ -2,7 +2,8 @@ import { describe, it, expect } from 'vitest';
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { testdir, snapshot } from './helpers/tree.js';
-import { resolveRoots, statePath } from '../src/portage/roots.js';
+import { resolveRoots } from '../src/portage/roots.js';
+import { statePath } from '../src/system/paths.js';
 import {
   commitTransaction,
   faultFromEnv,

@@ -149,7 +149,7 @@ describe('gentoo-kopt hooks install / uninstall / status', () => {
     await writeFile(path.join(dir, 'etc/gentoo-kopt/kopt.conf'), 'kcflags = -O3\n');
     const status = await run(ctx, 'status');
     expect([status.data.overall, status.exitCode]).toEqual(['outdated', 1]);
-    expect(status.data.files.find((f) => f.role === 'settings')?.action).toBe('update');
+    expect(status.data.files.find((f) => f.role === 'settings')?.state).toBe('update');
     await run(ctx, 'install');
     expect((await run(ctx, 'status')).data.overall).toBe('current');
   });

@@ -1,5 +1,5 @@
-// gentoo-kopt's own state as hostile input (issue 8): journal.json, history.json, managed.json and
-// hooks.json planted or damaged, state and config directories that are symbolic links out of the
+// gentoo-kopt's own state as hostile input (issue 8): journal.json, history.json, the ownership
+// ledger and the first release's managed.json and hooks.json planted or damaged, state and config directories that are symbolic links out of the
 // root, failures while a transaction finishes (GENTOO_KOPT_FAULT_AFTER=history, and ENOSPC or EIO
 // injected with strace), a lock that is not a regular file, and what killed runs leave behind. Each
 // case runs the real executable on a root R beside outside/ (test/helpers/hostile.ts) and asserts the
@@ -87,7 +87,7 @@ async function refused(h: HostileRoot, args: string[], file: string, message: st
 const NOT_NORMAL = 'is not normalised (an empty, `.` or `..` component)';
 const TX_AREAS =
   'a transaction may name only etc/portage/patches/CATEGORY/P/00-gentoo-kopt-*.patch, etc/gentoo-kopt/kernel-hook.bash, etc/gentoo-kopt/hook-settings, ' +
-  'etc/kernel/config.d/NN-gentoo-kopt-*.config, etc/portage/bashrc, var/lib/gentoo-kopt/managed.json, var/lib/gentoo-kopt/hooks.json and the directories on the way to them';
+  'etc/kernel/config.d/NN-gentoo-kopt-*.config, etc/portage/bashrc, var/lib/gentoo-kopt/ledger.json, var/lib/gentoo-kopt/managed.json, var/lib/gentoo-kopt/hooks.json and the directories on the way to them';
 const JOURNAL = 'is not a valid gentoo-kopt journal';
 const HISTORY = 'is not a valid gentoo-kopt history';
 
@@ -275,7 +275,89 @@ describe('history.json is input: rollback stops before touching anything', () =>
   );
 });
 
-describe("managed.json and hooks.json are input: they own only gentoo-kopt's own files", () => {
+describe("the ledger and the first release's records are input: they own only gentoo-kopt's own files", () => {
+  const PATCHES_ONLY = 'a record of sync-patches may name only etc/portage/patches/CATEGORY/P/00-gentoo-kopt-*.patch';
+  const LEDGER = 'is not a valid gentoo-kopt ledger (format 1)';
+  const ledger = (parts: Record<string, unknown>) => ({ format: 1, ...parts });
+  const part = (p: Record<string, unknown>) => ({ files: [], dirs: [], created: [], ...p });
+
+  it('the ledger claiming etc/portage/make.conf for sync-patches, with its real sha256: not pruned', async () => {
+    const makeConf = 'COMMON_FLAGS="-O2 -pipe"\n';
+    const h = await hostileRoot({ extra: { 'etc/portage/make.conf': makeConf } });
+    const file = {
+      path: 'etc/portage/make.conf',
+      sha256: sha(makeConf),
+      series: 'kopt-demo',
+      entry: '6.1',
+      target: 'sys-kernel/gentoo-kernel-6.1.0',
+    };
+    await plant(h, `${STATE}/ledger.json`, ledger({ patches: part({ files: [file] }) }));
+    await refused(
+      h,
+      ['sync-patches', '--no-verify'],
+      `${STATE}/ledger.json`,
+      `${LEDGER}: patches.files[0].path: "etc/portage/make.conf" is not in an area gentoo-kopt writes (${PATCHES_ONLY})`,
+    );
+  });
+
+  it.each([
+    [
+      'a hook file claimed by sync-patches',
+      {
+        patches: part({
+          files: [{ path: 'etc/gentoo-kopt/hook-settings', sha256: sha('x'), series: 's', entry: 'e', target: 't' }],
+        }),
+      },
+      `patches.files[0].path: "etc/gentoo-kopt/hook-settings" is not in an area gentoo-kopt writes (${PATCHES_ONLY})`,
+    ],
+    [
+      'a role the hooks do not have',
+      { hooks: part({ files: [{ path: 'etc/gentoo-kopt/hook-settings', sha256: sha('x'), role: 'root' }] }) },
+      'hooks.files[0].role: must be one of "hook", "settings", "lto-fragment"',
+    ],
+    [
+      'a directory of the user',
+      { hooks: part({ dirs: ['etc/portage/package.use'] }) },
+      'hooks.dirs[0]: "etc/portage/package.use" is not in an area gentoo-kopt writes (a record of hooks install may name only the directories on the way to ' +
+        'etc/gentoo-kopt/kernel-hook.bash, etc/gentoo-kopt/hook-settings, etc/kernel/config.d/NN-gentoo-kopt-*.config, etc/portage/bashrc)',
+    ],
+    [
+      'make.conf as a file the hooks created',
+      { hooks: part({ created: ['etc/portage/make.conf'] }) },
+      'hooks.created[0]: "etc/portage/make.conf" is not in an area gentoo-kopt writes (a record of hooks install may name only etc/portage/bashrc)',
+    ],
+    [
+      'a path out of the root',
+      { patches: part({ dirs: ['../outside'] }) },
+      `patches.dirs[0]: "../outside" ${NOT_NORMAL}`,
+    ],
+    [
+      'one file twice',
+      {
+        hooks: part({
+          files: [1, 2].map(() => ({ path: 'etc/gentoo-kopt/hook-settings', sha256: sha('x'), role: 'settings' })),
+        }),
+      },
+      'hooks.files[1]: "etc/gentoo-kopt/hook-settings" appears twice',
+    ],
+  ])('the ledger naming %s: hooks uninstall refuses before touching anything', async (_name, parts, message) => {
+    const h = await hostileRoot({ extra: { 'etc/portage/package.use/': '' } });
+    await plant(h, `${STATE}/ledger.json`, ledger(parts));
+    await refused(h, ['hooks', 'uninstall'], `${STATE}/ledger.json`, `${LEDGER}: ${message}`);
+  });
+
+  it('the ledger as a link to /dev/zero: an error, not gigabytes of memory', async () => {
+    const h = await hostileRoot();
+    await mkdir(path.join(h.dir, STATE), { recursive: true });
+    await symlink('/dev/zero', path.join(h.dir, STATE, 'ledger.json'));
+    await refused(
+      h,
+      ['sync-patches', '--no-verify'],
+      `${STATE}/ledger.json`,
+      'is a symbolic link: gentoo-kopt does not follow links for its own state files',
+    );
+  });
+
   it('managed.json claiming etc/portage/make.conf with its real sha256: sync-patches does not prune it', async () => {
     const makeConf = 'COMMON_FLAGS="-O2 -pipe"\n';
     const h = await hostileRoot({ extra: { 'etc/portage/make.conf': makeConf } });
@@ -292,7 +374,7 @@ describe("managed.json and hooks.json are input: they own only gentoo-kopt's own
       h,
       ['sync-patches', '--no-verify'],
       `${STATE}/managed.json`,
-      'is not a valid gentoo-kopt manifest (format 1): files["etc/portage/make.conf"]: "etc/portage/make.conf" is not in an area gentoo-kopt writes (managed.json may name only etc/portage/patches/CATEGORY/P/00-gentoo-kopt-*.patch)',
+      `is not a valid gentoo-kopt manifest (format 1): files["etc/portage/make.conf"]: "etc/portage/make.conf" is not in an area gentoo-kopt writes (${PATCHES_ONLY})`,
     );
   });
 
@@ -303,7 +385,7 @@ describe("managed.json and hooks.json are input: they own only gentoo-kopt's own
       h,
       ['sync-patches', '--no-verify'],
       `${STATE}/managed.json`,
-      'is not a valid gentoo-kopt manifest (format 1): dirs[0]: "etc/portage/package.use" is not in an area gentoo-kopt writes (managed.json may name only the directories on the way to etc/portage/patches/CATEGORY/P/00-gentoo-kopt-*.patch)',
+      'is not a valid gentoo-kopt manifest (format 1): dirs[0]: "etc/portage/package.use" is not in an area gentoo-kopt writes (a record of sync-patches may name only the directories on the way to etc/portage/patches/CATEGORY/P/00-gentoo-kopt-*.patch)',
     );
   });
 
@@ -315,7 +397,7 @@ describe("managed.json and hooks.json are input: they own only gentoo-kopt's own
       h,
       ['sync-patches', '--no-verify'],
       `${STATE}/managed.json`,
-      'cannot read: it is a symbolic link: gentoo-kopt does not follow links for its own state files',
+      'is a symbolic link: gentoo-kopt does not follow links for its own state files',
     );
   });
 
@@ -331,7 +413,7 @@ describe("managed.json and hooks.json are input: they own only gentoo-kopt's own
       h,
       ['hooks', 'uninstall'],
       `${STATE}/hooks.json`,
-      'is not a valid gentoo-kopt hooks record (format 1): dirs[0]: "etc/portage/package.use" is not in an area gentoo-kopt writes (hooks.json may name only the directories on the way to ' +
+      'is not a valid gentoo-kopt hooks record (format 1): dirs[0]: "etc/portage/package.use" is not in an area gentoo-kopt writes (a record of hooks install may name only the directories on the way to ' +
         'etc/gentoo-kopt/kernel-hook.bash, etc/gentoo-kopt/hook-settings, etc/kernel/config.d/NN-gentoo-kopt-*.config, etc/portage/bashrc)',
     );
   });
@@ -398,9 +480,8 @@ describe('writes stay inside the root: a symlinked directory on the way is follo
     expect((await readdir(path.join(h.dir, 'srv/state'))).sort()).toEqual([
       'backups',
       'history.json',
-      'hooks.json',
       'journal.json',
-      'managed.json',
+      'ledger.json',
     ]);
     expect((await run(['rollback', '--root', h.dir])).exitCode).toBe(0);
     expect(await readFile(path.join(h.dir, 'srv/git/portage/bashrc'), 'utf8')).toBe('# mine\n');
@@ -525,6 +606,7 @@ describe('recovery removes what killed runs left, and only that', () => {
         `lock.takeover.${dead}.${token}`,
         `.journal.json.kopt-tmp-${dead}-0123abcd`,
         `.history.json.kopt-tmp-${dead}-0123abcd`,
+        `.ledger.json.kopt-tmp-${dead}-0123abcd`,
         `.managed.json.kopt-tmp-${dead}-0123abcd`,
         `.hooks.json.kopt-tmp-${dead}-0123abcd`,
         `backups/${tar(dead)}`,
@@ -558,7 +640,7 @@ describe('recovery removes what killed runs left, and only that', () => {
         ...(await readdir(path.join(h.dir, STATE, 'backups'))).map((n) => `backups/${n}`),
       ];
       expect(
-        left.filter((n) => ![...kept, 'backups', 'history.json', 'journal.json', 'managed.json'].includes(n)),
+        left.filter((n) => ![...kept, 'backups', 'history.json', 'journal.json', 'ledger.json'].includes(n)),
       ).toEqual([]);
       expect(left).toEqual(expect.arrayContaining(kept));
       await h.outsideUnchanged();

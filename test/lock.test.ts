@@ -6,7 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { testdir } from './helpers/tree.js';
 import { LockedError } from '../src/errors.js';
-import { resolveRoots, statePath } from '../src/portage/roots.js';
+import { resolveRoots } from '../src/portage/roots.js';
+import { statePath } from '../src/system/paths.js';
 import { acquireLock, type LockInfo } from '../src/system/lock.js';
 import { buildSystem, driver, runDriver } from './fixtures/system-build.js';
 

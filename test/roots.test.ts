@@ -4,12 +4,12 @@ import {
   portageConfigPath,
   koptConfigPath,
   vdbPath,
-  statePath,
   portageSharePath,
   type Roots,
   type RootOptions,
 } from '../src/portage/roots.js';
 import { UsageError } from '../src/errors.js';
+import { statePath } from '../src/system/paths.js';
 
 const roots = (root: string, eprefix: string, eroot: string, configRoot: string): Roots => ({
   root,

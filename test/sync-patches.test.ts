@@ -58,7 +58,7 @@ describe('sync-patches on a fixture root', () => {
     const before = await snapshot(dir);
     const { report } = await run(ctx);
     expect(report.changed).toBe(false);
-    expect(report.changes.every((c) => c.kind === 'unchanged')).toBe(true);
+    expect(report.changes.every((c) => c.state === 'unchanged')).toBe(true);
     expect(await snapshot(dir)).toEqual(before);
   });
 
@@ -78,7 +78,7 @@ describe('sync-patches on a fixture root', () => {
     const { report } = await run(ctx);
     expect(
       report.changes
-        .filter((c) => c.kind === 'remove')
+        .filter((c) => c.state === 'remove')
         .map((c) => path.basename(c.path))
         .sort(),
     ).toEqual([F1, F2]);
@@ -107,13 +107,13 @@ describe('sync-patches on a fixture root', () => {
     const edited = path.join(dir, P, 'gentoo-kernel-6.12.58', F1);
     await writeFile(edited, 'my local edit\n');
     const { report } = await run(ctx);
-    expect(report.changes.find((c) => c.path.endsWith(F1))?.kind).toBe('kept-edited');
+    expect(report.changes.find((c) => c.path.endsWith(F1))?.state).toBe('kept-edited');
     expect(report.warnings.some((w) => w.includes(F1))).toBe(true);
     expect(await readFile(edited, 'utf8')).toBe('my local edit\n');
 
     const afterEdit = await snapshot(dir);
     const forced = await run(ctx, { force: true });
-    expect(forced.report.changes.find((c) => c.path.endsWith(F1))?.kind).toBe('replace-edited');
+    expect(forced.report.changes.find((c) => c.path.endsWith(F1))?.state).toBe('replace-edited');
     expect(await readFile(edited, 'utf8')).not.toBe('my local edit\n');
     await rollbackCommand(ctx, { pretend: false });
     expect(await readFile(edited, 'utf8')).toBe('my local edit\n');
@@ -130,7 +130,7 @@ describe('sync-patches on a fixture root', () => {
       extra: { [squat]: 'the user put this here\n' },
     });
     const { report } = await run(ctx, { force: true });
-    expect(report.changes.find((c) => c.path === squat)?.kind).toBe('conflict');
+    expect(report.changes.find((c) => c.path === squat)?.state).toBe('conflict');
     expect(await readFile(path.join(dir, squat), 'utf8')).toBe('the user put this here\n');
   });
 
@@ -275,11 +275,11 @@ describe('sync-patches --package (the hook, just in time)', () => {
     const { dir, ctx } = await gentooRoot({ installed: [] });
     await run(ctx, { packages: ['sys-kernel/gentoo-kernel-6.12.58'] });
     const { report } = await run(ctx, { packages: ['sys-kernel/vanilla-kernel-6.18.3'] });
-    expect(report.changes.filter((c) => c.kind === 'remove')).toEqual([]);
+    expect(report.changes.filter((c) => c.state === 'remove')).toEqual([]);
     expect((await readdir(path.join(dir, P))).sort()).toEqual(['gentoo-kernel-6.12.58', 'vanilla-kernel-6.18.3']);
     // a plain run prunes what no longer has a reason to be there
     const plain = await run(ctx);
-    expect(plain.report.changes.filter((c) => c.kind === 'remove')).toHaveLength(4);
+    expect(plain.report.changes.filter((c) => c.state === 'remove')).toHaveLength(4);
   });
 });
 
@@ -358,7 +358,7 @@ describe('versions that are no kernel release', () => {
     expect((await readdir(path.join(dir, P, 'gentoo-kernel-6.12.58'))).sort()).toEqual([F1, F2]);
     await uninstall(dir, 'sys-kernel/gentoo-kernel-6.12.58');
     await install(dir, 'sys-kernel/gentoo-kernel-6.12.59');
-    expect((await run(ctx)).report.changes.filter((c) => c.kind === 'remove')).toHaveLength(2);
+    expect((await run(ctx)).report.changes.filter((c) => c.state === 'remove')).toHaveLength(2);
   });
 
   it('--package with such a version: a note, nothing done, exit as usual', async () => {

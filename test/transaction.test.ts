@@ -4,7 +4,8 @@ import { chown, mkdir, readFile, readdir, stat, writeFile, chmod, symlink } from
 import path from 'node:path';
 import { testdir, snapshot } from './helpers/tree.js';
 import { FsError } from '../src/errors.js';
-import { resolveRoots, statePath } from '../src/portage/roots.js';
+import { resolveRoots } from '../src/portage/roots.js';
+import { statePath } from '../src/system/paths.js';
 import { ensureDir, removeEmptyDir, sha256, toFsError, writeFileAtomic } from '../src/system/fs.js';
 import {
   commitTransaction,

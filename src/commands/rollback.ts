@@ -1,10 +1,10 @@
 // `gentoo-kopt rollback [--pretend]`: undo the last transaction (see src/system/transaction.ts for
 // which one that is and how). --pretend takes no lock and writes nothing, not even crash recovery.
+import { readJournal } from '../system/journal.js';
 import { acquireLock } from '../system/lock.js';
 import {
   faultFromEnv,
   planRollback,
-  readJournal,
   recoverIncomplete,
   rollbackLast,
   type RollbackPlan,

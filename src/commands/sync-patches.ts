@@ -1,15 +1,15 @@
 // gentoo-kopt sync-patches: the patch series matching each target kernel, in its exact-version
 // directory under /etc/portage/patches, verified, with stale ones pruned: one transaction, or nothing.
-import { createTwoFilesPatch } from 'diff';
 import { KoptError } from '../errors.js';
 import { loadConfig } from '../config/kopt-conf.js';
 import { loadCatalog } from '../patches/catalog.js';
 import { findTargets } from '../patches/targets.js';
 import { desiredFiles, type TargetPlan } from '../patches/desired.js';
-import { planChanges, type Change, type ChangeKind } from '../patches/plan.js';
-import { readManifest, manifestPath, serializeManifest } from '../patches/manifest.js';
+import { planPatches } from '../patches/plan.js';
 import { verifyDesired, type TargetVerdict } from '../patches/verify-series.js';
+import { readLedger } from '../system/ledger.js';
 import { acquireLock } from '../system/lock.js';
+import { label, stateLines, type State } from '../system/ownership.js';
 import { commitTransaction, faultFromEnv, recoverIncomplete } from '../system/transaction.js';
 import type { CommandContext, CommandResult } from './types.js';
 
@@ -26,29 +26,17 @@ export interface SyncReport {
   targets: TargetPlan[];
   /** The dry run of each target's series against its kernel sources (empty with --no-verify). */
   verdicts: TargetVerdict[];
-  changes: { kind: ChangeKind; path: string; target: string; series: string; entry: string }[];
+  changes: { state: State; path: string; target: string; series: string; entry: string }[];
   mkdirs: string[];
   rmdirs: string[];
+  /** The first release's records carried over into the ledger (or that would be, with --pretend). */
+  migrated: string[];
   warnings: string[];
   ignored: string[];
   changed: boolean;
   transaction?: string;
   recovered?: string;
 }
-
-/** What each change kind is called in the text report; "unchanged" is only counted. */
-const VERB: Record<ChangeKind, string> = {
-  create: 'install',
-  restore: 'restore (was deleted)',
-  update: 'update',
-  unchanged: 'unchanged',
-  'kept-edited': 'KEEP edited by you (--force replaces it, after a backup)',
-  'replace-edited': 'replace edited file (--force; backed up)',
-  conflict: 'SKIP: a file gentoo-kopt does not own is in the way',
-  remove: 'prune',
-  'kept-stale': 'KEEP stale but edited by you (--force removes it, after a backup)',
-  forget: 'forget (already removed)',
-};
 
 const LOCK_WAIT_MS = 60_000;
 
@@ -59,7 +47,12 @@ const DRY_RUN: Record<TargetVerdict['status'], string> = {
   'not-verified': 'not verified',
 };
 
-const ATTENTION: ReadonlySet<ChangeKind> = new Set(['kept-edited', 'kept-stale', 'conflict']);
+/** States a warning names, with what the user can do. */
+const ATTENTION: Partial<Record<State, string>> = {
+  'kept-edited': '--force replaces it, after a backup',
+  'kept-stale': '--force removes it, after a backup',
+  conflict: 'move it aside to let gentoo-kopt install its own',
+};
 
 export async function syncPatches(
   ctx: CommandContext,
@@ -77,6 +70,7 @@ export async function syncPatches(
       changes: [],
       mkdirs: [],
       rmdirs: [],
+      migrated: [],
       ignored: [],
       changed: false,
       warnings: [
@@ -110,7 +104,7 @@ export async function syncPatches(
     // still wanted, so nothing is pruned then. A just-in-time run (--package, from the hook) prunes
     // only the versions it was asked for: another kernel built at the same time may be about to apply
     // what it would remove.
-    const manifest = await readManifest(roots);
+    const loaded = await readLedger(roots);
     if (found.problems.length > 0)
       warnings.push('problems while reading installed or available versions: nothing is pruned this run');
     const requested = new Set(
@@ -118,16 +112,10 @@ export async function syncPatches(
     );
     const prunable = (target: string): boolean =>
       found.problems.length === 0 && (opts.packages.length === 0 || requested.has(target));
-    const plan = await planChanges(roots.configRoot, desired.files, manifest, { force: opts.force, prunable });
-    for (const c of plan.changes.filter((c) => ATTENTION.has(c.kind))) warnings.push(`${c.rel}: ${VERB[c.kind]}`);
-
-    const manifestText = serializeManifest(plan.manifest);
-    const ops = plan.noop
-      ? []
-      : [
-          ...plan.ops,
-          { kind: 'write' as const, path: manifestPath(roots), content: Buffer.from(manifestText), mode: 0o644 },
-        ];
+    const plan = await planPatches(roots, desired.files, loaded, { force: opts.force, prunable });
+    for (const c of plan.changes)
+      if (ATTENTION[c.state]) warnings.push(`${c.file.path}: ${label(c.state)}: ${ATTENTION[c.state]}`);
+    const { ops } = plan;
     let transaction: string | undefined;
     if (!opts.pretend && ops.length > 0) {
       const tx = await commitTransaction(roots, ops, {
@@ -141,43 +129,26 @@ export async function syncPatches(
       pretend: opts.pretend,
       targets: desired.targets,
       verdicts,
-      changes: plan.changes.map((c) => ({
-        kind: c.kind,
-        path: c.rel,
-        target: c.target,
-        series: c.series,
-        entry: c.entry,
+      changes: plan.changes.map(({ state, file }) => ({
+        state,
+        path: file.path,
+        target: file.target,
+        series: file.series,
+        entry: file.entry,
       })),
       mkdirs: plan.mkdirs,
       rmdirs: plan.rmdirs,
+      migrated: plan.migrated,
       warnings,
       ignored: found.ignored,
       changed: ops.length > 0,
       ...(transaction ? { transaction } : {}),
       ...(recovered?.recovered && recovered.id ? { recovered: recovered.id } : {}),
     };
-    return { report, diffs: opts.pretend ? plan.changes.flatMap(diffOf) : [] };
+    return { report, diffs: opts.pretend ? plan.diffs() : [] };
   } finally {
     await lock?.release();
   }
-}
-
-function diffOf(c: Change): string[] {
-  const writes = c.kind === 'create' || c.kind === 'restore' || c.kind === 'update' || c.kind === 'replace-edited';
-  if (!writes && c.kind !== 'remove') return [];
-  const before = c.before?.toString('utf8') ?? '';
-  const after = c.kind === 'remove' ? '' : (c.after?.toString('utf8') ?? '');
-  return [
-    createTwoFilesPatch(
-      c.before ? `a/${c.rel}` : '/dev/null',
-      c.kind === 'remove' ? '/dev/null' : `b/${c.rel}`,
-      before,
-      after,
-      '',
-      '',
-      { context: 3 },
-    ),
-  ];
 }
 
 export function renderSync(report: SyncReport, diffs: string[]): string {
@@ -199,17 +170,13 @@ export function renderSync(report: SyncReport, diffs: string[]): string {
       `  (${unverified.length} not dry-run against their sources: ${unverified[0]!.summary.replace(/^not verified: /, '')}${unverified.length > 1 ? ', ...' : ''}; see gentoo-kopt verify)`,
     );
   }
-  const shown = report.changes.filter((c) => c.kind !== 'unchanged');
-  const unchanged = report.changes.length - shown.length;
   out.push('', report.pretend ? 'Would change:' : 'Changes:');
-  for (const d of report.mkdirs) out.push(`  mkdir   ${d}/`);
-  for (const c of shown)
-    out.push(
-      `  ${VERB[c.kind].split(' ')[0]!.padEnd(7)} ${c.path}${ATTENTION.has(c.kind) ? `  (${VERB[c.kind]})` : ''}`,
-    );
-  for (const d of report.rmdirs) out.push(`  rmdir   ${d}/`);
+  for (const d of report.mkdirs) out.push(`  mkdir     ${d}/`);
+  out.push(...stateLines(report.changes));
+  for (const d of report.rmdirs) out.push(`  rmdir     ${d}/`);
+  if (report.migrated.length)
+    out.push(`  ${report.pretend ? 'would carry' : 'carried'} ${report.migrated.join(', ')} over into the ledger`);
   if (!report.changed) out.push('  nothing to do: every target is in sync');
-  else if (unchanged > 0) out.push(`  (${unchanged} managed file(s) already in sync)`);
   for (const i of report.ignored) out.push(`note: ${i} is not in 'packages' of kopt.conf: nothing done for it`);
   if (report.recovered) out.push(`note: an interrupted transaction (${report.recovered}) was rolled back first`);
   for (const w of report.warnings) out.push(`warning: ${w}`);

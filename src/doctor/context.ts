@@ -13,8 +13,8 @@ import { portageConfigPath, vdbPath, type Roots } from '../portage/roots.js';
 import { loadCatalog, type Catalog } from '../patches/catalog.js';
 import { findBlock, HOOK_REL, type BlockInfo } from '../hooks/bashrc-block.js';
 import { parseSettings, SETTINGS_REL } from '../hooks/settings.js';
-import { HOOKS_RECORD_REL, parseRecord, type HooksRecord } from '../hooks/install-plan.js';
 import { LLVM_SLOT_TOOLS } from '../hooks/toolchain.js';
+import { readLedger, type Ledger } from '../system/ledger.js';
 import { bzip2Decompress, probe } from '../system/probe.js';
 import { SkipCheck } from './finding.js';
 import {
@@ -47,9 +47,6 @@ export interface HookFiles {
   settingsText?: string;
   hookFile: string;
   hookText?: Buffer;
-  record?: HooksRecord;
-  /** hooks.json exists but does not parse. */
-  recordError?: KoptError;
 }
 
 export interface LlvmSlotDir {
@@ -87,6 +84,8 @@ export interface DoctorContext {
   repos(): Promise<ReposConf>;
   catalog(): Promise<Catalog>;
   hooks(): Promise<HookFiles>;
+  /** What gentoo-kopt installed (the ownership ledger, with the first release's records laid over it). */
+  ledger(): Promise<Ledger>;
   llvmSlots(): Promise<LlvmSlotDir[]>;
   /** Installed versions of the configured kernel packages. */
   kernels(): Promise<InstalledPackage[]>;
@@ -152,6 +151,7 @@ export function createContext(roots: Roots, env: NodeJS.ProcessEnv, options: Doc
     repos: once('repos.conf', () => loadReposConf(roots)),
     catalog: once('the patch catalog', () => loadCatalog(roots)),
     hooks: once('the hook files', () => loadHookFiles(roots)),
+    ledger: once('the ownership ledger', async () => (await readLedger(roots)).ledger),
     llvmSlots: once('the LLVM slots', () => scanLlvmSlots(roots)),
     kernels: once('the installed kernels', async () => ctx.installed((await ctx.config()).global.packages)),
     environment: async (pkg) => environmentFor(await ctx.makeConf(), await ctx.packageEnv(), pkg),
@@ -205,14 +205,6 @@ async function loadHookFiles(roots: Roots): Promise<HookFiles> {
   if (out.settingsText !== undefined) out.settings = parseSettings(out.settingsText);
   const hookText = await readBytes(out.hookFile, 'program');
   if (hookText !== undefined) out.hookText = hookText;
-  const recordFile = path.join(roots.configRoot, HOOKS_RECORD_REL);
-  const recordText = await readText(recordFile, 'state', { noFollow: true });
-  try {
-    if (recordText !== undefined) out.record = parseRecord(recordText, recordFile);
-  } catch (err) {
-    if (!(err instanceof KoptError)) throw err;
-    out.recordError = err;
-  }
   return out;
 }
 

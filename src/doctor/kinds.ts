@@ -47,7 +47,7 @@ export const KINDS = {
   'file-malformed': kind<{ message: string; hint?: string }>({
     level: 'error',
     summary:
-      'a config file does not parse (kopt.conf, make.conf, package.env, an env file, repos.conf, a catalog, hooks.json)',
+      'a config file does not parse (kopt.conf, make.conf, package.env, an env file, repos.conf, a catalog, the ownership ledger)',
     message: (f) => f.message,
     fix: (f) => f.hint ?? `correct ${file(f)}${f.where.line ? ` at line ${f.where.line}` : ''}`,
   }),

@@ -1,138 +1,171 @@
-// What `gentoo-kopt hooks install|uninstall` does to each file, decided from what is there now and
-// what gentoo-kopt recorded writing (pure: no I/O). Ownership is the record alone, as for patch files
-// (src/patches/manifest.ts): a file we did not record is the user's, whatever its name.
-//
-// The record, ${PORTAGE_CONFIGROOT}/var/lib/gentoo-kopt/hooks.json, holds the sha256 of each file
-// written, whether bashrc was created by us (uninstall then removes it when only our block was in it)
-// and the directories we created. It is written in the same transaction as the files.
-import { createHash } from 'node:crypto';
-import { areaPath } from '../system/areas.js';
-import { array, bool, dict, object, oneOf, parseState, str } from '../system/json-shape.js';
+// What `gentoo-kopt hooks install|uninstall|status` does: the bashrc block, the hook and its compiled
+// settings under etc/gentoo-kopt/, and the LTO kernel config fragment, owned through the ledger
+// (src/system/ownership.ts) as owner `hooks`, as sync-patches owns its patches. A user may edit the
+// fragment (kept); the hook and its settings are generated (an edit is replaced, after a backup).
+// Of bashrc only the block is ours: every other byte is kept, and the file is removed by uninstall
+// only when install created it and nothing else is left in it. Reads the tree, writes nothing.
+import { realpath } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FsError } from '../errors.js';
+import { loadConfig } from '../config/kopt-conf.js';
+import { portageConfigPath, type Roots } from '../portage/roots.js';
+import { resolveAreaFile } from '../system/areas.js';
+import { lstatIfExists, sha256 } from '../system/fs.js';
+import { readLedger, type HookRole, type OwnedFile } from '../system/ledger.js';
+import { planOwned, type State, type Wanted } from '../system/ownership.js';
+import type { Op } from '../system/plan.js';
+import { readBounded, readOptional } from '../system/read.js';
+import { findBlock, HOOK_REL, insertBlock, removeBlock, type BlockState } from './bashrc-block.js';
+import { LTO_FRAGMENT_REL, ltoFragment } from './lto-fragment.js';
+import { compileSettings, SETTINGS_REL, type Program } from './settings.js';
 
-export const HOOKS_RECORD_REL = 'var/lib/gentoo-kopt/hooks.json';
-
-export interface HooksRecord {
-  format: 1;
-  /** Path relative to the config root -> sha256 of the bytes written. */
-  files: Record<string, string>;
-  createdBashrc: boolean;
-  /** Directories (relative to the config root) created by install: removed by uninstall when empty. */
-  dirs: string[];
+export interface HooksOptions {
+  action: 'install' | 'uninstall' | 'status';
+  pretend: boolean;
+  /** Replace a fragment the user edited (after a backup). */
+  force?: boolean;
+  /** The program the hook runs for sync-patches (default: this node and this package's dist/bin.js). */
+  program?: Program;
+  /** The hook to install (default: this package's hooks/kernel-hook.bash). */
+  hookSource?: string;
 }
 
-export const EMPTY_RECORD: HooksRecord = { format: 1, files: {}, createdBashrc: false, dirs: [] };
+export type Overall = 'current' | 'outdated' | 'not-installed';
 
-export type Role = 'hook' | 'settings' | 'lto-fragment';
-
-/** The files install writes besides bashrc. A user may edit the fragment (kept); hook and settings are generated. */
-export const USER_EDITABLE: Readonly<Record<Role, boolean>> = { hook: false, settings: false, 'lto-fragment': true };
-
-/** What is at a managed path now, relative to what we want there and what we recorded. */
-export type FileState = 'absent' | 'current' | 'ours' | 'edited' | 'foreign';
-
-export type Action =
-  | 'create'
-  | 'update'
-  | 'replace-edited'
-  | 'remove'
-  | 'unchanged'
-  | 'keep-edited'
-  | 'forget'
-  | 'conflict'
-  | 'none';
-
-export interface Decision {
-  rel: string;
-  role: Role;
-  state: FileState;
-  action: Action;
-  /** Bytes to write for create / update / replace-edited. */
-  content?: string;
-  /** sha256 to record (undefined: not ours any more). */
-  recordSha?: string;
+export interface HooksReport {
+  action: HooksOptions['action'];
+  pretend: boolean;
+  bashrc: { path: string; block: BlockState; action: 'insert' | 'update' | 'remove' | 'unchanged' | 'none' };
+  files: { path: string; role: HookRole; state: State }[];
+  overall: Overall;
+  warnings: string[];
+  changed: boolean;
+  /** The first release's records carried over into the ledger (or that would be). */
+  migrated: string[];
+  transaction?: string;
+  diffs?: string[];
 }
 
-export const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
-
-export function fileState(
-  current: Buffer | undefined,
-  desired: string | undefined,
-  recorded: string | undefined,
-): FileState {
-  if (current === undefined) return 'absent';
-  if (desired !== undefined && current.equals(Buffer.from(desired))) return 'current';
-  if (recorded === undefined) return 'foreign';
-  return sha256(current) === recorded ? 'ours' : 'edited';
-}
-
-/** Install: bring `rel` to `desired` (undefined: the file should not exist), respecting ownership. */
-export function decideInstall(
-  rel: string,
-  role: Role,
-  current: Buffer | undefined,
-  desired: string | undefined,
-  recorded: string | undefined,
-): Decision {
-  const state = fileState(current, desired, recorded);
-  const d = { rel, role, state };
-  if (desired === undefined) {
-    if (state === 'absent') return { ...d, action: recorded ? 'forget' : 'none' };
-    if (state === 'ours') return { ...d, action: 'remove' };
-    if (state === 'edited') return { ...d, action: USER_EDITABLE[role] ? 'forget' : 'remove' };
-    return { ...d, action: 'none' }; // foreign: not ours to remove
-  }
-  const write = { content: desired, recordSha: sha256(desired) };
-  switch (state) {
-    case 'absent':
-      return { ...d, action: 'create', ...write };
-    case 'current':
-      return { ...d, action: 'unchanged', recordSha: write.recordSha };
-    case 'ours':
-      return { ...d, action: 'update', ...write };
-    case 'edited':
-      return USER_EDITABLE[role]
-        ? { ...d, action: 'keep-edited', recordSha: recorded }
-        : { ...d, action: 'replace-edited', ...write };
-    default:
-      return { ...d, action: 'conflict' };
-  }
-}
-
-/** Uninstall: remove `rel` if it is ours (an edited user-editable file is kept and forgotten). */
-export function decideUninstall(
-  rel: string,
-  role: Role,
-  current: Buffer | undefined,
-  recorded: string | undefined,
-): Decision {
-  const state = fileState(current, undefined, recorded);
-  const d = { rel, role, state };
-  if (state === 'absent') return { ...d, action: recorded ? 'forget' : 'none' };
-  if (state === 'ours' || (state === 'edited' && !USER_EDITABLE[role])) return { ...d, action: 'remove' };
-  if (state === 'edited') return { ...d, action: 'keep-edited' };
-  return { ...d, action: 'none' };
-}
-
-// hooks.json may name only the hook's own files (areas.ts) and the directories on the way to them.
-const hookFile = areaPath('hooks.json', { kind: 'file' });
-const recordShape = object<HooksRecord>({
-  format: oneOf(1),
-  files: dict((k, at) => void hookFile(k, at), str(64, /^[0-9a-f]{64}$/, 'a sha256 (64 hex digits)'), 1000),
-  createdBashrc: bool,
-  dirs: array(areaPath('hooks.json', { kind: 'dir' }), 1000),
+const PACKAGE_ROOT = new URL('../../', import.meta.url);
+const BASHRC_REL = 'etc/portage/bashrc';
+const hookFile = (p: string, role: HookRole, content: string | Buffer): Wanted<'hooks'> => ({
+  file: { path: p, role, sha256: sha256(content) },
+  content: Buffer.from(content),
 });
+const editable = (f: OwnedFile<'hooks'>): boolean => f.role === 'lto-fragment';
+/** States in which a file of ours, as we wrote it, is there. */
+const OURS: ReadonlySet<State> = new Set(['unchanged', 'update', 'repair', 'replace-edited', 'remove']);
 
-/** hooks.json's text, checked field by field; a ConfigError naming the file and the field otherwise. */
-export function parseRecord(text: string | Buffer, file: string): HooksRecord {
-  const r = parseState(text, file, recordShape, 'gentoo-kopt hooks record (format 1)');
-  return { format: 1, files: { ...r.files }, createdBashrc: r.createdBashrc, dirs: [...r.dirs] };
+/** Warnings for the states that need the user's attention. */
+const WARN: Partial<Record<State, string>> = {
+  'replace-edited': 'your edit is replaced (generated file; the old one is in the transaction backup)',
+  'kept-edited': 'edited by you, so kept as it is and no longer updated (delete it to let gentoo-kopt write it again)',
+  'kept-stale': 'edited by you, so kept though no longer wanted (delete it yourself when you are done with it)',
+};
+
+async function defaultProgram(): Promise<{ program: Program; warnings: string[] }> {
+  const bin = fileURLToPath(new URL('dist/bin.js', PACKAGE_ROOT));
+  const real = await realpath(bin).catch(() => undefined);
+  const warnings = real
+    ? []
+    : [`${bin} does not exist (run npm run build): the hook will warn that it cannot sync patches`];
+  return { program: { node: await realpath(process.execPath), bin: real ?? bin }, warnings };
 }
 
-export function serializeRecord(r: HooksRecord): string {
-  const files: Record<string, string> = {};
-  for (const k of Object.keys(r.files).sort()) files[k] = r.files[k]!;
-  return (
-    JSON.stringify({ format: 1, files, createdBashrc: r.createdBashrc, dirs: [...new Set(r.dirs)].sort() }, null, 2) +
-    '\n'
+/** The files install writes, with their bytes (none for the fragment with lto = none). */
+async function wantedFiles(roots: Roots, opts: HooksOptions, warnings: string[]): Promise<Wanted<'hooks'>[]> {
+  const config = await loadConfig(roots);
+  const fragment = ltoFragment(config);
+  const given = opts.program && { program: opts.program, warnings: [] };
+  const { program, warnings: programWarnings } = given ?? (await defaultProgram());
+  warnings.push(...programWarnings);
+  const hookSource = opts.hookSource ?? fileURLToPath(new URL('hooks/kernel-hook.bash', PACKAGE_ROOT));
+  return [
+    hookFile(HOOK_REL, 'hook', await readBounded(hookSource, 'program')),
+    hookFile(SETTINGS_REL, 'settings', compileSettings(config, program)),
+    ...(fragment ? [hookFile(LTO_FRAGMENT_REL, 'lto-fragment', fragment.content)] : []),
+  ];
+}
+
+/** The report of `opts.action` and the operations that carry it out (none for status and --pretend). */
+export async function planHooks(roots: Roots, opts: HooksOptions): Promise<{ data: HooksReport; ops: Op[] }> {
+  const install = opts.action !== 'uninstall';
+  const warnings: string[] = [];
+  const loaded = await readLedger(roots);
+  const wanted = install ? await wantedFiles(roots, opts, warnings) : [];
+
+  // bashrc: the block only. Followed when it is a link inside the config root (areas.ts resolveAreaFile).
+  const bashrcFile = await resolveAreaFile(
+    roots.configRoot,
+    path.relative(roots.configRoot, portageConfigPath(roots, 'bashrc')),
   );
+  const bashrcRel = path.relative(roots.configRoot, bashrcFile);
+  const before = await readOptional(bashrcFile, 'config', { inside: roots.configRoot });
+  // latin1 maps every byte to one char and back: bytes that are not UTF-8 survive (the block is ASCII).
+  const text = before?.toString('latin1') ?? '';
+  const info = findBlock(text, bashrcFile);
+  const after = install ? insertBlock(text, bashrcFile) : removeBlock(text, bashrcFile);
+  if (install && info.codeAfter)
+    warnings.push(
+      `${bashrcFile}: code after the gentoo-kopt block runs later and can override what the hook exports: keep the block last`,
+    );
+  const created = loaded.ledger.hooks.created.includes(BASHRC_REL);
+  const removeBashrc = !install && created && after === '' && before !== undefined;
+  const plan = await planOwned(roots, loaded, 'hooks', wanted, {
+    force: opts.force,
+    editable,
+    shared: [
+      {
+        path: bashrcRel,
+        before,
+        after: removeBashrc ? undefined : after === text ? before : Buffer.from(after, 'latin1'),
+        mode: before ? Number((await lstatIfExists(bashrcFile))!.mode) & 0o7777 : 0o644,
+        created: install && bashrcRel === BASHRC_REL && (created || before === undefined),
+      },
+    ],
+  });
+  const conflict = plan.changes.find((c) => c.state === 'conflict');
+  if (conflict && opts.action === 'install') {
+    throw new FsError('a file gentoo-kopt did not write is in the way; nothing was changed', {
+      file: path.join(roots.configRoot, conflict.file.path),
+      hint: 'move it aside (or merge it into your own file of another name), then run gentoo-kopt hooks install again',
+    });
+  }
+
+  const files = plan.changes.map((c) => ({
+    path: path.join(roots.configRoot, c.file.path),
+    role: c.file.role,
+    state: c.state,
+  }));
+  for (const f of files) if (WARN[f.state]) warnings.push(`${f.path}: ${WARN[f.state]}`);
+  const overall: Overall =
+    info.state === 'absent' && !files.some((f) => OURS.has(f.state))
+      ? 'not-installed'
+      : info.state === 'current' && files.every((f) => f.state === 'unchanged')
+        ? 'current'
+        : 'outdated';
+  const bashrcAction: HooksReport['bashrc']['action'] =
+    after === text
+      ? info.state === 'absent' && !install
+        ? 'none'
+        : 'unchanged'
+      : !install
+        ? 'remove'
+        : info.state === 'absent'
+          ? 'insert'
+          : 'update';
+  const status = opts.action === 'status';
+  const data: HooksReport = {
+    action: opts.action,
+    pretend: opts.pretend,
+    bashrc: { path: bashrcFile, block: info.state, action: status ? 'none' : bashrcAction },
+    files,
+    overall,
+    warnings,
+    changed: !status && plan.ops.length > 0,
+    migrated: status ? [] : plan.migrated,
+    ...(opts.pretend && { diffs: plan.diffs() }),
+  };
+  return { data, ops: status || opts.pretend ? [] : plan.ops };
 }

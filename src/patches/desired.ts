@@ -9,7 +9,8 @@ import { settingsFor, whereIs } from '../config/kopt-conf.js';
 import { matchEntry, type Catalog, type CatalogEntry } from './catalog.js';
 import { readPatchFiles } from './source.js';
 import { managedName } from './naming.js';
-import { sha256, type DesiredFile } from './plan.js';
+import { sha256 } from '../system/fs.js';
+import type { DesiredFile } from './plan.js';
 import type { Target } from './targets.js';
 
 export interface SeriesMatch {

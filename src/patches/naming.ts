@@ -1,7 +1,7 @@
 // The basenames sync-patches gives the files it installs. eapply_user merges the directories
 // ${PN}, ${P}, ${P}-${PR} (and :SLOT) by basename and applies in C-locale basename order, so:
 //  - a reserved prefix keeps our names out of the user's namespace (a user's file is never replaced,
-//    whatever its name: ownership is checked against the manifest, not guessed from the name);
+//    whatever its name: ownership is checked against the ledger, not guessed from the name);
 //  - "00-" sorts before the usual "0001-" numbering, so a series (the GCC LTO patches first) applies
 //    before the user's own patches, and series apply in the order kopt.conf lists them.
 import path from 'node:path';

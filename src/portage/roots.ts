@@ -67,15 +67,6 @@ export function vdbPath(roots: Roots, ...parts: string[]): string {
 }
 
 /**
- * ${PORTAGE_CONFIGROOT}/var/lib/gentoo-kopt/... : what gentoo-kopt owns under the config root
- * (the manifest of managed files, transaction journal, backups, lock). It sits beside the files it
- * describes: a config root copied elsewhere keeps its ownership records.
- */
-export function statePath(roots: Roots, ...parts: string[]): string {
-  return path.join(roots.configRoot, 'var/lib/gentoo-kopt', ...parts);
-}
-
-/**
  * ${EPREFIX}/usr/share/portage/config/... : Portage's global config (GLOBAL_CONFIG_PATH: repos.conf,
  * make.globals). Portage reads it from its own installation, whatever ROOT is, so it hangs off the
  * config root, not EROOT: with the default PORTAGE_CONFIGROOT (EPREFIX) that is exactly Portage's path

@@ -1,32 +1,36 @@
 // The places gentoo-kopt writes, as one table. Everything it changes under PORTAGE_CONFIGROOT lies in
-// one of these areas, and every path its own state files name (journal.json, history.json,
-// managed.json, hooks.json) must too: those files are input like any other, and a path in them that
-// leaves the areas (`../outside/victim`, `etc/portage/make.conf`) is refused before anything is
-// touched. The planner refuses to write anywhere else, so what it records always reads back.
+// one of these areas, and every path its own state files name (journal.json, history.json, the
+// ownership ledger) must too: those files are input like any other, and a path in them that leaves
+// the areas (`../outside/victim`, `etc/portage/make.conf`) is refused before anything is touched. The
+// planner refuses to write anywhere else, so what it records always reads back.
 //
-// A row is a path pattern, one pattern per component, and the records that may name it. The
-// directories on the way to a row's files belong to it too (a sync may have to create
+// A row is a path pattern, one pattern per component, and who may name it: the owners of the ledger
+// (ledger.ts: `patches` for sync-patches, `hooks` for hooks install), the transactions and the
+// backups. The directories on the way to a row's files belong to it too (a sync may have to create
 // `etc/portage/patches/sys-kernel/gentoo-kernel-6.12.58`, or `etc` itself in an empty root). Adding an
 // area (PGO profiles under var/lib/gentoo-kopt/pgo/, kopt.conf written by an `init` command) is adding
-// a row.
+// a row, and a new owner a name in Owner.
 import { lstat, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { FsError } from '../errors.js';
 import { fsError, isErrno } from './fs-errors.js';
 import { quote, ShapeError, str, type Shape } from './json-shape.js';
 
-/** The records that name paths: the ownership records, and the transactions (journal and history). */
-export type Claim = 'managed.json' | 'hooks.json' | 'transaction' | 'backup';
+/** Who installs files and records them in the ledger. */
+export type Owner = 'patches' | 'hooks';
+
+/** Who names paths: the owners (in the ledger), the transactions (journal and history) and their backups. */
+export type Claim = Owner | 'transaction' | 'backup';
 
 export interface Area {
   /** The path as a user reads it, for messages: `etc/portage/patches/CATEGORY/P/00-gentoo-kopt-*.patch`. */
   shown: string;
   /** Below the config root, one pattern per component: a string is that name, a RegExp any name it matches. */
   path: readonly (string | RegExp)[];
-  /** The records that may name a file of this area (and the directories on the way to it). */
+  /** Who may name a file of this area (and the directories on the way to it). */
   claimedBy: readonly Claim[];
-  /** Records that may name only the directories on the way (ones they created for the file). */
-  dirsClaimedBy?: readonly Claim[];
+  /** Owners that may record having created the file, which they share with the user (bashrc: only the block is theirs). */
+  sharedBy?: readonly Owner[];
   /**
    * The file may be a symbolic link to a file elsewhere inside the root (bashrc kept in a git
    * checkout): then the file it resolves to is written instead, and belongs to the area.
@@ -44,31 +48,37 @@ export const AREAS: readonly Area[] = [
   {
     shown: 'etc/portage/patches/CATEGORY/P/00-gentoo-kopt-*.patch',
     path: ['etc', 'portage', 'patches', PMS_NAME, PMS_NAME, /^00-gentoo-kopt-.+\.(patch|diff)$/],
-    claimedBy: ['managed.json', 'transaction'],
+    claimedBy: ['patches', 'transaction'],
   },
   {
     shown: 'etc/gentoo-kopt/kernel-hook.bash',
     path: ['etc', 'gentoo-kopt', 'kernel-hook.bash'],
-    claimedBy: ['hooks.json', 'transaction'],
+    claimedBy: ['hooks', 'transaction'],
   },
   {
     shown: 'etc/gentoo-kopt/hook-settings',
     path: ['etc', 'gentoo-kopt', 'hook-settings'],
-    claimedBy: ['hooks.json', 'transaction'],
+    claimedBy: ['hooks', 'transaction'],
   },
   {
     shown: 'etc/kernel/config.d/NN-gentoo-kopt-*.config',
     path: ['etc', 'kernel', 'config.d', /^[0-9]{2}-gentoo-kopt-[A-Za-z0-9._-]+\.config$/],
-    claimedBy: ['hooks.json', 'transaction'],
+    claimedBy: ['hooks', 'transaction'],
   },
-  // hooks.json names the directories install created for a new bashrc, not bashrc (its block is all it owns).
+  // The hooks own only their block of bashrc; the ledger records whether they created the file.
   {
     shown: 'etc/portage/bashrc',
     path: ['etc', 'portage', 'bashrc'],
     claimedBy: ['transaction'],
-    dirsClaimedBy: ['hooks.json'],
+    sharedBy: ['hooks'],
     followLink: true,
   },
+  {
+    shown: 'var/lib/gentoo-kopt/ledger.json',
+    path: ['var', 'lib', 'gentoo-kopt', 'ledger.json'],
+    claimedBy: ['transaction'],
+  },
+  // The records of the first release: the first write carries them into the ledger and removes them.
   {
     shown: 'var/lib/gentoo-kopt/managed.json',
     path: ['var', 'lib', 'gentoo-kopt', 'managed.json'],
@@ -104,7 +114,10 @@ export function notNormal(rel: string): string {
 /** The files a symbolic link of a `followLink` area resolves to, relative to the config root (see resolveAreaLinks). */
 export type AreaLinks = ReadonlyMap<string, string>;
 
-export type PathKind = 'file' | 'dir';
+/** A file `claim` may name, a directory on the way to one, or a file an owner shares with the user. */
+export type PathKind = 'file' | 'dir' | 'shared';
+
+const shares = (area: Area, claim: Claim): boolean => area.sharedBy?.includes(claim as Owner) ?? false;
 
 /** Whether `rel` (normalised) is a file of an area `claim` may name, or a directory on the way to one. */
 export function kindsClaimable(rel: string, claim: Claim, links: AreaLinks = new Map()): Set<PathKind> {
@@ -112,10 +125,10 @@ export function kindsClaimable(rel: string, claim: Claim, links: AreaLinks = new
   const kinds = new Set<PathKind>();
   for (const area of AREAS) {
     const files = area.claimedBy.includes(claim);
-    if (!files && !area.dirsClaimedBy?.includes(claim)) continue;
+    if (!files && !shares(area, claim)) continue;
     const n = Math.min(parts.length, area.path.length);
     if (!parts.slice(0, n).every((p, i) => matches(area.path[i]!, p))) continue;
-    if (parts.length === area.path.length && files) kinds.add('file');
+    if (parts.length === area.path.length) kinds.add(files ? 'file' : 'shared');
     else if (parts.length < area.path.length) kinds.add('dir');
   }
   for (const [link, target] of links) {
@@ -146,22 +159,24 @@ export function areaPath(claim: Claim, opts: { kind?: PathKind; links?: AreaLink
 }
 
 const CLAIMANT: Record<Claim, string> = {
-  'managed.json': 'managed.json',
-  'hooks.json': 'hooks.json',
+  patches: 'a record of sync-patches',
+  hooks: 'a record of hooks install',
   transaction: 'a transaction',
   backup: 'a backup',
 };
 
-/** "managed.json may name only etc/portage/patches/CATEGORY/P/00-gentoo-kopt-*.patch", ...: the areas of a claim, for messages. */
+/** "a record of sync-patches may name only etc/portage/patches/CATEGORY/P/00-gentoo-kopt-*.patch", ...: for messages. */
 function areasOf(claim: Claim, kind?: PathKind): string {
   const files = AREAS.filter((a) => a.claimedBy.includes(claim)).map((a) => a.shown);
-  const dirsOnly = AREAS.filter((a) => a.dirsClaimedBy?.includes(claim)).map((a) => a.shown);
+  const shared = AREAS.filter((a) => shares(a, claim)).map((a) => a.shown);
   const named =
     kind === 'file'
       ? files.join(', ')
-      : kind === 'dir'
-        ? `the directories on the way to ${[...files, ...dirsOnly].join(', ')}`
-        : `${files.join(', ')} and the directories on the way to ${files.length > 1 ? 'them' : 'it'}${dirsOnly.length ? ` and to ${dirsOnly.join(', ')}` : ''}`;
+      : kind === 'shared'
+        ? shared.join(', ')
+        : kind === 'dir'
+          ? `the directories on the way to ${[...files, ...shared].join(', ')}`
+          : `${files.join(', ')} and the directories on the way to ${files.length > 1 ? 'them' : 'it'}${shared.length ? ` and to ${shared.join(', ')}` : ''}`;
   return `${CLAIMANT[claim]} may name only ${named}`;
 }
 

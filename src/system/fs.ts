@@ -23,7 +23,7 @@ import {
 } from 'node:fs/promises';
 import path from 'node:path';
 import { FsError } from '../errors.js';
-import { fsError, type FsAction } from './fs-errors.js';
+import { fsError, isErrno, type FsAction } from './fs-errors.js';
 import { assertInside } from './paths.js';
 
 /** Who should own a file we write; applied only when we run as root (anyone else cannot chown). */
@@ -36,15 +36,6 @@ export interface WriteOptions {
   /** The root every directory on the way must resolve inside (PORTAGE_CONFIGROOT). */
   inside: string;
   owner?: Owner;
-}
-
-/** The one check every writer makes before it acts (see the header). */
-export async function assertWritable(
-  inside: string,
-  file: string,
-  opts: { followFinal?: boolean } = {},
-): Promise<void> {
-  await assertInside(inside, file, opts);
 }
 
 const ROOT_HINT = 'run as root, or use --root DIR to act on a tree you own';
@@ -69,10 +60,6 @@ export function toFsError(err: unknown, file: string, action: FsAction): unknown
   const known = code ? ERRNO[code] : undefined;
   if (!known) return code === 'ENOENT' ? err : fsError(err, file, action);
   return new FsError(`cannot ${action}: ${known.what} (${code})`, { file, hint: known.hint, cause: err });
-}
-
-function isCode(err: unknown, ...codes: string[]): boolean {
-  return codes.includes((err as NodeJS.ErrnoException | undefined)?.code ?? '');
 }
 
 export function sha256(data: Buffer | string): string {
@@ -126,7 +113,7 @@ export async function writeFileAtomic(
   mode: number,
   opts: WriteOptions,
 ): Promise<void> {
-  await assertWritable(opts.inside, file);
+  await assertInside(opts.inside, file);
   const tmp = tempName(file);
   try {
     const fh = await open(tmp, 'wx', 0o600);
@@ -141,14 +128,14 @@ export async function writeFileAtomic(
     await rename(tmp, file);
   } catch (err) {
     await unlink(tmp).catch(() => undefined);
-    throw toFsError(err, isCode(err, 'ENOTDIR') ? await inTheWay(file) : file, 'write');
+    throw toFsError(err, isErrno(err, 'ENOTDIR') ? await inTheWay(file) : file, 'write');
   }
   await syncDir(path.dirname(file));
 }
 
 /** Creates or replaces the symlink `file` -> `target` atomically. */
 export async function writeSymlinkAtomic(file: string, target: string, opts: WriteOptions): Promise<void> {
-  await assertWritable(opts.inside, file);
+  await assertInside(opts.inside, file);
   const tmp = tempName(file);
   try {
     await symlink(target, tmp);
@@ -156,7 +143,7 @@ export async function writeSymlinkAtomic(file: string, target: string, opts: Wri
     await rename(tmp, file);
   } catch (err) {
     await unlink(tmp).catch(() => undefined);
-    throw toFsError(err, isCode(err, 'ENOTDIR') ? await inTheWay(file) : file, 'write');
+    throw toFsError(err, isErrno(err, 'ENOTDIR') ? await inTheWay(file) : file, 'write');
   }
   await syncDir(path.dirname(file));
 }
@@ -175,12 +162,12 @@ async function inTheWay(file: string): Promise<string> {
  * outermost first (so a transaction can record, and later remove, only what it made).
  */
 export async function ensureDir(dir: string, mode: number, opts: WriteOptions): Promise<string[]> {
-  await assertWritable(opts.inside, dir, { followFinal: true });
+  await assertInside(opts.inside, dir, { followFinal: true });
   const missing: string[] = [];
   for (let cur = path.resolve(dir); ; cur = path.dirname(cur)) {
     const st = await stat(cur).catch((err: unknown) => {
-      if (isCode(err, 'ENOENT')) return undefined;
-      if (isCode(err, 'ENOTDIR')) return null; // a file further up: reported when we reach it
+      if (isErrno(err, 'ENOENT')) return undefined;
+      if (isErrno(err, 'ENOTDIR')) return null; // a file further up: reported when we reach it
       throw toFsError(err, cur, 'inspect');
     });
     if (st?.isDirectory()) break;
@@ -196,7 +183,7 @@ export async function ensureDir(dir: string, mode: number, opts: WriteOptions): 
       // chmod never leaves a directory more open than wanted (backups/ is 0700).
       await mkdir(d, mode);
     } catch (err) {
-      if (isCode(err, 'EEXIST') && (await stat(d)).isDirectory()) continue; // made by someone else meanwhile
+      if (isErrno(err, 'EEXIST') && (await stat(d)).isDirectory()) continue; // made by someone else meanwhile
       throw toFsError(err, d, 'create directory');
     }
     await chmod(d, mode); // exact mode, whatever the umask
@@ -209,11 +196,11 @@ export async function ensureDir(dir: string, mode: number, opts: WriteOptions): 
 
 /** Removes a file or symlink; false when it was not there. */
 export async function removeFile(file: string, opts: Pick<WriteOptions, 'inside'>): Promise<boolean> {
-  await assertWritable(opts.inside, file);
+  await assertInside(opts.inside, file);
   try {
     await unlink(file);
   } catch (err) {
-    if (isCode(err, 'ENOENT')) return false;
+    if (isErrno(err, 'ENOENT')) return false;
     throw toFsError(err, file, 'remove');
   }
   await syncDir(path.dirname(file));
@@ -222,11 +209,11 @@ export async function removeFile(file: string, opts: Pick<WriteOptions, 'inside'
 
 /** Removes a directory if it is empty; false when it was missing or not empty. */
 export async function removeEmptyDir(dir: string, opts: Pick<WriteOptions, 'inside'>): Promise<boolean> {
-  await assertWritable(opts.inside, dir);
+  await assertInside(opts.inside, dir);
   try {
     await rmdir(dir);
   } catch (err) {
-    if (isCode(err, 'ENOENT', 'ENOTEMPTY', 'EEXIST')) return false;
+    if (isErrno(err, 'ENOENT', 'ENOTEMPTY', 'EEXIST')) return false;
     throw toFsError(err, dir, 'remove directory');
   }
   await syncDir(path.dirname(dir));
@@ -238,7 +225,7 @@ export async function lstatIfExists(file: string): Promise<Awaited<ReturnType<ty
   try {
     return await lstat(file);
   } catch (err) {
-    if (isCode(err, 'ENOENT')) return undefined;
+    if (isErrno(err, 'ENOENT')) return undefined;
     throw toFsError(err, file, 'inspect');
   }
 }

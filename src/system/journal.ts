@@ -8,7 +8,8 @@
 // writes (areas.ts), every state a kind that area holds. Anything else is a ConfigError naming the
 // file and the field, raised before anything is touched.
 import path from 'node:path';
-import { statePath, type Roots } from '../portage/roots.js';
+import type { Roots } from '../portage/roots.js';
+import { statePath } from './paths.js';
 import { areaPath, kindsClaimable, resolveAreaLinks, type AreaLinks } from './areas.js';
 import type { Change, PathState } from './backup.js';
 import { ensureDir, writeFileAtomic } from './fs.js';

@@ -10,14 +10,15 @@
 // way: its link() then fails with ENOENT and it simply tries again.
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { statePath, type Roots } from '../portage/roots.js';
+import type { Roots } from '../portage/roots.js';
+import { statePath } from './paths.js';
 import { BACKUP_NAME } from './areas.js';
 import { removeFile, TEMP_MARK, tempWriter } from './fs.js';
 import { readHistory, readJournal } from './journal.js';
 import { staleTakeoverGuard } from './lock.js';
 
 /** The files gentoo-kopt writes in the state directory (atomic writes leave temps of these). */
-const STATE_FILES = ['journal.json', 'history.json', 'managed.json', 'hooks.json'];
+const STATE_FILES = ['journal.json', 'history.json', 'ledger.json', 'managed.json', 'hooks.json'];
 
 /** `lock.<pid>.<token>` and `lock.takeover.<pid>.<token>`: the files a lock is linked from (lock.ts). */
 const LOCK_TEMP = /^lock(?:\.takeover)?\.([0-9]{1,10})\.[0-9a-f]{16}$/;

@@ -20,8 +20,9 @@ import { link, lstat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { FsError, LockedError } from '../errors.js';
-import { statePath, type Roots } from '../portage/roots.js';
-import { assertWritable, ensureDir, removeEmptyDir, removeFile, toFsError, writeFileAtomic } from './fs.js';
+import type { Roots } from '../portage/roots.js';
+import { assertInside, statePath } from './paths.js';
+import { ensureDir, removeEmptyDir, removeFile, toFsError, writeFileAtomic } from './fs.js';
 import { int, object, optional, str } from './json-shape.js';
 import { kindOf, readOptional } from './read.js';
 
@@ -122,7 +123,7 @@ async function create(file: string, info: LockInfo, root: string): Promise<boole
   const tmp = `${file}.${info.pid}.${info.token}`;
   await writeFileAtomic(tmp, JSON.stringify(info) + '\n', 0o644, { inside: root });
   try {
-    await assertWritable(root, file);
+    await assertInside(root, file);
     await link(tmp, file);
     return true;
   } catch (err) {

@@ -8,6 +8,7 @@ import { lstatSync, realpathSync } from 'node:fs';
 import { lstat, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { FsError } from '../errors.js';
+import type { Roots } from '../portage/roots.js';
 import { fsError, isErrno } from './fs-errors.js';
 
 export interface InsideOptions {
@@ -123,4 +124,13 @@ function firstLink(outermostFirst: string[], rootReal: string): string | undefin
     }
   }
   return undefined;
+}
+
+/**
+ * ${PORTAGE_CONFIGROOT}/var/lib/gentoo-kopt/... : gentoo-kopt's state (the ownership ledger, the
+ * transaction journal, backups, the lock). It sits beside the files it describes: a config root copied
+ * elsewhere keeps its records.
+ */
+export function statePath(roots: Pick<Roots, 'configRoot'>, ...parts: string[]): string {
+  return path.join(roots.configRoot, 'var/lib/gentoo-kopt', ...parts);
 }

@@ -5,11 +5,11 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { FsError } from '../errors.js';
-import { statePath, type Roots } from '../portage/roots.js';
+import type { Roots } from '../portage/roots.js';
+import { assertInside, statePath } from './paths.js';
 import { outsideAreas, type AreaLinks } from './areas.js';
 import { captureState, sameState, type Captured, type Change, type PathState } from './backup.js';
 import {
-  assertWritable,
   ensureDir,
   removeEmptyDir,
   removeFile,
@@ -57,7 +57,7 @@ export class Planner {
     if (!rel || rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel))
       throw new Error(`transaction path outside the config root: ${file}`);
     // The transaction machinery's own files (journal, history, backups, lock) are never an op's
-    // target; other state files (the managed-files manifest) are, so they roll back with the tree.
+    // target; the ownership ledger is, so it rolls back with the tree.
     if (this.reserved.some((r) => rel === r || rel.startsWith(r + path.sep)))
       throw new Error(`transaction path reserved for the journal: ${file}`);
     // Commands only ever plan paths of their areas: anything else is a bug, refused before it is recorded.
@@ -121,7 +121,7 @@ export class Planner {
 
   async plan(op: Op): Promise<Op[]> {
     const rel = this.rel(op.path);
-    await assertWritable(this.roots.configRoot, op.path, { followFinal: op.kind === 'mkdir' });
+    await assertInside(this.roots.configRoot, op.path, { followFinal: op.kind === 'mkdir' });
     if (op.kind === 'mkdir') return this.dirs(rel, op.mode, op.owner);
     if (op.kind === 'rmdir') {
       const s = await this.state(rel);
@@ -148,7 +148,9 @@ export class Planner {
       op.kind === 'write'
         ? { kind: 'file', mode: op.mode, sha256: sha256(op.content) }
         : { kind: 'symlink', target: op.target };
-    if (sameState(s, after)) return steps; // same bytes and mode, or same link target
+    // Same bytes and mode (or link target), and the owner asked for if one is: nothing to do.
+    const sameOwner = !op.owner || (s.kind !== 'absent' && s.uid === op.owner.uid && s.gid === op.owner.gid);
+    if (sameState(s, after) && sameOwner) return steps;
     this.set(rel, after);
     // Replacing someone's file keeps its owner unless the operation names one.
     return [...steps, { ...op, owner: op.owner ?? keep }];

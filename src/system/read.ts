@@ -23,7 +23,7 @@ const MiB = 1024 * KiB;
 export const LIMITS = {
   /** kopt.conf, catalogs, make.conf, package.env and env files, repos.conf, bashrc, hook settings. */
   config: { max: 4 * MiB, what: 'a config file' },
-  /** journal.json, history.json and the ownership records under var/lib/gentoo-kopt. */
+  /** journal.json, history.json and the ownership ledger under var/lib/gentoo-kopt. */
   state: { max: 64 * MiB, what: 'a gentoo-kopt state file' },
   lock: { max: 64 * KiB, what: 'a lock file' },
   /** One file of an installed package's VDB entry (SLOT, USE, metadata, ...). */

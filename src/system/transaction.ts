@@ -31,7 +31,8 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { FsError } from '../errors.js';
-import { statePath, type Roots } from '../portage/roots.js';
+import type { Roots } from '../portage/roots.js';
+import { statePath } from './paths.js';
 import { resolveAreaLinks } from './areas.js';
 import { changedSince, packBackup, readBackup, restoreOps, type Member } from './backup.js';
 import { ensureDir, removeEmptyDir, removeFile, strayTemps, writeFileAtomic } from './fs.js';

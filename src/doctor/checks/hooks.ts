@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { KoptError } from '../../errors.js';
 import { compileSettings } from '../../hooks/settings.js';
 import { LTO_FRAGMENT_REL, ltoFragment } from '../../hooks/lto-fragment.js';
-import { sha256 } from '../../hooks/install-plan.js';
 import { koptConfigPath } from '../../portage/roots.js';
+import { sha256 } from '../../system/fs.js';
 import type { KoptConfig } from '../../config/kopt-conf.js';
 import { finding, SkipCheck, type Finding } from '../finding.js';
 import type { DoctorContext, HookFiles } from '../context.js';
@@ -66,7 +66,7 @@ async function programFindings(h: HookFiles): Promise<Finding[]> {
   return [];
 }
 
-async function fragmentFindings(ctx: DoctorContext, h: HookFiles, config: KoptConfig): Promise<Finding[]> {
+async function fragmentFindings(ctx: DoctorContext, config: KoptConfig): Promise<Finding[]> {
   let wanted: string | undefined;
   try {
     wanted = ltoFragment(config)?.content;
@@ -80,7 +80,10 @@ async function fragmentFindings(ctx: DoctorContext, h: HookFiles, config: KoptCo
     return [finding('hooks-file-missing', { file }, { role: 'lto-fragment' })];
   if (now === undefined || (wanted !== undefined && now.equals(Buffer.from(wanted)))) return [];
   // Only a fragment gentoo-kopt wrote and nobody edited is outdated; an edited one is the user's now.
-  const recorded = h.record?.files[LTO_FRAGMENT_REL];
+  const ledger = await ctx
+    .ledger()
+    .catch((err: unknown) => (err instanceof SkipCheck ? undefined : Promise.reject(err)));
+  const recorded = ledger?.hooks.files.find((f) => f.path === LTO_FRAGMENT_REL)?.sha256;
   return recorded === sha256(now) ? [finding('hooks-file-outdated', { file }, { role: 'lto-fragment' })] : [];
 }
 
@@ -166,7 +169,7 @@ export const hooks: Check = {
         out.push(finding('hooks-file-outdated', { file: h.hookFile }, { role: 'hook' }));
     }
     out.push(...settingsFindings(h, config), ...(await programFindings(h)));
-    if (config) out.push(...(await fragmentFindings(ctx, h, config)));
+    if (config) out.push(...(await fragmentFindings(ctx, config)));
     out.push(...(await safetyFindings(ctx, h)));
     return out;
   },

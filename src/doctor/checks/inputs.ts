@@ -33,14 +33,15 @@ function cpvOf(vdb: string, file: string): string | undefined {
 export const inputs: Check = {
   id: 'inputs',
   describe:
-    'the files doctor reads parse: kopt.conf, make.conf, package.env and its env files, repos.conf, the catalog, the VDB',
+    'the files doctor reads parse: kopt.conf, make.conf, package.env and its env files, repos.conf, the catalog, the VDB, the ownership ledger',
   kinds: ['file-unreadable', 'file-malformed', 'vdb-corrupt', 'vdb-merging', 'package-env-missing', 'repo-ignored'],
   async run(ctx) {
-    const [packageEnv, vdb, repos, hooks] = await Promise.all([
+    const [packageEnv, vdb, repos] = await Promise.all([
       attempt(ctx.packageEnv),
       attempt(ctx.vdb),
       attempt(ctx.repos),
       attempt(ctx.hooks),
+      attempt(ctx.ledger),
       attempt(ctx.config),
       attempt(ctx.catalog),
     ]);
@@ -80,16 +81,6 @@ export const inputs: Check = {
           'repo-ignored',
           { file: r.file, line: r.line },
           { name: r.name, reason: r.reason, ...(r.location !== undefined && { location: r.location }) },
-        ),
-      );
-    }
-    if (hooks?.recordError) {
-      const e = hooks.recordError;
-      out.push(
-        finding(
-          'file-malformed',
-          { file: e.file, line: e.line },
-          { message: e.message, ...(e.hint !== undefined && { hint: e.hint }) },
         ),
       );
     }

@@ -11,14 +11,14 @@ import { whereIs } from '../../config/kopt-conf.js';
 import { findOverlaps } from '../../patches/catalog.js';
 import { findTargets, type Target } from '../../patches/targets.js';
 import { desiredFiles, patchDir } from '../../patches/desired.js';
-import { planChanges, type ChangeKind } from '../../patches/plan.js';
-import { readManifest } from '../../patches/manifest.js';
+import { planPatches } from '../../patches/plan.js';
 import { portageConfigPath } from '../../portage/roots.js';
+import type { State } from '../../system/ownership.js';
 import { finding, SkipCheck, type Finding } from '../finding.js';
 import type { DoctorContext } from '../context.js';
 import type { Check } from '../check.js';
 
-const OUT_OF_SYNC: ReadonlySet<ChangeKind> = new Set(['create', 'restore', 'update']);
+const OUT_OF_SYNC: ReadonlySet<State> = new Set(['create', 'restore', 'update', 'repair']);
 const fromError = (err: KoptError): Finding =>
   finding(
     'patches-unavailable',
@@ -67,8 +67,6 @@ export const patches: Check = {
     'patches-no-series',
     'patches-unavailable',
     'catalog-overlap',
-    'file-malformed',
-    'file-unreadable',
   ],
   async run(ctx) {
     const [config, catalog] = await Promise.all([ctx.config(), ctx.catalog()]);
@@ -105,30 +103,24 @@ export const patches: Check = {
       }
     }
 
-    const manifest = await readManifest(ctx.roots).catch((err: unknown) => {
-      if (err instanceof KoptError) return err;
-      throw err;
-    });
-    if (manifest instanceof KoptError) {
-      // readManifest says "cannot read" for a manifest it could not open; anything else did not parse.
-      const kind = /^cannot read/.test(manifest.message) ? 'file-unreadable' : 'file-malformed';
-      const fields = { message: manifest.message, ...(manifest.hint !== undefined && { hint: manifest.hint }) };
-      return [...out, finding(kind, { file: manifest.file, line: manifest.line }, fields)];
-    }
-    const plan = await planChanges(ctx.roots.configRoot, desired.files, manifest, { force: false });
+    // A ledger that cannot be read is the inputs check's finding; the rest needs it.
+    const ledger = await ctx
+      .ledger()
+      .catch((err: unknown) => (err instanceof SkipCheck ? undefined : Promise.reject(err)));
+    if (!ledger) return out;
+    const plan = await planPatches(ctx.roots, desired.files, { ledger, legacy: [] }, { force: false });
     const abs = (rel: string): string => path.join(ctx.roots.configRoot, rel);
     const pending = new Map<string, string[]>();
-    for (const c of plan.changes) {
-      if (OUT_OF_SYNC.has(c.kind))
-        pending.set(c.target, [...(pending.get(c.target) ?? []), path.posix.basename(c.rel)]);
-      else if (c.kind === 'kept-edited')
-        out.push(finding('patches-edited', { file: abs(c.rel) }, { target: c.target, series: c.series }));
-      else if (c.kind === 'conflict')
-        out.push(finding('patches-conflict', { file: abs(c.rel) }, { target: c.target, series: c.series }));
+    for (const { state, file } of plan.changes) {
+      const { target, series } = file;
+      if (OUT_OF_SYNC.has(state)) pending.set(target, [...(pending.get(target) ?? []), path.posix.basename(file.path)]);
+      else if (state === 'kept-edited')
+        out.push(finding('patches-edited', { file: abs(file.path) }, { target, series }));
+      else if (state === 'conflict')
+        out.push(finding('patches-conflict', { file: abs(file.path) }, { target, series }));
       // With versions missing from the target list, "stale" cannot be told (sync-patches does not prune then either).
-      else if ((c.kind === 'remove' || c.kind === 'kept-stale') && found.problems.length === 0) {
-        out.push(finding('patches-stale', { file: abs(c.rel) }, { target: c.target, edited: c.kind === 'kept-stale' }));
-      }
+      else if ((state === 'remove' || state === 'kept-stale') && found.problems.length === 0)
+        out.push(finding('patches-stale', { file: abs(file.path) }, { target, edited: state === 'kept-stale' }));
     }
     for (const [target, files] of pending) {
       const [category, p] = target.split('/') as [string, string];
