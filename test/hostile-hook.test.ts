@@ -408,6 +408,15 @@ describe("shell state the user's bashrc sets does not change what the hook print
       'unset -f stat',
     ],
     ['a function named read', `read() { touch "\${KOPT_MARKER}"; return 1; }`, 'unset -f read'],
+    [
+      "set +B (no brace expansion: the hook looks for lto = gcc's patches in eapply_user's directories with one)",
+      'set +B',
+      'set -B',
+      {
+        edit: (s) => s.replace('gentoo-kernel.lto=none', 'gentoo-kernel.lto=gcc'),
+        tree: { 'config/etc/portage/patches/sys-kernel/gentoo-kernel/00-gentoo-kopt-1-gcc-lto-01-0001-x.patch': 'x\n' },
+      },
+    ],
   ];
   if (locales) {
     cases.push([
