@@ -199,11 +199,16 @@ _kopt_pick_slot() {
 # @USAGE: <NAME=value | -NAME>
 # @INTERNAL
 # @DESCRIPTION:
-# Exports NAME=value or unsets NAME, and adds it to k_record, which the block repeats in later phases.
+# Exports NAME=value or unsets NAME, and records it in k_export or k_unset for the block to repeat.
 _kopt_put() {
-	# shellcheck disable=SC2163 # ${1} is NAME=value
-	if [[ ${1} == -* ]]; then unset "${1#-}"; else export "${1}"; fi
-	k_record+=( "${1}" )
+	if [[ ${1} == -* ]]; then
+		unset -v "${1#-}"
+		k_unset+=( "${1#-}" )
+	else
+		# shellcheck disable=SC2163 # ${1} is NAME=value
+		export "${1}"
+		k_export+=( "${1}" )
+	fi
 }
 
 # @FUNCTION: _kopt_apply_toolchain
@@ -350,13 +355,13 @@ _kopt_setup() {
 # @FUNCTION: _kopt_record
 # @INTERNAL
 # @DESCRIPTION:
-# Records for the block what this run exported and unset, in order, and until when the later phases of
-# this build may repeat it: the 10,000-second interval of now and the next one. Neither is exported.
-# shellcheck disable=SC2034 # both are read by the block in bashrc, in the later phases
+# Records for the block what this run exported and unset, and until when the later phases of this
+# build may repeat it: the 10,000-second interval of now and the next one. None of the three is exported.
+# shellcheck disable=SC2034 # read by the block in bashrc, in the later phases
 _kopt_record() {
 	[[ -n ${EPOCHSECONDS-} ]] || return 0
 	declare -g +x GENTOO_KOPT_DONE="b${EPOCHSECONDS::6} b$(( ${EPOCHSECONDS::6} + 1 ))"
-	declare -g -a GENTOO_KOPT_EXPORTS=( "${k_record[@]}" )
+	declare -g +x -a GENTOO_KOPT_EXPORT=( "${k_export[@]}" ) GENTOO_KOPT_UNSET=( "${k_unset[@]}" )
 }
 
 # @FUNCTION: _kopt_run
@@ -373,7 +378,7 @@ _kopt_run() {
 	local k_conf=${PORTAGE_CONFIGROOT%/}/etc/gentoo-kopt k_broot=${BROOT-${EPREFIX-}}
 	local k_settings=${k_conf}/hook-settings k_settings_max=65536 k_llvm=${k_broot%/}/usr/lib/llvm
 	local -A k_cfg=( [toolchain]=gnu [lto]=none [strict]=no [mixed]=die )
-	local -a k_conflicts=() k_notes=() k_fatal=() k_missing=() k_record=() k_on=()
+	local -a k_conflicts=() k_notes=() k_fatal=() k_missing=() k_export=() k_unset=() k_on=()
 	# variable:LLVM tool. The same table as src/hooks/toolchain.ts (test/hook-bash.test.ts keeps them equal).
 	local -a k_tools=(
 		CC:clang CXX:clang++ LD:ld.lld AR:llvm-ar NM:llvm-nm STRIP:llvm-strip

@@ -410,10 +410,11 @@ describe('hostile or broken settings never execute', () => {
     await chmod(path.join(s.o.configRoot, 'etc/gentoo-kopt/hook-settings'), 0o666);
     expect((await runPhases(KERNEL, s.o)).every((r) => r.status === 0)).toBe(true);
     // nothing but the record that the later phases of this build use no settings either
-    const record = (l: string): boolean => /^declare -. GENTOO_KOPT_(DONE|EXPORTS)=/.test(l);
+    const record = (l: string): boolean => /^declare -. GENTOO_KOPT_(DONE|EXPORT|UNSET)=/.test(l);
     expect((await recorded(s.o.tmp, 'vars.after', 'setup')).filter(record)).toEqual([
       expect.stringMatching(/^declare -- GENTOO_KOPT_DONE="b\d{6} b\d{6}"$/),
-      'declare -a GENTOO_KOPT_EXPORTS=()',
+      'declare -a GENTOO_KOPT_EXPORT=()',
+      'declare -a GENTOO_KOPT_UNSET=()',
     ]);
     for (const phase of PHASES)
       expect((await recorded(s.o.tmp, 'vars.after', phase)).filter((l) => !record(l))).toEqual(
