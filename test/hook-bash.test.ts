@@ -319,6 +319,32 @@ describe('mixed toolchains', () => {
     ]);
   });
 
+  it('leaves no variable of its own behind on the paths that classify tools (notes, conflicts)', async () => {
+    const s = await setup({
+      env: { CC: 'clang-18', HOSTLD: 'ld.bfd', BUILD_CC: 'gcc' },
+      edit: (t) => t.replaceAll('.mixed=die', '.mixed=warn'),
+    });
+    expect((await runPhases(KERNEL, s.o, ['setup'])).map((r) => r.status)).toEqual([0]);
+    const changed = [
+      'KCFLAGS',
+      'LLVM',
+      'LLVM_IAS',
+      ...TOOLCHAIN.map((r) => r.variable),
+      'BUILD_CC',
+      'GENTOO_KOPT_\\w+',
+    ];
+    const ours = new RegExp(`^declare -[-a-zA-Z]* (${changed.join('|')})=`);
+    const rest = async (what: 'vars.before' | 'vars.after') =>
+      (await recorded(s.o.tmp, what, 'setup')).filter((l) => !ours.test(l));
+    expect(await rest('vars.after')).toEqual(await rest('vars.before'));
+    expect((await messages(s.o.tmp)).filter((m) => m.startsWith('WARN'))).toEqual([
+      'WARN gentoo-kopt: kopt.conf says toolchain = llvm for sys-kernel/gentoo-kernel; replaced from the environment:',
+      'WARN gentoo-kopt:   HOSTLD=ld.bfd',
+      'WARN gentoo-kopt:   BUILD_CC=gcc',
+      `WARN gentoo-kopt: CC=clang-18 from the environment replaced by ${s.o.eprefix}/usr/lib/llvm/20/bin/clang (one LLVM slot for every tool)`,
+    ]);
+  });
+
   it('toolchain = gnu leaves GNU choices alone and exports no LLVM', async () => {
     const s = await setup({ conf: 'toolchain = gnu\nkcflags = -O2\n', env: { CC: 'gcc-13' } });
     expect((await runPhases(KERNEL, s.o)).every((r) => r.status === 0)).toBe(true);
@@ -384,10 +410,11 @@ describe('hostile or broken settings never execute', () => {
     await chmod(path.join(s.o.configRoot, 'etc/gentoo-kopt/hook-settings'), 0o666);
     expect((await runPhases(KERNEL, s.o)).every((r) => r.status === 0)).toBe(true);
     // nothing but the record that the later phases of this build use no settings either
-    const record = (l: string): boolean => /^declare -. GENTOO_KOPT_(DONE|EXPORTS)=/.test(l);
+    const record = (l: string): boolean => /^declare -. GENTOO_KOPT_(DONE|EXPORT|UNSET)=/.test(l);
     expect((await recorded(s.o.tmp, 'vars.after', 'setup')).filter(record)).toEqual([
       expect.stringMatching(/^declare -- GENTOO_KOPT_DONE="b\d{6} b\d{6}"$/),
-      'declare -a GENTOO_KOPT_EXPORTS=()',
+      'declare -a GENTOO_KOPT_EXPORT=()',
+      'declare -a GENTOO_KOPT_UNSET=()',
     ]);
     for (const phase of PHASES)
       expect((await recorded(s.o.tmp, 'vars.after', phase)).filter((l) => !record(l))).toEqual(
@@ -444,40 +471,49 @@ describe('sync failures, strict and LTO', () => {
     );
   });
 
-  it('lto = gcc with the series installed for this version: counted in the summary, no warning', async () => {
+  it('lto = gcc with the series installed for this version: no warning; the summary names series and lto', async () => {
     const s = await setup({
       conf: gccConf,
       tree: {
         'config/etc/portage/patches/sys-kernel/gentoo-kernel-6.6.58/00-gentoo-kopt-1-gcc-lto-01-0001-gcc-LTO.patch':
           'x\n',
-        'config/etc/portage/patches/sys-kernel/gentoo-kernel-6.6.58/00-gentoo-kopt-1-gcc-lto-02-0002-no-pie.patch':
-          'x\n',
-        'config/etc/portage/patches/sys-kernel/gentoo-kernel-6.6.57/00-gentoo-kopt-1-gcc-lto-01-0001-gcc-LTO.patch':
-          'x\n',
         [`eprefix/etc/kernel/config.d/${LTO_FRAGMENT_NAME}`]: 'CONFIG_LTO_GCC=y\n',
       },
     });
     expect((await runPhases(KERNEL, s.o)).every((r) => r.status === 0)).toBe(true);
     const msgs = await messages(s.o.tmp);
     expect(msgs.filter((m) => !m.startsWith('INFO'))).toEqual([]);
-    expect(msgs).toContain('INFO gentoo-kopt: series: gcc-lto (2 patch files for 6.6.58); lto gcc');
+    expect(msgs).toContain('INFO gentoo-kopt: series: gcc-lto; lto gcc');
     expect(msgs).toContain(`INFO gentoo-kopt: config fragments: ${LTO_FRAGMENT_NAME}`);
   });
 
-  it('lto = gcc with two gcc-lto* series, the first installed for this version: no warning', async () => {
+  // eapply_user's directories (bin/phase-helpers.sh): ${PN}, ${P}, ${P}-${PR}, each also with :${SLOT}
+  it.each([
+    ['gentoo-kernel', true],
+    ['gentoo-kernel:6.6.58', true],
+    ['gentoo-kernel-6.6.58:6.6.58', true],
+    ['gentoo-kernel-6.6.58-r1', true],
+    ['gentoo-kernel-6.6.58-r1:6.6.58', true],
+    ['gentoo-kernel-6.6.57', false],
+    ['gentoo-kernel-6.6.58-r2', false],
+  ])('lto = gcc with a gcc-lto patch in patches/sys-kernel/%s: LTO for -6.6.58-r1 is %s', async (dir, found) => {
     const s = await setup({
       conf: gccConf.replace('series = gcc-lto', 'series = gcc-lto gcc-lto-extra'),
       tree: {
-        'config/etc/portage/patches/sys-kernel/gentoo-kernel-6.6.58/00-gentoo-kopt-1-gcc-lto-01-0001-gcc-LTO.patch':
-          'x\n',
+        [`config/etc/portage/patches/sys-kernel/${dir}/00-gentoo-kopt-2-gcc-lto-extra-01-0001-gcc-LTO.patch`]: 'x\n',
         [`eprefix/etc/kernel/config.d/${LTO_FRAGMENT_NAME}`]: 'CONFIG_LTO_GCC=y\n',
       },
     });
-    expect((await runPhases(KERNEL, s.o)).every((r) => r.status === 0)).toBe(true);
+    expect((await runPhases({ ...KERNEL, pr: 'r1' }, s.o, ['setup'])).map((r) => r.status)).toEqual([0]);
     const msgs = await messages(s.o.tmp);
-    expect(msgs.filter((m) => !m.startsWith('INFO'))).toEqual([]);
-    expect(msgs).toContain(
-      'INFO gentoo-kopt: series: gcc-lto (1 patch files for 6.6.58) gcc-lto-extra (0 patch files for 6.6.58); lto gcc',
+    expect(msgs).toContain('INFO gentoo-kopt: series: gcc-lto gcc-lto-extra; lto gcc');
+    expect(msgs.filter((m) => !m.startsWith('INFO'))).toEqual(
+      found
+        ? []
+        : [
+            'WARN gentoo-kopt: lto = gcc, but no gcc-lto patches for 6.6.58: this kernel is built WITHOUT LTO',
+            'WARN gentoo-kopt: (olddefconfig drops CONFIG_LTO_GCC when the kernel lacks it)',
+          ],
     );
   });
 

@@ -72,7 +72,7 @@ describe('bashrc block text', () => {
       "\tbuiltin source /dev/stdin <<-'GENTOO_KOPT_BLOCK'",
     ]);
     expect(lines.slice(-4)).toEqual(['\tGENTOO_KOPT_BLOCK', 'fi', BLOCK_END, '']);
-    expect(B).toContain('\t\tlocal e h=${PORTAGE_CONFIGROOT%/}/etc/gentoo-kopt/kernel-hook.bash kopt_stat\n');
+    expect(B).toContain('\t\tlocal h=${PORTAGE_CONFIGROOT%/}/etc/gentoo-kopt/kernel-hook.bash kopt_stat\n');
     expect(B).toContain('\t\t\tbuiltin source "${h}"\n');
   });
 });

@@ -5,12 +5,13 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseConfig, type KoptConfig } from '../src/config/kopt-conf.js';
-import { compileSettings, parseSettings, SETTING_RULES } from '../src/hooks/settings.js';
+import { compileSettings, parseSettings } from '../src/hooks/settings.js';
 import { checkLto, ltoFragment, LTO_FRAGMENT_REL } from '../src/hooks/lto-fragment.js';
-import { gnuMakeArgs, llvmEnv, LLVM_SLOT_TOOLS, TOOLCHAIN, toolFamily } from '../src/hooks/toolchain.js';
+import { llvmEnv, LLVM_SLOT_TOOLS, TOOLCHAIN, toolFamily } from '../src/hooks/toolchain.js';
 import { ConfigError, KoptError, UsageError } from '../src/errors.js';
 
 const FILE = '/etc/gentoo-kopt/kopt.conf';
+const HOOK = path.resolve(import.meta.dirname, '../hooks/kernel-hook.bash');
 const PROGRAM = { node: '/usr/bin/node', bin: '/usr/lib/node_modules/gentoo-kopt/dist/bin.js' };
 const conf = (text: string): KoptConfig => parseConfig(text, FILE);
 const compile = (text: string): Map<string, string> => parseSettings(compileSettings(conf(text), PROGRAM));
@@ -60,13 +61,30 @@ describe('compiled settings', () => {
     ]).toEqual(['gnu', '', '']);
   });
 
-  it('every compiled value passes the rules the hook applies again', () => {
+  it('every compiled value passes the rules the hook applies again, in bash', () => {
+    // compileSettings checks with JavaScript's regular expressions; the hook matches with bash's =~
+    // (POSIX extended expressions, in the C locale), and the two engines must agree on real values
     const text = compileSettings(
-      conf('toolchain = llvm\nkcflags = -O2 -march=native -falign-functions=32 --param=l1-cache-size=32\n'),
+      conf(
+        'packages = sys-kernel/gentoo-kernel sys-kernel/vanilla-kernel\ntoolchain = llvm\nllvm-slot = 20\n' +
+          'kcflags = -O2 -march=x86-64-v3 -falign-functions=32 --param=l1-cache-size=32 -fprofile-use=/var/lib/p@1.profdata\n' +
+          'lto = thin\nstrict = yes\nmixed-toolchain = warn\nseries = gcc-lto kopt-demo\n\n' +
+          '[sys-kernel/vanilla-kernel]\ntoolchain = gnu\nkcflags = -O3 -Wl,-O1,--as-needed\n',
+      ),
       PROGRAM,
     );
-    for (const [key, value] of parseSettings(text))
-      expect([key, SETTING_RULES[key.replace(/^.*\./, '')]!.test(value)]).toEqual([key, true]);
+    const rules = /^\tlocal -A k_rules=\([\s\S]*?^\t\)$/m.exec(readFileSync(HOOK, 'utf8'))![0];
+    const script = `${rules}\nwhile IFS= read -r line; do [[ -z \${line} || \${line} == '#'* ]] && continue
+key=\${line%%=*} key=\${key##*.} value=\${line#*=}
+if [[ \${value} =~ \${k_rules[\${key}]} ]]; then echo "ok \${line}"; else echo "REFUSED \${line}"; fi; done`;
+    const bash = spawnSync('bash', ['-c', `f() {\n${script}\n}\nf`], {
+      input: text,
+      env: { LC_ALL: 'C' },
+      encoding: 'utf8',
+    });
+    const lines = text.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+    expect(lines).toHaveLength(3 + 2 * 7);
+    expect(bash.stdout.trim().split('\n')).toEqual(lines.map((l) => `ok ${l}`));
   });
 
   it.each([
@@ -194,7 +212,6 @@ describe('the toolchain table', () => {
       'llvm-objdump',
       'llvm-readelf',
     ]);
-    expect(gnuMakeArgs('x86_64-pc-linux-gnu').LD).toBe('x86_64-pc-linux-gnu-ld');
   });
 
   // value -> family, decided identically by toolFamily and the hook's _kopt_family (run in bash).

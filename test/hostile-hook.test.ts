@@ -343,7 +343,7 @@ describe('the settings file as bad input: checked before it is read', () => {
 const SNAPSHOT = (when: string): string =>
   `{ declare -p; declare -F; shopt -p; set +o; echo "flags=$-"; } > "\${T}/state.${when}.\${EBUILD_PHASE}" 2>&1\n`;
 const VOLATILE =
-  /^declare -[-a-zA-Z]* (_|BASH_LINENO|BASH_SOURCE|BASH_ARGC|BASH_ARGV|BASH_COMMAND|LINENO|RANDOM|SECONDS|SRANDOM|EPOCHREALTIME|EPOCHSECONDS|PIPESTATUS|GENTOO_KOPT_DONE|GENTOO_KOPT_EXPORTS)(=|$)/;
+  /^declare -[-a-zA-Z]* (_|BASH_LINENO|BASH_SOURCE|BASH_ARGC|BASH_ARGV|BASH_COMMAND|LINENO|RANDOM|SECONDS|SRANDOM|EPOCHREALTIME|EPOCHSECONDS|PIPESTATUS|GENTOO_KOPT_DONE|GENTOO_KOPT_EXPORT|GENTOO_KOPT_UNSET)(=|$)/;
 
 /** What the hook exports on purpose: the rest of the state must come out of the block as it went in. */
 const OURS = new RegExp(
@@ -408,6 +408,15 @@ describe("shell state the user's bashrc sets does not change what the hook print
       'unset -f stat',
     ],
     ['a function named read', `read() { touch "\${KOPT_MARKER}"; return 1; }`, 'unset -f read'],
+    [
+      "set +B (no brace expansion: the hook looks for lto = gcc's patches in eapply_user's directories with one)",
+      'set +B',
+      'set -B',
+      {
+        edit: (s) => s.replace('gentoo-kernel.lto=none', 'gentoo-kernel.lto=gcc'),
+        tree: { 'config/etc/portage/patches/sys-kernel/gentoo-kernel/00-gentoo-kopt-1-gcc-lto-01-0001-x.patch': 'x\n' },
+      },
+    ],
   ];
   if (locales) {
     cases.push([
@@ -507,6 +516,25 @@ describe('which phases check, and which repeat what setup recorded', () => {
       expect(await toolchainExports(r, phase)).toEqual({ KCFLAGS: '-O2 -pipe', ...llvmEnv(r.o.eprefix!, 20) });
   });
 
+  it('a later phase repeats the unsets too (toolchain = gnu, LLVM tools set by bashrc before the block)', async () => {
+    const r = await root({ conf: CONF.replace('toolchain = llvm', 'toolchain = gnu') });
+    const log = await countingStat(r);
+    const bashrc = path.join(r.o.configRoot, 'etc/portage/bashrc');
+    await writeFile(bashrc, `export LD=ld.lld LLVM=1 BUILD_CC=clang\n${insertBlock('', 'bashrc')}`);
+    await writeFile(r.settings, (await readFile(r.settings, 'utf8')).replace('.mixed=die', '.mixed=warn'));
+    expect(statuses(await runPhases(KERNEL, r.o))).toEqual(PHASES.map(() => 0));
+    expect(await lines(log)).toEqual(['setup', 'setup']);
+    for (const phase of PHASES) {
+      const ex = await exported(r.o.tmp, phase);
+      expect([ex.get('LD'), ex.get('LLVM'), ex.get('BUILD_CC'), ex.get('KCFLAGS')]).toEqual([
+        undefined,
+        undefined,
+        undefined,
+        '-O2 -pipe',
+      ]);
+    }
+  });
+
   it.each(['prerm', 'postrm', 'config', 'info', 'pretend'] as const)(
     '%s restores an environment that may be old: it checks again, and refuses a hook made unsafe since',
     async (phase) => {
@@ -532,7 +560,7 @@ describe('which phases check, and which repeat what setup recorded', () => {
       .slice(0, 6);
     await writeFile(
       path.join(r.o.tmp, 'environment'),
-      `declare -- GENTOO_KOPT_DONE="b${now} b${Number(now) + 1}"\ndeclare -a GENTOO_KOPT_EXPORTS=([0]="KCFLAGS=-O0")\n`,
+      `declare -- GENTOO_KOPT_DONE="b${now} b${Number(now) + 1}"\ndeclare -a GENTOO_KOPT_EXPORT=([0]="KCFLAGS=-O0")\n`,
     );
     await appendFile(r.hook, `\ntouch '${r.marker}'\n`);
     await chmod(r.hook, 0o666);
@@ -553,7 +581,7 @@ describe('which phases check, and which repeat what setup recorded', () => {
     const now = Math.floor(Date.now() / 1000)
       .toString()
       .slice(0, 6);
-    r.o.env = { ...r.o.env, GENTOO_KOPT_DONE: `b${now} b${Number(now) + 1}`, GENTOO_KOPT_EXPORTS: 'KCFLAGS=-O0' };
+    r.o.env = { ...r.o.env, GENTOO_KOPT_DONE: `b${now} b${Number(now) + 1}`, GENTOO_KOPT_EXPORT: 'KCFLAGS=-O0' };
     expect((await runPhase(KERNEL, 'compile', r.o)).status).toBe(0);
     expect(await lines(log)).toEqual(['compile']);
     expect((await toolchainExports(r, 'compile')).KCFLAGS).toBe('-O2 -pipe');

@@ -1,18 +1,38 @@
 // The gentoo-kopt block in ${PORTAGE_CONFIGROOT}/etc/portage/bashrc: render it, find it, insert or
-// replace it, remove it, keeping every other byte of the user's file. Pure text in, text out.
+// replace it, remove it, keeping every other byte of the user's file. Pure text in, text out. This is
+// also where the design of the block and the hook (hooks/kernel-hook.bash) is explained.
 //
-// Portage sources bashrc in every phase of every package, the depend phase included
+// Cost. Portage sources bashrc in every phase of every package, the depend phase included
 // (bin/ebuild.sh: __source_all_bashrcs), and bash parses every byte of it each time, so for any other
 // package the block costs two string tests (CATEGORY, PN) and the parse of its text: no subprocess, no
-// variable or function defined. (The kernel-only part returns at once in depend, clean and cleanrm.) Code is the dear part to parse: per byte, bash runs several times the
+// variable or function defined. Code is the dear part to parse: per byte, bash runs several times the
 // instructions for a [[ ]] line that it runs for a comment, and a comment costs it about three times
 // a line of a here-document (callgrind). So the kernel-only part is a quoted here-document that only a
-// kernel build sources. That part reads the hook only once one stat has shown the hook and its
-// directory to be root's and not writable by group or others (the hook runs as root in the setup
-// phase); a later phase of the same build repeats what setup recorded instead (see the hook's header).
-// It expands PORTAGE_CONFIGROOT at run time (Portage passes it to every phase) instead of writing a
-// path: the same bashrc then works on the live system, inside a chroot of a `--root DIR` install, and
-// in a test config root.
+// kernel build sources. It expands PORTAGE_CONFIGROOT at run time (Portage passes it to every phase)
+// instead of writing a path: the same bashrc works on the live system, inside a chroot of a
+// `--root DIR` install, and in a test config root.
+//
+// Phases. Portage restores the environment the previous phase saved before it sources bashrc again
+// (bin/phase-functions.sh: __ebuild_main), so the hook assigns, never appends. It defines no
+// pre_pkg_setup: Portage calls a hook function by name and there is one function of each name
+// (__ebuild_phase), so ours would replace the user's or be replaced. The setup work runs while the hook
+// is sourced in the setup phase instead: the same process and privileges (doebuild.py runs setup as
+// root, unsandboxed), moments earlier. depend, clean and cleanrm return at once.
+//
+// Trust. The hook runs as root in setup, so the block reads it only after one stat has shown it and its
+// directory to be root's (or the emerge user's) and not writable by group or others; the same stat
+// carries the settings' record, which the hook judges likewise (and caps at 64 KiB), and node and bin
+// get a stat of their own before they run. pretend and setup always check. The hook then records
+// GENTOO_KOPT_EXPORT and GENTOO_KOPT_UNSET (what it exported, what it unset) and GENTOO_KOPT_DONE (the
+// 10,000-second interval of the check and the next one), none exported: Portage saves them into
+// ${T}/environment (bin/save-ebuild-env.sh), which only root and the build user can write. unpack to install, instprep,
+// preinst, postinst, package and misc-functions.sh (EBUILD_PHASE unset:
+// lib/_emerge/MiscFunctionsProcess.py) repeat that record within those intervals: no fork, the hook not
+// even parsed. Any other phase checks again, because the environment it restores may be old: prerm,
+// postrm, config and info restore the installed package's (the VDB's environment.bz2,
+// lib/portage/dbapi/vartree.py), a binary package's pretend and setup its builder's
+// (lib/_emerge/Binpkg.py; setup runs before preinst), and a build resumed hours later has an expired
+// record.
 //
 // Insertion appends at the end (so the block sees every variable the user's bashrc set, and can
 // report conflicts) after one "\n": a blank separator line when the file ended with a newline, the
@@ -29,30 +49,34 @@ export const HOOK_REL = 'etc/gentoo-kopt/kernel-hook.bash';
 const HOOK_AT_RUNTIME = `\${PORTAGE_CONFIGROOT%/}/${HOOK_REL}`;
 
 /**
- * The kernel-only part, sourced from a here-document (tab-indented: `<<-` strips the tabs). Shell state
- * the user's bashrc set is handled: `local -` and `set +aeu` for errexit, nounset and allexport; every
- * expansion quoted (IFS, globs); `[[ == ]]` patterns take extglob whatever the option says, and their
- * one range, [0-9], only has to keep the directory's record on its line (locale); `command stat` and
- * `builtin source` pass over functions of those names. The stat records are `uid mode size` lines for
- * the directory, the hook and the settings (absent when missing): the hook reads the third. The record
- * repeated is the hook's, which it never exports: an exported GENTOO_KOPT_DONE came from elsewhere
- * (the process environment) and is not trusted.
+ * The kernel-only part, sourced from a here-document (tab-indented: `<<-` strips the tabs). A later
+ * phase of a build repeats setup's record at its top and returns from `source` there: bash then neither
+ * parses nor defines the function below (defining one copies its body, and unset -f frees it: two
+ * thirds of the instructions the later phase used to take). The record repeated is the hook's, which it
+ * never exports: an exported GENTOO_KOPT_DONE came from elsewhere (the process environment) and is not
+ * trusted. Shell state the user's bashrc set is handled: there, `${...-}` (nounset), `|| :` (errexit)
+ * and quoted expansions; in the function, `local -` and `set +aeu` for errexit, nounset and allexport;
+ * `[[ == ]]` patterns take extglob whatever the option says, and their one range, [0-9], only has to
+ * keep the directory's record on its line (locale); `command stat` and `builtin source` pass over
+ * functions of those names. The stat records are `uid mode size` lines for the directory, the hook and
+ * the settings (absent when missing): the hook reads the third.
  */
 const KERNEL_PART = [
   "# from `gentoo-kopt hooks install`; see the hook's header",
+  'if [[ ${EBUILD_PHASE-}:" ${GENTOO_KOPT_DONE-} " == @(unpack|prepare|configure|compile|test|install|instprep|preinst|postinst|package|):*" b${EPOCHSECONDS::6} "* && ${GENTOO_KOPT_DONE@a} != *x* ]]; then',
+  '\t[[ -z ${GENTOO_KOPT_EXPORT[0]+set} ]] || export -- "${GENTOO_KOPT_EXPORT[@]}" || :',
+  '\tunset -v -- "${GENTOO_KOPT_UNSET[@]}" || :',
+  '\treturn 0',
+  'fi',
   '_kopt_block() {',
   '\tlocal -; set +aeu',
-  `\tlocal e h=${HOOK_AT_RUNTIME} kopt_stat`,
+  `\tlocal h=${HOOK_AT_RUNTIME} kopt_stat`,
   '\t[[ ${EBUILD_PHASE} != @(depend|clean|cleanrm) ]] || return 0',
-  '\tif [[ ${EBUILD_PHASE}:" ${GENTOO_KOPT_DONE-} " == @(unpack|prepare|configure|compile|test|install|instprep|preinst|postinst|package|):*" b${EPOCHSECONDS::6} "* && ${GENTOO_KOPT_DONE@a} != *x* ]]; then',
-  '\t\tfor e in "${GENTOO_KOPT_EXPORTS[@]}"; do if [[ ${e} == -* ]]; then unset "${e#-}"; else export "${e}"; fi; done',
-  '\t\treturn 0',
-  '\tfi',
   '\tkopt_stat=$(command stat -c \'%u %A %s\' -- "${h%/*}/." "${h}" "${h%/*}/hook-settings" 2>/dev/null)',
   "\tif [[ ${kopt_stat} == @(0|${EUID})' d'????[!w]??[!w]?' '+([0-9])$'\\n'@(0|${EUID})' -'????[!w]??[!w]?' '* ]]; then",
   '\t\tbuiltin source "${h}"',
   '\telif [[ -e ${h} || -L ${h} ]]; then',
-  '\t\tGENTOO_KOPT_DONE="b${EPOCHSECONDS::6} b$((${EPOCHSECONDS::6} + 1))" GENTOO_KOPT_EXPORTS=()',
+  '\t\tGENTOO_KOPT_DONE="b${EPOCHSECONDS::6} b$((${EPOCHSECONDS::6} + 1))" GENTOO_KOPT_EXPORT=() GENTOO_KOPT_UNSET=()',
   "\t\tewarn \"gentoo-kopt: not reading ${h}: it and its directory must be root's, not writable by group or others (fix: chown root:root '${h%/*}' '${h}'; chmod go-w '${h%/*}' '${h}')\"",
   '\tfi',
   '\treturn 0',

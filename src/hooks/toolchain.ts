@@ -5,7 +5,7 @@
 // tc-getBUILD_CC for HOSTCC), and a command-line CC= beats Kbuild's LLVM=1, so all of them must name
 // tools of one toolchain, and for LLVM of one slot (/usr/lib/llvm/<N>/bin: llvm-core/clang, lld and
 // llvm install there). hooks/kernel-hook.bash carries the same table in bash; a test keeps them equal.
-// Used by the hook tests, the real-Kbuild test and doctor.
+// Used by doctor and the hook tests.
 
 export type Family = 'llvm' | 'gnu' | 'other';
 
@@ -16,28 +16,26 @@ export interface ToolRow {
   llvm: string;
   /** The GNU tool (kernel-build.eclass default: ${CHOST}-<tool>, ${CBUILD}-<tool> for HOST*). */
   gnu: string;
-  /** Builds programs that run on the build host. */
-  host: boolean;
 }
 
 export const TOOLCHAIN: readonly ToolRow[] = [
-  { variable: 'CC', llvm: 'clang', gnu: 'gcc', host: false },
-  { variable: 'CXX', llvm: 'clang++', gnu: 'g++', host: false },
-  { variable: 'LD', llvm: 'ld.lld', gnu: 'ld', host: false },
-  { variable: 'AR', llvm: 'llvm-ar', gnu: 'ar', host: false },
-  { variable: 'NM', llvm: 'llvm-nm', gnu: 'nm', host: false },
-  { variable: 'STRIP', llvm: 'llvm-strip', gnu: 'strip', host: false },
-  { variable: 'OBJCOPY', llvm: 'llvm-objcopy', gnu: 'objcopy', host: false },
-  { variable: 'OBJDUMP', llvm: 'llvm-objdump', gnu: 'objdump', host: false },
-  { variable: 'READELF', llvm: 'llvm-readelf', gnu: 'readelf', host: false },
-  { variable: 'HOSTCC', llvm: 'clang', gnu: 'gcc', host: true },
-  { variable: 'HOSTCXX', llvm: 'clang++', gnu: 'g++', host: true },
-  { variable: 'HOSTAR', llvm: 'llvm-ar', gnu: 'ar', host: true },
-  { variable: 'HOSTLD', llvm: 'ld.lld', gnu: 'ld', host: true },
+  { variable: 'CC', llvm: 'clang', gnu: 'gcc' },
+  { variable: 'CXX', llvm: 'clang++', gnu: 'g++' },
+  { variable: 'LD', llvm: 'ld.lld', gnu: 'ld' },
+  { variable: 'AR', llvm: 'llvm-ar', gnu: 'ar' },
+  { variable: 'NM', llvm: 'llvm-nm', gnu: 'nm' },
+  { variable: 'STRIP', llvm: 'llvm-strip', gnu: 'strip' },
+  { variable: 'OBJCOPY', llvm: 'llvm-objcopy', gnu: 'objcopy' },
+  { variable: 'OBJDUMP', llvm: 'llvm-objdump', gnu: 'objdump' },
+  { variable: 'READELF', llvm: 'llvm-readelf', gnu: 'readelf' },
+  { variable: 'HOSTCC', llvm: 'clang', gnu: 'gcc' },
+  { variable: 'HOSTCXX', llvm: 'clang++', gnu: 'g++' },
+  { variable: 'HOSTAR', llvm: 'llvm-ar', gnu: 'ar' },
+  { variable: 'HOSTLD', llvm: 'ld.lld', gnu: 'ld' },
 ];
 
 /** Exported next to the tools for toolchain = llvm (Kbuild: LLVM=1 picks LLVM for anything not passed). */
-export const LLVM_MARKERS: Readonly<Record<string, string>> = { LLVM: '1', LLVM_IAS: '1' };
+const LLVM_MARKERS: Readonly<Record<string, string>> = { LLVM: '1', LLVM_IAS: '1' };
 
 /**
  * Variables toolchain-funcs.eclass (tc-getBUILD_PROG) prefers over HOSTCC & co. The hook never sets
@@ -66,11 +64,6 @@ export function llvmSlotBin(broot: string, slot: number): string {
 export function llvmEnv(broot: string, slot: number): Record<string, string> {
   const bin = llvmSlotBin(broot, slot);
   return { ...Object.fromEntries(TOOLCHAIN.map((r) => [r.variable, `${bin}/${r.llvm}`])), ...LLVM_MARKERS };
-}
-
-/** make command-line arguments as kernel-build.eclass passes them, for the GNU tools of `chost`. */
-export function gnuMakeArgs(chost: string): Record<string, string> {
-  return Object.fromEntries(TOOLCHAIN.map((r) => [r.variable, `${chost}-${r.gnu}`]));
 }
 
 // Tool names by family, after stripping directory, target prefix and version suffix.
