@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { walkTar } from '../src/patches/tar-walk.js';
+import { walkTar } from '../src/system/tar-walk.js';
 import { LIMITS } from '../src/system/read.js';
 import { kopt } from './helpers/cli.js';
 import { defaultConf, PROJECT } from './helpers/gentoo.js';

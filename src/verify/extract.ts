@@ -9,7 +9,7 @@
 // tree is a few MiB) and is refused by its header, naming it, before it is buffered;
 // the stream may not decompress to more than DISTFILE_MAX (linux-6.x.tar.xz is 1.4 GB of tar).
 import { SourceError } from '../errors.js';
-import { tarKindOf, TarWalkError, walkTar } from '../patches/tar-walk.js';
+import { tarKindOf, TarWalkError, walkTar } from '../system/tar-walk.js';
 import { LIMITS } from '../system/read.js';
 
 /** The most a kernel distfile (tarball, incremental patch, patchset) may decompress to: 10x the largest real one. */

@@ -9,7 +9,7 @@
 // and LIMITS.patch of kept hunk lines per patch (hunks.ts).
 import { SourceError } from '../errors.js';
 import { compareC } from '../portage/eapply-user.js';
-import { tarKindOf, TarWalkError, walkTar } from '../patches/tar-walk.js';
+import { tarKindOf, TarWalkError, walkTar } from '../system/tar-walk.js';
 import { type ProcessError, xzDecompressStream } from '../system/exec.js';
 import { LIMITS } from '../system/read.js';
 import { distfileHint, DISTFILE_MAX } from './extract.js';
