@@ -293,3 +293,18 @@ describe('an unpacked tree (--source DIR)', () => {
     expect(await snapshot(dir)).toEqual(before);
   });
 });
+
+describe('without GNU patch', () => {
+  it('nothing is verified, and the message names the package', async () => {
+    const dir = await testdir({ Makefile: MAKEFILE });
+    const path = process.env.PATH;
+    process.env.PATH = await testdir(); // an empty directory: no patch(1) in it
+    try {
+      const v = await verifySeries({ kind: 'source', dir }, [patch('0001.patch', makefileChange)]);
+      expect(v).toMatchObject({ status: 'not-verified', hint: expect.stringMatching(/sys-devel\/patch/) });
+      expect(v.reason).toMatch(/GNU patch is not installed/);
+    } finally {
+      process.env.PATH = path;
+    }
+  });
+});
