@@ -1,9 +1,13 @@
 // The unified-diff reader: headers as GNU patch -p1 reads them, hunk bodies counted exactly, and a
-// clear error (patch file and line) for a hunk whose counts do not add up.
+// clear error (patch file and line) for a hunk whose counts do not add up; and the sections it keeps,
+// written out again, apply as the original patch does (file contents and exit status).
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { SourceError } from '../src/errors.js';
 import { parsePatch, PatchParser, type FilePatch } from '../src/verify/hunks.js';
 import { stripName } from '../src/verify/names.js';
+import { formatSections } from '../src/verify/prepatches.js';
+import { snapshot, testdir } from './helpers/tree.js';
 
 const one = (text: string): FilePatch => {
   const files = parsePatch(text, 'x.patch');
@@ -16,7 +20,7 @@ describe('file headers', () => {
     [
       'plain -p1',
       '--- a/dir/f.c\n+++ b/dir/f.c\n@@ -1 +1 @@\n-x\n+y\n',
-      { old: 'dir/f.c', new: 'dir/f.c', create: false, delete: false },
+      { old: 'dir/f.c', new: 'dir/f.c', create: false, delete: false, git: false },
     ],
     [
       'timestamps after a tab',
@@ -51,7 +55,7 @@ describe('file headers', () => {
     [
       'git, with index and mode lines',
       'diff --git a/k/f.c b/k/f.c\nindex 1234567..89abcde 100644\n--- a/k/f.c\n+++ b/k/f.c\n@@ -1 +1 @@\n-x\n+y\n',
-      { old: 'k/f.c', new: 'k/f.c' },
+      { old: 'k/f.c', new: 'k/f.c', git: true },
     ],
     [
       'git new file',
@@ -93,7 +97,11 @@ describe('file headers', () => {
       'diff --git a/run.sh b/run.sh\nold mode 100644\nnew mode 100755\n',
       { header: true, old: 'run.sh', new: 'run.sh', hunks: [] },
     ],
-    ['CR LF lines', '--- a/f\n+++ b/f\n@@ -1 +1 @@\n-x\r\n+y\r\n', { crlf: true }],
+    [
+      'CR LF lines are kept byte for byte',
+      '--- a/f\n+++ b/f\n@@ -1 +1 @@\n-x\r\n+y\r\n',
+      { hunks: [expect.objectContaining({ lines: ['x\r\n', 'y\r\n'] })] },
+    ],
   ])('%s', (_, text, expected) => {
     expect(one(text)).toMatchObject(expected);
   });
@@ -199,5 +207,54 @@ describe('-p1 names', () => {
     const got = stripName(name, 1);
     if (expected.path !== undefined) expect(got).toEqual({ path: expected.path });
     else expect(got.unsafe).toMatch(expected.unsafe!);
+  });
+});
+
+// The prepatches' kept sections are written out again for GNU patch (formatSections): applied to the
+// same files, the written-out sections must leave the contents the original patch leaves, with the
+// same exit status.
+describe('kept sections written out again apply as the original does', () => {
+  const base = Array.from({ length: 12 }, (_, i) => `line ${i + 1}\n`).join('');
+  const files = { f: base, 'd/g.c': base, gone: 'a\nb\n', 'sp ace': base, nonl: 'a\nb' };
+  const patchIn = (dir: string, text: string | Buffer) =>
+    spawnSync('patch', ['-p1', '-f', '-g0', '--no-backup-if-mismatch', '--reject-file=-'], {
+      cwd: dir,
+      input: text,
+      env: { PATH: process.env.PATH, LC_ALL: 'C' },
+    }).status;
+  it.each<[string, string]>([
+    ['a hunk with an offset', '--- a/f\n+++ b/f\n@@ -4,3 +4,3 @@\n line 5\n-line 6\n+six\n line 7\n'],
+    ['created (/dev/null)', '--- /dev/null\n+++ b/new/n.c\n@@ -0,0 +1,2 @@\n+int n;\n+int m;\n'],
+    [
+      'created (epoch timestamp)',
+      '--- a/e.c\t1970-01-01 00:00:00.000000000 +0000\n+++ b/e.c\t2024-01-01 00:00:00.000000000 +0000\n@@ -0,0 +1 @@\n+e\n',
+    ],
+    ['deleted', '--- a/gone\n+++ /dev/null\n@@ -1,2 +0,0 @@\n-a\n-b\n'],
+    [
+      'git rename with a hunk',
+      'diff --git a/d/g.c b/d/h.c\nsimilarity index 90%\nrename from d/g.c\nrename to d/h.c\n--- a/d/g.c\n+++ b/d/h.c\n@@ -1,2 +1,2 @@\n-line 1\n+one\n line 2\n',
+    ],
+    ['git rename without hunks', 'diff --git a/f b/f2\nsimilarity index 100%\nrename from f\nrename to f2\n'],
+    ['git mode change only', 'diff --git a/f b/f\nold mode 100644\nnew mode 100755\n'],
+    ['git mode change of a missing file', 'diff --git a/nope b/nope\nold mode 100644\nnew mode 100755\n'],
+    ['no newline at the end', '--- a/nonl\n+++ b/nonl\n@@ -1,2 +1,2 @@\n a\n-b\n\\ No newline at end of file\n+B\n'],
+    ['blank context lines cut off the end', '--- a/f\n+++ b/f\n@@ -1,5 +1,5 @@\n line 1\n-line 2\n+two\n line 3\n'],
+    ['CR LF hunk lines', '--- a/f\n+++ b/f\n@@ -1,2 +1,2 @@\n line 1\r\n-line 2\r\n+two\r\n'],
+    ['a quoted name', 'diff --git "a/sp ace" "b/sp ace"\n--- "a/sp ace"\n+++ "b/sp ace"\n@@ -1 +1 @@\n-line 1\n+one\n'],
+    [
+      'two sections, one failing',
+      '--- a/f\n+++ b/f\n@@ -1 +1 @@\n-line 1\n+one\n--- a/d/g.c\n+++ b/d/g.c\n@@ -1 +1 @@\n-nope\n+one\n',
+    ],
+    ['GIT binary patch', 'diff --git a/f b/f\nindex 1..2 100644\nGIT binary patch\nliteral 1\nIcmZpc000310RR91\n\n'],
+  ])('%s', async (_, text) => {
+    const [original, rewritten] = [await testdir(files), await testdir(files)];
+    const sections = parsePatch(text, 'x.patch');
+    expect(sections.length).toBeGreaterThan(0);
+    const status = patchIn(original, text);
+    expect(patchIn(rewritten, formatSections(sections))).toBe(status);
+    // modes are not written out: verify looks at contents only
+    const contents = async (dir: string) =>
+      Object.fromEntries(Object.entries(await snapshot(dir)).map(([k, v]) => [k, v.replace(/^(\w+) \d+/, '$1')]));
+    expect(await contents(rewritten)).toEqual(await contents(original));
   });
 });

@@ -1,6 +1,6 @@
 // verify against generated kernel tarballs (tar-stream + real xz/gzip): verdicts for clean, offset,
-// fuzz and failing series, each confirmed by GNU patch on a scratch tree; files created and deleted;
-// and every kind of bad input, each a clear error with nothing written.
+// fuzz and failing series, as GNU patch gives them on a scratch tree; files created and deleted; and
+// every kind of bad input, each a clear error with nothing written.
 import { readdir } from 'node:fs/promises';
 import os from 'node:os';
 import { createTwoFilesPatch } from 'diff';
@@ -35,7 +35,7 @@ async function run(
   const dir = await testdir();
   const tarball = await kernelTarball(dir, files, { how });
   const before = await snapshot(dir);
-  const verdict = await verifySeries({ kind: 'tarball', tarball }, series, { confirm: true, threads: false });
+  const verdict = await verifySeries({ kind: 'tarball', tarball }, series, { threads: false });
   expect(await snapshot(dir)).toEqual(before); // nothing written next to the tarball
   return verdict;
 }
@@ -47,11 +47,10 @@ const hunks = (v: Verdict): [string, boolean, number, number, number][] =>
     ),
   );
 
-describe('verdicts, each confirmed by GNU patch', () => {
+describe("verdicts, GNU patch's own", () => {
   it.each(['xz', 'gzip', 'none'] as const)('a clean series applies (%s)', async (how) => {
     const v = await run(FILES, [patch('0001-a.patch', makefileChange, coreChange)], how);
     expect(v.status).toBe('applies');
-    expect(v.confirmed).toMatchObject({ why: 'asked', agrees: true });
     expect(hunks(v)).toEqual([
       ['Makefile', true, 7, 0, 0],
       ['kernel/sched/core.c', true, 38, 0, 0],
@@ -62,7 +61,7 @@ describe('verdicts, each confirmed by GNU patch', () => {
 
   it('applies with an offset when the file moved', async () => {
     const v = await run({ ...FILES, Makefile: numbered(4, 500) + MAKEFILE }, [patch('0001-a.patch', makefileChange)]);
-    expect(v).toMatchObject({ status: 'applies', confirmed: { agrees: true } });
+    expect(v).toMatchObject({ status: 'applies' });
     expect(hunks(v)).toEqual([['Makefile', true, 11, 4, 0]]);
   });
 
@@ -71,7 +70,7 @@ describe('verdicts, each confirmed by GNU patch', () => {
     [2, edit(edit(MAKEFILE, 'line 7\n', 'line seven\n'), 'line 8\n', 'line eight\n')],
   ])('applies with fuzz %i when context lines changed', async (fuzz, makefile) => {
     const v = await run({ ...FILES, Makefile: makefile }, [patch('0001-a.patch', makefileChange)]);
-    expect(v).toMatchObject({ status: 'applies', confirmed: { agrees: true } });
+    expect(v).toMatchObject({ status: 'applies' });
     expect(hunks(v)).toEqual([['Makefile', true, 7, 0, fuzz]]);
   });
 
@@ -79,7 +78,7 @@ describe('verdicts, each confirmed by GNU patch', () => {
     const v = await run({ ...FILES, Makefile: edit(MAKEFILE, 'line 10\n', 'line 10, edited upstream\n') }, [
       patch('0001-a.patch', makefileChange, coreChange),
     ]);
-    expect(v).toMatchObject({ status: 'fails', confirmed: { agrees: true } });
+    expect(v).toMatchObject({ status: 'fails' });
     const f = v.patches[0]!.files[0]!;
     expect(f.hunks[0]).toMatchObject({
       applied: false,
@@ -100,7 +99,7 @@ describe('verdicts, each confirmed by GNU patch', () => {
     ]);
     expect(v.patches.map((p) => p.applied)).toEqual([true, true, false]);
     expect(v.patches[2]!.files[0]!.hunks[0]!.alreadyApplied).toBeUndefined(); // line ten became TEN: not "already there"
-    expect(v).toMatchObject({ status: 'fails', confirmed: { agrees: true } });
+    expect(v).toMatchObject({ status: 'fails' });
   });
 
   it('creates and deletes files', async () => {
@@ -110,7 +109,7 @@ describe('verdicts, each confirmed by GNU patch', () => {
       patch('0001-new.patch', create, remove),
       patch('0002-touch-new.patch', diff('drivers/new.c', 'int fresh;\n', 'int fresh = 1;\n')),
     ]);
-    expect(v).toMatchObject({ status: 'applies', confirmed: { agrees: true } });
+    expect(v).toMatchObject({ status: 'applies' });
     expect(v.patches[0]!.files.map((f) => [f.path, f.op, f.applied])).toEqual([
       ['drivers/new.c', 'create', true],
       ['drivers/x/y.c', 'delete', true],
@@ -120,7 +119,7 @@ describe('verdicts, each confirmed by GNU patch', () => {
   it('a file the series creates but the tarball already has fails', async () => {
     const create = diff('Makefile', '', 'all:\n').replace('--- a/Makefile', '--- /dev/null');
     const v = await run(FILES, [patch('0001-new.patch', create)]);
-    expect(v).toMatchObject({ status: 'fails', confirmed: { agrees: true } });
+    expect(v).toMatchObject({ status: 'fails' });
     expect(v.patches[0]!.files[0]!.problem).toMatch(/creates 'Makefile', which already exists/);
   });
 
@@ -152,8 +151,8 @@ describe('verdicts, each confirmed by GNU patch', () => {
       { threads: false },
     );
     expect(v.status).toBe('fails');
-    expect(v.patches[0]!.error).toMatchObject({ line: 10 });
-    expect(v.patches[0]!.error!.message).toMatch(/malformed patch: hunk at line 6/);
+    // GNU patch's own message: the line in the patch file where it stopped
+    expect(v.patches[0]!.error).toEqual({ line: 10, message: 'malformed patch at line 10: Index: oops' });
     expect(v.patches[1]!.applied).toBe(true);
   });
 });
@@ -252,7 +251,6 @@ describe('damaged tarballs: a SourceError naming the file, nothing written', () 
     const before = await snapshot(dir);
     const scratch = (await readdir(os.tmpdir())).filter((n) => n.startsWith('kopt-verify-')).length;
     const err = await verifySeries({ kind: 'tarball', tarball }, [patch('0001.patch', makefileChange)], {
-      confirm: true,
       threads: false,
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SourceError);
@@ -286,13 +284,27 @@ describe('an unpacked tree (--source DIR)', () => {
   it('reads the touched files from the tree and never writes to it', async () => {
     const dir = await testdir({ Makefile: MAKEFILE, 'kernel/sched/core.c': CORE, 'link.c': { symlink: 'Makefile' } });
     const before = await snapshot(dir);
-    const v = await verifySeries(
-      { kind: 'source', dir },
-      [patch('0001.patch', makefileChange, coreChange), patch('0002.patch', diff('link.c', 'line 1\n', 'x\n'))],
-      { confirm: true },
-    );
+    const v = await verifySeries({ kind: 'source', dir }, [
+      patch('0001.patch', makefileChange, coreChange),
+      patch('0002.patch', diff('link.c', 'line 1\n', 'x\n')),
+    ]);
     expect(v.patches.map((p) => p.applied)).toEqual([true, false]);
     expect(v.patches[1]!.files[0]!.problem).toMatch(/'link.c' is a symbolic link/);
     expect(await snapshot(dir)).toEqual(before);
+  });
+});
+
+describe('without GNU patch', () => {
+  it('nothing is verified, and the message names the package', async () => {
+    const dir = await testdir({ Makefile: MAKEFILE });
+    const path = process.env.PATH;
+    process.env.PATH = await testdir(); // an empty directory: no patch(1) in it
+    try {
+      const v = await verifySeries({ kind: 'source', dir }, [patch('0001.patch', makefileChange)]);
+      expect(v).toMatchObject({ status: 'not-verified', hint: expect.stringMatching(/sys-devel\/patch/) });
+      expect(v.reason).toMatch(/GNU patch is not installed/);
+    } finally {
+      process.env.PATH = path;
+    }
   });
 });

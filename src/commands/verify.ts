@@ -33,7 +33,8 @@ export interface VerifyCommandOptions {
   patches: string[];
   tarball?: string;
   source?: string;
-  confirm: boolean;
+  /** --confirm: accepted as before, and changes nothing: every verdict is GNU patch's own. */
+  confirm?: boolean;
 }
 
 export interface VerifyReport {
@@ -99,7 +100,7 @@ export async function verifyCommand(
     try {
       results.push({
         target,
-        verdict: await verifySeries(base, series!, { confirm: opts.confirm, progress: progressFor(ctx, target) }),
+        verdict: await verifySeries(base, series!, { progress: progressFor(ctx, target) }),
       });
     } finally {
       clear?.('');
@@ -120,7 +121,7 @@ export async function verifyCommand(
       else todo.push({ target, cpv, patches, at: results.push({ target, verdict: notVerified('pending', '') }) - 1 });
     }
     const label = todo.length === 1 ? todo[0]!.target : `${todo.length} versions`;
-    const verifyOpts = { confirm: opts.confirm, progress: progressFor(ctx, label), env: ctx.env };
+    const verifyOpts = { progress: progressFor(ctx, label), env: ctx.env };
     try {
       if (opts.source) {
         for (const t of todo) {

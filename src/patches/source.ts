@@ -19,7 +19,7 @@ import { KoptError, SourceError } from '../errors.js';
 import { fsError, isErrno } from '../system/fs-errors.js';
 import { LIMITS, readBounded } from '../system/read.js';
 import type { CatalogFile } from './catalog.js';
-import { tarKindOf, TarWalkError, walkTar, type TarKind } from './tar-walk.js';
+import { tarKindOf, TarWalkError, walkTar, type TarKind } from '../system/tar-walk.js';
 
 /**
  * The most a patch-source tarball may decompress to. A collection of kernel patch series is tens of

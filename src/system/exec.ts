@@ -1,13 +1,8 @@
 // Processes gentoo-kopt runs (only src/system/ spawns): `xz -dc`, to stream .tar.xz patch sources and
-// kernel tarballs, since node:zlib has no xz/lzma decoder; GNU patch on a scratch tree, to confirm what
-// verify computed in memory.
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+// kernel tarballs, since node:zlib has no xz/lzma decoder, and capped decompressors (runCapped). GNU
+// patch runs on a scratch tree (scratch-tree.ts).
 import type { Readable } from 'node:stream';
 import { execa, type ExecaError } from 'execa';
-import { SourceError } from '../errors.js';
-import { errnoOf } from './fs-errors.js';
 
 /** A process that failed: its command, and what it said on stderr (or why it did not start). */
 export class ProcessError extends Error {
@@ -128,71 +123,4 @@ export async function runCapped(
     throw new ProcessError(said || r.shortMessage || `${command} failed`, shown, false);
   }
   return Buffer.concat(chunks);
-}
-
-/** The options eapply passes to patch(1) (Portage bin/phase-helpers.sh __eapply_patch). */
-export const EAPPLY_PATCH_ARGS = ['-p1', '-f', '-g0', '--no-backup-if-mismatch'];
-
-export interface PatchRun {
-  name: string;
-  /** patch(1)'s exit status: 0 applied, 1 some hunks failed, 2 trouble. */
-  status: number;
-  /** What it printed (stdout and stderr, interleaved), in the C locale. */
-  output: string;
-}
-
-/**
- * GNU patch on a scratch copy of `files`: writes them into a new temporary directory, runs
- * `patch -p1 -f -g0 --no-backup-if-mismatch --verbose` for each patch in order (as eapply does, the
- * patch on stdin, rejects discarded), reads back every path in `read`, and removes the directory.
- * Nothing outside the temporary directory is touched. Returns each run and the files afterwards
- * (null: the path does not exist).
- */
-export async function runPatchSeries(
-  files: Map<string, Buffer>,
-  patches: { name: string; content: Buffer }[],
-  read: string[],
-): Promise<{ runs: PatchRun[]; after: Map<string, Buffer | null> }> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'kopt-verify-'));
-  try {
-    const tree = path.join(dir, 'tree');
-    await mkdir(tree);
-    for (const [rel, data] of files) {
-      const full = path.join(tree, rel);
-      if (!full.startsWith(tree + path.sep)) throw new Error(`refusing to write outside the scratch tree: ${rel}`);
-      // A hostile tarball can hold both 'x' and 'x/y': an error naming the path, not Node's EEXIST.
-      try {
-        await mkdir(path.dirname(full), { recursive: true });
-        await writeFile(full, data);
-      } catch (err) {
-        throw new SourceError(
-          `cannot copy '${rel}' to the scratch tree GNU patch runs in: ${errnoOf(err) ?? (err as Error).message}`,
-          {
-            hint: 'the sources hold a file where another one needs a directory: they are not a kernel tree',
-            cause: err,
-          },
-        );
-      }
-    }
-    const runs: PatchRun[] = [];
-    for (const [i, p] of patches.entries()) {
-      const input = path.join(dir, `${i}.patch`);
-      await writeFile(input, p.content);
-      const sub = await execa('patch', [...EAPPLY_PATCH_ARGS, '--verbose', '--reject-file=-'], {
-        cwd: tree,
-        inputFile: input,
-        reject: false,
-        all: true,
-        env: { LC_ALL: 'C', LANG: 'C' },
-        stripFinalNewline: false,
-      });
-      if ((sub as { code?: string }).code === 'ENOENT') throw new ProcessError('patch is not installed', 'patch', true);
-      runs.push({ name: p.name, status: sub.exitCode ?? 2, output: sub.all ?? '' });
-    }
-    const after = new Map<string, Buffer | null>();
-    for (const rel of read) after.set(rel, await readFile(path.join(tree, rel)).catch(() => null));
-    return { runs, after };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
 }

@@ -9,7 +9,7 @@
 // tree is a few MiB) and is refused by its header, naming it, before it is buffered;
 // the stream may not decompress to more than DISTFILE_MAX (linux-6.x.tar.xz is 1.4 GB of tar).
 import { SourceError } from '../errors.js';
-import { tarKindOf, TarWalkError, walkTar } from '../patches/tar-walk.js';
+import { tarKindOf, TarWalkError, walkTar } from '../system/tar-walk.js';
 import { LIMITS } from '../system/read.js';
 
 /** The most a kernel distfile (tarball, incremental patch, patchset) may decompress to: 10x the largest real one. */
@@ -39,8 +39,6 @@ export interface Extracted {
   files: Map<string, Buffer>;
   /** Wanted paths that are links, directories or devices in the tarball: what they are. */
   special: Map<string, string>;
-  /** The top-level directory that was stripped ('' when members had none). */
-  top: string;
   /** Decompressed bytes read and members seen. */
   bytes: number;
   members: number;
@@ -70,7 +68,7 @@ export async function extractWanted(
       file: tarball,
       hint: 'name a kernel tarball such as linux-6.1.tar.xz',
     });
-  const out: Extracted = { files: new Map(), special: new Map(), top: '', bytes: 0, members: 0 };
+  const out: Extracted = { files: new Map(), special: new Map(), bytes: 0, members: 0 };
   const tops = new Set<string>();
   const report = (): void =>
     opts.progress?.({ bytes: out.bytes, kept: out.files.size + out.special.size, wanted: wanted.size });
@@ -131,6 +129,5 @@ export async function extractWanted(
       },
     );
   }
-  out.top = [...tops][0] ?? '';
   return out;
 }

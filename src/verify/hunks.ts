@@ -1,4 +1,6 @@
-// Unified diffs read the way GNU patch reads them for `patch -p1` (what eapply and eapply_user run):
+// The diff reader: which files a patch touches (what verify extracts from the tarball), the sections
+// of the prepatches that touch them, and each hunk's lines (the details of a failed hunk). GNU patch
+// applies; this only reads, the way GNU patch reads unified diffs for `patch -p1` (eapply's options):
 // text before, between and after the file sections is ignored (commit messages, diffstat, `Index:`
 // lines); a section starts at `--- OLD` followed by `+++ NEW`, or at a git header (`diff --git a/X b/X`
 // with `new file mode`, `deleted file mode`, `rename from/to`, `copy from/to`, `index`, mode lines; such a
@@ -8,15 +10,15 @@
 // context line, as GNU patch accepts it); `\ No newline at end of file` takes the newline off the line
 // before it. A name of /dev/null, or a timestamp at the Unix epoch (`diff -N`), means the file is absent
 // on that side. Names lose their first component (-p1); one that cannot, or that would climb out of
-// the tree, is kept as `unsafe` and the file fails, as GNU patch refuses it.
+// the tree, is kept as `unsafe` (GNU patch refuses it).
 //
 // The parser is push-based (one line at a time) so that a 100 MB incremental kernel patch is read as a
 // stream: `keep` decides per file whether its hunk lines are stored or only counted. Text is latin1, so
 // every byte maps to one character and files round-trip byte for byte.
 //
 // Numbers are bounded: a line number or count of 2^31 or more is a malformed hunk (a start above 2^53
-// is not even a distinct double, and the search for it would never end), and the hunk lines a parser
-// keeps may not pass LIMITS.patch in all (a stream of a hostile incremental patch cannot fill memory).
+// is not even a distinct double), and the hunk lines a parser keeps may not pass LIMITS.patch in all
+// (a stream of a hostile incremental patch cannot fill memory).
 import { SourceError } from '../errors.js';
 import { LIMITS } from '../system/read.js';
 import { gitNames, isEpoch, splitName, stripName } from './names.js';
@@ -46,10 +48,10 @@ export interface FilePatch {
   binary: boolean;
   /** An `index` or `old/new mode` line: patch(1) takes the git section as a file even without hunks. */
   header: boolean;
+  /** The section has a `diff --git` header. */
+  git: boolean;
   /** Why the names cannot be used (patch(1) refuses the file), when they cannot. */
   unsafe?: string;
-  /** Some line ends in CR LF: GNU patch has heuristics for that which are not modelled here. */
-  crlf: boolean;
   hunks: Hunk[];
   /** Line where the section starts in the patch (1-based). */
   line: number;
@@ -121,7 +123,7 @@ export class PatchParser {
       copy: false,
       binary: false,
       header: false,
-      crlf: false,
+      git: false,
       hunks: [],
       line,
     };
@@ -230,6 +232,7 @@ export class PatchParser {
       const f = this.newFile(this.lineNo);
       if (names) this.setNames(f, names[0], names[1], false, false);
       else f.unsafe = `cannot read the file names of '${line.trimEnd()}'`;
+      f.git = true;
       this.file = f;
       this.state = 'git';
       return;
@@ -291,7 +294,6 @@ export class PatchParser {
     this.oldLeft -= op === '+' ? 0 : 1;
     this.newLeft -= op === '-' ? 0 : 1;
     this.changes ||= op !== ' ';
-    if (text.endsWith('\r\n')) this.file!.crlf = true;
     if (this.keeping) {
       this.kept += text.length;
       const max = this.opts.maxKept ?? LIMITS.patch.max;
@@ -321,6 +323,11 @@ export class PatchParser {
     if (!this.keeping) return;
     const last = h.lines.length - 1;
     if (last >= 0 && h.lines[last]!.endsWith('\n')) h.lines[last] = h.lines[last]!.slice(0, -1);
+  }
+
+  /** Every path the sections read so far name, the one in progress included (also after an error). */
+  touched(): string[] {
+    return [...this.files, ...(this.file ? [this.file] : [])].flatMap(pathsOf);
   }
 
   /** Ends the input; returns the file sections (those `keep` declined have no hunk lines). */

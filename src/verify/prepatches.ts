@@ -6,10 +6,11 @@
 // or copies a file, its source becomes wanted too and the reading starts over (rare: stable patches
 // almost never rename). Sizes are bounded as for the kernel tarball (extract.ts): DISTFILE_MAX of
 // decompressed data per file, LIMITS.patch per patchset member and per line of the incremental patch,
-// and LIMITS.patch of kept hunk lines per patch (hunks.ts).
+// and LIMITS.patch of kept hunk lines per patch (hunks.ts). The kept sections are written out again
+// as one patch per prepatch (formatSections) for GNU patch to apply before the series.
 import { SourceError } from '../errors.js';
 import { compareC } from '../portage/eapply-user.js';
-import { tarKindOf, TarWalkError, walkTar } from '../patches/tar-walk.js';
+import { tarKindOf, TarWalkError, walkTar } from '../system/tar-walk.js';
 import { type ProcessError, xzDecompressStream } from '../system/exec.js';
 import { LIMITS } from '../system/read.js';
 import { distfileHint, DISTFILE_MAX } from './extract.js';
@@ -153,4 +154,42 @@ export async function readPrepatches(src: PrepatchSources, wanted: Set<string>):
     for (const s of patches.flatMap((p) => p.sections)) for (const p of pathsOf(s)) wanted.add(p);
     if (wanted.size === before || pass >= 4) return patches.filter((p) => p.sections.length > 0);
   }
+}
+
+/** A name as patch(1) reads it back: C-quoted (as git writes it) unless it is plain. */
+const quote = (name: string): string =>
+  /^[\w./+,@=-]+$/.test(name)
+    ? name
+    : `"${name.replace(/[\\"]/g, '\\$&').replace(/[^\x20-\x7e]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`)}"`;
+
+/**
+ * Kept sections written out as a patch for `patch -p1` again: names with `a/` and `b/`, /dev/null for
+ * a side that is absent, git headers for creations, deletions, renames, copies and binaries (a section
+ * of headers only gets an `index` line: it needs its file), `\ No newline at end of file` where a line
+ * has none. Not kept, as verify looks at contents only: file modes, timestamps, CR LF header lines. A
+ * section whose names patch(1) refuses (unsafe) cannot be written and is left out.
+ */
+export function formatSections(sections: FilePatch[]): Buffer {
+  const out: string[] = [];
+  for (const f of sections.filter((s) => !s.unsafe)) {
+    const [a, b] = [f.old ?? f.new, f.new ?? f.old];
+    if (f.git) {
+      out.push(`diff --git ${quote(`a/${a}`)} ${quote(`b/${b}`)}\n`);
+      if (f.create) out.push('new file mode 100644\n');
+      if (f.delete) out.push('deleted file mode 100644\n');
+      const how = f.rename ? 'rename' : f.copy ? 'copy' : undefined;
+      if (how) out.push(`${how} from ${quote(f.old!)}\n${how} to ${quote(f.new!)}\n`);
+      if (f.binary) out.push('GIT binary patch\n');
+      // a section of headers only still needs its file; an all-zero hash would mean /dev/null
+      else if (f.header && !how && f.hunks.length === 0) out.push('index 1111111..2222222 100644\n');
+    }
+    if (f.hunks.length > 0)
+      out.push(`--- ${f.old ? quote(`a/${f.old}`) : '/dev/null'}\n+++ ${f.new ? quote(`b/${f.new}`) : '/dev/null'}\n`);
+    for (const h of f.hunks) {
+      out.push(`@@ -${h.oldStart},${h.oldCount} +${h.newStart},${h.newCount} @@\n`);
+      for (const [i, line] of h.lines.entries())
+        out.push(`${h.ops[i]}${line}${line.endsWith('\n') ? '' : '\n\\ No newline at end of file\n'}`);
+    }
+  }
+  return Buffer.from(out.join(''), 'latin1');
 }

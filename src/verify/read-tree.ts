@@ -10,8 +10,7 @@ import { FsError, SourceError } from '../errors.js';
 import { compareC } from '../portage/eapply-user.js';
 import { fsError, isErrno } from '../system/fs-errors.js';
 import { readBounded } from '../system/read.js';
-import { splitLines } from './apply.js';
-import type { Tree } from './files.js';
+import type { Sources } from './apply.js';
 
 export async function fileExists(file: string): Promise<boolean> {
   return stat(file).then(
@@ -21,8 +20,8 @@ export async function fileExists(file: string): Promise<boolean> {
 }
 
 /** The regular files among `paths` below `dir` (absent ones are left out: they do not exist). */
-export async function readTree(dir: string, paths: Iterable<string>): Promise<Tree> {
-  const tree: Tree = new Map();
+export async function readTree(dir: string, paths: Iterable<string>): Promise<Sources> {
+  const tree: Sources = { files: new Map(), special: new Map() };
   for (const rel of paths) {
     const full = path.join(dir, rel);
     // paths come from patch names that lost any '..' (hunks.ts stripName); this is a second lock
@@ -35,14 +34,9 @@ export async function readTree(dir: string, paths: Iterable<string>): Promise<Tr
       if (isErrno(err, 'ENOENT', 'ENOTDIR')) continue;
       throw fsError(err, full, 'inspect');
     }
-    if (st.isSymbolicLink()) tree.set(rel, { kind: 'special', what: 'a symbolic link' });
-    else if (!st.isFile())
-      tree.set(rel, { kind: 'special', what: st.isDirectory() ? 'a directory' : 'not a regular file' });
-    else
-      tree.set(rel, {
-        kind: 'file',
-        lines: splitLines((await readBounded(full, 'source', { noFollow: true })).toString('latin1')),
-      });
+    if (st.isSymbolicLink()) tree.special.set(rel, 'a symbolic link');
+    else if (!st.isFile()) tree.special.set(rel, st.isDirectory() ? 'a directory' : 'not a regular file');
+    else tree.files.set(rel, await readBounded(full, 'source', { noFollow: true }));
   }
   return tree;
 }

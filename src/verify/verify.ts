@@ -1,21 +1,20 @@
 // The verification pipeline: will this series of patches apply, in this order, with `patch -p1 -f
-// -g0`, to the tree the ebuild prepares? 1. parse the series, collect the paths it touches; 2. read the
+// -g0`, to the tree the ebuild prepares? 1. read the series, collect the paths it touches; 2. read the
 // prepatches (incremental patch, Gentoo patchsets) for those paths; 3. stream the kernel tarball once,
-// keeping those files (or read them from an unpacked tree); 4. apply the prepatches, then the series,
-// in memory, as patch(1) would; 5. when a verdict is uncertain (or asked), let GNU patch confirm on a
-// scratch copy of just those files. No distfiles, no verdict: "not verified", never "applies".
-import { KoptError } from '../errors.js';
+// keeping those files (or read them from an unpacked tree); 4. let GNU patch apply the prepatches,
+// then the series, to a scratch copy of just those files (apply.ts). No distfiles, no verdict: "not
+// verified", never "applies".
+import { KoptError, SourceError } from '../errors.js';
 import { ProcessError } from '../system/exec.js';
 import type { Cpv } from '../portage/atom.js';
 import type { Roots } from '../portage/roots.js';
+import { applyWithGnuPatch, type ReadPatch, type Sources } from './apply.js';
 import { findDistfiles, type KernelDistfiles } from './distfiles.js';
 import { extractWanted } from './extract.js';
-import { applyFile, applyPatchFile, type PatchVerdict, type Tree } from './files.js';
-import { parsePatch, pathsOf } from './hunks.js';
-import { splitLines } from './apply.js';
-import { applyOverrules, confirmWithGnuPatch } from './confirm.js';
+import { feedLines, PatchParser } from './hunks.js';
 import { readPrepatches, type Prepatch } from './prepatches.js';
 import { readTree } from './read-tree.js';
+import type { PatchVerdict } from './verdicts.js';
 
 export interface SeriesPatch {
   name: string;
@@ -31,15 +30,13 @@ export type Base =
 export type VerifyStatus = 'applies' | 'fails' | 'not-verified';
 
 export interface Progress {
-  phase: 'patchsets' | 'tarball' | 'apply' | 'confirm';
+  phase: 'patchsets' | 'tarball' | 'apply';
   bytes: number;
   kept: number;
   wanted: number;
 }
 
 export interface VerifyOptions {
-  /** Confirm every verdict with GNU patch (otherwise only uncertain ones are). */
-  confirm?: boolean;
   progress?: (p: Progress) => void;
   /** Let xz use threads (default true). */
   threads?: boolean;
@@ -54,7 +51,6 @@ export interface Verdict {
   /** What the ebuild applies first, to the files the series touches. */
   before: { name: string; applied: boolean; files: string[]; problems: string[] }[];
   patches: PatchVerdict[];
-  confirmed?: { why: 'asked' | 'uncertain'; agrees: boolean; differences: string[] };
   stats: { bytes: number; members: number; kept: number; ms: number };
 }
 
@@ -64,7 +60,7 @@ export function notVerified(reason: string, hint: string, patches: SeriesPatch[]
     reason,
     hint,
     before: [],
-    patches: patches.map((p) => ({ name: p.name, applied: false, files: [], uncertain: [] })),
+    patches: patches.map((p) => ({ name: p.name, applied: false, files: [] })),
     stats: { bytes: 0, members: 0, kept: 0, ms: 0 },
   };
 }
@@ -81,29 +77,35 @@ function describeBase(base: Base): NonNullable<Verdict['against']> {
   };
 }
 
-const copyTree = (t: Tree): Tree =>
-  new Map([...t].map(([k, v]) => [k, v.kind === 'file' ? { kind: 'file', lines: [...v.lines] } : v]));
-
 interface Prepared {
   base: Base;
-  series: SeriesPatch[];
+  series: ReadPatch[];
   /** Every path the series (and the prepatches' renames into it) may read or write. */
   wanted: Set<string>;
   prepatches: Prepatch[];
 }
 
+/** A series patch through the diff reader: its sections, or why it refused them (and what it saw first). */
+function readSeriesPatch(p: SeriesPatch, wanted: Set<string>): ReadPatch {
+  const parser = new PatchParser(p.name);
+  try {
+    feedLines(p.content.toString('latin1'), (l) => parser.push(l));
+    const sections = parser.end();
+    for (const path of parser.touched()) wanted.add(path);
+    return { ...p, sections };
+  } catch (err) {
+    if (!(err instanceof SourceError)) throw err;
+    for (const path of parser.touched()) wanted.add(path);
+    return { ...p, error: { ...(err.line ? { line: err.line } : {}), message: err.message } };
+  }
+}
+
 /** Steps 1 and 2: the paths the series touches, and the prepatches filtered for them. */
 async function prepare(base: Base, series: SeriesPatch[]): Promise<Prepared> {
   const wanted = new Set<string>();
-  for (const p of series) {
-    try {
-      for (const f of parsePatch(p.content, p.name)) for (const path of pathsOf(f)) wanted.add(path);
-    } catch {
-      /* a malformed patch is reported by applyPatchFile */
-    }
-  }
+  const read = series.map((p) => readSeriesPatch(p, wanted));
   const prepatches = base.kind === 'distfiles' ? await readPrepatches(base.files, wanted) : [];
-  return { base, series, wanted, prepatches };
+  return { base, series: read, wanted, prepatches };
 }
 
 /** Step 3: the wanted files, from the tarball (one streaming pass) or the unpacked tree. */
@@ -111,65 +113,42 @@ async function load(
   base: Base,
   wanted: Set<string>,
   opts: VerifyOptions,
-): Promise<{ tree: Tree; bytes: number; members: number }> {
-  if (base.kind === 'source') return { tree: await readTree(base.dir, wanted), bytes: 0, members: 0 };
+): Promise<Sources & { bytes: number; members: number }> {
+  if (base.kind === 'source') return { ...(await readTree(base.dir, wanted)), bytes: 0, members: 0 };
   const progress = opts.progress;
-  const got = await extractWanted(base.kind === 'tarball' ? base.tarball : base.files.base, wanted, {
+  return extractWanted(base.kind === 'tarball' ? base.tarball : base.files.base, wanted, {
     threads: opts.threads ?? true,
     ...(progress ? { progress: (p) => progress({ phase: 'tarball', ...p }) } : {}),
   });
-  const tree: Tree = new Map();
-  for (const [path, data] of got.files) tree.set(path, { kind: 'file', lines: splitLines(data.toString('latin1')) });
-  for (const [path, what] of got.special) tree.set(path, { kind: 'special', what });
-  return { tree, bytes: got.bytes, members: got.members };
 }
 
-/** Steps 4 and 5 on a tree of its own: prepatches, series, and GNU patch's opinion when wanted. */
+/** Step 4 on the prepared series' own files. Without GNU patch: not verified. */
 async function finish(
   p: Prepared,
-  tree: Tree,
+  sources: Sources,
   stats: { bytes: number; members: number },
   opts: VerifyOptions,
   started: number,
 ): Promise<Verdict> {
-  const before = p.prepatches.map((pp) => {
-    const results = pp.sections.map((s) => applyFile(tree, s));
-    const problems = results.flatMap((r) => [
-      ...(r.problem ? [`${r.path}: ${r.problem}`] : []),
-      ...r.hunks.filter((h) => !h.applied).map((h) => `${r.path}: hunk #${h.hunk} FAILED at ${h.at}`),
-    ]);
-    return { name: pp.name, applied: problems.length === 0, files: results.map((r) => r.path), problems };
-  });
-  const start = copyTree(tree);
-  const patches = p.series.map((s) => applyPatchFile(tree, s.name, s.content));
-  const verdict: Verdict = {
-    status: patches.every((v) => v.applied) ? 'applies' : 'fails',
-    against: describeBase(p.base),
-    before,
-    patches,
-    stats: { ...stats, kept: start.size, ms: 0 },
-  };
-  const uncertain = patches.some((v) => v.uncertain.length > 0);
-  if (opts.confirm || uncertain) {
-    opts.progress?.({ phase: 'confirm', bytes: stats.bytes, kept: start.size, wanted: p.wanted.size });
-    const why = opts.confirm ? 'asked' : 'uncertain';
-    try {
-      const c = await confirmWithGnuPatch(start, p.series, patches, tree);
-      verdict.confirmed = { why, agrees: c.agrees, differences: c.differences };
-      applyOverrules(patches, c.runs);
-      // patch(1)'s exit statuses are the truth eapply acts on
-      verdict.status = c.runs.every((r) => r.status === 0) ? 'applies' : 'fails';
-    } catch (err) {
-      if (!(err instanceof ProcessError && err.notFound)) throw err;
-      verdict.confirmed = {
-        why,
-        agrees: false,
-        differences: ['GNU patch (sys-devel/patch) is not installed: the in-memory verdict stands unconfirmed'],
-      };
-    }
+  const kept = sources.files.size + sources.special.size;
+  opts.progress?.({ phase: 'apply', bytes: stats.bytes, kept, wanted: p.wanted.size });
+  try {
+    const { before, patches } = await applyWithGnuPatch(sources, p.prepatches, p.series);
+    return {
+      status: patches.every((v) => v.applied) ? 'applies' : 'fails',
+      against: describeBase(p.base),
+      before,
+      patches,
+      stats: { ...stats, kept, ms: Math.round(performance.now() - started) },
+    };
+  } catch (err) {
+    if (!(err instanceof ProcessError && err.notFound)) throw err;
+    return notVerified(
+      'GNU patch is not installed: it is what eapply_user runs, and what verify runs',
+      'emerge --oneshot sys-devel/patch (it is part of @system)',
+      p.series,
+    );
   }
-  verdict.stats.ms = Math.round(performance.now() - started);
-  return verdict;
 }
 
 /** Verifies `series` against `base`; see the header. Errors in the base itself (damaged tarball) throw. */
@@ -177,9 +156,8 @@ export async function verifySeries(base: Base, series: SeriesPatch[], opts: Veri
   const started = performance.now();
   if (base.kind === 'distfiles') opts.progress?.({ phase: 'patchsets', bytes: 0, kept: 0, wanted: 0 });
   const p = await prepare(base, series);
-  const { tree, ...stats } = await load(base, p.wanted, opts);
-  opts.progress?.({ phase: 'apply', bytes: stats.bytes, kept: tree.size, wanted: p.wanted.size });
-  return finish(p, tree, stats, opts, started);
+  const { bytes, members, ...sources } = await load(base, p.wanted, opts);
+  return finish(p, sources, { bytes, members }, opts, started);
 }
 
 /**
@@ -240,12 +218,16 @@ export async function verifyTargets(
       for (const [i, m] of members.entries()) if (prepared[i]) verdicts[m.index] = unverified(err, m.series);
       continue;
     }
-    const { tree, ...stats } = loaded;
+    const { bytes, members: seen, files, special } = loaded;
+    const only = <T>(m: Map<string, T>, p: Prepared): Map<string, T> =>
+      new Map([...m].filter(([path]) => p.wanted.has(path)));
     for (const [i, m] of members.entries()) {
       const p = prepared[i];
       if (!p) continue;
-      const own = new Map([...copyTree(tree)].filter(([path]) => p.wanted.has(path)));
-      verdicts[m.index] = await finish(p, own, stats, opts, started);
+      const own = { files: only(files, p), special: only(special, p) };
+      verdicts[m.index] = await finish(p, own, { bytes, members: seen }, opts, started).catch((err: unknown) =>
+        unverified(err, m.series),
+      );
     }
   }
   return verdicts;

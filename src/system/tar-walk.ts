@@ -2,7 +2,7 @@
 // src/system/exec.ts), parsed by tar-stream. A visitor sees every member's header and decides whether
 // its bytes are wanted; unwanted members are drained without copying, so memory stays at a few
 // buffers whatever the tarball's size. Nothing is ever written to disk. Used by the patch sources
-// (source.ts) and by `verify` for kernel tarballs (src/verify/extract.ts).
+// (src/patches/source.ts) and by `verify` for kernel tarballs and patchsets (src/verify/).
 //
 // Errors are classified so callers can word them: the decompressor failing comes first (what a
 // damaged stream yielded before xz noticed proves nothing), then whatever the visitor threw or walkTar
@@ -18,9 +18,9 @@ import { open as fsOpen } from 'node:fs/promises';
 import { pipeline, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
-import { ProcessError, xzDecompressStream, xzThreadArgs } from '../system/exec.js';
-import { fsError, isErrno } from '../system/fs-errors.js';
-import { kindOf } from '../system/read.js';
+import { ProcessError, xzDecompressStream, xzThreadArgs } from './exec.js';
+import { fsError, isErrno } from './fs-errors.js';
+import { kindOf } from './read.js';
 
 export type TarKind = 'tar' | 'gzip' | 'xz';
 
