@@ -5,7 +5,7 @@ import { describe, it, expect } from 'vitest';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { doctorCommand, parseExitPolicy, type DoctorReport } from '../src/commands/doctor.js';
-import { CHECKS } from '../src/doctor/registry.js';
+import { CHECKS } from '../src/doctor/checks/registry.js';
 import { runChecks, type Check } from '../src/doctor/check.js';
 import { createContext } from '../src/doctor/context.js';
 import { finding } from '../src/doctor/finding.js';

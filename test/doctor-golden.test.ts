@@ -14,7 +14,7 @@ import path from 'node:path';
 import { doctorCommand, type DoctorReport } from '../src/commands/doctor.js';
 import { syncPatches } from '../src/commands/sync-patches.js';
 import { hooksCommand } from '../src/commands/hooks.js';
-import { CHECKS } from '../src/doctor/registry.js';
+import { CHECKS } from '../src/doctor/checks/registry.js';
 import { KINDS } from '../src/doctor/finding.js';
 import type { RenderedFinding } from '../src/doctor/finding.js';
 import { snapshot } from './helpers/tree.js';

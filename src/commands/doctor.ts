@@ -1,10 +1,10 @@
 // gentoo-kopt doctor [--check ID]... [--list] [--exit error|warning] [--json]: runs the checks of
-// src/doctor/registry.ts against the roots, reads everything and writes nothing, and returns the
+// src/doctor/checks/registry.ts against the roots, reads everything and writes nothing, and returns the
 // results as data, text grouped by check, and JSON lines. Exit status: 1 when a finding at or above
 // the --exit level exists (or a check failed internally), else 0; skipped checks do not count.
 import { UsageError } from '../errors.js';
 import { closest } from '../config/ini-lines.js';
-import { CHECKS } from '../doctor/registry.js';
+import { CHECKS } from '../doctor/checks/registry.js';
 import { runChecks, type Check } from '../doctor/check.js';
 import { createContext, type DoctorOptions } from '../doctor/context.js';
 import { levelRank } from '../doctor/finding.js';
