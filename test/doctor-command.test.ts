@@ -4,7 +4,7 @@
 import { describe, it, expect } from 'vitest';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { doctorCommand, parseExitPolicy, type DoctorReport } from '../src/commands/doctor.js';
+import { doctorCommand, type DoctorReport } from '../src/commands/doctor.js';
 import { CHECKS } from '../src/doctor/checks/registry.js';
 import { runChecks, type Check } from '../src/doctor/check.js';
 import { createContext } from '../src/doctor/context.js';
@@ -55,18 +55,6 @@ describe('doctor --list and --check', () => {
     const err = await run(root, { checks: ['hook'] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UsageError);
     expect((err as UsageError).hint).toContain("did you mean 'hooks'?");
-  });
-
-  it.each([
-    [undefined, 'error'],
-    ['error', 'error'],
-    ['warning', 'warning'],
-  ])('--exit %s -> %s', (value, policy) => {
-    expect(parseExitPolicy(value)).toBe(policy);
-  });
-
-  it('--exit with anything else is a usage error', () => {
-    expect(() => parseExitPolicy('info')).toThrow(UsageError);
   });
 });
 

@@ -37,17 +37,6 @@ export type DoctorResult = CommandResult<
   DoctorReport | { checks: { id: string; describe: string; kinds: readonly string[] }[] }
 > & { jsonText: string };
 
-const EXIT_POLICIES: readonly ExitPolicy[] = ['error', 'warning'];
-
-/** `--exit VALUE` (default error); a UsageError (exit status 2) for anything else. */
-export function parseExitPolicy(value: string | undefined): ExitPolicy {
-  if (value === undefined) return 'error';
-  if ((EXIT_POLICIES as readonly string[]).includes(value)) return value as ExitPolicy;
-  throw new UsageError(`--exit ${value}: expected error or warning`, {
-    hint: '--exit error (the default) fails on errors only; --exit warning also on warnings',
-  });
-}
-
 function selectChecks(ids: string[] | undefined): readonly Check[] {
   if (!ids || ids.length === 0) return CHECKS;
   const known = CHECKS.map((c) => c.id);
