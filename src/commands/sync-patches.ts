@@ -1,7 +1,7 @@
 // gentoo-kopt sync-patches: the patch series matching each target kernel, in its exact-version
 // directory under /etc/portage/patches, verified, with stale ones pruned: one transaction, or nothing.
 import { createTwoFilesPatch } from 'diff';
-import { KoptError } from '../errors.js';
+import { formatWhere, KoptError } from '../errors.js';
 import { loadConfig } from '../config/kopt-conf.js';
 import { loadCatalog } from '../patches/catalog.js';
 import { findTargets } from '../patches/targets.js';
@@ -93,8 +93,7 @@ export async function syncPatches(
     const recovered = opts.pretend ? undefined : await recoverIncomplete(roots);
     const found = await findTargets(roots, config.global.packages, opts.packages);
     const desired = await desiredFiles(config, catalog, found.targets);
-    const located = (p: { file: string; line?: number; message: string }): string =>
-      `${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}`;
+    const located = (p: { file: string; line?: number; message: string }): string => `${formatWhere(p)}: ${p.message}`;
     const warnings = [...found.problems.map(located), ...found.skipped.map(located), ...desired.warnings];
 
     const strictMisses = desired.targets.filter((t) => t.strict && t.series.some((s) => !s.entry));

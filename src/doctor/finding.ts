@@ -63,12 +63,6 @@ export function render(check: string, f: Finding): RenderedFinding {
   return { check, ...f, message: messageOf(f), fix: fixOf(f) } as RenderedFinding;
 }
 
-/** "file:line", "file" or "" */
-export function whereText(w: FindingWhere): string {
-  if (!w.file) return '';
-  return w.line ? `${w.file}:${w.line}` : w.file;
-}
-
 /** A check that cannot run throws this; the runner reports the check as skipped with the reason. */
 export class SkipCheck extends Error {
   constructor(readonly reason: string) {
