@@ -115,9 +115,8 @@ async function usageErrorOf(err: unknown, args: string[], options: Options): Pro
     if (spec.type === 'boolean' && t.value !== undefined) return new UsageError(`option '${t.rawName}' takes no value`);
     if (spec.type === 'string' && t.value === undefined) return new UsageError(`option '${t.rawName}' needs a value`);
     if (spec.type === 'string' && !t.inlineValue && t.value?.startsWith('-')) {
-      return new UsageError(
-        `option '${t.rawName}' needs a value, not the option '${t.value}' (write ${t.rawName}=VALUE for a value that starts with '-')`,
-      );
+      const how = `write ${t.rawName}=VALUE for a value that starts with '-'`;
+      return new UsageError(`option '${t.rawName}' needs a value, not the option '${t.value}' (${how})`);
     }
   }
   return new UsageError((err as Error).message.split('\n')[0]!);

@@ -252,7 +252,7 @@ describe('gentoo-kopt hooks, the executable', () => {
   });
 });
 
-describe('gentoo-kopt hooks keeps every byte and tells the truth (from review)', () => {
+describe('gentoo-kopt hooks keeps every byte and tells the truth', () => {
   it('a bashrc with bytes that are not UTF-8 gets them back after install and uninstall', async () => {
     const { dir } = await gentooRoot({ installed: [] });
     const bashrc = path.join(dir, 'etc/portage/bashrc');

@@ -1,4 +1,4 @@
-// Hostile and careless input to the readers (issue 8): files that are not regular files, files and
+// Hostile and careless input to the readers: files that are not regular files, files and
 // streams far larger than any real one, numbers and expansions without end, versions that overflow,
 // secrets reached through `source`, and a bad command line. Each case runs the real executable on a
 // throwaway root beside `outside/` (test/helpers/hostile.ts), with a timeout so that a hang fails the

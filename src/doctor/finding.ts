@@ -51,11 +51,11 @@ function cleanWhere(where: FindingWhere): FindingWhere {
     : { file: where.file, line: where.line };
 }
 
-export function messageOf(f: Finding): string {
+function messageOf(f: Finding): string {
   return specOf(f.kind).message(f as unknown as Record<string, unknown> & { where: FindingWhere });
 }
 
-export function fixOf(f: Finding): string {
+function fixOf(f: Finding): string {
   return specOf(f.kind).fix(f as unknown as Record<string, unknown> & { where: FindingWhere });
 }
 

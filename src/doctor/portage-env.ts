@@ -203,7 +203,7 @@ function matches(line: EnvLine, pkg: PackageRef): boolean {
 }
 
 /** The env files package.env applies to `pkg`, least specific first. */
-export function envLinesFor(env: PackageEnv, pkg: PackageRef): EnvLine[] {
+function envLinesFor(env: PackageEnv, pkg: PackageRef): EnvLine[] {
   return env.lines.filter((l) => matches(l, pkg)).sort((a, b) => a.rank - b.rank);
 }
 

@@ -56,7 +56,7 @@ function counts(r: CheckResult): string {
     .join(', ');
 }
 
-export function summaryLine(s: Summary): string {
+function summaryLine(s: Summary): string {
   const checks = [`${plural(s.ok, 'check')} ok`, s.skipped && `${s.skipped} skipped`, s.failed && `${s.failed} failed`]
     .filter(Boolean)
     .join(', ');

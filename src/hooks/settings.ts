@@ -9,7 +9,7 @@
 import { ConfigError, UsageError } from '../errors.js';
 import { settingsFor, whereIs, type KoptConfig, type Settings } from '../config/kopt-conf.js';
 
-export const SETTINGS_FORMAT = 1;
+const SETTINGS_FORMAT = 1;
 /** Relative to the config root. */
 export const SETTINGS_REL = 'etc/gentoo-kopt/hook-settings';
 

@@ -37,7 +37,7 @@ export const TOOLCHAIN: readonly ToolRow[] = [
 ];
 
 /** Exported next to the tools for toolchain = llvm (Kbuild: LLVM=1 picks LLVM for anything not passed). */
-export const LLVM_MARKERS: Readonly<Record<string, string>> = { LLVM: '1', LLVM_IAS: '1' };
+const LLVM_MARKERS: Readonly<Record<string, string>> = { LLVM: '1', LLVM_IAS: '1' };
 
 /**
  * Variables toolchain-funcs.eclass (tc-getBUILD_PROG) prefers over HOSTCC & co. The hook never sets

@@ -1,7 +1,7 @@
 // Turns "these files should exist" into the list of changes sync-patches makes, deciding ownership
 // from the manifest only. Reads the tree, writes nothing: the ops go to src/system/transaction.ts.
 //
-// Rules (issue 2): never modify or delete a file we do not own; a managed file the user edited is
+// Rules: never modify or delete a file we do not own; a managed file the user edited is
 // kept and reported (replaced with --force, after the transaction backed it up); managed files for
 // versions no longer targeted are pruned, and directories we created are removed once empty.
 import { lstat, readdir, stat } from 'node:fs/promises';

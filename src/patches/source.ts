@@ -25,7 +25,7 @@ import { tarKindOf, TarWalkError, walkTar, type TarKind } from './tar-walk.js';
  * The most a patch-source tarball may decompress to. A collection of kernel patch series is tens of
  * megabytes (CachyOS kernel-patches, every kernel line, is far below); 1 GiB is room to spare.
  */
-export const PATCH_SOURCE_MAX = 1024 ** 3;
+const PATCH_SOURCE_MAX = 1024 ** 3;
 
 /** A patch source as the config names it, and where (kopt.conf file and line) it does. */
 export interface SourceRef {

@@ -32,7 +32,7 @@ const MAX_SOURCE_DEPTH = 20;
 /** The largest value an assignment may expand to: as large as a config file may be. */
 export const MAX_VALUE = LIMITS.config.max;
 /** All values of one read (make.conf with what it sources, or one env file) together. */
-export const MAX_EXPANDED = 4 * MAX_VALUE;
+const MAX_EXPANDED = 4 * MAX_VALUE;
 
 /** Reads a sourced file: its text, or undefined when it does not exist. Throws KoptError otherwise. */
 export type SourceReader = (file: string) => string | undefined;
