@@ -15,6 +15,30 @@ const PROGRAM = { node: '/usr/bin/node', bin: '/usr/lib/node_modules/gentoo-kopt
 const conf = (text: string): KoptConfig => parseConfig(text, FILE);
 const compile = (text: string): Map<string, string> => parseSettings(compileSettings(conf(text), PROGRAM));
 
+const HOOK = path.resolve(import.meta.dirname, '../hooks/kernel-hook.bash');
+
+/** The value rules of the hook itself (its k_rules table), applied by bash as the hook applies them. */
+function bashVerdicts(pairs: [key: string, value: string][]): boolean[] {
+  const rules = [...readFileSync(HOOK, 'utf8').matchAll(/^\t\t(\[[a-z-]+\]='[^']*')$/gm)].map((m) => m[1]);
+  expect(rules.length).toBe(Object.keys(SETTING_RULES).length);
+  const script = [
+    `declare -A rules=(${rules.join(' ')})`,
+    'while IFS= read -r -d "" key && IFS= read -r -d "" value; do',
+    '  if [[ ${value} =~ ${rules[${key}]} ]]; then echo 1; else echo 0; fi',
+    'done',
+  ].join('\n');
+  const r = spawnSync('bash', ['--norc', '--noprofile', '-c', script], {
+    input: pairs.map(([k, v]) => `${k}\0${v}\0`).join(''),
+    encoding: 'utf8',
+    env: { LC_ALL: 'C', PATH: process.env.PATH },
+  });
+  expect(r.stderr).toBe('');
+  return r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l === '1');
+}
+
 function thrown(fn: () => unknown): KoptError {
   try {
     fn();
@@ -60,13 +84,75 @@ describe('compiled settings', () => {
     ]).toEqual(['gnu', '', '']);
   });
 
-  it('every compiled value passes the rules the hook applies again', () => {
+  it('every compiled value passes the rules as the hook applies them, in bash', () => {
     const text = compileSettings(
-      conf('toolchain = llvm\nkcflags = -O2 -march=native -falign-functions=32 --param=l1-cache-size=32\n'),
+      conf(
+        'toolchain = llvm\nllvm-slot = 20\nlto = thin\nstrict = yes\nseries = gcc-lto kopt-demo\n' +
+          'kcflags = -O2 -march=native -falign-functions=32 --param=l1-cache-size=32 -Wl,-O1\n',
+      ),
       PROGRAM,
     );
-    for (const [key, value] of parseSettings(text))
-      expect([key, SETTING_RULES[key.replace(/^.*\./, '')]!.test(value)]).toEqual([key, true]);
+    const pairs = [...parseSettings(text)].map(([key, value]): [string, string] => [key.replace(/^.*\./, ''), value]);
+    expect(pairs.length).toBeGreaterThan(10);
+    expect(bashVerdicts(pairs)).toEqual(pairs.map(() => true));
+  });
+
+  // Values compileSettings never writes (it throws first): what a hand-edited settings file may hold.
+  // Each is judged by the hook's own rules in bash (LC_ALL=C, as the hook runs) and by SETTING_RULES.
+  it.each<[string, string, boolean]>([
+    ['kcflags', '', true],
+    ['kcflags', '-O2 -march=native -pipe', true],
+    ['kcflags', '--param=l1-cache-size=32 -fprofile-use=/var/lib/pgo/k.profdata', true],
+    ['kcflags', '-O2 $(touch /tmp/x)', false],
+    ['kcflags', '-O2 `id`', false],
+    ['kcflags', '-O2;reboot', false],
+    ['kcflags', '-O2 && id', false],
+    ['kcflags', '"-O2"', false],
+    ['kcflags', '-O2 ${HOME}', false],
+    ['kcflags', '-O2 *', false],
+    ['kcflags', '-O2  -pipe', false],
+    ['kcflags', ' -O2', false],
+    ['kcflags', '-O2 ', false],
+    ['kcflags', '-O2\t-pipe', false],
+    ['kcflags', '-O2\n-pipe', false],
+    ['kcflags', '-O2 rm', false],
+    ['kcflags', '-m\u00e9', false],
+    ['kcflags', '---x', false],
+    ['toolchain', 'gnu', true],
+    ['toolchain', 'LLVM', false],
+    ['toolchain', 'llvm ', false],
+    ['toolchain', '', false],
+    ['llvm-slot', '', true],
+    ['llvm-slot', '9999', true],
+    ['llvm-slot', '0', false],
+    ['llvm-slot', '020', false],
+    ['llvm-slot', '10000', false],
+    ['llvm-slot', '-1', false],
+    ['lto', 'gcc', true],
+    ['lto', 'Thin', false],
+    ['lto', 'thin;id', false],
+    ['strict', 'no', true],
+    ['strict', 'true', false],
+    ['series', 'gcc-lto kopt-demo', true],
+    ['series', 'a.b_c-d', true],
+    ['series', 'GCC', false],
+    ['series', '-x', false],
+    ['series', 'a  b', false],
+    ['series', '../x', false],
+    ['mixed', 'warn', true],
+    ['mixed', 'ignore', false],
+    ['node', '/opt/n@1.0/bin/node', true],
+    ['node', 'node', false],
+    ['node', '/opt/my node/bin/node', false],
+    ['bin', '/x/$(id)/bin.js', false],
+    ['bin', '/x;y', false],
+    ['bin', '', false],
+    ['format', '1', true],
+    ['format', '01', false],
+    ['format', '2', false],
+  ])('%s=%j: accepted %s by the hook in bash and by SETTING_RULES', (key, value, accepted) => {
+    expect(bashVerdicts([[key, value]])).toEqual([accepted]);
+    expect(SETTING_RULES[key]!.test(value)).toBe(accepted);
   });
 
   it.each([
