@@ -6,6 +6,8 @@
 // Each file in bench/cases/ exports `default async function (ctx) -> Row[]` where
 // Row = { figure, value, unit, baseline, baselineValue, goal? } and ratio = value / baselineValue.
 // `node bench/run.mjs [name-filter]` runs the cases whose file name contains the filter.
+// The result is printed as README.md's benchmark table (Markdown): figure, value, baseline with its
+// value, ratio, goal.
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import os from 'node:os';
@@ -46,21 +48,15 @@ for (const file of files) {
   }
 }
 
+const ratio = (r) => r.value / r.baselineValue;
 const table = rows.map((r) => [
   r.figure,
   Number.isNaN(r.value) ? '-' : fmt(r.value, r.unit),
-  r.baseline,
-  Number.isNaN(r.baselineValue) ? '-' : fmt(r.baselineValue, r.baselineUnit ?? r.unit),
-  Number.isNaN(r.value / r.baselineValue)
-    ? '-'
-    : `${(r.value / r.baselineValue).toFixed(r.value / r.baselineValue < 0.1 ? 4 : 2)}x`,
+  Number.isNaN(r.baselineValue) ? r.baseline : `${r.baseline}: ${fmt(r.baselineValue, r.baselineUnit ?? r.unit)}`,
+  Number.isNaN(ratio(r)) ? '-' : `${ratio(r).toFixed(ratio(r) < 0.1 ? 4 : 2)}x`,
   r.goal ?? '',
 ]);
-const head = ['figure', 'value', 'baseline (same run)', 'baseline value', 'ratio', 'goal'];
-const widths = head.map((h, i) => Math.max(h.length, ...table.map((t) => String(t[i]).length)));
-const line = (cells) =>
-  cells
-    .map((c, i) => String(c).padEnd(widths[i]))
-    .join('  ')
-    .trimEnd();
-process.stdout.write([line(head), line(widths.map((w) => '-'.repeat(w))), ...table.map(line)].join('\n') + '\n');
+// Markdown: `<vdb>` would be an HTML tag, `|` a new cell, `*` emphasis.
+const line = (cells) => `| ${cells.map((c) => String(c).replace(/[<>|*]/g, '\\$&')).join(' | ')} |`;
+const head = ['figure', 'value', 'baseline (same run)', 'ratio', 'goal'];
+process.stdout.write([line(head), line(head.map(() => '---')), ...table.map(line)].join('\n') + '\n');

@@ -1,161 +1,80 @@
-// The command line: parse, call one command function, print what it returns, exit.
-// The only module that prints or exits. Commands are loaded lazily so `--version` stays cheap.
+// The command line: parse argv against the command table (src/commands/table.ts), call one command
+// function, print what it returns, exit. The only module that prints or exits. Commands are loaded
+// lazily so that `--version` and `--help` stay cheap.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { KoptError, LockedError, UsageError } from './errors.js';
+import { COMMANDS, PROGRAM, type CommandName, type CommandSpec } from './commands/table.js';
+import { commandHelp, commandsOf, optionsOf, programHelp, programUsage, usageLine } from './commands/help.js';
 import type { CommandContext, CommandResult } from './commands/types.js';
+import type { ExitPolicy } from './commands/doctor.js';
 
 type Values = Record<string, string | boolean | string[] | undefined>;
+type Runner = (ctx: CommandContext, values: Values, args: string[]) => Promise<CommandResult>;
+type Options = NonNullable<ParseArgsConfig['options']>;
 
-interface CommandSpec {
-  /** "sync-patches" or "patches list". */
-  name: string;
-  summary: string;
-  usage: string;
-  options: NonNullable<ParseArgsConfig['options']>;
-  run(ctx: CommandContext, values: Values, positionals: string[]): Promise<CommandResult>;
-}
+const strings = (v: Values, name: string): string[] => (v[name] as string[] | undefined) ?? [];
+const string = (v: Values, name: string): string | undefined => v[name] as string | undefined;
 
-const common = {
-  root: { type: 'string' },
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-/** `hooks install|uninstall|status`: one command function, three entries. */
-const HOOK_ACTIONS = [
-  ['install', 'add the gentoo-kopt block to /etc/portage/bashrc and compile kopt.conf into the hook settings'],
-  ['uninstall', 'remove the block from /etc/portage/bashrc and the files hooks install wrote'],
-  ['status', 'say whether the hook is installed, current and safe (exit 1 if not)'],
-] as const;
-
-function hooksSpec([action, summary]: (typeof HOOK_ACTIONS)[number]): CommandSpec {
-  const writes = action !== 'status';
-  return {
-    name: `hooks ${action}`,
-    summary,
-    usage: `gentoo-kopt hooks ${action}${writes ? ' [--pretend]' : ''} [--root DIR] [--json]`,
-    options: writes ? { ...common, pretend: { type: 'boolean', short: 'p' } } : { ...common },
-    run: async (ctx, v) =>
-      (await import('./commands/hooks.js')).hooksCommand(ctx, { action, pretend: v.pretend === true }),
-  };
-}
-
-const COMMANDS: CommandSpec[] = [
-  {
-    name: 'sync-patches',
-    summary: 'install the patch series matching each kernel version into /etc/portage/patches',
-    usage: 'gentoo-kopt sync-patches [--pretend] [--force] [--package CPV]... [--no-verify] [--root DIR] [--json]',
-    options: {
-      ...common,
-      pretend: { type: 'boolean', short: 'p' },
-      force: { type: 'boolean' },
-      package: { type: 'string', multiple: true },
-      'no-verify': { type: 'boolean' },
-    },
-    run: async (ctx, v) =>
-      (await import('./commands/sync-patches.js')).syncPatchesCommand(ctx, {
-        pretend: v.pretend === true,
-        force: v.force === true,
-        packages: (v.package as string[] | undefined) ?? [],
-        verify: v['no-verify'] !== true,
-      }),
+/** One runner per command of the table (the type demands it), each loading its command on first use. */
+const RUN: Record<CommandName, Runner> = {
+  'sync-patches': async (ctx, v) =>
+    (await import('./commands/sync-patches.js')).syncPatchesCommand(ctx, {
+      pretend: v.pretend === true,
+      force: v.force === true,
+      packages: strings(v, 'package'),
+      verify: v['no-verify'] !== true,
+    }),
+  'patches list': async (ctx, v, [cpv]) =>
+    (await import('./commands/patches-list.js')).patchesListCommand(ctx, { cpv: cpv!, slot: string(v, 'slot') }),
+  'hooks install': async (ctx, v) =>
+    (await import('./commands/hooks.js')).hooksCommand(ctx, { action: 'install', pretend: v.pretend === true }),
+  'hooks uninstall': async (ctx, v) =>
+    (await import('./commands/hooks.js')).hooksCommand(ctx, { action: 'uninstall', pretend: v.pretend === true }),
+  'hooks status': async (ctx) =>
+    (await import('./commands/hooks.js')).hooksCommand(ctx, { action: 'status', pretend: false }),
+  // With --tarball the arguments are patch files, as --patches.
+  verify: async (ctx, v, args) =>
+    (await import('./commands/verify.js')).verifyCommand(ctx, {
+      cpvs: v.tarball ? [] : args,
+      patches: [...strings(v, 'patches'), ...(v.tarball ? args : [])],
+      ...(v.tarball ? { tarball: v.tarball as string } : {}),
+      ...(v.source ? { source: v.source as string } : {}),
+      confirm: v.confirm === true,
+    }),
+  doctor: async (ctx, v) => {
+    const { doctorCommand } = await import('./commands/doctor.js');
+    return doctorCommand(ctx, {
+      checks: v.check as string[] | undefined,
+      list: v.list === true,
+      exit: (string(v, 'exit') ?? 'error') as ExitPolicy,
+    });
   },
-  {
-    name: 'patches list',
-    summary: 'list the patches the next emerge of a package will apply (eapply_user), and from where',
-    usage: 'gentoo-kopt patches list CPV [--slot SLOT] [--root DIR] [--json]',
-    options: { ...common, slot: { type: 'string' } },
-    run: async (ctx, v, pos) =>
-      (await import('./commands/patches-list.js')).patchesListCommand(ctx, {
-        cpv: requireOne(pos, 'CPV'),
-        slot: v.slot as string | undefined,
-      }),
-  },
-  ...HOOK_ACTIONS.map(hooksSpec),
-  {
-    name: 'verify',
-    summary: 'dry-run the patches against the kernel sources before emerge does (streamed from the distfiles)',
-    usage:
-      'gentoo-kopt verify [CPV...] [--patches DIR|FILE]... [--source DIR | --tarball FILE [PATCH...]] [--confirm] [--root DIR] [--json]',
-    options: {
-      ...common,
-      patches: { type: 'string', multiple: true },
-      source: { type: 'string' },
-      tarball: { type: 'string' },
-      confirm: { type: 'boolean' },
-    },
-    run: async (ctx, v, pos) =>
-      (await import('./commands/verify.js')).verifyCommand(ctx, {
-        cpvs: v.tarball ? [] : pos,
-        patches: [...((v.patches as string[] | undefined) ?? []), ...(v.tarball ? pos : [])],
-        ...(v.tarball ? { tarball: v.tarball as string } : {}),
-        ...(v.source ? { source: v.source as string } : {}),
-        confirm: v.confirm === true,
-      }),
-  },
-  {
-    name: 'doctor',
-    summary: 'check toolchain, flags, hooks, patches and kernel config: each finding with where, what and the fix',
-    usage: 'gentoo-kopt doctor [--check ID]... [--list] [--exit error|warning] [--root DIR] [--json]',
-    options: {
-      ...common,
-      check: { type: 'string', multiple: true },
-      list: { type: 'boolean' },
-      exit: { type: 'string' },
-    },
-    run: async (ctx, v) => {
-      const { doctorCommand, parseExitPolicy } = await import('./commands/doctor.js');
-      return doctorCommand(ctx, {
-        checks: v.check as string[] | undefined,
-        list: v.list === true,
-        exit: parseExitPolicy(v.exit as string | undefined),
-      });
-    },
-  },
-  {
-    name: 'rollback',
-    summary: 'undo the last transaction (restore every file it replaced or removed)',
-    usage: 'gentoo-kopt rollback [--pretend] [--force] [--root DIR] [--json]',
-    options: { ...common, pretend: { type: 'boolean', short: 'p' }, force: { type: 'boolean' } },
-    run: async (ctx, v) =>
-      (await import('./commands/rollback.js')).rollbackCommand(ctx, {
-        pretend: v.pretend === true,
-        force: v.force === true,
-      }),
-  },
-];
+  rollback: async (ctx, v) =>
+    (await import('./commands/rollback.js')).rollbackCommand(ctx, {
+      pretend: v.pretend === true,
+      force: v.force === true,
+    }),
+};
 
-function requireOne(positionals: string[], what: string): string {
-  if (positionals.length !== 1) throw new UsageError(`expected exactly one ${what}, got ${positionals.length}`);
-  return positionals[0]!;
-}
+const TABLE: readonly CommandSpec[] = COMMANDS;
 
-function helpText(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length));
-  return [
-    'usage: gentoo-kopt COMMAND [OPTIONS]',
-    '',
-    'commands:',
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
-    '',
-    'common options:',
-    '  --root DIR   act on the Gentoo root DIR (sets ROOT and PORTAGE_CONFIGROOT); default: $ROOT, /',
-    '  --json       print a machine-readable report',
-    '  --version    print the version',
-    '',
-    'See README.md for exit statuses and the files each command reads and writes.',
-  ].join('\n');
-}
-
-/** Finds the command named by the first one or two words of argv. */
+/** The command named by the first one or two words of argv. */
 function findCommand(argv: string[]): { spec: CommandSpec; rest: string[] } | undefined {
   for (const words of [2, 1]) {
-    const name = argv.slice(0, words).join(' ');
-    const spec = COMMANDS.find((c) => c.name === name);
+    const spec = TABLE.find((c) => c.name === argv.slice(0, words).join(' '));
     if (spec) return { spec, rest: argv.slice(words) };
   }
   return undefined;
 }
+
+/** The table's options in parseArgs' form. */
+const parseOptions = (spec: CommandSpec): Options =>
+  Object.fromEntries(
+    optionsOf(spec).map((o) => [
+      o.name,
+      { type: o.type, ...(o.short && { short: o.short }), ...(o.multiple && { multiple: true }) },
+    ]),
+  );
 
 async function version(): Promise<string> {
   const [{ readBounded }, { fileURLToPath }] = await Promise.all([import('./system/read.js'), import('node:url')]);
@@ -177,13 +96,11 @@ async function version(): Promise<string> {
   return typeof v === 'string' && /^[0-9A-Za-z.+-]{1,64}$/.test(v) ? v : fail();
 }
 
-type Spec = CommandSpec['options'];
-
 /**
  * parseArgs (strict) failed with one of its ERR_PARSE_ARGS_* codes: name the option at fault in one
  * line, from parseArgs' own tokens (not from its message, whose wording is Node's).
  */
-async function usageErrorOf(err: unknown, args: string[], options: Spec): Promise<UsageError | undefined> {
+async function usageErrorOf(err: unknown, args: string[], options: Options): Promise<UsageError | undefined> {
   const code = (err as { code?: unknown } | undefined)?.code;
   if (!(err instanceof TypeError) || typeof code !== 'string' || !code.startsWith('ERR_PARSE_ARGS_')) return undefined;
   const { tokens } = parseArgs({ args, options, allowPositionals: true, strict: false, tokens: true });
@@ -198,47 +115,82 @@ async function usageErrorOf(err: unknown, args: string[], options: Spec): Promis
     if (spec.type === 'boolean' && t.value !== undefined) return new UsageError(`option '${t.rawName}' takes no value`);
     if (spec.type === 'string' && t.value === undefined) return new UsageError(`option '${t.rawName}' needs a value`);
     if (spec.type === 'string' && !t.inlineValue && t.value?.startsWith('-')) {
-      return new UsageError(
-        `option '${t.rawName}' needs a value, not the option '${t.value}' (write ${t.rawName}=VALUE for a value that starts with '-')`,
-      );
+      const how = `write ${t.rawName}=VALUE for a value that starts with '-'`;
+      return new UsageError(`option '${t.rawName}' needs a value, not the option '${t.value}' (${how})`);
     }
   }
   return new UsageError((err as Error).message.split('\n')[0]!);
 }
 
+/** The table's arguments and choices: each required argument present, no more than the command takes. */
+function checkArguments(spec: CommandSpec, values: Values, args: string[]): void {
+  for (const o of optionsOf(spec)) {
+    const given = [values[o.name]].flat().filter((v) => typeof v === 'string');
+    const bad = o.choices && given.find((v) => !o.choices!.includes(v));
+    if (bad !== undefined) throw new UsageError(`--${o.name} ${bad}: expected ${o.choices!.join(' or ')}`);
+  }
+  const required = spec.arguments.filter((a) => a.required);
+  const missing = required[args.length];
+  if (missing) throw new UsageError(`missing argument ${missing.name}`);
+  const max = spec.arguments.some((a) => a.multiple) ? Number.POSITIVE_INFINITY : spec.arguments.length;
+  if (args.length > max) throw new UsageError(`unexpected argument '${args[max]}'`);
+}
+
+/** `help [COMMAND]`, a group's first word alone (`hooks`), or an unknown command. */
+async function help(words: string[], asked: boolean): Promise<number> {
+  const found = findCommand(words);
+  if (asked && (words.length === 0 || (found && found.rest.length === 0))) {
+    process.stdout.write(`${found ? commandHelp(found.spec) : programHelp()}\n`);
+    return 0;
+  }
+  const group = words.length === 1 ? commandsOf(words[0]!) : [];
+  if (asked && group.length) {
+    process.stdout.write(`${programHelp(group)}\n`);
+    return 0;
+  }
+  let error = `'${words[0]}' needs a command: ${group.map((c) => c.name.split(' ')[1]).join(', ')}`;
+  if (!group.length) {
+    const { closest } = await import('./config/ini-lines.js');
+    const near = closest(words.join(' '), new Set(TABLE.map((c) => c.name.split(' ')[0]!)));
+    error = `unknown command '${words.join(' ')}'${near ? ` (did you mean '${near}'?)` : ''}`;
+  }
+  process.stderr.write(`${PROGRAM}: error: ${error}\n${programUsage(group.length ? group : undefined)}\n`);
+  return 2;
+}
+
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   if (argv[0] === '--version' || argv[0] === '-V') {
     try {
-      process.stdout.write(`gentoo-kopt ${await version()}\n`);
+      process.stdout.write(`${PROGRAM} ${await version()}\n`);
       return 0;
     } catch (err) {
-      return reportError(err, false, 'gentoo-kopt --version');
+      return reportError(err, false, `${PROGRAM} --version`);
     }
   }
-  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
-    process.stdout.write(helpText() + '\n');
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h') {
+    process.stdout.write(`${programHelp()}\n`);
     return argv.length === 0 ? 2 : 0;
   }
+  if (argv[0] === 'help') return help(argv.slice(1), true);
   const found = findCommand(argv);
-  if (!found) {
-    process.stderr.write(`gentoo-kopt: unknown command '${argv[0]}'\n\n${helpText()}\n`);
-    return 2;
-  }
+  if (!found) return help(argv.slice(0, 1), argv.includes('--help') || argv.includes('-h'));
   const { spec, rest } = found;
+  const options = parseOptions(spec);
   let json = rest.includes('--json');
   try {
     let parsed;
     try {
-      parsed = parseArgs({ args: rest, options: spec.options, allowPositionals: true, strict: true });
+      parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
     } catch (err) {
-      throw (await usageErrorOf(err, rest, spec.options)) ?? err;
+      throw (await usageErrorOf(err, rest, options)) ?? err;
     }
     const { values, positionals } = parsed;
     if (values.help) {
-      process.stdout.write(`usage: ${spec.usage}\n\n${spec.summary}\n`);
+      process.stdout.write(`${commandHelp(spec)}\n`);
       return 0;
     }
     json = values.json === true;
+    checkArguments(spec, values as Values, positionals);
     const { resolveRoots } = await import('./portage/roots.js');
     const ctx: CommandContext = {
       roots: resolveRoots({ root: values.root as string | undefined, env }),
@@ -248,32 +200,29 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       // A progress line for multi-second work (verify's decode): on a terminal only, never with --json.
       progress: process.stderr.isTTY && !json ? (line: string) => process.stderr.write(`\r\x1b[K${line}`) : undefined,
     };
-    const result = await spec.run(ctx, values as Values, positionals);
+    const result = await RUN[spec.name as CommandName](ctx, values as Values, positionals);
     const text = result.text.endsWith('\n') || result.text === '' ? result.text : result.text + '\n';
     process.stdout.write(json ? (result.jsonText ?? JSON.stringify(result.data) + '\n') : text);
     return result.exitCode;
   } catch (err) {
-    return reportError(err, json, spec.usage);
+    return reportError(err, json, usageLine(spec));
   }
 }
 
 function reportError(err: unknown, json: boolean, usage: string): number {
   const isUsage = err instanceof UsageError;
   const status = isUsage ? 2 : err instanceof LockedError ? 3 : 1;
-  const message = err instanceof KoptError ? err.describe() : err instanceof Error ? err.message : String(err);
-  const hint = err instanceof KoptError ? err.hint : undefined;
+  const known = err instanceof KoptError ? err : undefined;
+  const message = known ? known.describe() : err instanceof Error ? err.message : String(err);
   if (json) {
-    const e = err as KoptError;
-    process.stdout.write(
-      JSON.stringify({
-        error: { kind: e?.name ?? 'Error', message: e?.message ?? message, file: e?.file, line: e?.line, hint },
-      }) + '\n',
-    );
+    const kind = known ? known.name : err instanceof Error ? err.name : 'Error';
+    const error = { kind, message: known?.message ?? message, file: known?.file, line: known?.line, hint: known?.hint };
+    process.stdout.write(JSON.stringify({ error }) + '\n');
   } else {
-    process.stderr.write(`gentoo-kopt: error: ${message}\n`);
-    if (hint) process.stderr.write(`gentoo-kopt: ${hint}\n`);
+    process.stderr.write(`${PROGRAM}: error: ${message}\n`);
+    if (known?.hint) process.stderr.write(`${PROGRAM}: ${known.hint}\n`);
     if (isUsage) process.stderr.write(`usage: ${usage}\n`);
-    if (!(err instanceof KoptError) && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    if (!known && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
   }
   return status;
 }

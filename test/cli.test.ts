@@ -3,11 +3,25 @@
 import { describe, it, expect } from 'vitest';
 import path from 'node:path';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { execa } from 'execa';
 import tar from 'tar-stream';
 import { snapshot } from './helpers/tree.js';
 import { gentooRoot, defaultConf, PROJECT } from './helpers/gentoo.js';
 import { kopt } from './helpers/cli.js';
+import { COMMANDS, COMMON_OPTIONS, PROGRAM_OPTIONS, type OptionSpec } from '../src/commands/table.js';
+import { usageLine } from '../src/commands/help.js';
+
+const PACKAGE_VERSION = JSON.parse(readFileSync(path.join(PROJECT, 'package.json'), 'utf8')).version;
+const reEscape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** Help text with its wrapped lines joined back (a continuation line is indented past the term). */
+const unwrap = (text: string): string => text.replace(/\n {3,}/g, ' ');
+/** `  -p, --pretend  show what ...` as the help prints an option of the table. */
+const optionLine = (o: OptionSpec): RegExp =>
+  new RegExp(
+    `^  ${o.short ? `-${o.short}, ` : ''}--${o.name}${o.type === 'string' ? ` ${reEscape(o.value!)}` : ''} +${reEscape(o.description)}$`,
+    'm',
+  );
 
 async function tarball(
   members: { name: string; type?: 'file' | 'symlink'; linkname?: string; body?: string }[],
@@ -26,14 +40,68 @@ async function tarball(
 }
 
 describe('gentoo-kopt, the executable', () => {
-  it('prints its version and usage; unknown commands and options exit 2', async () => {
-    expect((await kopt(['--version'])).stdout).toMatch(/^gentoo-kopt \d+\.\d+\.\d+$/);
-    expect((await kopt(['--help'])).stdout).toContain('sync-patches');
-    const unknown = await kopt(['frobnicate']);
-    expect(unknown.exitCode).toBe(2);
-    expect(unknown.stderr).toContain("unknown command 'frobnicate'");
-    const badOpt = await kopt(['sync-patches', '--frob']);
-    expect(badOpt.exitCode).toBe(2);
+  it('prints its version', async () => {
+    const r = await kopt(['--version']);
+    expect([r.exitCode, r.stdout, r.stderr]).toEqual([0, `gentoo-kopt ${PACKAGE_VERSION}`, '']);
+  });
+
+  it('an unknown command: one line naming it (with the nearest command), the commands, exit 2', async () => {
+    const r = await kopt(['docter', '--root', '/nonexistent']);
+    expect(r.exitCode).toBe(2);
+    const lines = r.stderr.split('\n');
+    expect(lines[0]).toBe("gentoo-kopt: error: unknown command 'docter' (did you mean 'doctor'?)");
+    expect(lines[1]).toBe('usage: gentoo-kopt COMMAND [ARGUMENTS] [OPTIONS]');
+    for (const c of COMMANDS) expect(r.stderr).toMatch(new RegExp(`^  ${c.name} +\\S`, 'm'));
+    expect(r.stdout).toBe('');
+  });
+
+  it('a group word alone names the commands it can start, exit 2; with --help they are its help', async () => {
+    const r = await kopt(['hooks']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe("gentoo-kopt: error: 'hooks' needs a command: install, uninstall, status");
+    const help = await kopt(['hooks', '--help']);
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout).toMatch(/^ {2}hooks status +say whether/m);
+    expect(help.stdout).not.toContain('sync-patches');
+  });
+
+  it('--help lists every command with its summary, the common options, --version', async () => {
+    const r = await kopt(['--help']);
+    expect(r.exitCode).toBe(0);
+    const text = unwrap(r.stdout);
+    for (const c of COMMANDS) expect(text).toMatch(new RegExp(`^  ${c.name} +${reEscape(c.summary)}$`, 'm'));
+    for (const o of [...COMMON_OPTIONS, ...PROGRAM_OPTIONS]) expect(text).toMatch(optionLine(o));
+    expect((await kopt([])).exitCode).toBe(2);
+  });
+
+  it.each(COMMANDS.map((c) => [c.name, c.name, c] as const))(
+    '%s --help and help %s: the usage and every option of the table, with its description',
+    async (name, _same, command) => {
+      const r = await kopt([...name.split(' '), '--help']);
+      expect(r.exitCode, r.stderr).toBe(0);
+      const text = unwrap(r.stdout);
+      expect(text.split('\n')[0]).toBe(`usage: ${usageLine(command)}`);
+      expect(text).toContain(command.summary);
+      for (const o of [...command.options, ...COMMON_OPTIONS]) expect(text).toMatch(optionLine(o));
+      for (const a of command.arguments)
+        expect(text).toMatch(new RegExp(`^  ${a.name} +${reEscape(a.description)}$`, 'm'));
+      expect((await kopt(['help', ...name.split(' ')])).stdout).toBe(r.stdout);
+    },
+  );
+
+  it.each([
+    [['patches', 'list'], 'missing argument CPV', 'patches list CPV [--slot SLOT]'],
+    [['patches', 'list', 'a/b-1', 'c/d-2'], "unexpected argument 'c/d-2'", 'patches list CPV'],
+    [['sync-patches', 'extra'], "unexpected argument 'extra'", 'sync-patches [--pretend]'],
+    [['sync-patches', '--frob'], "unknown option '--frob'", 'sync-patches [--pretend]'],
+    [['doctor', '--exit', 'never'], '--exit never: expected error or warning', 'doctor [--check ID]...'],
+  ])('%j: one line naming what is wrong, the usage, exit 2', async (args, message, usage) => {
+    const r = await kopt([...args, '--root', '/nonexistent']);
+    expect(r.exitCode).toBe(2);
+    const lines = r.stderr.split('\n');
+    expect(lines[0]).toBe(`gentoo-kopt: error: ${message}`);
+    expect(lines.at(-1)).toMatch(new RegExp(`^usage: gentoo-kopt ${reEscape(usage)}`));
+    expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('sync-patches --json reports what it did, and a second run reports nothing to do', async () => {
@@ -184,7 +252,7 @@ describe('gentoo-kopt hooks, the executable', () => {
   });
 });
 
-describe('gentoo-kopt hooks keeps every byte and tells the truth (from review)', () => {
+describe('gentoo-kopt hooks keeps every byte and tells the truth', () => {
   it('a bashrc with bytes that are not UTF-8 gets them back after install and uninstall', async () => {
     const { dir } = await gentooRoot({ installed: [] });
     const bashrc = path.join(dir, 'etc/portage/bashrc');

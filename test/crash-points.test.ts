@@ -1,4 +1,4 @@
-// Crash points, enumerated for real (issue 8): the real CLI is killed (SIGKILL, injected by strace)
+// Crash points, enumerated for real: the real CLI is killed (SIGKILL, injected by strace)
 // at the Nth call of each system call that changes the disk, for every N until a run completes
 // without reaching it; then the same command runs again normally, and the whole config root (state
 // files included, transaction ids and times aside) must end exactly where an uninterrupted run ends:

@@ -2,10 +2,10 @@
 // check with colour only where it belongs, checks that cannot run reported as skipped with the reason,
 // and a root broken in many ways at once giving findings that name each file, never a crash or a write.
 import { describe, it, expect } from 'vitest';
-import { rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { doctorCommand, parseExitPolicy, type DoctorReport } from '../src/commands/doctor.js';
-import { CHECKS } from '../src/doctor/registry.js';
+import { doctorCommand, type DoctorReport } from '../src/commands/doctor.js';
+import { CHECKS } from '../src/doctor/checks/registry.js';
 import { runChecks, type Check } from '../src/doctor/check.js';
 import { createContext } from '../src/doctor/context.js';
 import { finding } from '../src/doctor/finding.js';
@@ -55,18 +55,6 @@ describe('doctor --list and --check', () => {
     const err = await run(root, { checks: ['hook'] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UsageError);
     expect((err as UsageError).hint).toContain("did you mean 'hooks'?");
-  });
-
-  it.each([
-    [undefined, 'error'],
-    ['error', 'error'],
-    ['warning', 'warning'],
-  ])('--exit %s -> %s', (value, policy) => {
-    expect(parseExitPolicy(value)).toBe(policy);
-  });
-
-  it('--exit with anything else is a usage error', () => {
-    expect(() => parseExitPolicy('info')).toThrow(UsageError);
   });
 });
 
@@ -305,6 +293,32 @@ describe('checks that cannot run, and bad input', () => {
     const gnu = path.join(root.dir, 'etc/portage/env/gnu.conf');
     expect(f).toMatchObject({ kind: 'toolchain-conflict', variable: 'CC', where: { file: gnu, line: 2 } });
     expect(f!.fix).toContain(`remove CC from ${gnu} `);
+  });
+
+  it.each([
+    [
+      'make.conf, second on its line',
+      { 'etc/portage/make.conf': 'CHOST="x86_64-pc-linux-gnu"\nCOMMON_FLAGS="-O2" KCFLAGS="-O3 -pipe"\n' },
+      'etc/portage/make.conf',
+      2,
+    ],
+    [
+      'a file make.conf sources',
+      {
+        'etc/portage/make.conf': 'CHOST="x86_64-pc-linux-gnu"\nsource kernel.conf\n',
+        'etc/portage/kernel.conf': '# flags for the kernel\n\nCOMMON_FLAGS="-O2"  KCFLAGS="-O3 -pipe"\n',
+      },
+      'etc/portage/kernel.conf',
+      3,
+    ],
+  ])('KCFLAGS in %s: the flags finding names its file and line', async (_, tree, file, line) => {
+    const root = await doctorRoot();
+    await writeTree(root.dir, tree);
+    const kopt = path.join(root.dir, 'etc/gentoo-kopt/kopt.conf');
+    await writeFile(kopt, (await readFile(kopt, 'utf8')).replace(/^kcflags = .*\n/m, ''));
+    const [f, ...more] = report(await run(root, { checks: ['flags'] })).checks[0]!.findings;
+    expect(more).toEqual([]);
+    expect(f).toMatchObject({ kind: 'kcflags-o3', where: { file: path.join(root.dir, file), line } });
   });
 
   it.each([

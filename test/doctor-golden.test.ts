@@ -2,23 +2,30 @@
 //  - root.json: how to break the healthy root of helpers/doctor-root.ts (files to write, text to replace,
 //    files to remove, chmod, chown), and which check to run;
 //  - expected.json: that check's findings, exactly (paths as $ROOT and $PROJECT);
-//  - fix.json: the fix, applied to the root: files again, or `run`: "fix" runs each finding's own fix
-//    text in bash (so the printed `mv`/`chmod` is what gets tested), or a gentoo-kopt command.
+//  - fix.json: the fix. Where the finding's fix text holds a command (`gentoo-kopt hooks install`,
+//    `chmod go-w ...`, `emerge --ask --oneshot ...`), `"run": "fix"` runs that command, as printed, in
+//    bash against the root: gentoo-kopt is the real executable (ROOT and PORTAGE_CONFIGROOT name the
+//    root), emerge and emaint are stubs that record their arguments, which must equal `stubbed`, and
+//    the files of fix.json are what those would have done. Where the fix is an edit a human makes
+//    (remove a flag, move lines, pick another lto), the files of fix.json are that edit, made before
+//    the command when the fix has both. A fixture whose fix text holds a command must run it, unless
+//    the fix offers an edit as well and `instead` says why the fixture takes the edit.
 // After the fix the check must pass. Every doctor run is wrapped in a byte-exact snapshot of the root:
 // doctor never writes. UPDATE_GOLDEN=1 rewrites expected.json from what doctor says (then read the diff).
-import { describe, it, expect, type ExpectStatic } from 'vitest';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { afterAll, describe, it, expect, type ExpectStatic } from 'vitest';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { chmod, chown, mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { doctorCommand, type DoctorReport } from '../src/commands/doctor.js';
-import { syncPatches } from '../src/commands/sync-patches.js';
-import { hooksCommand } from '../src/commands/hooks.js';
-import { CHECKS } from '../src/doctor/registry.js';
+import { CHECKS } from '../src/doctor/checks/registry.js';
 import { KINDS } from '../src/doctor/finding.js';
 import type { RenderedFinding } from '../src/doctor/finding.js';
 import { snapshot } from './helpers/tree.js';
-import { bzip2, doctorRoot, hookProgram, PROJECT, type DoctorRoot } from './helpers/doctor-root.js';
+import { bzip2, doctorRoot, PROJECT, type DoctorRoot } from './helpers/doctor-root.js';
+import { BIN } from './helpers/cli.js';
+import { COMMANDS } from '../src/commands/table.js';
 
 const FIXTURES = path.join(import.meta.dirname, 'fixtures/doctor');
 const UPDATE = !!process.env.UPDATE_GOLDEN;
@@ -43,7 +50,12 @@ interface RootSpec extends Edit {
 }
 
 interface FixSpec extends Edit {
-  run?: 'fix' | 'sync-patches' | 'sync-patches --force' | 'hooks install';
+  /** Run the command of each finding's fix text (after the edit). */
+  run?: 'fix';
+  /** The emerge/emaint command lines the fix runs, in order; the edit is what they would do. */
+  stubbed?: string[];
+  /** Why the edit, not the command, when the fix text offers both. */
+  instead?: string;
 }
 
 const kindDirs = existsSync(FIXTURES)
@@ -105,22 +117,54 @@ function normalize(findings: RenderedFinding[], dir: string): unknown[] {
   ) as unknown[];
 }
 
-/** Runs a finding's fix text in bash, refusing any absolute path outside the root. */
-function runFixText(text: string, dir: string): void {
-  for (const m of text.matchAll(/(?:^|[\s'"])(\/[^\s'"]*)/g)) {
-    if (!m[1]!.startsWith(dir + '/')) throw new Error(`fix text names a path outside the root: ${m[1]} in: ${text}`);
+/**
+ * The command in a fix text: all of it, or what follows "...: ", "then run " or "and run ", up to a
+ * remark in parentheses or a comma (", or set ...", ", and remove ...").
+ */
+const COMMAND = new RegExp(
+  `(?:^|: |then run |and run )((?:gentoo-kopt (?:${COMMANDS.map((c) => c.name).join('|')})|(?:emerge|emaint|rm|chmod|chown|mkdir) ).*?)(?= \\(|, |$)`,
+);
+const commandIn = (fix: string): string | undefined => COMMAND.exec(fix)?.[1];
+
+/** Programs the fix commands find first on PATH: gentoo-kopt runs the real CLI; the others only record. */
+const STUBS = mkdtempSync(path.join(os.tmpdir(), 'kopt-golden-bin-'));
+writeFileSync(path.join(STUBS, 'gentoo-kopt'), `#!/bin/sh\nexec '${process.execPath}' '${BIN}' "$@"\n`, {
+  mode: 0o755,
+});
+for (const name of ['emerge', 'emaint'])
+  writeFileSync(path.join(STUBS, name), `#!/bin/sh\necho "${name} $*" >>"$KOPT_STUB_LOG"\n`, { mode: 0o755 });
+afterAll(() => rmSync(STUBS, { recursive: true, force: true }));
+
+/** Runs a fix command in bash against the root, refusing any absolute path outside it; returns the stubs' log. */
+function runFixCommand(command: string, dir: string): string[] {
+  for (const m of command.matchAll(/(?:^|[\s'"])(\/[^\s'"]*)/g)) {
+    if (!m[1]!.startsWith(dir + '/')) throw new Error(`fix names a path outside the root: ${m[1]} in: ${command}`);
   }
-  const r = spawnSync('bash', ['-c', text], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`fix failed (${r.status}): ${text}\n${r.stderr}`);
+  const log = path.join(STUBS, `log-${path.basename(dir)}`);
+  const env = { PATH: `${STUBS}:/usr/bin:/bin`, ROOT: dir, PORTAGE_CONFIGROOT: dir, KOPT_STUB_LOG: log, NO_COLOR: '1' };
+  const r = spawnSync('bash', ['--norc', '--noprofile', '-c', command], { encoding: 'utf8', env });
+  if (r.status !== 0) throw new Error(`fix failed (${r.status}): ${command}\n${r.stdout}${r.stderr}`);
+  const ran = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : [];
+  rmSync(log, { force: true });
+  return ran;
 }
 
-async function applyFix(root: DoctorRoot, fix: FixSpec, findings: RenderedFinding[], kind: string): Promise<void> {
+async function applyFix(
+  root: DoctorRoot,
+  fix: FixSpec,
+  findings: RenderedFinding[],
+  kind: string,
+  expect: ExpectStatic,
+): Promise<void> {
   await applyEdit(root.dir, fix);
-  if (fix.run === 'fix') for (const f of findings.filter((f) => f.kind === kind)) runFixText(f.fix, root.dir);
-  else if (fix.run === 'sync-patches' || fix.run === 'sync-patches --force') {
-    await syncPatches(root.ctx, { pretend: false, force: fix.run.endsWith('--force'), packages: [] });
-  } else if (fix.run === 'hooks install')
-    await hooksCommand(root.ctx, { action: 'install', pretend: false, program: await hookProgram() });
+  const commands = findings.filter((f) => f.kind === kind).map((f) => commandIn(f.fix));
+  const hasCommand = commands.some((c) => c !== undefined);
+  expect(fix.run === 'fix', `${kind}: its fix is ${hasCommand ? 'a command: run it' : 'not a command'}`).toBe(
+    hasCommand && !fix.instead,
+  );
+  if (fix.run !== 'fix') return;
+  const stubbed = commands.flatMap((c) => (c ? runFixCommand(c, root.dir) : []));
+  expect(stubbed).toEqual(fix.stubbed ?? []);
 }
 
 describe.concurrent('doctor golden fixtures', () => {
@@ -147,7 +191,7 @@ describe.concurrent('doctor golden fixtures', () => {
       expect(actual).toEqual(JSON.parse(readFileSync(file, 'utf8')));
       expect(result.findings.map((f) => f.kind)).toContain(kind);
 
-      await applyFix(root, readJson<FixSpec>(kind, 'fix.json'), result.findings, kind);
+      await applyFix(root, readJson<FixSpec>(kind, 'fix.json'), result.findings, kind, expect);
       const after = await doctor(root, spec.check, expect);
       expect({ status: after.status, findings: normalize(after.findings, root.dir) }).toEqual({
         status: 'ok',

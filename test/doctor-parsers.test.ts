@@ -85,7 +85,7 @@ describe('the KCFLAGS table', () => {
 
 describe('binpkgReason: does this host build binary packages?', () => {
   const env = (vars: Record<string, string>) =>
-    new Map(Object.entries(vars).map(([k, value]) => [k, { value, file: 'make.conf' }]));
+    new Map(Object.entries(vars).map(([k, value]) => [k, { value, file: 'make.conf', line: 1 }]));
   it.each([
     [{}, undefined],
     [{ FEATURES: 'sandbox buildpkg' }, 'FEATURES=buildpkg'],

@@ -6,22 +6,44 @@
 # eapply_user via the portage-harness (a fake EAPI 8 kernel ebuild, SLOT=PV, whose src_prepare runs
 # `default`), and its USER_PATCHES_APPLIED, PATCH_MARKERS and exit status are compared.
 #
-# Needs a Portage checkout and the harness; without them it says so and exits 0 (CI has neither).
-# Nothing of Portage is part of this project.
-#   PORTAGE_HARNESS  run-ebuild.sh (default /work/shared/tools/portage-harness/run-ebuild.sh)
-#   PORTAGE_SRC      Portage checkout with .portage_not_installed (default /tmp/portage-src)
-#   JOBS             harness runs in parallel (default 4)
-# Usage: test/eapply-user-portage.sh [LAYOUT-ID...]     exit 0 all agree, 1 a disagreement, 2 setup error
+# Needs a Portage source checkout and the harness that runs it, both named by the caller (CI has
+# neither, and does not run this). Nothing of Portage is part of this project.
+#   --harness FILE / PORTAGE_HARNESS    the harness's run-ebuild.sh
+#   --portage-src DIR / PORTAGE_SRC     a Portage checkout marked with .portage_not_installed
+#   JOBS                                harness runs in parallel (default 4)
+# Usage: test/eapply-user-portage.sh [--harness FILE] [--portage-src DIR] [LAYOUT-ID...]
+# Exit status: 0 all agree, 1 a disagreement, 2 a setup error.
 set -uo pipefail
 
-HARNESS=${PORTAGE_HARNESS:-/work/shared/tools/portage-harness/run-ebuild.sh}
-PORTAGE_SRC=${PORTAGE_SRC:-/tmp/portage-src}
+HARNESS=${PORTAGE_HARNESS:-}
+PORTAGE_SRC=${PORTAGE_SRC:-}
 JOBS=${JOBS:-4}
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-if [[ ! -x ${HARNESS} || ! -f ${PORTAGE_SRC}/bin/phase-helpers.sh || ! -f ${PORTAGE_SRC}/.portage_not_installed ]]; then
-	echo "skip: needs the portage-harness (${HARNESS}) and a Portage checkout (${PORTAGE_SRC})"
-	exit 0
+while (( $# )); do
+	case $1 in
+		--harness) HARNESS=${2:-}; shift 2 || exit 2 ;;
+		--harness=*) HARNESS=${1#*=}; shift ;;
+		--portage-src) PORTAGE_SRC=${2:-}; shift 2 || exit 2 ;;
+		--portage-src=*) PORTAGE_SRC=${1#*=}; shift ;;
+		*) break ;;
+	esac
+done
+
+if [[ -z ${HARNESS} || -z ${PORTAGE_SRC} ]]; then
+	echo "error: name the portage-harness and a Portage checkout:" >&2
+	echo "  test/eapply-user-portage.sh --harness PATH/run-ebuild.sh --portage-src DIR" >&2
+	echo "  (or set PORTAGE_HARNESS and PORTAGE_SRC)" >&2
+	exit 2
+fi
+if [[ ! -x ${HARNESS} ]]; then
+	echo "error: the harness ${HARNESS} is not an executable file (--harness, PORTAGE_HARNESS)" >&2
+	exit 2
+fi
+if [[ ! -f ${PORTAGE_SRC}/bin/phase-helpers.sh || ! -f ${PORTAGE_SRC}/.portage_not_installed ]]; then
+	echo "error: ${PORTAGE_SRC} is not a Portage checkout marked with .portage_not_installed" \
+		"(--portage-src, PORTAGE_SRC)" >&2
+	exit 2
 fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/kopt-eapply-portage.XXXXXX") || exit 2

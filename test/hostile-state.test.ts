@@ -1,5 +1,5 @@
-// gentoo-kopt's own state as hostile input (issue 8): journal.json, history.json, the ownership
-// ledger and the first release's managed.json and hooks.json planted or damaged, state and config directories that are symbolic links out of the
+// gentoo-kopt's own state as hostile input: journal.json, history.json, the ownership ledger and the
+// first release's managed.json and hooks.json planted or damaged, state and config directories that are symbolic links out of the
 // root, failures while a transaction finishes (GENTOO_KOPT_FAULT_AFTER=history, and ENOSPC or EIO
 // injected with strace), a lock that is not a regular file, and what killed runs leave behind. Each
 // case runs the real executable on a root R beside outside/ (test/helpers/hostile.ts) and asserts the
@@ -534,7 +534,8 @@ describe('a transaction that fails while finishing is undone like one that fails
     async (_name, file, nth, errno, message) => {
       const h = await hostileRoot({ extra: { 'etc/portage/bashrc': '# mine\n' } });
       const args = ['hooks', 'install', '--root', h.dir];
-      // Which rename of the worker thread puts `file` in place (a trace pass, then a copy of the root for the real run).
+      // Which rename of the worker thread puts `file` in place (a trace pass, then a copy of the root for
+      // the real run).
       const probe = await testdir();
       await execa('cp', ['-a', `${h.dir}/.`, probe]);
       const calls = (await traceCalls(['hooks', 'install', '--root', probe], ['rename'])).filter((c) =>

@@ -8,7 +8,7 @@ import { testdir } from './helpers/tree.js';
 
 const F = '/etc/portage/make.conf';
 const parse = (text: string, seed: Record<string, string> = { B0: 'b0' }): Record<string, string> =>
-  Object.fromEntries(parseMakeConf(text, F, new Map(Object.entries(seed))));
+  Object.fromEntries([...parseMakeConf(text, F, new Map(Object.entries(seed)))].map(([k, a]) => [k, a.value]));
 
 // Expected values are what Portage's getconfig() returns for the same text (checked against
 // lib/portage/util/__init__.py with Python), quirks included.
@@ -111,6 +111,39 @@ describe('parseMakeConf: refused, with file:line', () => {
   });
 });
 
+describe('parseMakeConf: where each variable was assigned', () => {
+  const where = (text: string): Record<string, number> =>
+    Object.fromEntries([...parseMakeConf(text, F)].map(([k, a]) => [k, a.line]));
+
+  it.each<[string, string, Record<string, number>]>([
+    [
+      'two assignments on one line',
+      'A=1\nCOMMON_FLAGS="-O2" KCFLAGS="-O3 -pipe"\n',
+      { A: 1, COMMON_FLAGS: 2, KCFLAGS: 2 },
+    ],
+    ['export, several on a line', 'export A=1 B=2\n\n  C=3\n', { A: 1, B: 1, C: 3 }],
+    ['a value over several lines: the line of its name', 'A="x\ny"\nB=1\n', { A: 1, B: 3 }],
+    ['the last assignment wins', 'A=1\nB=2\nA=3 # again\n', { A: 3, B: 2 }],
+    ['after a comment and a continued value', '# A=0\nA="a \\\nb" B=1\n', { A: 2, B: 3 }],
+  ])('%s', (_what, text, lines) => {
+    expect(where(text)).toEqual(lines);
+  });
+
+  it('a variable set in a sourced file: that file and its line', async () => {
+    const dir = await testdir({
+      'etc/portage/make.conf': 'CFLAGS="-O2"\nsource kernel.conf\nLDFLAGS=x\n',
+      'etc/portage/kernel.conf': '# kernel flags\nCOMMON_FLAGS="-O2"  KCFLAGS="-O3 -pipe"\n',
+    });
+    const { assignments } = await loadMakeConf(resolveRoots({ root: dir, env: {} }));
+    expect(Object.fromEntries(assignments)).toEqual({
+      CFLAGS: { value: '-O2', file: `${dir}/etc/portage/make.conf`, line: 1 },
+      COMMON_FLAGS: { value: '-O2', file: `${dir}/etc/portage/kernel.conf`, line: 2 },
+      KCFLAGS: { value: '-O3 -pipe', file: `${dir}/etc/portage/kernel.conf`, line: 2 },
+      LDFLAGS: { value: 'x', file: `${dir}/etc/portage/make.conf`, line: 3 },
+    });
+  });
+});
+
 describe('source', () => {
   it('reads a file relative to the sourcing file, with variables expanded, in place', async () => {
     const dir = await testdir({
@@ -207,7 +240,11 @@ describe('loadMakeConf', () => {
 
   it('no make.conf is an empty one', async () => {
     const dir = await testdir();
-    expect(await loadMakeConf(resolveRoots({ root: dir, env: {} }))).toEqual({ vars: new Map(), files: [] });
+    expect(await loadMakeConf(resolveRoots({ root: dir, env: {} }))).toEqual({
+      vars: new Map(),
+      assignments: new Map(),
+      files: [],
+    });
   });
 
   it.each([

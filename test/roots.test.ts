@@ -58,18 +58,18 @@ describe('resolveRoots', () => {
     ['--root with EPREFIX', { root: '/sb/', env: { EPREFIX: '/p' } }, roots('/sb', '/p', '/sb/p', '/sb/p')],
     [
       'a relative ROOT is relative to the working directory',
-      { env: { ROOT: 'target' }, cwd: '/work' },
-      roots('/work/target', '', '/work/target', '/'),
+      { env: { ROOT: 'target' }, cwd: '/cwd' },
+      roots('/cwd/target', '', '/cwd/target', '/'),
     ],
     [
       'a relative PORTAGE_CONFIGROOT too',
-      { env: { PORTAGE_CONFIGROOT: '../cfg' }, cwd: '/work/x' },
-      roots('/', '', '/', '/work/cfg'),
+      { env: { PORTAGE_CONFIGROOT: '../cfg' }, cwd: '/cwd/x' },
+      roots('/', '', '/', '/cwd/cfg'),
     ],
     [
       'and a relative --root',
-      { root: 'sandbox', cwd: '/work', env: {} },
-      roots('/work/sandbox', '', '/work/sandbox', '/work/sandbox'),
+      { root: 'sandbox', cwd: '/cwd', env: {} },
+      roots('/cwd/sandbox', '', '/cwd/sandbox', '/cwd/sandbox'),
     ],
   ])('%s', (_what, opts, expected) => {
     expect(resolveRoots(opts)).toEqual(expected);

@@ -7,7 +7,7 @@ import { createTwoFilesPatch } from 'diff';
 import { describe, expect, it } from 'vitest';
 import { SourceError } from '../src/errors.js';
 import { verifySeries, type SeriesPatch, type Verdict } from '../src/verify/verify.js';
-import { compress, kernelTarball, numbered, tarOf, xz } from './helpers/kernel-tarball.js';
+import { kernelTarball, numbered, tarOf, xz } from './helpers/kernel-tarball.js';
 import { snapshot, testdir } from './helpers/tree.js';
 
 const MAKEFILE = numbered(60);
@@ -260,7 +260,7 @@ describe('damaged tarballs: a SourceError naming the file, nothing written', () 
     expect((await readdir(os.tmpdir())).filter((n) => n.startsWith('kopt-verify-')).length).toBe(scratch);
   });
 
-  it('a tarball with several top-level entries is refused', async () => {
+  it('a tarball with several top-level entries is refused: a SourceError naming it, nothing written', async () => {
     const dir = await testdir();
     const { writeFile } = await import('node:fs/promises');
     const tarball = `${dir}/odd.tar.xz`;
@@ -273,10 +273,14 @@ describe('damaged tarballs: a SourceError naming the file, nothing written', () 
         ]),
       ),
     );
-    await expect(
-      verifySeries({ kind: 'tarball', tarball }, [patch('0001.patch', makefileChange)], { threads: false }),
-    ).rejects.toThrow(/2 top-level entries \(a, b\)/);
-    expect(compress).toBeTypeOf('function');
+    const before = await snapshot(dir);
+    const err = await verifySeries({ kind: 'tarball', tarball }, [patch('0001.patch', makefileChange)], {
+      threads: false,
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SourceError);
+    expect((err as SourceError).message).toMatch(/2 top-level entries \(a, b\)/);
+    expect((err as SourceError).file).toBe(tarball);
+    expect(await snapshot(dir)).toEqual(before);
   });
 });
 

@@ -2,7 +2,7 @@
 // 1.3 GB of tar in 138 MB of xz, 84,000 members), with the project's own series in
 // bench/fixtures/linux-6.1-series (4 patches, 7 files in 6 directories, one file created).
 // Baselines, all measured in this run, interleaved (the machine is shared and noisy):
-//  - the floor: `xz -dc TARBALL >/dev/null`, what the issue asks verify to stay within 1.15x of;
+//  - the floor: `xz -dc TARBALL >/dev/null`, which verify's goal is to stay within 1.15x of;
 //  - the same decoder settings verify uses (`-T0 --memlimit-mt-decompress`, threads on multi-block
 //    files with bounded memory), so the ratio also shows what the tar walk itself costs;
 //  - what a user would do by hand: `tar -xJf` into a temporary directory, then `patch --dry-run`.

@@ -1,10 +1,10 @@
 // gentoo-kopt doctor [--check ID]... [--list] [--exit error|warning] [--json]: runs the checks of
-// src/doctor/registry.ts against the roots, reads everything and writes nothing, and returns the
+// src/doctor/checks/registry.ts against the roots, reads everything and writes nothing, and returns the
 // results as data, text grouped by check, and JSON lines. Exit status: 1 when a finding at or above
 // the --exit level exists (or a check failed internally), else 0; skipped checks do not count.
 import { UsageError } from '../errors.js';
 import { closest } from '../config/ini-lines.js';
-import { CHECKS } from '../doctor/registry.js';
+import { CHECKS } from '../doctor/checks/registry.js';
 import { runChecks, type Check } from '../doctor/check.js';
 import { createContext, type DoctorOptions } from '../doctor/context.js';
 import { levelRank } from '../doctor/finding.js';
@@ -36,17 +36,6 @@ export interface DoctorCommandOptions {
 export type DoctorResult = CommandResult<
   DoctorReport | { checks: { id: string; describe: string; kinds: readonly string[] }[] }
 > & { jsonText: string };
-
-const EXIT_POLICIES: readonly ExitPolicy[] = ['error', 'warning'];
-
-/** `--exit VALUE` (default error); a UsageError (exit status 2) for anything else. */
-export function parseExitPolicy(value: string | undefined): ExitPolicy {
-  if (value === undefined) return 'error';
-  if ((EXIT_POLICIES as readonly string[]).includes(value)) return value as ExitPolicy;
-  throw new UsageError(`--exit ${value}: expected error or warning`, {
-    hint: '--exit error (the default) fails on errors only; --exit warning also on warnings',
-  });
-}
 
 function selectChecks(ids: string[] | undefined): readonly Check[] {
   if (!ids || ids.length === 0) return CHECKS;

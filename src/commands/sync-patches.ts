@@ -1,6 +1,6 @@
 // gentoo-kopt sync-patches: the patch series matching each target kernel, in its exact-version
 // directory under /etc/portage/patches, verified, with stale ones pruned: one transaction, or nothing.
-import { KoptError } from '../errors.js';
+import { formatWhere, KoptError } from '../errors.js';
 import { loadConfig } from '../config/kopt-conf.js';
 import { loadCatalog } from '../patches/catalog.js';
 import { findTargets } from '../patches/targets.js';
@@ -87,8 +87,7 @@ export async function syncPatches(
     const recovered = opts.pretend ? undefined : await recoverIncomplete(roots);
     const found = await findTargets(roots, config.global.packages, opts.packages);
     const desired = await desiredFiles(config, catalog, found.targets);
-    const located = (p: { file: string; line?: number; message: string }): string =>
-      `${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}`;
+    const located = (p: { file: string; line?: number; message: string }): string => `${formatWhere(p)}: ${p.message}`;
     const warnings = [...found.problems.map(located), ...found.skipped.map(located), ...desired.warnings];
 
     const strictMisses = desired.targets.filter((t) => t.strict && t.series.some((s) => !s.entry));

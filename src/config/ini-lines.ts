@@ -1,8 +1,8 @@
 // A strict, line-aware INI reader for gentoo-kopt's own files (kopt.conf, patch catalogs).
 //
-// We do not use the `ini` package here: it drops line numbers and accepts almost anything (a line
-// without '=' becomes a key set to true, a broken header becomes a key), so it cannot say "file:line:
-// what is wrong". (repos.conf has its own reader with Python configparser's dialect: configparser.ts.)
+// Not a general INI library: those drop line numbers and accept almost anything (a line without '='
+// becomes a key set to true, a broken header becomes a key), so they cannot say "file:line: what is
+// wrong". repos.conf, which is Portage's, has its own reader in configparser's dialect (configparser.ts).
 //
 // Grammar, one construct per line:
 //   - blank line;

@@ -112,13 +112,6 @@ function parseSeries(value: string): string[] {
   return noDuplicates(list, 'series');
 }
 
-const TARBALL = /\.(tar|tar\.gz|tgz|tar\.xz|txz)$/;
-
-/** True when a patch-source names a tarball (by extension) rather than a directory. */
-export function isTarballSpec(spec: string): boolean {
-  return TARBALL.test(spec);
-}
-
 function parsePatchSource(value: string, ctx: ParseContext): string[] {
   const list = words(value).map((spec) => {
     if (/^[a-z][a-z0-9+.-]*:\/\//i.test(spec)) {

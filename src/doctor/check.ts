@@ -1,7 +1,6 @@
 // A check and the runner (pkgcheck's checks + pipeline): a check is `{id, describe, kinds, run(ctx)}`
 // returning findings; one that cannot run throws SkipCheck(reason). The runner never lets a check
 // crash doctor: an unexpected error becomes a "failed" check with the error, and counts as an error.
-import type { Settings } from '../config/kopt-conf.js';
 import { render, SkipCheck, type Finding, type Kind, type RenderedFinding } from './finding.js';
 import type { DoctorContext } from './context.js';
 
@@ -41,15 +40,4 @@ async function runOne(check: Check, ctx: DoctorContext): Promise<CheckResult> {
 /** Runs the checks concurrently (they share the context's loads); results in the checks' order. */
 export function runChecks(checks: readonly Check[], ctx: DoctorContext): Promise<CheckResult[]> {
   return Promise.all(checks.map((c) => runOne(c, ctx)));
-}
-
-/** The configured kernels built with toolchain = llvm, with their settings; a skip when there are none. */
-export async function llvmUsers(ctx: DoctorContext): Promise<{ cpn: string; settings: Settings }[]> {
-  const users: { cpn: string; settings: Settings }[] = [];
-  for (const cpn of (await ctx.config()).global.packages) {
-    const settings = await ctx.settings(cpn);
-    if (settings.toolchain === 'llvm') users.push({ cpn, settings });
-  }
-  if (users.length === 0) throw new SkipCheck('toolchain = gnu for every configured kernel: LLVM is not used');
-  return users;
 }

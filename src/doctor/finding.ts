@@ -51,22 +51,16 @@ function cleanWhere(where: FindingWhere): FindingWhere {
     : { file: where.file, line: where.line };
 }
 
-export function messageOf(f: Finding): string {
+function messageOf(f: Finding): string {
   return specOf(f.kind).message(f as unknown as Record<string, unknown> & { where: FindingWhere });
 }
 
-export function fixOf(f: Finding): string {
+function fixOf(f: Finding): string {
   return specOf(f.kind).fix(f as unknown as Record<string, unknown> & { where: FindingWhere });
 }
 
 export function render(check: string, f: Finding): RenderedFinding {
   return { check, ...f, message: messageOf(f), fix: fixOf(f) } as RenderedFinding;
-}
-
-/** "file:line", "file" or "" */
-export function whereText(w: FindingWhere): string {
-  if (!w.file) return '';
-  return w.line ? `${w.file}:${w.line}` : w.file;
 }
 
 /** A check that cannot run throws this; the runner reports the check as skipped with the reason. */

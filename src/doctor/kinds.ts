@@ -11,6 +11,8 @@ type Located = { where: FindingWhere };
 
 export interface KindSpec<F> {
   level: Level | ((f: F & Located) => Level);
+  /** When the level is computed: which level when, for the docs (README's tables). */
+  levels?: string;
   summary: string;
   message(f: F & Located): string;
   fix(f: F & Located): string;
@@ -75,7 +77,7 @@ export const KINDS = {
   }),
   'repo-ignored': kind<{ name: string; reason: string; location?: string }>({
     level: 'warning',
-    summary: 'a repository in repos.conf that Portage drops',
+    summary: 'a repository in repos.conf that Portage drops (no location, or not an existing directory)',
     message: (f) => `repository '${f.name}'${f.location ? ` at ${f.location}` : ''} is ignored: ${f.reason}`,
     fix: (f) =>
       `emerge --sync ${f.name} (it creates the repository), or point its location = at the right directory in repos.conf`,
@@ -140,6 +142,7 @@ export const KINDS = {
   }),
   'llvm-linker-older': kind<{ slot: number; clang: string; lld: string; source: string; lto: Lto }>({
     level: (f) => (f.lto === 'thin' || f.lto === 'full' ? 'error' : 'warning'),
+    levels: 'error with lto = thin or full, else warning',
     summary: 'ld.lld is older than clang in the slot the hook uses (LTO bitcode from a newer clang does not link)',
     message: (f) =>
       `ld.lld ${f.lld} is older than clang ${f.clang} in LLVM ${f.slot} (${f.source === 'vdb' ? 'installed versions' : '--version'}):` +
@@ -163,6 +166,7 @@ export const KINDS = {
     mixed: string;
   }>({
     level: (f) => (f.mixed === 'warn' ? 'warning' : 'error'),
+    levels: 'error with mixed-toolchain = die (the default), warning with warn',
     summary: 'make.conf or package.env sets a tool of the other toolchain than kopt.conf asks for',
     message: (f) =>
       `${f.variable}=${f.value} is a ${f.got === 'llvm' ? 'LLVM' : 'GNU'} tool, but kopt.conf says toolchain = ${f.want} for ${f.package}: ` +
@@ -220,7 +224,8 @@ export const KINDS = {
   }),
   'kcflags-simd': kind<{ flag: string; packages: string[] }>({
     level: 'error',
-    summary: 'SIMD -m flags in KCFLAGS (-mavx2, -msse4.2, ...): the kernel is built without SIMD on purpose',
+    summary:
+      'SIMD -m flags in KCFLAGS (-mavx2, -msse4.2, ...): the kernel is built without SIMD on purpose (-march=... is fine)',
     message: (f) =>
       `${f.flag} in KCFLAGS${forPackages(f.packages)}: the kernel builds with -mno-sse -mno-mmx -mno-avx ... because kernel code may not touch vector registers` +
       ' outside kernel_fpu_begin(); KCFLAGS comes last, so this turns SIMD back on: a failed build or corrupted user registers',
@@ -346,6 +351,7 @@ export const KINDS = {
   }),
   'patches-no-series': kind<{ target: string; kernel: string; series: string; lto: Lto }>({
     level: (f) => (f.lto === 'gcc' && f.series.startsWith('gcc-lto') ? 'error' : 'info'),
+    levels: 'error with lto = gcc and a gcc-lto series, else info',
     summary: 'a target kernel has no entry in a configured series (an error when lto = gcc needs it)',
     message: (f) =>
       f.lto === 'gcc' && f.series.startsWith('gcc-lto')
@@ -422,6 +428,7 @@ export const KINDS = {
     slotOnly: boolean;
   }>({
     level: (f) => (f.slotOnly ? 'info' : 'warning'),
+    levels: 'warning; info when only the LLVM slot changed',
     summary: 'an installed kernel was built with other KCFLAGS/toolchain than configured now',
     message: (f) =>
       `${f.cpv} was built with ${f.changes.map((c) => `${c.variable}=${c.built === '' ? '(unset)' : `'${c.built}'`} (now ${c.now === '' ? 'unset' : `'${c.now}'`})`).join(', ')}: rebuild ${f.package} to apply`,

@@ -10,72 +10,26 @@
 // the line's text: these files are the user's, and may be anything (package.env linked to a secret).
 import { statSync } from 'node:fs';
 import path from 'node:path';
-import { FsError, KoptError } from '../errors.js';
+import { formatWhere, FsError, KoptError } from '../errors.js';
 import { atomMatches, parseAtom, type Atom, type Cpv } from '../portage/atom.js';
 import { readConfigFileSync, recursiveFileList } from '../portage/config-files.js';
-import { loadMakeConf, makeConfSeed, parseMakeConf } from '../portage/make-conf.js';
+import { loadMakeConf, makeConfSeed, parseMakeConf, type Assignment } from '../portage/make-conf.js';
 import { portageConfigPath, type Roots } from '../portage/roots.js';
 import { SkipCheck } from './finding.js';
 
-export interface Assignment {
-  value: string;
-  file: string;
-  line?: number;
-}
+export type { Assignment };
 
 export interface MakeConfOrigins {
+  /** make.conf's variables, each with the file and line that set it. */
   vars: Map<string, Assignment>;
-  files: string[];
   /** What env files expand ${VAR} against: the root variables and make.conf's assignments. */
   expand: Map<string, string>;
 }
 
-// `[export] NAME=` and `source FILE` at the start of a line: where an assignment is (the parser gives
-// values, not lines).
-const ASSIGNMENT = /^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=/;
-const SOURCE = /^[ \t]*source[ \t]+[^ \t#]/;
-
-/**
- * The line of the last `NAME=` for each variable, walking the files as the parser read them: `files`
- * is in reading order (each sourced file right after the file that sources it, as the parser pushes
- * them), so a `source` line descends into the next file of the list and an assignment after it still
- * overrides what the sourced file set.
- */
-function lineIndex(files: string[]): Map<string, { file: string; line: number }> {
-  const out = new Map<string, { file: string; line: number }>();
-  let next = 0;
-  const walk = (file: string): void => {
-    let text: string | undefined;
-    try {
-      text = readConfigFileSync(file);
-    } catch {
-      return; // the parser read it a moment ago; a file that changed since has no lines to give
-    }
-    (text ?? '').split('\n').forEach((l, i) => {
-      const m = ASSIGNMENT.exec(l);
-      if (m) out.set(m[1]!, { file, line: i + 1 });
-      else if (SOURCE.test(l) && next < files.length) walk(files[next++]!);
-    });
-  };
-  while (next < files.length) walk(files[next++]!);
-  return out;
-}
-
-function withOrigins(values: Map<string, string>, files: string[], fallback: string): Map<string, Assignment> {
-  const lines = lineIndex(files);
-  const out = new Map<string, Assignment>();
-  for (const [name, value] of values) {
-    const at = lines.get(name);
-    out.set(name, at ? { value, file: at.file, line: at.line } : { value, file: fallback });
-  }
-  return out;
-}
-
 /** make.conf as Portage reads it (loadMakeConf), with the file and line of each variable. Throws like loadMakeConf. */
 export async function loadMakeConfOrigins(roots: Roots): Promise<MakeConfOrigins> {
-  const { vars, files } = await loadMakeConf(roots);
-  const expand = new Map([...makeConfSeed(roots), ...vars]);
-  return { vars: withOrigins(vars, files, files.at(-1) ?? portageConfigPath(roots, 'make.conf')), files, expand };
+  const { vars, assignments } = await loadMakeConf(roots);
+  return { vars: assignments, expand: new Map([...makeConfSeed(roots), ...vars]) };
 }
 
 export interface EnvLine {
@@ -197,13 +151,6 @@ function envFile(env: PackageEnv, name: string, from: EnvLine): Map<string, Assi
   if (known) return known;
   const file = path.join(env.envDir, name);
   let result: Map<string, Assignment> | EnvProblem;
-  // The files `source` reads, in reading order, so origins can point into them.
-  const read = [file];
-  const readSource = (f: string): string | undefined => {
-    const text = readConfigFileSync(f);
-    if (text !== undefined) read.push(f);
-    return text;
-  };
   const missing = (): EnvProblem => ({
     kind: 'missing-env',
     file: from.file,
@@ -216,10 +163,7 @@ function envFile(env: PackageEnv, name: string, from: EnvLine): Map<string, Assi
   try {
     // Portage's getconfig takes a directory for a missing file (EISDIR), and so do we.
     const text = isDirectory(file) ? undefined : readConfigFileSync(file);
-    result =
-      text === undefined
-        ? missing()
-        : withOrigins(parseMakeConf(text, file, new Map(env.expand), readSource), read, file);
+    result = text === undefined ? missing() : parseMakeConf(text, file, new Map(env.expand));
   } catch (err) {
     if (!(err instanceof KoptError)) throw err;
     result = {
@@ -259,7 +203,7 @@ function matches(line: EnvLine, pkg: PackageRef): boolean {
 }
 
 /** The env files package.env applies to `pkg`, least specific first. */
-export function envLinesFor(env: PackageEnv, pkg: PackageRef): EnvLine[] {
+function envLinesFor(env: PackageEnv, pkg: PackageRef): EnvLine[] {
   return env.lines.filter((l) => matches(l, pkg)).sort((a, b) => a.rank - b.rank);
 }
 
@@ -275,9 +219,8 @@ export function environmentFor(makeConf: MakeConfOrigins, env: PackageEnv, pkg: 
       const vars = envFile(env, name, line);
       if (vars instanceof Map) for (const [k, v] of vars) out.set(k, v);
       else if (vars.kind !== 'missing-env') {
-        const where = vars.line ? `${vars.file}:${vars.line}` : vars.file;
         throw new SkipCheck(
-          `the env file ${vars.path} (package.env for ${pkg.cpn}) could not be read: ${where}: ${vars.message}`,
+          `the env file ${vars.path} (package.env for ${pkg.cpn}) could not be read: ${formatWhere(vars)}: ${vars.message}`,
         );
       }
     }

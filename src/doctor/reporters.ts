@@ -1,7 +1,8 @@
 // Reporters (pkgcheck's reporters.py): the same results as text grouped by check (coloured on a
 // terminal unless NO_COLOR or Portage's NOCOLOR says otherwise) or as JSON lines, one object per line:
 // a "check" line, then its "finding" lines, then one "summary" line. Nothing here decides anything.
-import { LEVELS, whereText, type Level } from './finding.js';
+import { formatWhere } from '../errors.js';
+import { LEVELS, type Level } from './finding.js';
 import type { Check, CheckResult } from './check.js';
 
 export type ExitPolicy = 'error' | 'warning';
@@ -55,7 +56,7 @@ function counts(r: CheckResult): string {
     .join(', ');
 }
 
-export function summaryLine(s: Summary): string {
+function summaryLine(s: Summary): string {
   const checks = [`${plural(s.ok, 'check')} ok`, s.skipped && `${s.skipped} skipped`, s.failed && `${s.failed} failed`]
     .filter(Boolean)
     .join(', ');
@@ -70,7 +71,7 @@ export function renderText(report: DoctorReport, color: boolean): string {
     const status = c.status === 'findings' ? counts(c) : c.status === 'ok' ? 'ok' : `${c.status}: ${c.reason}`;
     out.push(`${paint('bold', c.id.padEnd(width))}  ${paint(STATUS_STYLE[c.status], status)}`);
     for (const f of c.findings) {
-      const where = whereText(f.where);
+      const where = formatWhere(f.where);
       out.push(`  ${paint(LEVEL_STYLE[f.level], f.level.padEnd(7))}  ${where || '(this system)'}`);
       out.push(`           ${f.message}`);
       out.push(`           ${paint('bold', 'fix:')} ${f.fix}`);

@@ -5,7 +5,7 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, FsError } from '../errors.js';
+import { ConfigError, formatWhere, FsError } from '../errors.js';
 import { koptConfigPath, type Roots } from '../portage/roots.js';
 import { closest, parseIniLines, readConfigText, type IniSection } from '../config/ini-lines.js';
 import { SERIES_NAME } from '../config/schema.js';
@@ -47,8 +47,6 @@ export interface Catalog {
 
 /** <package dir>/patches/catalog.ini: this module sits two levels below the package (src/patches, dist/patches). */
 export const BUILTIN_CATALOG = fileURLToPath(new URL('../../patches/catalog.ini', import.meta.url));
-
-const where = (x: { file: string; line: number }): string => `${x.file}:${x.line}`;
 
 function validRange(range: string): boolean {
   if (range === '') return false;
@@ -228,7 +226,7 @@ export function parseCatalog(text: string, file: string, into: Catalog = { serie
       const earlier = into.series.get(second);
       if (earlier)
         fail(
-          `series '${second}' is already defined at ${where(earlier)}`,
+          `series '${second}' is already defined at ${formatWhere(earlier)}`,
           file,
           section.line,
           `add entries with [${second} ID] sections instead`,
@@ -258,7 +256,7 @@ export function parseCatalog(text: string, file: string, into: Catalog = { serie
     const earlier = series.entries.find((e) => e.id === second);
     if (earlier)
       fail(
-        `entry [${first} ${second}] is already defined at ${where(earlier)}`,
+        `entry [${first} ${second}] is already defined at ${formatWhere(earlier)}`,
         file,
         section.line,
         'give the entry another id, or remove one of them',

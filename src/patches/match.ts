@@ -2,10 +2,8 @@
 // (the package version mapped first: 6.13_rc3 -> 6.13.0-rc3, 6.18.32_p1 -> 6.18.32); each version may
 // match at most one entry of a series, checked when matching and, for doctor, statically.
 import semver from 'semver';
-import { ConfigError, VersionError } from '../errors.js';
+import { ConfigError, formatWhere, VersionError } from '../errors.js';
 import type { Catalog, CatalogEntry, Series } from './catalog.js';
-
-const where = (x: { file: string; line: number }): string => `${x.file}:${x.line}`;
 
 const RANGE_OPTIONS: semver.RangeOptions = { includePrerelease: true };
 
@@ -26,7 +24,7 @@ export function kernelRange(range: string): semver.Range {
 
 function overlapError(a: CatalogEntry, b: CatalogEntry, what: string): ConfigError {
   return new ConfigError(
-    `catalog entries [${a.series} ${a.id}] (${where(a)}) and [${b.series} ${b.id}] (${where(b)}) both match ${what}`,
+    `catalog entries [${a.series} ${a.id}] (${formatWhere(a)}) and [${b.series} ${b.id}] (${formatWhere(b)}) both match ${what}`,
     {
       file: b.file,
       line: b.line,

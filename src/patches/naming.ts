@@ -6,7 +6,7 @@
 //    before the user's own patches, and series apply in the order kopt.conf lists them.
 import path from 'node:path';
 
-export const MANAGED_PREFIX = '00-gentoo-kopt-';
+const MANAGED_PREFIX = '00-gentoo-kopt-';
 
 /** `00-gentoo-kopt-1-gcc-lto-01-0001-gcc-LTO-support-for-the-kernel.patch` */
 export function managedName(seriesIndex: number, series: string, fileIndex: number, sourcePath: string): string {

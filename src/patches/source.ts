@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import { lstat, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { KoptError, SourceError } from '../errors.js';
+import { formatWhere, KoptError, SourceError } from '../errors.js';
 import { fsError, isErrno } from '../system/fs-errors.js';
 import { LIMITS, readBounded } from '../system/read.js';
 import type { CatalogFile } from './catalog.js';
@@ -25,7 +25,7 @@ import { tarKindOf, TarWalkError, walkTar, type TarKind } from '../system/tar-wa
  * The most a patch-source tarball may decompress to. A collection of kernel patch series is tens of
  * megabytes (CachyOS kernel-patches, every kernel line, is far below); 1 GiB is room to spare.
  */
-export const PATCH_SOURCE_MAX = 1024 ** 3;
+const PATCH_SOURCE_MAX = 1024 ** 3;
 
 /** A patch source as the config names it, and where (kopt.conf file and line) it does. */
 export interface SourceRef {
@@ -40,7 +40,7 @@ const CONFIG_HINT = 'check patch-source in kopt.conf';
 
 function configured(ref: SourceRef): string {
   if (!ref.file) return '';
-  return ` (patch-source at ${ref.line ? `${ref.file}:${ref.line}` : ref.file})`;
+  return ` (patch-source at ${formatWhere(ref)})`;
 }
 
 /** An error about the source itself: located at the kopt.conf line that names it, when known. */

@@ -36,7 +36,7 @@ const MAX_DEPTH = 10; // configparser MAX_INTERPOLATION_DEPTH
 /** The largest value an interpolation may produce: as large as a config file may be. */
 export const MAX_VALUE = LIMITS.config.max;
 /** References one read of repos.conf may resolve in all (every option of every section). */
-export const MAX_REFERENCES = 100_000;
+const MAX_REFERENCES = 100_000;
 
 /** What the interpolations of one read may still do (shared by all its calls of interpolate). */
 export interface InterpolationBudget {

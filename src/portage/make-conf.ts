@@ -32,14 +32,21 @@ const MAX_SOURCE_DEPTH = 20;
 /** The largest value an assignment may expand to: as large as a config file may be. */
 export const MAX_VALUE = LIMITS.config.max;
 /** All values of one read (make.conf with what it sources, or one env file) together. */
-export const MAX_EXPANDED = 4 * MAX_VALUE;
+const MAX_EXPANDED = 4 * MAX_VALUE;
 
 /** Reads a sourced file: its text, or undefined when it does not exist. Throws KoptError otherwise. */
 export type SourceReader = (file: string) => string | undefined;
 
+/** A variable's value (expanded) and where it was assigned: the file (a sourced one, maybe) and line. */
+export interface Assignment {
+  value: string;
+  file: string;
+  line: number;
+}
+
 interface Parse {
   vars: Map<string, string>;
-  out: Map<string, string>;
+  out: Map<string, Assignment>;
   read: SourceReader;
   files: string[];
   /** Characters the expansions of this read may still produce. */
@@ -106,7 +113,7 @@ function parseInto(p: Parse, text: string, file: string, depth: number): void {
       });
     }
     const expanded = expand(p, value.value, { file, line: value.line });
-    p.out.set(key.value, expanded);
+    p.out.set(key.value, { value: expanded, file, line: key.line });
     p.vars.set(key.value, expanded);
     lastValueLine = value.line;
   }
@@ -131,15 +138,16 @@ function sourceFile(p: Parse, name: string, from: { file: string; line: number }
 /**
  * Parses make.conf text. `vars` seeds the expansion and receives every assignment (as Portage's
  * expand map does); the result holds this text's assignments (and those of files it sources), `__*`
- * variables included. `source` reads files synchronously unless `readSource` is given.
+ * variables included, each with its file and line. `source` reads files synchronously unless
+ * `readSource` is given.
  */
 export function parseMakeConf(
   text: string,
   file: string,
   vars: Map<string, string> = new Map(),
   readSource: SourceReader = readConfigFileSync,
-): Map<string, string> {
-  const out = new Map<string, string>();
+): Map<string, Assignment> {
+  const out = new Map<string, Assignment>();
   parseInto({ vars, out, read: readSource, files: [], budget: { left: MAX_EXPANDED } }, text, file, 0);
   return out;
 }
@@ -165,11 +173,17 @@ async function sameFile(a: string, b: string): Promise<boolean> {
   return !!x && !!y && x.dev === y.dev && x.ino === y.ino;
 }
 
-/**
- * Reads make.conf as Portage does. `vars` holds the assignments (not the seeded root variables, not
- * `__*`); `files` every file read, sourced ones included, in order.
- */
-export async function loadMakeConf(roots: Roots): Promise<{ vars: Map<string, string>; files: string[] }> {
+export interface MakeConf {
+  /** Each variable's value (not the seeded root variables, not `__*`). */
+  vars: Map<string, string>;
+  /** The same variables, each with the file and line of the assignment that set it. */
+  assignments: Map<string, Assignment>;
+  /** Every file read, sourced ones included, in order. */
+  files: string[];
+}
+
+/** Reads make.conf as Portage does. */
+export async function loadMakeConf(roots: Roots): Promise<MakeConf> {
   const legacy = path.join(roots.configRoot, 'etc/make.conf');
   const current = path.join(roots.configRoot, 'etc/portage/make.conf');
   const paths = (await sameFile(legacy, current)) ? [current] : [legacy, current];
@@ -187,6 +201,6 @@ export async function loadMakeConf(roots: Roots): Promise<{ vars: Map<string, st
       parseInto(p, text, file, 0);
     }
   }
-  const vars = new Map([...p.out].filter(([k]) => !k.startsWith('__')));
-  return { vars, files: p.files };
+  const assignments = new Map([...p.out].filter(([k]) => !k.startsWith('__')));
+  return { vars: new Map([...assignments].map(([k, a]) => [k, a.value])), assignments, files: p.files };
 }

@@ -36,7 +36,7 @@ const SLOT_LINE = /^SLOT=(?:"([^"]*)"|'([^']*)'|([^\s"'#;&|]*))\s*(?:#.*)?$/;
 const VAR_REF = /\$\{(\w+)\}|\$(\w+)/g;
 
 /** Parses an md5-cache entry. A line without '=' is a ConfigError naming file and line. */
-export function parseMd5CacheEntry(text: string, file: string): Map<string, string> {
+function parseMd5CacheEntry(text: string, file: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const [i, line] of text.split('\n').entries()) {
     if (line === '') continue;

@@ -1,6 +1,6 @@
 // A small emulation of how Portage runs an ebuild's phases around /etc/portage/bashrc, for testing the
-// real hook in real bash without Portage (CI has none; /work/shared/tools/portage-harness checks the
-// same against real Portage by hand). Per phase, as bin/ebuild.sh does:
+// real hook in real bash without Portage (CI has none; checks against the real Portage are run by hand,
+// as test/eapply-user-portage.sh does for eapply_user). Per phase, as bin/ebuild.sh does:
 //  - a fresh bash, started with only the environment Portage passes (env -i);
 //  - except in depend: the environment saved by the previous phase is sourced first (${T}/environment);
 //  - bashrc is sourced; the phase's hook functions are called (pre_pkg_setup, ...) if defined;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The real-Kbuild test of the kernel hook (issue 3): what the installed hook exports, passed to a real
+# The real-Kbuild test of the kernel hook: what the installed hook exports, passed to a real
 # kernel tree the way kernel-build.eclass passes it, really builds with the configured toolchain.
 #
 # For toolchain = llvm and then gnu:

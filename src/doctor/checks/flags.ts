@@ -4,7 +4,7 @@
 // kernel's choices: -mno-sse/-mno-avx (arch/x86/Makefile), -fno-PIE, its LTO set-up.
 import { whereIs } from '../../config/kopt-conf.js';
 import { finding, type Finding, type FindingWhere, type Kind } from '../finding.js';
-import { kernelRefs } from './mixed-toolchain.js';
+import { kernelRefs } from '../shared.js';
 import type { DoctorContext } from '../context.js';
 import type { Assignment } from '../portage-env.js';
 import type { Check } from '../check.js';

@@ -7,7 +7,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { KoptError } from '../../errors.js';
+import { ConfigError, KoptError } from '../../errors.js';
 import { compileSettings } from '../../hooks/settings.js';
 import { LTO_FRAGMENT_REL, ltoFragment } from '../../hooks/lto-fragment.js';
 import { koptConfigPath } from '../../portage/roots.js';
@@ -46,7 +46,7 @@ function settingsFindings(h: HookFiles, config: KoptConfig | undefined): Finding
     } catch (err) {
       if (!(err instanceof KoptError)) throw err;
       out.push(
-        err.name === 'ConfigError'
+        err instanceof ConfigError
           ? malformed(err)
           : finding('hooks-file-outdated', { file: h.settingsFile }, { role: 'settings' }),
       );

@@ -9,8 +9,8 @@ import { compareVersions, parseVersion } from '../../portage/version.js';
 import { LLVM_SLOT_TOOLS } from '../../hooks/toolchain.js';
 import { hookSlot, type DoctorContext, type LlvmSlotDir } from '../context.js';
 import { finding, type Finding } from '../finding.js';
-import { llvmInstalled, LLVM_CPNS, LLVM_PACKAGES } from './llvm-packages.js';
-import { llvmUsers, type Check } from '../check.js';
+import { llvmInstalled, LLVM_CPNS, LLVM_PACKAGES, llvmUsers } from '../shared.js';
+import type { Check } from '../check.js';
 
 /** Which package installs each tool into the slot's bin directory. */
 const TOOL_PACKAGE: Record<string, string> = {

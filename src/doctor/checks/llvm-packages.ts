@@ -6,50 +6,10 @@ import { whereIs } from '../../config/kopt-conf.js';
 import { vdbPath } from '../../portage/roots.js';
 import type { InstalledPackage } from '../../portage/vdb.js';
 import { finding, type Finding } from '../finding.js';
-import { llvmUsers, type Check } from '../check.js';
-
-export interface LlvmPackage {
-  name: string;
-  current: string;
-  old: string;
-  /** Slotted by LLVM major (SLOT="20/20.1"); libunwind has SLOT 0. */
-  perSlot: boolean;
-  required: boolean;
-}
-
-export const LLVM_PACKAGES: readonly LlvmPackage[] = [
-  { name: 'clang', current: 'llvm-core/clang', old: 'sys-devel/clang', perSlot: true, required: true },
-  { name: 'llvm', current: 'llvm-core/llvm', old: 'sys-devel/llvm', perSlot: true, required: true },
-  { name: 'lld', current: 'llvm-core/lld', old: 'sys-devel/lld', perSlot: true, required: true },
-  {
-    name: 'compiler-rt',
-    current: 'llvm-runtimes/compiler-rt',
-    old: 'sys-libs/compiler-rt',
-    perSlot: true,
-    required: false,
-  },
-  {
-    name: 'libunwind',
-    current: 'llvm-runtimes/libunwind',
-    old: 'sys-libs/llvm-libunwind',
-    perSlot: false,
-    required: false,
-  },
-];
+import { LLVM_CPNS, LLVM_PACKAGES, llvmInstalled, llvmUsers, type LlvmPackage } from '../shared.js';
+import type { Check } from '../check.js';
 
 const REQUIRED = LLVM_PACKAGES.filter((p) => p.required);
-/** Every name the table knows, old and new: what the VDB is asked for. */
-export const LLVM_CPNS: readonly string[] = LLVM_PACKAGES.flatMap((p) => [p.current, p.old]);
-
-/** The installed LLVM packages by table row, under either name. */
-export function llvmInstalled(packages: InstalledPackage[]): Map<LlvmPackage, InstalledPackage[]> {
-  const out = new Map<LlvmPackage, InstalledPackage[]>(LLVM_PACKAGES.map((p) => [p, []]));
-  for (const pkg of packages) {
-    const row = LLVM_PACKAGES.find((p) => p.current === pkg.cpv.cpn || p.old === pkg.cpv.cpn);
-    if (row) out.get(row)!.push(pkg);
-  }
-  return out;
-}
 
 /** slot -> the required packages present in it. */
 function slotsOf(installed: Map<LlvmPackage, InstalledPackage[]>): Map<number, Set<LlvmPackage>> {

@@ -5,22 +5,10 @@
 // make's command line with GNU defaults, so one LLVM tool means a mixed build, and LLVM=1 alone does
 // nothing. Tool classification is the hook's own (toolFamily, src/hooks/toolchain.ts).
 import { SHADOW_VARIABLES, TOOLCHAIN, toolFamily } from '../../hooks/toolchain.js';
-import { finding, SkipCheck, type Finding } from '../finding.js';
-import type { DoctorContext } from '../context.js';
-import type { Assignment, PackageRef } from '../portage-env.js';
+import { finding, type Finding } from '../finding.js';
+import { kernelRefs } from '../shared.js';
+import type { Assignment } from '../portage-env.js';
 import type { Check } from '../check.js';
-
-/** The packages to evaluate: installed versions of each configured kernel, else the bare name. */
-export async function kernelRefs(ctx: DoctorContext, cpns: string[]): Promise<PackageRef[]> {
-  const installed = await ctx.kernels().catch((err: unknown) => {
-    if (err instanceof SkipCheck) return [];
-    throw err;
-  });
-  return cpns.flatMap((cpn) => {
-    const versions = installed.filter((p) => p.cpv.cpn === cpn);
-    return versions.length ? versions.map((p) => ({ cpn, cpv: p.cpv })) : [{ cpn }];
-  });
-}
 
 const opposite = (t: string): string => (t === 'llvm' ? 'gnu' : 'llvm');
 
