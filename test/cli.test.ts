@@ -2,12 +2,14 @@
 // exit statuses, --json, errors on stderr naming file and line, nothing written on bad input.
 import { describe, it, expect } from 'vitest';
 import path from 'node:path';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import { readFileSync } from 'node:fs';
 import { execa } from 'execa';
 import tar from 'tar-stream';
 import { snapshot } from './helpers/tree.js';
-import { gentooRoot, defaultConf, PROJECT } from './helpers/gentoo.js';
+import { gentooRoot, defaultConf, EXAMPLE_SOURCE, PROJECT } from './helpers/gentoo.js';
+import { worldReadable } from './helpers/installed.js';
 import { kopt } from './helpers/cli.js';
 import { COMMANDS, COMMON_OPTIONS, PROGRAM_OPTIONS, type OptionSpec } from '../src/commands/table.js';
 import { usageLine } from '../src/commands/help.js';
@@ -181,7 +183,11 @@ describe('gentoo-kopt, the executable', () => {
   it.skipIf(process.getuid?.() !== 0)(
     'without permission to write: exit 1 naming the path, nothing written',
     async () => {
-      const { dir } = await gentooRoot({ installed: ['sys-kernel/gentoo-kernel-6.12.58'] });
+      // the series source is copied next to the root: uid 65534 may not enter the checkout (mktemp -d)
+      const source = await mkdtemp(path.join(os.tmpdir(), 'kopt-src-'));
+      await cp(EXAMPLE_SOURCE, source, { recursive: true });
+      await worldReadable(source);
+      const { dir } = await gentooRoot({ installed: ['sys-kernel/gentoo-kernel-6.12.58'], conf: defaultConf(source) });
       await chmod(dir, 0o755);
       for (const d of [
         'etc',
@@ -208,6 +214,7 @@ describe('gentoo-kopt, the executable', () => {
       expect(r.stderr).toMatch(/permission|denied|EACCES/i);
       expect(r.stderr).toContain(`${dir}/etc/portage`);
       expect(await snapshot(dir)).toEqual(before);
+      await rm(source, { recursive: true, force: true });
     },
   );
 });
