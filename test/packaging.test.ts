@@ -4,11 +4,15 @@
 // Portage itself runs the same ebuilds on a maintainer's machine (packaging/README.md).
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { cp, mkdtemp, mkdir, readFile, readdir, readlink, rm, writeFile, open } from 'node:fs/promises';
+import { cp, mkdtemp, mkdir, readFile, readdir, readlink, rm, open } from 'node:fs/promises';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { xmlElements } from './helpers/xml.js';
+import { CHECKS } from '../src/doctor/checks/registry.js';
+import { manPage } from '../src/docs/man.js';
+import { bashCompletion } from '../src/docs/bash-completion.js';
+import { zshCompletion } from '../src/docs/zsh-completion.js';
 
 const TOP = path.resolve(import.meta.dirname, '..');
 const OVERLAY = path.join(TOP, 'packaging/gentoo');
@@ -253,10 +257,19 @@ describe('src_install on the distfiles make-distfiles.sh makes from this tree', 
       'usr/lib64/node_modules/',
       `${LIBDIR}/`,
       'usr/share/',
+      'usr/share/bash-completion/',
+      'usr/share/bash-completion/completions/',
+      'usr/share/bash-completion/completions/gentoo-kopt',
       'usr/share/doc/',
       `usr/share/doc/${P}/`,
       `usr/share/doc/${P}/README.md`,
       `usr/share/doc/${P}/kopt.conf`,
+      'usr/share/man/',
+      'usr/share/man/man1/',
+      'usr/share/man/man1/gentoo-kopt.1',
+      'usr/share/zsh/',
+      'usr/share/zsh/site-functions/',
+      'usr/share/zsh/site-functions/_gentoo-kopt',
     ]);
     expect(image.filter((f) => /^[^/]+\/?$/.test(f.slice(LIBDIR.length + 1)) && inLibdir(f))).toEqual(
       ['dist/', 'hooks/', 'node_modules/', 'package.json', 'patches/'].map((f) => `${LIBDIR}/${f}`),
@@ -279,22 +292,22 @@ describe('src_install on the distfiles make-distfiles.sh makes from this tree', 
     expect(rename(await listing(live.image))).toEqual(await listing(release.image));
   });
 
-  it('installs the man page and the completions where Gentoo looks for them, once the release tarball has them', async () => {
-    const r = await install(RELEASE, async (pkgdir) => {
-      await mkdir(path.join(pkgdir, 'man'));
-      await mkdir(path.join(pkgdir, 'completions'));
-      await writeFile(path.join(pkgdir, 'man/gentoo-kopt.1'), '.TH GENTOO-KOPT 1\n');
-      await writeFile(path.join(pkgdir, 'completions/gentoo-kopt.bash'), 'complete -F _kopt gentoo-kopt\n');
-      await writeFile(path.join(pkgdir, 'completions/_gentoo-kopt'), '#compdef gentoo-kopt\n');
-    });
+  it('installs the man page and the completions the build generated from the command table', async () => {
+    const r = await install(RELEASE);
     expect(r.status, r.stderr).toBe(0);
-    expect(await listing(r.image)).toEqual(
-      expect.arrayContaining([
-        'usr/share/man/man1/gentoo-kopt.1',
-        'usr/share/bash-completion/completions/gentoo-kopt',
-        'usr/share/zsh/site-functions/_gentoo-kopt',
-      ]),
-    );
+    const ids = CHECKS.map((c) => c.id);
+    const want: [string, string][] = [
+      ['usr/share/man/man1/gentoo-kopt.1', manPage(pkg.version)],
+      ['usr/share/bash-completion/completions/gentoo-kopt', bashCompletion(ids)],
+      ['usr/share/zsh/site-functions/_gentoo-kopt', zshCompletion(ids)],
+    ];
+    for (const [file, text] of want) expect(await readFile(path.join(r.image, file), 'utf8'), file).toBe(text);
+  });
+
+  it('fails, naming the file, when the release tarball lacks the generated man page', async () => {
+    const r = await install(RELEASE, (pkgdir) => rm(path.join(pkgdir, 'man'), { recursive: true }));
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/^die: doman: man\/gentoo-kopt\.1 does not exist/m);
   });
 
   it('fails, naming the file, when the ebuild installs something the release tarball does not have', async () => {

@@ -4,10 +4,16 @@
 EAPI=8
 
 # Two distfiles, both made by packaging/make-distfiles.sh and unpacked into ${WORKDIR}/package:
-# the registry tarball (`npm pack`: package.json, dist/ already compiled by tsc, hooks/, patches/,
-# etc-portage/), and the production node_modules pinned by package-lock.json. Nothing is fetched or
-# resolved by npm here: FEATURES=network-sandbox forbids it, and `npm install --offline` of the
-# registry tarball (dev-lang/typescript's way) only works for a package without dependencies.
+# the registry tarball (`npm pack`: package.json, dist/ already compiled by tsc, the man page and the
+# completions already generated, hooks/, patches/, etc-portage/), and the production node_modules pinned
+# by package-lock.json. Of Gentoo's two ways to package a Node program, this is nodejs-mod.eclass's
+# (sys-process/pm2): a vendored ${P}-node_modules.tar.xz beside the sources. dev-lang/typescript's way,
+# `npm install --global --offline` of the registry tarball, works only for a package without
+# dependencies (typescript has none; gentoo-kopt has diff, execa, semver and tar-stream, and theirs).
+# The eclass itself is not inherited: its src_compile runs `npm run build`, which needs tsc, a
+# development dependency the vendored tarball leaves out, and its src_install runs npm again; here
+# nothing is built and src_install only copies, so neither npm nor the network is needed
+# (FEATURES=network-sandbox).
 inherit shell-completion
 
 DESCRIPTION="The Gentoo wiki's kernel-optimization advice for kernels built with emerge"
@@ -50,16 +56,11 @@ src_install() {
 	dodoc etc-portage/kopt.conf
 	docompress -x /usr/share/doc/${PF}/kopt.conf
 
-	# Generated from the command table (not yet in the release tarball): installed when present.
-	if [[ -f man/${PN}.1 ]]; then
-		doman man/${PN}.1
-	fi
-	if [[ -f completions/${PN}.bash ]]; then
-		newbashcomp completions/${PN}.bash ${PN}
-	fi
-	if [[ -f completions/_${PN} ]]; then
-		dozshcomp completions/_${PN}
-	fi
+	# Generated from the command table by the project's build (npm run build), so they are in the
+	# release tarball: the man page, and the completions (bash-completion loads ${PN} on demand).
+	doman man/${PN}.1
+	newbashcomp completions/${PN}.bash ${PN}
+	dozshcomp completions/_${PN}
 }
 
 pkg_postinst() {

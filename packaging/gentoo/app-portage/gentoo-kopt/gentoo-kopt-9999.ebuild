@@ -70,16 +70,11 @@ src_install() {
 	dodoc etc-portage/kopt.conf
 	docompress -x /usr/share/doc/${PF}/kopt.conf
 
-	# Generated from the command table (not yet in the release tarball): installed when present.
-	if [[ -f man/${PN}.1 ]]; then
-		doman man/${PN}.1
-	fi
-	if [[ -f completions/${PN}.bash ]]; then
-		newbashcomp completions/${PN}.bash ${PN}
-	fi
-	if [[ -f completions/_${PN} ]]; then
-		dozshcomp completions/_${PN}
-	fi
+	# Generated from the command table by the project's build (npm run build), so they are in the
+	# release tarball: the man page, and the completions (bash-completion loads ${PN} on demand).
+	doman man/${PN}.1
+	newbashcomp completions/${PN}.bash ${PN}
+	dozshcomp completions/_${PN}
 }
 
 pkg_postinst() {
