@@ -83,6 +83,7 @@ const EXIT: [string, string][] = [
   ['1', 'an error (named with its file and line); nothing was changed'],
   ['2', 'a usage error: unknown command or option, missing or extra argument, bad option value'],
   ['3', 'another gentoo-kopt run holds the lock'],
+  ['4', 'verify only: nothing fails, but some version could not be verified (its distfiles are not downloaded)'],
 ];
 const items = (rows: [string, string][], term: (t: string) => string): string[] =>
   rows.flatMap(([t, text]) => ['.TP', term(t), roff(`${text}.`)]);
