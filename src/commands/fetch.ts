@@ -44,6 +44,9 @@ export interface FetchReport {
 
 const LOCK_WAIT_MS = 60_000;
 
+/** An argument as a shell would need it written, for --verbose (nothing runs through a shell). */
+const shown = (arg: string): string => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
+
 const kib = (n: number): string => `${Math.max(1, Math.round(n / 1024))} KiB`;
 
 export async function fetchPatches(ctx: CommandContext, opts: FetchOptions): Promise<FetchReport> {
@@ -78,7 +81,7 @@ export async function fetchPatches(ctx: CommandContext, opts: FetchOptions): Pro
       try {
         const r = await fetchItem(fetcher, item, {
           onProgress: ctx.progress && ((_, bytes) => ctx.progress!(line(bytes))),
-          onCommand: (_, argv) => report.commands.push(argv.join(' ')),
+          onCommand: (_, argv) => report.commands.push(argv.map(shown).join(' ')),
         });
         const status: FetchStatus = r.status === 'fetched' && r.resumed ? 'resumed' : r.status;
         report.files.push({ ...base, status, bytes: r.bytes, ...(r.keptAside ? { keptAside: r.keptAside } : {}) });

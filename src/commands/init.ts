@@ -70,15 +70,19 @@ export function initValues(facts: InitFacts): Record<string, string> {
 
 /** Why each value was chosen, as the comment above it. */
 function why(key: string, facts: InitFacts): string | undefined {
-  if (key === 'packages')
-    return facts.kernels.length
-      ? `init found these dist-kernels installed: ${facts.kernels.join(', ')}`
-      : 'init found no dist-kernel installed: the default list is kept';
-  if (key === 'toolchain' || key === 'llvm-slot' || key === 'lto')
-    return facts.llvmSlot !== undefined
-      ? `init found LLVM ${facts.llvmSlot} complete (clang, lld and llvm of slot ${facts.llvmSlot}): Clang ThinLTO`
-      : 'init found no complete LLVM slot (clang, lld and llvm of one major): GNU toolchain, no LTO';
-  return undefined;
+  const slot = facts.llvmSlot;
+  const kernels = facts.kernels.join(', ');
+  const reasons: Record<string, string> = {
+    packages: kernels ? `init found these dist-kernels installed: ${kernels}` : '',
+    toolchain:
+      slot !== undefined
+        ? `init found LLVM ${slot} complete: clang, lld and llvm of slot ${slot}`
+        : 'init found no complete LLVM slot (clang, lld and llvm of one major)',
+    'llvm-slot': 'the newest complete slot; empty follows the newest one the hook finds at build time',
+    lto:
+      slot !== undefined ? 'Clang ThinLTO: built into the kernel by its LTO_CLANG_THIN option' : 'no LTO without LLVM',
+  };
+  return reasons[key] || undefined;
 }
 
 /** The text of the kopt.conf: every key, with its description; those init sets set, the others commented out. */
