@@ -272,6 +272,22 @@ describe('sync-patches fetches what is missing before its transaction', () => {
     expect(await snapshot(path.join(r.dir, 'etc/portage'))).toEqual(before);
   });
 
+  it('a cached file with the wrong checksum: the hook refuses it (run fetch); sync-patches moves it aside and downloads', async () => {
+    const s = await serve();
+    const r = await root(s.base);
+    await mkdir(path.dirname(r.cached('x')), { recursive: true });
+    await writeFile(r.cached('0001-a.patch'), 'tampered\n');
+    const err = (await sync(r.ctx, { fetch: false }).catch((e: unknown) => e)) as KoptError;
+    expect(err.message).toMatch(/checksum mismatch for '6\.12\/0001-a\.patch'/);
+    expect(err.hint).toMatch(/run gentoo-kopt fetch/);
+    expect(s.requests).toEqual([]);
+    const { report } = await sync(r.ctx);
+    expect(report.fetched).toEqual([`${s.base}6.12/0001-a.patch`, `${s.base}6.12/0002-b.patch`]);
+    expect(await readFile(r.cached('0001-a.patch'), 'utf8')).toBe(A);
+    const aside = (await readdir(path.dirname(r.cached('x')))).filter((n) => n.includes('._checksum_failure_.'));
+    expect(aside).toHaveLength(1);
+  });
+
   it('--pretend downloads nothing either', async () => {
     const s = await serve();
     const r = await root(s.base);

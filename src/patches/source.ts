@@ -184,9 +184,11 @@ export async function findPatchFiles(
   sources: SourceRef[],
   files: CatalogFile[],
   catalogFile: string,
-): Promise<{ found: Map<string, Buffer>; missing: CatalogFile[] }> {
+): Promise<{ found: Map<string, Buffer>; missing: CatalogFile[]; mismatched: Map<string, SourceError> }> {
   const kinds = await Promise.all(sources.map(classify)); // every named source must exist, used or not
   const found = new Map<string, Buffer>();
+  // A wrong file in the download cache is not used, and not fatal here: fetch moves it aside.
+  const mismatched = new Map<string, SourceError>();
   for (const [i, ref] of sources.entries()) {
     const wanted = files.filter((f) => !found.has(f.path));
     const kind = kinds[i];
@@ -198,7 +200,7 @@ export async function findPatchFiles(
       if (data === undefined) continue;
       const actual = createHash('sha256').update(data).digest('hex');
       if (actual !== f.sha256) {
-        throw new SourceError(
+        const err = new SourceError(
           `checksum mismatch for '${f.path}' from patch source '${ref.spec}': expected sha256 ${f.sha256}, got ${actual}`,
           {
             file: catalogFile,
@@ -208,11 +210,14 @@ export async function findPatchFiles(
               : 'the source holds another version of this file: use the exact file the catalog names',
           },
         );
+        if (!ref.optional) throw err;
+        mismatched.set(f.path, err);
+        continue;
       }
       found.set(f.path, data);
     }
   }
-  return { found, missing: files.filter((f) => !found.has(f.path)) };
+  return { found, missing: files.filter((f) => !found.has(f.path)), mismatched };
 }
 
 /** The error for a catalog file no source has: with an origin, `gentoo-kopt fetch` downloads it. */
@@ -250,7 +255,8 @@ export async function readPatchFiles(
       hint: 'set patch-source in kopt.conf to a directory or tarball holding the series files',
     });
   }
-  const { found, missing } = await findPatchFiles(sources, files, catalogFile);
-  if (missing.length > 0) throw missingFile(sources, missing[0]!, catalogFile, origin);
+  const { found, missing, mismatched } = await findPatchFiles(sources, files, catalogFile);
+  if (missing.length > 0)
+    throw mismatched.get(missing[0]!.path) ?? missingFile(sources, missing[0]!, catalogFile, origin);
   return new Map(files.map((f) => [f.path, found.get(f.path)!]));
 }
