@@ -6,6 +6,7 @@ import { cp, mkdtemp, rm, writeFile, mkdir, readdir, readFile } from 'node:fs/pr
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import http from 'node:http';
 import { execa } from 'execa';
 import { emerge } from './portage-sim/emerge.mjs';
 
@@ -150,6 +151,62 @@ try {
   await kopt('doctor');
   await say('14. The same as JSON lines, for scripts (one check)');
   await kopt('doctor', '--json', '--check', 'patches');
+
+  // A second sandbox, as on a machine where gentoo-kopt was just installed: no kopt.conf yet.
+  const fresh = await mkdtemp(path.join(os.tmpdir(), 'gentoo-kopt-demo-fresh-'));
+  const server = http.createServer(async (req, res) => {
+    const rel = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname).replace(/^\/+/, '');
+    const data = rel.split('/').includes('..')
+      ? undefined
+      : await readFile(path.join(project, 'patches/example', rel)).catch(() => undefined);
+    if (!data) return void res.writeHead(404).end('not found\n');
+    res.writeHead(200, { 'Content-Length': data.length }).end(data);
+  });
+  try {
+    await cp(path.join(project, 'examples/sandbox'), fresh, { recursive: true });
+    await mkdir(path.join(fresh, 'etc/portage/repos.conf'), { recursive: true });
+    await writeFile(
+      path.join(fresh, 'etc/portage/repos.conf/gentoo.conf'),
+      `[DEFAULT]\nmain-repo = gentoo\n\n[gentoo]\nlocation = ${fresh}/var/db/repos/gentoo\n`,
+    );
+    const inFresh = async (...args) => {
+      process.stdout.write(`${bold('$ gentoo-kopt ' + args.join(' '))}\n`);
+      const r = await execa(process.execPath, [bin, ...args, '--root', fresh], {
+        reject: false,
+        env: { NO_COLOR: '1', PATH: process.env.PATH },
+      });
+      const text = [r.stdout, r.stderr].filter(Boolean).join('\n');
+      process.stdout.write(text.replace(/^/gm, '  ') + `\n  (exit status ${r.exitCode})\n`);
+      return r;
+    };
+    await say('15. First run on a fresh system: gentoo-kopt init writes a kopt.conf from what is installed');
+    await inFresh('init', '--pretend');
+    await inFresh('init');
+    await inFresh('init');
+
+    await say("16. gentoo-kopt fetch: the series files from the catalog entry's origin, as Portage fetches distfiles");
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    const origin = `http://127.0.0.1:${server.address().port}/`;
+    const shipped = await readFile(path.join(project, 'patches/catalog.ini'), 'utf8');
+    const files = shipped
+      .split('[kopt-demo 6.12]')[1]
+      .split('\n[')[0]
+      .match(/^file = .*$/gm);
+    const catalog = `# A copy of the demo series, published on a local web server.\n[series kopt-demo-net]\n[kopt-demo-net 6.12]\nkernel = >=6.12.0 <6.13.0\norigin = ${origin}\n${files.join('\n')}\n`;
+    await mkdir(path.join(fresh, 'etc/gentoo-kopt/catalog.d'), { recursive: true });
+    await writeFile(path.join(fresh, 'etc/gentoo-kopt/catalog.d/net.conf'), catalog);
+    process.stdout.write(`  etc/gentoo-kopt/catalog.d/net.conf:\n${catalog.trimEnd().replace(/^/gm, '    ')}\n`);
+    const confFile = path.join(fresh, 'etc/gentoo-kopt/kopt.conf');
+    await writeFile(confFile, (await readFile(confFile, 'utf8')).replace(/^#series =$/m, 'series = kopt-demo-net'));
+    process.stdout.write('  (kopt.conf: series = kopt-demo-net; no patch-source: the files come from the cache)\n');
+    await inFresh('sync-patches', '--no-fetch', '--no-verify');
+    await inFresh('fetch', '--verbose');
+    await inFresh('fetch');
+    await inFresh('sync-patches', '--no-fetch', '--no-verify');
+  } finally {
+    server.close();
+    await rm(fresh, { recursive: true, force: true });
+  }
 } finally {
   if (!process.env.KEEP_DEMO_ROOT) await rm(root, { recursive: true, force: true });
   else process.stdout.write(`\n(sandbox kept in ${root})\n`);

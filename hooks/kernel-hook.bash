@@ -7,7 +7,8 @@
 # The bashrc block sources this file for sys-kernel/*-kernel only, once one stat has shown it safe to
 # read as root. It exports what hook-settings (kopt.conf compiled; read as data, every value checked
 # again) asks for this package; in the setup phase of a source build it reports conflicts, runs
-# `gentoo-kopt sync-patches --package ${CATEGORY}/${PF}` and prints a summary. It assigns, never
+# `gentoo-kopt sync-patches --no-fetch --package ${CATEGORY}/${PF}` (it never downloads: it uses the
+# download cache, and names `gentoo-kopt fetch` for a file missing there) and prints a summary. It assigns, never
 # appends, defines no phase function, leaves no helper behind, and records what it exported for the
 # block to repeat in the later phases. The design and the Portage sources it rests on: the README's
 # hook section, and src/hooks/bashrc-block.ts in gentoo-kopt's source.
@@ -290,7 +291,7 @@ _kopt_check_programs() {
 # prerequisites and prints the summary.
 _kopt_setup() {
 	local f lto_patches='' fragments='' problem='' rc=0 cpn=${CATEGORY}/${PN} tc=${k_cfg[toolchain]}
-	local -a sync=( "${k_cfg[node]}" "${k_cfg[bin]}" sync-patches --package "${CATEGORY}/${PF}" )
+	local -a sync=( "${k_cfg[node]}" "${k_cfg[bin]}" sync-patches --no-fetch --package "${CATEGORY}/${PF}" )
 	local config_d=${k_broot%/}/etc/kernel/config.d patches=${PORTAGE_CONFIGROOT%/}/etc/portage/patches/${CATEGORY}
 	if (( ${#k_conflicts[@]} )) && [[ ${k_cfg[mixed]} == warn ]]; then
 		_kopt_msg warn "kopt.conf says toolchain = ${tc} for ${cpn}; replaced from the environment:" "${k_conflicts[@]/#/  }"

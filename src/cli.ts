@@ -23,6 +23,7 @@ const RUN: Record<CommandName, Runner> = {
       force: v.force === true,
       packages: strings(v, 'package'),
       verify: v['no-verify'] !== true,
+      fetch: v['no-fetch'] !== true,
     }),
   'patches list': async (ctx, v, [cpv]) =>
     (await import('./commands/patches-list.js')).patchesListCommand(ctx, { cpv: cpv!, slot: string(v, 'slot') }),
@@ -54,6 +55,8 @@ const RUN: Record<CommandName, Runner> = {
       pretend: v.pretend === true,
       force: v.force === true,
     }),
+  fetch: async (ctx, v) => (await import('./commands/fetch.js')).fetchCommand(ctx, { packages: strings(v, 'package') }),
+  init: async (ctx, v) => (await import('./commands/init.js')).initCommand(ctx, { pretend: v.pretend === true }),
 };
 
 const TABLE: readonly CommandSpec[] = COMMANDS;
@@ -192,16 +195,21 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     json = values.json === true;
     checkArguments(spec, values as Values, positionals);
     const { resolveRoots } = await import('./portage/roots.js');
+    const { styleFrom, progressWriter, quietText } = await import('./output.js');
+    const quiet = values.quiet === true;
     const ctx: CommandContext = {
       roots: resolveRoots({ root: values.root as string | undefined, env }),
       env,
       json,
       tty: process.stdout.isTTY === true && !json,
-      // A progress line for multi-second work (verify's decode): on a terminal only, never with --json.
-      progress: process.stderr.isTTY && !json ? (line: string) => process.stderr.write(`\r\x1b[K${line}`) : undefined,
+      // A progress line for multi-second work (fetch, verify's decode): on a terminal only, never with
+      // --json or --quiet.
+      progress: progressWriter(process.stderr, { json, quiet }),
+      style: styleFrom(env, process.stdout.isTTY === true && !json, { quiet, verbose: values.verbose === true }),
     };
     const result = await RUN[spec.name as CommandName](ctx, values as Values, positionals);
-    const text = result.text.endsWith('\n') || result.text === '' ? result.text : result.text + '\n';
+    let text = result.text.endsWith('\n') || result.text === '' ? result.text : result.text + '\n';
+    if (quiet) text = quietText(text).replace(/(.)$/, '$1\n');
     process.stdout.write(json ? (result.jsonText ?? JSON.stringify(result.data) + '\n') : text);
     return result.exitCode;
   } catch (err) {

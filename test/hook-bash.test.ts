@@ -117,7 +117,7 @@ describe('the kernel hook through the phases', () => {
     expect(await stubRuns(s)).toEqual([
       'ARGS ' +
         path.join(s.dir, 'lib/gentoo-kopt/dist/bin.js') +
-        ' sync-patches --package sys-kernel/gentoo-kernel-6.6.58-r1',
+        ' sync-patches --no-fetch --package sys-kernel/gentoo-kernel-6.6.58-r1',
       `ENV ${s.o.configRoot}/|${s.o.root}/|${s.o.eprefix}`,
     ]);
     const msgs = await messages(s.o.tmp);

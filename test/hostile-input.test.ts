@@ -147,8 +147,8 @@ describe('a FIFO or a device where a file should be: an error naming it, at once
     expect(r.exitCode).toBe(0);
     expect(r.stdout.split('\n')).toEqual(
       expect.arrayContaining([
-        `warning: ${file}: ${FIFO}`,
-        'warning: problems while reading installed or available versions: nothing is pruned this run',
+        ` * ${file}: ${FIFO}`,
+        ' * problems while reading installed or available versions: nothing is pruned this run',
       ]),
     );
     await root.outsideUnchanged();
@@ -358,8 +358,8 @@ describe('versions past what a number holds', () => {
       `'${v}' is not a dist-kernel version: a number too large for a kernel version; skipped`;
     expect(r.stdout.split('\n')).toEqual(
       expect.arrayContaining([
-        `warning: ${root.dir}/var/db/pkg/${big}: ${big}: ${why('6.99999999999999999999.1')}`,
-        `warning: ${root.dir}/var/db/repos/gentoo/sys-kernel/gentoo-kernel/gentoo-kernel-6.12.99999999999999999999.ebuild: sys-kernel/gentoo-kernel-6.12.99999999999999999999: ${why('6.12.99999999999999999999')}`,
+        ` * ${root.dir}/var/db/pkg/${big}: ${big}: ${why('6.99999999999999999999.1')}`,
+        ` * ${root.dir}/var/db/repos/gentoo/sys-kernel/gentoo-kernel/gentoo-kernel-6.12.99999999999999999999.ebuild: sys-kernel/gentoo-kernel-6.12.99999999999999999999: ${why('6.12.99999999999999999999')}`,
       ]),
     );
     expect(r.stdout).toMatch(/^ {2}sys-kernel\/gentoo-kernel-6\.12\.58 +kernel 6\.12\.58 /m);

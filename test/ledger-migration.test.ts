@@ -59,6 +59,7 @@ function oldRecords(): Ledger {
       dirs: hooks.dirs,
       created: [],
     },
+    init: { files: [], dirs: [], created: [] },
   };
 }
 

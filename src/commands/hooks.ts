@@ -6,6 +6,7 @@ import { planHooks, type HooksOptions, type HooksReport } from '../hooks/install
 import { acquireLock } from '../system/lock.js';
 import { STATES, stateLines } from '../system/ownership.js';
 import { commitTransaction, recoverIncomplete } from '../system/transaction.js';
+import { ewarn, PLAIN, type Style } from '../output.js';
 import type { CommandContext, CommandResult } from './types.js';
 
 export type { HooksOptions, HooksReport } from '../hooks/install-plan.js';
@@ -23,7 +24,7 @@ export async function hooksCommand(ctx: CommandContext, opts: HooksOptions): Pro
       data.warnings.push(...tx.notes);
     }
     const exitCode = opts.action === 'status' && data.overall !== 'current' ? 1 : 0;
-    return { data, text: render(data), exitCode };
+    return { data, text: render(data, ctx.style), exitCode };
   } finally {
     await lock?.release();
   }
@@ -35,7 +36,7 @@ const OVERALL: Record<HooksReport['overall'], string> = {
   'not-installed': 'not installed',
 };
 
-export function render(r: HooksReport): string {
+export function render(r: HooksReport, style: Style = PLAIN): string {
   const out: string[] = [];
   if (r.action === 'status') {
     out.push(`gentoo-kopt hooks: ${OVERALL[r.overall]}`);
@@ -49,7 +50,7 @@ export function render(r: HooksReport): string {
       out.push(`  ${r.pretend ? 'would carry' : 'carried'} ${r.migrated.join(', ')} over into the ledger`);
     if (!r.changed) out.push('  nothing to do');
   }
-  for (const w of r.warnings) out.push(`warning: ${w}`);
+  for (const w of r.warnings) out.push(...ewarn(style, w));
   if (r.transaction) out.push('', `Transaction ${r.transaction} applied; undo it with: gentoo-kopt rollback`);
   if (r.pretend && r.changed && r.diffs)
     out.push('', 'Nothing was written (--pretend). The changes as a diff:', '', ...r.diffs);

@@ -4,6 +4,7 @@ import { formatWhere, KoptError } from '../errors.js';
 import { loadConfig } from '../config/kopt-conf.js';
 import { loadCatalog } from '../patches/catalog.js';
 import { findTargets } from '../patches/targets.js';
+import { cacheDir, fetchItem, loadFetcher } from '../patches/fetch.js';
 import { desiredFiles, type TargetPlan } from '../patches/desired.js';
 import { planPatches } from '../patches/plan.js';
 import { verifyDesired, type TargetVerdict } from '../patches/verify-series.js';
@@ -11,6 +12,7 @@ import { readLedger } from '../system/ledger.js';
 import { acquireLock } from '../system/lock.js';
 import { label, stateLines, type State } from '../system/ownership.js';
 import { commitTransaction, faultFromEnv, recoverIncomplete } from '../system/transaction.js';
+import { einfo, ewarn, PLAIN, type Style } from '../output.js';
 import type { CommandContext, CommandResult } from './types.js';
 
 export interface SyncOptions {
@@ -19,6 +21,11 @@ export interface SyncOptions {
   packages: string[];
   /** Dry-run each series against the kernel sources when they are downloaded (default on; --no-verify). */
   verify?: boolean;
+  /**
+   * Download what no patch source or the cache has, before the transaction (default on; --no-fetch).
+   * Never with --pretend, and never inside an emerge (EBUILD_PHASE set: the hook's just-in-time sync).
+   */
+  fetch?: boolean;
 }
 
 export interface SyncReport {
@@ -33,6 +40,8 @@ export interface SyncReport {
   migrated: string[];
   warnings: string[];
   ignored: string[];
+  /** The URLs downloaded into the cache first (fetch.ts). */
+  fetched?: string[];
   changed: boolean;
   transaction?: string;
   recovered?: string;
@@ -86,7 +95,20 @@ export async function syncPatches(
   try {
     const recovered = opts.pretend ? undefined : await recoverIncomplete(roots);
     const found = await findTargets(roots, config.global.packages, opts.packages);
-    const desired = await desiredFiles(config, catalog, found.targets);
+    const fetched: string[] = [];
+    const fetching = opts.fetch !== false && !opts.pretend && !ctx.env.EBUILD_PHASE;
+    const fetcher = fetching ? await loadFetcher(roots, ctx.env) : undefined;
+    const desired = await desiredFiles(config, catalog, found.targets, {
+      cache: await cacheDir(roots, ctx.env, config),
+      ...(fetcher && {
+        fetchMissing: async (items) => {
+          for (const item of items) {
+            const r = await fetchItem(fetcher, item);
+            if (r.status === 'fetched') fetched.push(item.url);
+          }
+        },
+      }),
+    });
     const located = (p: { file: string; line?: number; message: string }): string => `${formatWhere(p)}: ${p.message}`;
     const warnings = [...found.problems.map(located), ...found.skipped.map(located), ...desired.warnings];
 
@@ -140,6 +162,7 @@ export async function syncPatches(
       migrated: plan.migrated,
       warnings,
       ignored: found.ignored,
+      ...(fetched.length ? { fetched } : {}),
       changed: ops.length > 0,
       ...(transaction ? { transaction } : {}),
       ...(recovered?.recovered && recovered.id ? { recovered: recovered.id } : {}),
@@ -150,7 +173,7 @@ export async function syncPatches(
   }
 }
 
-export function renderSync(report: SyncReport, diffs: string[]): string {
+export function renderSync(report: SyncReport, diffs: string[], style: Style = PLAIN): string {
   const out: string[] = [];
   out.push(`Targets (${report.targets.length}):`);
   const verdictOf = new Map(report.verdicts.map((v) => [v.target, v]));
@@ -169,6 +192,7 @@ export function renderSync(report: SyncReport, diffs: string[]): string {
       `  (${unverified.length} not dry-run against their sources: ${unverified[0]!.summary.replace(/^not verified: /, '')}${unverified.length > 1 ? ', ...' : ''}; see gentoo-kopt verify)`,
     );
   }
+  for (const url of report.fetched ?? []) out.push(`  fetched ${url}`);
   out.push('', report.pretend ? 'Would change:' : 'Changes:');
   for (const d of report.mkdirs) out.push(`  mkdir     ${d}/`);
   out.push(...stateLines(report.changes));
@@ -176,9 +200,11 @@ export function renderSync(report: SyncReport, diffs: string[]): string {
   if (report.migrated.length)
     out.push(`  ${report.pretend ? 'would carry' : 'carried'} ${report.migrated.join(', ')} over into the ledger`);
   if (!report.changed) out.push('  nothing to do: every target is in sync');
-  for (const i of report.ignored) out.push(`note: ${i} is not in 'packages' of kopt.conf: nothing done for it`);
-  if (report.recovered) out.push(`note: an interrupted transaction (${report.recovered}) was rolled back first`);
-  for (const w of report.warnings) out.push(`warning: ${w}`);
+  for (const i of report.ignored)
+    out.push(...einfo(style, `${i} is not in 'packages' of kopt.conf: nothing done for it`));
+  if (report.recovered)
+    out.push(...einfo(style, `an interrupted transaction (${report.recovered}) was rolled back first`));
+  for (const w of report.warnings) out.push(...ewarn(style, w));
   if (report.transaction) out.push('', `Transaction ${report.transaction} applied; undo it with: gentoo-kopt rollback`);
   if (report.pretend && report.changed)
     out.push('', 'Nothing was written (--pretend). The changes as a diff:', '', ...diffs);
@@ -187,5 +213,5 @@ export function renderSync(report: SyncReport, diffs: string[]): string {
 
 export async function syncPatchesCommand(ctx: CommandContext, opts: SyncOptions): Promise<CommandResult<SyncReport>> {
   const { report, diffs } = await syncPatches(ctx, opts);
-  return { data: report, text: renderSync(report, diffs), exitCode: 0 };
+  return { data: report, text: renderSync(report, diffs, ctx.style), exitCode: 0 };
 }

@@ -52,6 +52,8 @@ export const COMMON_OPTIONS: readonly OptionSpec[] = [
   },
   { name: 'json', type: 'boolean', description: 'print a machine-readable report' },
   { name: 'help', type: 'boolean', short: 'h', description: 'print the help of this command and exit' },
+  { name: 'quiet', type: 'boolean', short: 'q', description: 'print warnings and errors only, and no progress line' },
+  { name: 'verbose', type: 'boolean', short: 'v', description: 'say more: the commands run, the files checked' },
 ];
 
 /** Options of the program itself, given instead of a command. */
@@ -98,6 +100,11 @@ export const COMMANDS = [
         name: 'no-verify',
         type: 'boolean',
         description: 'skip the dry run of each series against the kernel sources',
+      },
+      {
+        name: 'no-fetch',
+        type: 'boolean',
+        description: 'do not download missing series files (the emerge hook never does); see gentoo-kopt fetch',
       },
     ],
   },
@@ -206,6 +213,26 @@ export const COMMANDS = [
         description: 'also overwrite files changed since the transaction (their content is backed up first)',
       },
     ],
+  },
+  {
+    name: 'fetch',
+    summary: 'download the series files the targets need into the cache, as Portage fetches distfiles',
+    arguments: [],
+    options: [
+      {
+        name: 'package',
+        type: 'string',
+        multiple: true,
+        value: 'CPV',
+        description: 'also fetch for this exact version (repeatable)',
+      },
+    ],
+  },
+  {
+    name: 'init',
+    summary: 'write a commented kopt.conf for this system (installed dist-kernels, LLVM slot, LTO)',
+    arguments: [],
+    options: [{ ...pretend, description: 'show the kopt.conf init would write, as a diff; write nothing' }],
   },
 ] as const satisfies readonly CommandSpec[];
 

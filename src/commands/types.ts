@@ -1,3 +1,4 @@
+import type { Style } from '../output.js';
 import type { Roots } from '../portage/roots.js';
 
 /** What every command receives: the resolved roots and the common flags. */
@@ -10,6 +11,8 @@ export interface CommandContext {
   tty: boolean;
   /** Shows a progress line (the CLI passes one on a terminal); '' clears it. */
   progress?: (line: string) => void;
+  /** Colour, --quiet and --verbose (src/output.ts); plain text when absent. */
+  style?: Style;
 }
 
 /** What a command returns: data, the text rendering of it, and the exit status it implies. */

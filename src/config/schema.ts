@@ -19,6 +19,8 @@ export interface Settings {
   kcflags: string;
   lto: Lto;
   mixedToolchain: MixedToolchain;
+  /** Where `gentoo-kopt fetch` keeps downloaded series files (undefined: ${DISTDIR}/gentoo-kopt). */
+  fetchCache?: string;
 }
 
 /** A value that does not parse: the message names the value, the hint says what would. */
@@ -132,6 +134,14 @@ function parsePatchSource(value: string, ctx: ParseContext): string[] {
     return path.resolve(path.dirname(ctx.file), spec);
   });
   return noDuplicates(list, 'patch source');
+}
+
+function parseFetchCache(value: string, ctx: ParseContext): string | undefined {
+  if (value === '') return undefined;
+  if (/\s/.test(value)) throw new InvalidValue(`'${value}': one directory, without spaces`);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) throw new InvalidValue(`'${value}' is a URL`, 'name a local directory');
+  if (value.startsWith('~')) throw new InvalidValue(`'${value}': '~' is not expanded`, 'write the absolute path');
+  return path.resolve(path.dirname(ctx.file), value);
 }
 
 // Python's configparser.getboolean spellings, which Portage users know from repos.conf.
@@ -253,6 +263,14 @@ export const KEYS: readonly AnyKeySpec[] = [
       'when the package environment mixes GNU and LLVM tools: die (stop the emerge with the fix) or warn (override them)',
     default: 'die',
     parse: oneOf<MixedToolchain>(['die', 'warn']),
+  },
+  {
+    name: 'fetch-cache',
+    field: 'fetchCache',
+    description: 'the directory gentoo-kopt fetch downloads series files into (empty: ${DISTDIR}/gentoo-kopt)',
+    default: '',
+    globalOnly: true,
+    parse: parseFetchCache,
   },
 ];
 

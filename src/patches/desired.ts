@@ -7,7 +7,8 @@ import { kernelVersion } from '../portage/kernel-version.js';
 import type { KoptConfig, Settings } from '../config/kopt-conf.js';
 import { settingsFor, whereIs } from '../config/kopt-conf.js';
 import { matchEntry, type Catalog, type CatalogEntry } from './catalog.js';
-import { readPatchFiles } from './source.js';
+import { findPatchFiles, readPatchFiles, type SourceRef } from './source.js';
+import { cacheSource, itemOf, type FetchItem } from './fetch.js';
 import { managedName } from './naming.js';
 import { sha256 } from '../system/fs.js';
 import type { DesiredFile } from './plan.js';
@@ -36,11 +37,24 @@ export interface Desired {
   warnings: string[];
 }
 
+/** Where files may come from besides patch-source: the download cache, and a way to fill it. */
+export interface CacheOptions {
+  /** The download cache (fetch.ts): each entry with an origin reads it after patch-source. */
+  cache?: string;
+  /** Downloads the files no source has into the cache (sync-patches; never the hook's sync). */
+  fetchMissing?: (items: FetchItem[]) => Promise<void>;
+}
+
 export function patchDir(category: string, p: string): string {
   return path.posix.join('etc/portage/patches', category, p);
 }
 
-export async function desiredFiles(config: KoptConfig, catalog: Catalog, targets: Target[]): Promise<Desired> {
+export async function desiredFiles(
+  config: KoptConfig,
+  catalog: Catalog,
+  targets: Target[],
+  opts: CacheOptions = {},
+): Promise<Desired> {
   const files: DesiredFile[] = [];
   const plans: TargetPlan[] = [];
   const warnings: string[] = [];
@@ -85,8 +99,17 @@ export async function desiredFiles(config: KoptConfig, catalog: Catalog, targets
       const key = `${settings.patchSource.join('\0')}\0${name}\0${entry.id}`;
       let bytes = cache.get(key);
       if (!bytes) {
-        const sources = settings.patchSource.map((spec) => ({ spec, ...whereIs(config, 'patchSource', cpv.cpn) }));
-        bytes = await readPatchFiles(sources, entry.files, entry.file);
+        const sources: SourceRef[] = settings.patchSource.map((spec) => ({
+          spec,
+          ...whereIs(config, 'patchSource', cpv.cpn),
+        }));
+        const { cache: dir, fetchMissing } = opts;
+        if (entry.origin && dir) sources.push({ spec: cacheSource(dir, entry.origin), optional: true });
+        if (entry.origin && dir && fetchMissing) {
+          const { missing } = await findPatchFiles(sources, entry.files, entry.file);
+          if (missing.length) await fetchMissing(missing.map((f) => itemOf(dir, entry, f, [target])));
+        }
+        bytes = await readPatchFiles(sources, entry.files, entry.file, entry.origin);
         cache.set(key, bytes);
       }
       for (const [fileIndex, f] of entry.files.entries()) {

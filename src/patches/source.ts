@@ -32,6 +32,8 @@ export interface SourceRef {
   spec: string;
   file?: string;
   line?: number;
+  /** A source that may be absent (the download cache): then it holds nothing. */
+  optional?: boolean;
 }
 
 type Kind = 'dir' | TarKind;
@@ -54,11 +56,12 @@ function badTarball(ref: SourceRef, message: string, hint: string, cause?: unkno
   return new SourceError(`${message}${configured(ref)}`, { file: ref.spec, hint, cause });
 }
 
-async function classify(ref: SourceRef): Promise<Kind> {
+async function classify(ref: SourceRef): Promise<Kind | undefined> {
   let st;
   try {
     st = await stat(ref.spec);
   } catch (err) {
+    if (ref.optional && isErrno(err, 'ENOENT', 'ENOTDIR')) return undefined;
     if (isErrno(err, 'ENOENT')) throw badSource(ref, 'does not exist', CONFIG_HINT, err);
     const e = fsError(err, ref.spec, 'inspect');
     if (!(e instanceof KoptError)) throw e;
@@ -173,6 +176,68 @@ const TAR_HINTS: Record<TarWalkError['reason'] | 'notFound', string> = {
 };
 
 /**
+ * The bytes of each catalog file found in `sources` (the first that has it), verified against its
+ * sha256, and the files none of them has. `catalogFile` is where the `file =` lines are (errors about a
+ * file point there). Writes nothing.
+ */
+export async function findPatchFiles(
+  sources: SourceRef[],
+  files: CatalogFile[],
+  catalogFile: string,
+): Promise<{ found: Map<string, Buffer>; missing: CatalogFile[]; mismatched: Map<string, SourceError> }> {
+  const kinds = await Promise.all(sources.map(classify)); // every named source must exist, used or not
+  const found = new Map<string, Buffer>();
+  // A wrong file in the download cache is not used, and not fatal here: fetch moves it aside.
+  const mismatched = new Map<string, SourceError>();
+  for (const [i, ref] of sources.entries()) {
+    const wanted = files.filter((f) => !found.has(f.path));
+    const kind = kinds[i];
+    if (wanted.length === 0) break;
+    if (kind === undefined) continue;
+    const bytes = kind === 'dir' ? await readFromDir(ref, wanted) : await readFromTar(ref, kind, wanted);
+    for (const f of wanted) {
+      const data = bytes.get(f.path);
+      if (data === undefined) continue;
+      const actual = createHash('sha256').update(data).digest('hex');
+      if (actual !== f.sha256) {
+        const err = new SourceError(
+          `checksum mismatch for '${f.path}' from patch source '${ref.spec}': expected sha256 ${f.sha256}, got ${actual}`,
+          {
+            file: catalogFile,
+            line: f.line,
+            hint: ref.optional
+              ? 'the download cache holds another version of this file: run gentoo-kopt fetch (it moves the file aside)'
+              : 'the source holds another version of this file: use the exact file the catalog names',
+          },
+        );
+        if (!ref.optional) throw err;
+        mismatched.set(f.path, err);
+        continue;
+      }
+      found.set(f.path, data);
+    }
+  }
+  return { found, missing: files.filter((f) => !found.has(f.path)), mismatched };
+}
+
+/** The error for a catalog file no source has: with an origin, `gentoo-kopt fetch` downloads it. */
+export function missingFile(
+  sources: SourceRef[],
+  missing: CatalogFile,
+  catalogFile: string,
+  origin?: string,
+): SourceError {
+  const named = sources.map((s) => s.spec).join(', ');
+  return new SourceError(`'${missing.path}' is in none of the patch sources${named ? ` (${named})` : ''}`, {
+    file: catalogFile,
+    line: missing.line,
+    hint: origin
+      ? `run: gentoo-kopt fetch (it downloads ${origin}${missing.path} into the cache), or add a patch-source holding it`
+      : 'add a patch-source holding it (set patch-source in kopt.conf to a directory or tarball with the series files)',
+  });
+}
+
+/**
  * The bytes of each catalog file, from the first source that has it, verified against its sha256.
  * `catalogFile` is where the `file =` lines are (errors about a file point there). Writes nothing.
  */
@@ -180,49 +245,18 @@ export async function readPatchFiles(
   sources: SourceRef[],
   files: CatalogFile[],
   catalogFile: string,
+  origin?: string,
 ): Promise<Map<string, Buffer>> {
   if (files.length === 0) return new Map();
-  if (sources.length === 0) {
+  if (sources.filter((s) => !s.optional).length === 0 && !origin) {
     throw new SourceError('no patch source is configured', {
       file: catalogFile,
       line: files[0]!.line,
       hint: 'set patch-source in kopt.conf to a directory or tarball holding the series files',
     });
   }
-  const kinds = await Promise.all(sources.map(classify)); // every named source must exist, used or not
-  const found = new Map<string, Buffer>();
-  for (const [i, ref] of sources.entries()) {
-    const wanted = files.filter((f) => !found.has(f.path));
-    if (wanted.length === 0) break;
-    const kind = kinds[i]!;
-    const bytes = kind === 'dir' ? await readFromDir(ref, wanted) : await readFromTar(ref, kind, wanted);
-    for (const f of wanted) {
-      const data = bytes.get(f.path);
-      if (data === undefined) continue;
-      const actual = createHash('sha256').update(data).digest('hex');
-      if (actual !== f.sha256) {
-        throw new SourceError(
-          `checksum mismatch for '${f.path}' from patch source '${ref.spec}': expected sha256 ${f.sha256}, got ${actual}`,
-          {
-            file: catalogFile,
-            line: f.line,
-            hint: 'the source holds another version of this file: use the exact file the catalog names',
-          },
-        );
-      }
-      found.set(f.path, data);
-    }
-  }
-  const missing = files.find((f) => !found.has(f.path));
-  if (missing) {
-    throw new SourceError(
-      `'${missing.path}' is in none of the patch sources (${sources.map((s) => s.spec).join(', ')})`,
-      {
-        file: catalogFile,
-        line: missing.line,
-        hint: "add a patch-source holding it (the catalog entry's origin says where it is published)",
-      },
-    );
-  }
+  const { found, missing, mismatched } = await findPatchFiles(sources, files, catalogFile);
+  if (missing.length > 0)
+    throw mismatched.get(missing[0]!.path) ?? missingFile(sources, missing[0]!, catalogFile, origin);
   return new Map(files.map((f) => [f.path, found.get(f.path)!]));
 }

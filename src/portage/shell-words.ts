@@ -172,3 +172,45 @@ export function varexpand(
   }
   return out;
 }
+
+/**
+ * Python's shlex.split(s) (POSIX mode, whitespace_split, no comments), as Portage's fetch() splits
+ * FETCHCOMMAND and RESUMECOMMAND after varexpand: quotes group and are removed, a backslash escapes
+ * the next character (inside double quotes only `"` and `\`), nothing else is special. The words go
+ * to a program as its argv, never through a shell. Unbalanced quotes and a trailing backslash are
+ * errors, as in shlex ("No closing quotation", "No escaped character").
+ */
+export function splitWords(s: string): string[] {
+  const words: string[] = [];
+  let word = '';
+  let inWord = false;
+  let state: ' ' | 'a' | '"' | "'" = ' ';
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i] as string;
+    if (state === "'" || state === '"') {
+      if (c === state) state = 'a';
+      else if (c === '\\' && state === '"') {
+        const n = s[++i];
+        if (n === undefined) throw new Error('no escaped character after a backslash');
+        word += n === '"' || n === '\\' ? n : `\\${n}`;
+      } else word += c;
+      continue;
+    }
+    if (WHITESPACE.has(c)) {
+      if (inWord) words.push(word);
+      [word, inWord, state] = ['', false, ' '];
+      continue;
+    }
+    inWord = true;
+    state = 'a';
+    if (c === '\\') {
+      const n = s[++i];
+      if (n === undefined) throw new Error('no escaped character after a backslash');
+      word += n;
+    } else if (c === "'" || c === '"') state = c;
+    else word += c;
+  }
+  if (state === "'" || state === '"') throw new Error(`no closing ${state === '"' ? 'double' : 'single'} quote`);
+  if (inWord) words.push(word);
+  return words;
+}

@@ -17,7 +17,7 @@ import { fsError, isErrno } from './fs-errors.js';
 import { quote, ShapeError, str, type Shape } from './json-shape.js';
 
 /** Who installs files and records them in the ledger. */
-export type Owner = 'patches' | 'hooks';
+export type Owner = 'patches' | 'hooks' | 'init';
 
 /** Who names paths: the owners (in the ledger), the transactions (journal and history) and their backups. */
 export type Claim = Owner | 'transaction' | 'backup';
@@ -94,6 +94,12 @@ export const AREAS: readonly Area[] = [
     path: ['var', 'lib', 'gentoo-kopt', 'backups', BACKUP_NAME],
     claimedBy: ['backup'],
   },
+  // kopt.conf as `gentoo-kopt init` wrote it (the user's from then on: init never overwrites it).
+  {
+    shown: 'etc/gentoo-kopt/kopt.conf',
+    path: ['etc', 'gentoo-kopt', 'kopt.conf'],
+    claimedBy: ['init', 'transaction'],
+  },
 ];
 
 const matches = (pattern: string | RegExp, name: string): boolean =>
@@ -161,6 +167,7 @@ export function areaPath(claim: Claim, opts: { kind?: PathKind; links?: AreaLink
 const CLAIMANT: Record<Claim, string> = {
   patches: 'a record of sync-patches',
   hooks: 'a record of hooks install',
+  init: 'a record of init',
   transaction: 'a transaction',
   backup: 'a backup',
 };

@@ -32,10 +32,12 @@ export type HookRole = 'hook' | 'settings' | 'lto-fragment';
 interface Facts {
   patches: { series: string; entry: string; target: string };
   hooks: { role: HookRole };
+  init: Record<never, never>;
 }
 const FACTS: { [O in Owner]: { [K in keyof Facts[O]]-?: Shape<Facts[O][K]> } } = {
   patches: { series: str(256), entry: str(256), target: str(512) },
   hooks: { role: oneOf<HookRole>('hook', 'settings', 'lto-fragment') },
+  init: {},
 };
 
 /** A file `O` installed: where, the sha256 of what it wrote, and its facts about it. */
