@@ -1,30 +1,34 @@
 #!/usr/bin/env bash
-# distcc/ccache test of the kernel hook's tool form: does a dist-kernel build that keeps ONE LLVM slot
-# still go through Portage's distcc and ccache masquerade directories?
+# distcc/ccache test of the kernel hook: a dist-kernel build that keeps ONE LLVM slot still goes
+# through Portage's distcc and ccache masquerade directories.
 #
 # Portage turns FEATURES=distcc/ccache on by putting their masquerade directories first in PATH
 # (doebuild.py: ccache before distcc before the rest). A compiler named by an absolute path into
-# /usr/lib/llvm/<N>/bin never passes through them. The form proposed for the hook is the slot's
-# versioned name, CC=clang-<N> CXX=clang++-<N>, found through PATH: the masquerade links it when
-# FEATURES has distcc/ccache, /usr/lib/llvm/<N>/bin/clang-<N> otherwise, and the daemons run
-# clang-<N> too, which only slot <N> provides.
+# /usr/lib/llvm/<N>/bin never passes through them. The hook (hooks/kernel-hook.bash, _kopt_wrappers)
+# therefore exports the slot's versioned names, CC=clang-<N> CXX=clang++-<N>, puts the slot's bin
+# directory into PATH right after the masquerade directories, and with both CCACHE_COMPILERTYPE=clang:
+# the masquerade links the name, distccd's whitelist accepts it, and only slot <N> provides it.
 #
 # What it does, with Debian's distcc 3.4, ccache and LLVM laid out as Gentoo's EPREFIX tree:
 #  1. starts two distccd on 127.0.0.1 (one with the default compiler whitelist, one with
 #     DISTCC_CMDLIST), each with its own log, stopped by PID at the end;
 #  2. probes each way of naming the compiler with a one-line C file (which reach a daemon, which
-#     slot the daemon runs, what ccache does), and the fallback of hook_exports;
-#  3. builds linux-source-6.1 tinyconfig plus a few objects out of tree (O=), with every tool on
-#     make's command line as kernel-build.eclass passes them (test/kbuild/eclass-make.sh):
+#     slot the daemon runs, what ccache does);
+#  3. installs the REAL hook (`gentoo-kopt hooks install --root`) and runs its setup phase for several
+#     FEATURES and PATHs: what it exports, and its fallback with a warning;
+#  4. builds linux-source-6.1 tinyconfig plus a few objects out of tree (O=), with what the hook
+#     exported in the emulated phases setup .. compile, every tool on make's command line as
+#     kernel-build.eclass passes them (test/kbuild/eclass-make.sh):
 #     a. FEATURES=distcc: compile jobs reach both daemons, which run the slot's clang (their logs);
 #     b. FEATURES="ccache distcc", twice: the second build is served by ccache (ccache -s);
-#     c. NEGATIVE CONTROL, the current hook form (absolute /usr/lib/llvm/<N>/bin/clang): no job
-#        reaches a daemon, and the check of (a) would fail on it;
+#     c. NEGATIVE CONTROL, CC forced to the absolute /usr/lib/llvm/<N>/bin/clang (the hook before
+#        issue 13): no job reaches a daemon, and the check of (a) fails on it;
 #     d. CC with a space ("ccache clang-<N>"): Kbuild still detects clang;
 #     e. one daemon stopped: the build still succeeds through the other.
+# With KOPT_DISTCC_HOOK=<an older hooks/kernel-hook.bash> the checks of 3 and 4a/4b fail.
 #
 # Needs: root (distccd drops to `nobody`), x86_64, /usr/src/linux-source-6.1.tar.xz, make gcc bc flex
-# bison libelf-dev, distcc, ccache, and two complete LLVM slots (clang lld llvm and clang-19 lld-19
+# bison libelf-dev, distcc, ccache, node and a built dist/ (npm run build), and two complete LLVM slots (clang lld llvm and clang-19 lld-19
 # llvm-19 on Debian 12). A missing prerequisite is a failure, never a skip.
 # Environment: KOPT_DISTCC_SLOT (the LLVM slot to build with; default: the oldest complete slot, so
 # that the daemons' newest-first PATH has another slot before it), KOPT_KBUILD_TARBALL,
@@ -107,7 +111,8 @@ fatal() { fail "${1}" "${2-}"; finish; }
 (( EUID == 0 )) || fatal "this test must run as root (distccd drops to nobody; the whitelist may need update-distcc-symlinks)"
 [[ -r ${tarball} ]] || fatal "no kernel source at ${tarball}" "fix: apt-get install linux-source-6.1"
 [[ -f ${eclass_make} ]] || fatal "${eclass_make} is missing"
-for tool in make gcc bc flex bison tar xz readelf distcc distccd ccache; do
+[[ -f ${project}/dist/bin.js ]] || fatal "${project}/dist/bin.js is missing" "fix: npm run build"
+for tool in node make gcc bc flex bison tar xz readelf distcc distccd ccache; do
 	type -P "${tool}" >/dev/null || fatal "${tool} is not installed" "fix: apt-get install distcc ccache make gcc bc flex bison xz-utils binutils"
 done
 [[ -e /usr/include/gelf.h ]] || fatal "libelf headers are missing (objtool needs them)" "fix: apt-get install libelf-dev"
@@ -190,66 +195,53 @@ printf 'slot %s (clang %s), other slot %s (clang %s), CHOST %s\nW=%s\n' "${slot}
 	"${other}" "${other_version}" "${chost}" "${work}"
 
 # =============================================================================================
-# @FUNCTION: hook_exports
-# @USAGE: <form: masquerade|absolute>
+# THE REAL HOOK: `gentoo-kopt hooks install` (this checkout's dist/bin.js) into a config root with
+# toolchain = llvm, llvm-slot = ${slot}; each build runs the phases setup .. compile around the
+# installed bashrc with examples/portage-sim/phase-runner.sh (a fresh bash per phase, the saved
+# environment restored, as Portage does), with FEATURES and the PATH Portage gives them, and EPREFIX
+# at the tree above. make then runs with what the compile phase exported. KOPT_DISTCC_HOOK=<file>
+# replaces the installed hook by another (e.g. an older hooks/kernel-hook.bash, to see this test fail).
+config=${work}/config
+mkdir -p "${config}/etc/gentoo-kopt"
+printf 'packages = sys-kernel/gentoo-kernel\ntoolchain = llvm\nllvm-slot = %s\nkcflags = -O2 -pipe\n' "${slot}" \
+	> "${config}/etc/gentoo-kopt/kopt.conf"
+node "${project}/dist/bin.js" hooks install --root "${config}" > "${work}/hooks-install.log" 2>&1 ||
+	fatal "gentoo-kopt hooks install --root <tmp>" "$(tail -n 5 "${work}/hooks-install.log")"
+if [[ -n ${KOPT_DISTCC_HOOK-} ]]; then
+	cat "${KOPT_DISTCC_HOOK}" > "${config}/etc/gentoo-kopt/kernel-hook.bash" || fatal "cannot read ${KOPT_DISTCC_HOOK}"
+	printf 'note: the installed hook replaced by %s (KOPT_DISTCC_HOOK)\n' "${KOPT_DISTCC_HOOK}"
+fi
+kver=6.1.0
+phase_no=0
+# @FUNCTION: hook_phases
+# @USAGE: <features> <PATH> <phase:hook>...
 # @DESCRIPTION:
-# WHAT THE HOOK WOULD EXPORT (hooks/kernel-hook.bash, toolchain = llvm, slot ${slot}); a stand-in to
-# be replaced by running the real hook through the emulated Portage phases. Reads FEATURES and PATH
-# as a phase has them; prints VAR=value lines, and the hook's ewarn text on stderr.
-#   absolute:    the current hook: every tool an absolute path into ${EPREFIX}/usr/lib/llvm/<N>/bin.
-#   masquerade:  the proposal: when FEATURES has distcc or ccache, CC=clang-<N> and CXX=clang++-<N>,
-#                provided that the first clang-<N> (clang++-<N>) in PATH is a masquerade link (a link
-#                to distcc or ccache) and that the first one after the masquerade directories is the
-#                slot's own; otherwise the absolute path and a warning that says why. With both
-#                ccache and distcc also CCACHE_COMPILERTYPE=clang. HOSTCC, HOSTCXX, LD, AR, NM, ...
-#                stay absolute in every case.
-hook_exports() {
-	local form=${1} var name tool first real want pdir dir found
-	local -a dirs
-	local -A tools=(
-		[CC]=clang [CXX]=clang++ [LD]=ld.lld [AR]=llvm-ar [NM]=llvm-nm [STRIP]=llvm-strip
-		[OBJCOPY]=llvm-objcopy [OBJDUMP]=llvm-objdump [READELF]=llvm-readelf
-		[HOSTCC]=clang [HOSTCXX]=clang++ [HOSTAR]=llvm-ar [HOSTLD]=ld.lld
-	)
-	printf 'LLVM=1\nLLVM_IAS=1\n'
-	for var in LD AR NM STRIP OBJCOPY OBJDUMP READELF HOSTCC HOSTCXX HOSTAR HOSTLD; do
-		printf '%s=%s\n' "${var}" "${slotbin}/${tools[${var}]}"
+# Runs the phases of sys-kernel/gentoo-kernel-${kver} in a fresh build directory with make.conf's
+# CFLAGS/LDFLAGS, FEATURES and PATH. Sets h_dir (its ${T}: exports.<phase>, messages); fails when a
+# phase does.
+hook_phases() {
+	local features=${1} path=${2} entry
+	shift 2
+	phase_no=$((phase_no + 1)) h_dir=${work}/phases-${phase_no}/temp
+	mkdir -p "${h_dir}"
+	for entry in "$@"; do
+		env -i PATH="${path}" HOME="${h_dir}" CATEGORY=sys-kernel PN=gentoo-kernel PV="${kver}" PR=r0 \
+			PVR="${kver}" P="gentoo-kernel-${kver}" PF="gentoo-kernel-${kver}" SLOT="${kver}" CHOST="${chost}" \
+			EBUILD_PHASE="${entry%%:*}" PORTAGE_CONFIGROOT="${config}/" ROOT="${config}/" T="${h_dir}" \
+			PORTAGE_BUILDDIR="${h_dir%/temp}" MERGE_TYPE=source EMERGE_FROM=ebuild EPREFIX="${eprefix}" \
+			BROOT="${eprefix}" ARCH=amd64 CFLAGS="${make_cflags}" LDFLAGS="${make_ldflags}" FEATURES="${features}" \
+			MAKEOPTS="-j${jobs}" KOPT_TEST_MSGS="${h_dir}/messages" KOPT_TEST_HOOK="${entry#*:}" \
+			KOPT_TEST_FILTER="CATEGORY PN PV PR PVR P PF SLOT CHOST EBUILD_PHASE PORTAGE_CONFIGROOT ROOT T PORTAGE_BUILDDIR MERGE_TYPE EMERGE_FROM EPREFIX BROOT" \
+			bash --noprofile --norc "${project}/examples/portage-sim/phase-runner.sh" > "${h_dir}/phase.log" 2>&1 ||
+			return 1
 	done
-	for var in CC CXX; do
-		tool=${tools[${var}]} name=${tools[${var}]}-${slot}
-		if [[ ${form} != masquerade ]] || [[ " ${FEATURES-} " != *" distcc "* && " ${FEATURES-} " != *" ccache "* ]]; then
-			printf '%s=%s\n' "${var}" "${slotbin}/${tool}"
-			continue
-		fi
-		first=$(type -P "${name}") real=$(readlink -f "${first:-/nonexistent}" 2>/dev/null)
-		if [[ -z ${first} || ( ${real##*/} != distcc && ${real##*/} != ccache ) ]]; then
-			printf 'WARN gentoo-kopt: FEATURES has %s, but no masquerade directory in PATH links %s: %s is built without them (fix: eselect compiler-shadow update)\n' \
-				"${FEATURES}" "${name}" "${var}" >&2
-			printf '%s=%s\n' "${var}" "${slotbin}/${tool}"
-			continue
-		fi
-		# what the masquerade runs: the first ${name} in PATH that is not a link to distcc or ccache
-		want=$(readlink -f "${slotbin}/${name}") found=
-		IFS=: read -r -a dirs <<<"${PATH}"
-		for dir in "${dirs[@]}"; do
-			[[ -x ${dir}/${name} ]] || continue
-			pdir=$(readlink -f "${dir}/${name}")
-			[[ ${pdir##*/} == distcc || ${pdir##*/} == ccache ]] && continue
-			found=${pdir}
-			break
-		done
-		if [[ ${found} != "${want}" ]]; then
-			printf 'WARN gentoo-kopt: the masquerade for %s would run %s, not slot %s: %s is built without distcc/ccache (fix: put %s in PATH)\n' \
-				"${name}" "${found:-nothing}" "${slot}" "${var}" "${slotbin}" >&2
-			printf '%s=%s\n' "${var}" "${slotbin}/${tool}"
-			continue
-		fi
-		printf '%s=%s\n' "${var}" "${name}"
-		# ccache in front of distcc follows the masquerade link to distcc and takes the compiler for
-		# an unknown one, which cannot have Kbuild's -Wp,-MMD,<file>: every kernel object uncached
-		[[ ${var} == CC && " ${FEATURES} " == *" ccache "* && " ${FEATURES} " == *" distcc "* ]] &&
-			printf 'CCACHE_COMPILERTYPE=clang\n'
-	done
+}
+make_cflags='-O2 -pipe' make_ldflags='-Wl,-O1 -Wl,--as-needed'
+# @FUNCTION: exported_var
+# @USAGE: <exports file> <name>
+# @DESCRIPTION: Prints what the phase exported as <name> (nothing when it did not).
+exported_var() {
+	env -i bash --noprofile --norc -c 'source "$1" 2>/dev/null; [[ -v $2 ]] && printf "%s\n" "${!2}"; exit 0' _ "${1}" "${2}"
 }
 # =============================================================================================
 
@@ -365,7 +357,7 @@ probe() {
 }
 want_ran=${slotbin}/clang-${slot}
 
-printf 'FEATURES=distcc, CC=clang-%s (the proposed form, through PATH):\n' "${slot}"
+printf 'FEATURES=distcc, CC=clang-%s (the hook form, through PATH):\n' "${slot}"
 probe distcc '' "clang-${slot}"
 (( p_rc == 0 && p_ok == 1 )) && [[ ${p_ran} == "${want_ran} x1" && ${p_version} == "${slot_version}" ]]
 check $? "clang-${slot} through the masquerade: the job ran on the daemon, with the slot's clang-${slot} (clang ${slot_version})"
@@ -420,39 +412,46 @@ probe distcc '' "clang-${slot}" -march=native
 (( p_rc == 0 && p_ok == 0 && p_refused == 0 ))
 check $? "distcc keeps every compile with -march=native (or -mtune=native) local"
 
-printf '\n== hook_exports: the decision and its fallback ==\n'
+printf '\n== the real hook: what it exports for FEATURES (setup phase) ==\n'
 # @FUNCTION: exports_for
-# @USAGE: <form> <features> [PATH]
-# @DESCRIPTION: Runs hook_exports as a phase would (FEATURES, PATH); sets e_cc, e_cxx, e_hostcc, e_warn.
+# @USAGE: <features> [PATH]
+# @DESCRIPTION:
+# Runs the hook's setup phase with FEATURES and PATH (default: Portage's for FEATURES); sets e_cc,
+# e_cxx, e_hostcc, e_cctype, e_path and e_warn (its ewarn lines).
 exports_for() {
-	local out
-	out=$(FEATURES=${2} PATH=${3:-$(portage_path "${2}")} hook_exports "${1}" 2> "${work}/hook-warn")
-	e_cc=$(sed -n 's/^CC=//p' <<<"${out}") e_cxx=$(sed -n 's/^CXX=//p' <<<"${out}")
-	e_hostcc=$(sed -n 's/^HOSTCC=//p' <<<"${out}") e_warn=$(<"${work}/hook-warn")
-	e_cctype=$(sed -n 's/^CCACHE_COMPILERTYPE=//p' <<<"${out}")
+	e_cc='' e_cxx='' e_hostcc='' e_cctype='' e_path='' e_warn=''
+	hook_phases "${1}" "${2:-$(portage_path "${1}")}" setup:pkg_setup || {
+		e_warn="setup failed: $(tail -n 5 "${h_dir}/messages" "${h_dir}/phase.log" 2>/dev/null)"
+		return 0
+	}
+	local ex=${h_dir}/exports.setup
+	e_cc=$(exported_var "${ex}" CC) e_cxx=$(exported_var "${ex}" CXX) e_hostcc=$(exported_var "${ex}" HOSTCC)
+	e_cctype=$(exported_var "${ex}" CCACHE_COMPILERTYPE) e_path=$(exported_var "${ex}" PATH)
+	e_warn=$(grep -E '^(WARN|ERROR|DIE) ' "${h_dir}/messages" 2>/dev/null)
 }
-exports_for masquerade distcc
+exports_for distcc
 [[ ${e_cc} == "clang-${slot}" && ${e_cxx} == "clang++-${slot}" && ${e_hostcc} == "${slotbin}/clang" && -z ${e_cctype} && -z ${e_warn} ]]
 check $? "FEATURES=distcc: CC=${e_cc} CXX=${e_cxx}, HOSTCC stays ${e_hostcc}" "${e_warn}"
-exports_for masquerade "ccache distcc"
-[[ ${e_cc} == "clang-${slot}" && ${e_cctype} == clang && -z ${e_warn} ]]
-check $? "FEATURES=\"ccache distcc\": CC=${e_cc} CCACHE_COMPILERTYPE=${e_cctype}" "${e_warn}"
-exports_for masquerade ""
+[[ ${e_path} == "${distcc_masq}:${slotbin}:"* ]]
+check $? "FEATURES=distcc: PATH is the masquerade, then ${slotbin}, then the rest" "PATH=${e_path}"
+exports_for "ccache distcc"
+[[ ${e_cc} == "clang-${slot}" && ${e_cctype} == clang && ${e_path} == "${ccache_masq}:${distcc_masq}:${slotbin}:"* && -z ${e_warn} ]]
+check $? "FEATURES=\"ccache distcc\": CC=${e_cc} CCACHE_COMPILERTYPE=${e_cctype}, the slot after both masquerades" "${e_warn}; PATH=${e_path}"
+exports_for ""
 [[ ${e_cc} == "${slotbin}/clang" && -z ${e_warn} ]]
 check $? "FEATURES without distcc/ccache: CC stays absolute (${e_cc})" "${e_warn}"
 mkdir -p "${work}/masq-without-link"
 ln -s "${distcc_bin}" "${work}/masq-without-link/clang"
-exports_for masquerade distcc "${work}/masq-without-link:${base_path}"
-[[ ${e_cc} == "${slotbin}/clang" && ${e_warn} == *"no masquerade directory in PATH links clang-${slot}"* ]]
+exports_for distcc "${work}/masq-without-link:${base_path}"
+[[ ${e_cc} == "${slotbin}/clang" && ${e_warn} == *"no masquerade directory at the front of PATH links clang-${slot}"* ]]
 check $? "a masquerade directory without clang-${slot}: CC falls back to the absolute path, with a warning" "${e_warn}"
 note "${e_warn}"
 mkdir -p "${work}/other-clang"
 printf '#!/bin/sh\nexec %q "$@"\n' "/usr/lib/llvm-${other}/bin/clang" > "${work}/other-clang/clang-${slot}"
 chmod +x "${work}/other-clang/clang-${slot}"
-exports_for masquerade distcc "${distcc_masq}:${work}/other-clang:${base_path}"
-[[ ${e_cc} == "${slotbin}/clang" && ${e_warn} == *"not slot ${slot}"* ]]
-check $? "another clang-${slot} before the slot's in PATH: CC falls back, with a warning" "${e_warn}"
-note "${e_warn}"
+exports_for distcc "${distcc_masq}:${work}/other-clang:${base_path}"
+[[ ${e_cc} == "clang-${slot}" && ${e_path} == "${distcc_masq}:${slotbin}:${work}/other-clang:"* && -z ${e_warn} ]]
+check $? "another clang-${slot} in PATH before the slot's: the hook puts ${slotbin} first after the masquerade" "${e_warn}; PATH=${e_path}"
 
 # --- the kernel tree, unpacked once per tarball (shared with test/kbuild/run.sh) ---------------
 t=$(now)
@@ -476,23 +475,25 @@ fi
 build=${work}/build
 mkdir -p "${build}" "${work}/distcc-dir"
 # @FUNCTION: kbuild
-# @USAGE: <label> <form> <features> <targets...>
+# @USAGE: <label> <features> <targets...>
 # @DESCRIPTION:
-# Runs make the way kernel-build.eclass does (test/kbuild/eclass-make.sh: every tool on the command
-# line) in the environment of an ebuild phase: make.conf's CFLAGS/LDFLAGS, the hook's exports for
-# <form>, Portage's PATH and distcc/ccache settings for <features>. Log: $W/<label>.log.
+# Runs the hook's phases setup .. compile for <features> (hook_phases), then make the way
+# kernel-build.eclass does (test/kbuild/eclass-make.sh: every tool on the command line) in what the
+# compile phase exported (the hook's PATH among it) plus DISTCC_HOSTS and the cache directories;
+# KOPT_FORCE_CC overrides CC. Log: $W/<label>.log, the hook's messages $W/<label>.messages.
 kbuild() {
-	local label=${1} form=${2} features=${3} line
-	shift 3
+	local label=${1} features=${2}
+	shift 2
+	hook_phases "${features}" "$(portage_path "${features}")" setup:pkg_setup unpack:src_unpack \
+		prepare:src_prepare configure:src_configure compile:src_compile ||
+		{ printf 'a phase failed:\n%s\n' "$(cat "${h_dir}/messages" "${h_dir}/phase.log" 2>/dev/null)" > "${work}/${label}.log"; return 1; }
 	{
-		printf 'export CHOST=%q CFLAGS=%q LDFLAGS=%q MAKEOPTS=%q KCFLAGS=%q HOME=%q\n' "${chost}" \
-			'-O2 -pipe' '-Wl,-O1 -Wl,--as-needed' "-j${jobs}" '-O2 -pipe' "${work}"
-		printf 'export FEATURES=%q DISTCC_HOSTS=%q DISTCC_DIR=%q CCACHE_DIR=%q\n' "${features}" "${hosts}" \
-			"${work}/distcc-dir" "${work}/ccache"
-		FEATURES=${features} PATH=$(portage_path "${features}") hook_exports "${form}" 2>/dev/null |
-			while IFS= read -r line; do printf 'export %s=%q\n' "${line%%=*}" "${line#*=}"; done
+		cat "${h_dir}/exports.compile"
+		printf 'export DISTCC_HOSTS=%q DISTCC_DIR=%q CCACHE_DIR=%q HOME=%q\n' "${hosts}" \
+			"${work}/distcc-dir" "${work}/ccache" "${work}"
 		[[ -z ${KOPT_FORCE_CC-} ]] || printf 'export CC=%q\n' "${KOPT_FORCE_CC}"
 	} > "${work}/${label}.exports"
+	cp "${h_dir}/messages" "${work}/${label}.messages" 2>/dev/null
 	# in the background, so that an interrupt does not wait for the whole make (see finish)
 	env -i PATH="$(portage_path "${features}")" bash --noprofile --norc "${eclass_make}" \
 		"${work}/${label}.exports" "${src}" "${build}" "$@" > "${work}/${label}.log" 2>&1 &
@@ -503,6 +504,8 @@ kbuild() {
 	return "${rc}"
 }
 remove_objects() { local o; for o in "${objects[@]}"; do rm -f "${build}/${o}"; done; }
+# c and e need fewer objects to show what they show (a shared machine: keep the run short)
+few=(init/version.o kernel/panic.o lib/string.o lib/vsprintf.o)
 objects_regex=$(printf '%s|' "${objects[@]%.o}") objects_regex="${src}/(${objects_regex%|})\\.c"
 # @FUNCTION: compile_line
 # @USAGE: <log> <object>
@@ -528,10 +531,10 @@ remote_jobs_check() {
 	[[ -z ${r_why} ]]
 }
 
-printf '\n== a. FEATURES=distcc, the proposed form: make tinyconfig, then %s objects ==\n' "${#objects[@]}"
+printf '\n== a. FEATURES=distcc, the hook exports: make tinyconfig, then %s objects ==\n' "${#objects[@]}"
 t=$(now)
 m1=$(log_lines "${log1}") m2=$(log_lines "${log2}")
-kbuild a-tinyconfig masquerade distcc tinyconfig
+kbuild a-tinyconfig distcc tinyconfig
 rc=$?
 sed -n '1p' "${work}/a-tinyconfig.log" | cut -c 1-400 | show | sed 's/^/      /'
 if (( rc != 0 )); then
@@ -541,7 +544,7 @@ grep -qx 'CONFIG_CC_IS_CLANG=y' "${build}/.config" && grep -qx "CONFIG_CLANG_VER
 check $? "a: make tinyconfig with CC=clang-${slot} through the masquerade: .config has CC_IS_CLANG=y, CLANG_VERSION=${slot}xxxx ($(since "${t}"))" \
 	"$(grep -E '^CONFIG_(CC_IS|CLANG_VERSION|CC_VERSION_TEXT)' "${build}/.config")"
 t=$(now)
-kbuild a-objects masquerade distcc "${objects[@]}"
+kbuild a-objects distcc "${objects[@]}"
 rc=$?
 missing=()
 for o in "${objects[@]}"; do [[ -f ${build}/${o} ]] || missing+=("${o}"); done
@@ -569,7 +572,7 @@ export CCACHE_DIR=${work}/ccache
 t=$(now)
 remove_objects
 m1=$(log_lines "${log1}") m2=$(log_lines "${log2}")
-kbuild b-first masquerade "ccache distcc" "${objects[@]}"
+kbuild b-first "ccache distcc" "${objects[@]}"
 rc=$?
 sleep 0.5
 b_jobs=$(( $(ok_jobs "${log1}" "${m1}" "${objects_regex}") + $(ok_jobs "${log2}" "${m2}" "${objects_regex}") ))
@@ -581,7 +584,7 @@ ccache -z > /dev/null
 t=$(now)
 remove_objects
 m1=$(log_lines "${log1}") m2=$(log_lines "${log2}")
-kbuild b-second masquerade "ccache distcc" "${objects[@]}"
+kbuild b-second "ccache distcc" "${objects[@]}"
 rc=$?
 sleep 0.5
 b_jobs=$(( $(ok_jobs "${log1}" "${m1}" "${objects_regex}") + $(ok_jobs "${log2}" "${m2}" "${objects_regex}") ))
@@ -591,11 +594,11 @@ check $? "b: second build: ${hits} ccache hits, ${b_jobs} objects sent to a daem
 ccache -s 2>/dev/null | grep -iE 'hits|misses' | head -n 4 | sed 's/^/      ccache -s: /'
 unset CCACHE_DIR
 
-printf '\n== c. NEGATIVE CONTROL: FEATURES=distcc with the current hook form (absolute paths) ==\n'
+printf '\n== c. NEGATIVE CONTROL: FEATURES=distcc with CC forced to the absolute slot path (the old hook form) ==\n'
 t=$(now)
 remove_objects
 m1=$(log_lines "${log1}") m2=$(log_lines "${log2}")
-kbuild c-absolute absolute distcc "${objects[@]}"
+KOPT_FORCE_CC="${slotbin}/clang" kbuild c-absolute distcc "${few[@]}"
 rc=$?
 sleep 0.5
 c_jobs=$(( $(ok_jobs "${log1}" "${m1}") + $(ok_jobs "${log2}" "${m2}") ))
@@ -611,7 +614,7 @@ fi
 printf '\n== d. CC with a space ("ccache clang-%s", FEATURES=ccache) ==\n' "${slot}"
 t=$(now)
 rm -f "${build}/init/version.o"
-KOPT_FORCE_CC="ccache clang-${slot}" kbuild d-space masquerade ccache init/version.o
+KOPT_FORCE_CC="ccache clang-${slot}" kbuild d-space ccache init/version.o
 rc=$?
 line=$(compile_line "${work}/d-space.log" init/version.o)
 (( rc == 0 )) && [[ ${line} == "ccache clang-${slot} "* ]] && grep -qx 'CONFIG_CC_IS_CLANG=y' "${build}/.config" &&
@@ -619,7 +622,7 @@ line=$(compile_line "${work}/d-space.log" init/version.o)
 check $? "d: Kbuild takes CC=\"ccache clang-${slot}\": config re-synced, still CC_IS_CLANG=y, CLANG_VERSION=${slot}xxxx ($(since "${t}"))" \
 	"status ${rc}; ${line:0:160}; $(tail -n 5 "${work}/d-space.log")"
 
-printf '\n== e. daemon 2 stopped (PID %s): FEATURES=distcc, the proposed form ==\n' "${pid_2}"
+printf '\n== e. daemon 2 stopped (PID %s): FEATURES=distcc, the hook exports ==\n' "${pid_2}"
 stop_daemon "${pid_2}"
 daemon_pids=("${pid_1}")
 for _ in {1..50}; do (exec 3<>"/dev/tcp/127.0.0.1/${port2}") 2>/dev/null || break; sleep 0.1; done
@@ -631,15 +634,15 @@ fi
 t=$(now)
 remove_objects
 m1=$(log_lines "${log1}")
-kbuild e-one-down masquerade distcc "${objects[@]}"
+kbuild e-one-down distcc "${few[@]}"
 rc=$?
 sleep 0.5
 missing=()
-for o in "${objects[@]}"; do [[ -f ${build}/${o} ]] || missing+=("${o}"); done
+for o in "${few[@]}"; do [[ -f ${build}/${o} ]] || missing+=("${o}"); done
 e_jobs=$(ok_jobs "${log1}" "${m1}" "${objects_regex}")
 e_refused=$(grep -cE "127\.0\.0\.1:${port2}.*(refused|failed)|failed to distribute.*:${port2}/" "${work}/e-one-down.log")
 (( rc == 0 && ${#missing[@]} == 0 && e_jobs > 0 ))
-check $? "e: the build succeeds: daemon 1 compiled ${e_jobs} of ${#objects[@]} objects, what went to the stopped daemon ran locally ($(since "${t}"))" \
+check $? "e: the build succeeds: daemon 1 compiled ${e_jobs} of ${#few[@]} objects, what went to the stopped daemon ran locally ($(since "${t}"))" \
 	"status ${rc}; missing: ${missing[*]}; $(tail -n 5 "${work}/e-one-down.log")"
 note "distcc's messages about the stopped daemon (:${port2}) in the build log: ${e_refused}"
 grep -E "127\.0\.0\.1:${port2}" "${work}/e-one-down.log" | head -n 2 | sed 's/^/      | /'
