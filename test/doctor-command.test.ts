@@ -197,6 +197,7 @@ describe('checks that cannot run, and bad input', () => {
       resources: 'lto = none: there is no LTO link to size',
       'host-flags': 'toolchain = gnu for every configured kernel: LLVM is not used',
       modules: `no VDB at ${dir}/var/db/pkg (is ROOT right?)`,
+      binhost: 'ok',
     });
   });
 

@@ -504,6 +504,20 @@ export const KINDS = {
       `${f.module} is installed for kernel ${and(f.releases)}, not for ${f.newest} (${f.kernel}, the newest installed kernel): booting it, the module is missing`,
     fix: () => 'emerge --ask @module-rebuild',
   }),
+
+  // binhost ----------------------------------------------------------------------------------------
+  'binpkg-settings-differ': kind<{
+    package: string;
+    cpv: string;
+    changes: { variable: string; built: string; now: string }[];
+  }>({
+    level: 'warning',
+    summary:
+      "a kernel's binary package (FEATURES=buildpkg) was built with other KCFLAGS or another toolchain than kopt.conf gives now",
+    message: (f) =>
+      `the binary package of ${f.cpv} was built with ${f.changes.map((c) => `${c.variable}=${c.built === '' ? '(unset)' : `'${c.built}'`} (kopt.conf now: ${c.now === '' ? 'unset' : `'${c.now}'`})`).join(', ')}: the machines that install it get that build`,
+    fix: (f) => `emerge --ask --oneshot --buildpkg =${f.cpv} (the rebuild replaces the package the clients get)`,
+  }),
 } as const;
 
 /** What gentoo-kopt does about an unsafe file, so what the finding costs (none: bashrc, kopt.conf). */

@@ -13,6 +13,7 @@ import { rebuildNeeded } from './rebuild-needed.js';
 import { resources } from './resources.js';
 import { hostFlags } from './host-flags.js';
 import { modules } from './modules.js';
+import { binhost } from './binhost.js';
 
 export const CHECKS: readonly Check[] = [
   inputs,
@@ -27,4 +28,5 @@ export const CHECKS: readonly Check[] = [
   resources,
   hostFlags,
   modules,
+  binhost,
 ];
