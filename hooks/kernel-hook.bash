@@ -182,7 +182,8 @@ _kopt_pick_slot() {
 		return 1
 	fi
 	n=${n#"${k_llvm}/"} n=${n%/bin/clang}
-	if [[ ${CC-} == "${k_llvm}/${n}/bin/clang" && ${n} == [1-9]*([0-9]) ]] && _kopt_slot_complete "${n}"; then
+	[[ ${CC-} == clang-[1-9]*([0-9]) ]] && n=${CC#clang-} # the versioned name of _kopt_wrappers
+	if [[ ${CC-} == @("${k_llvm}/${n}/bin/clang"|"clang-${n}") && ${n} == [1-9]*([0-9]) ]] && _kopt_slot_complete "${n}"; then
 		k_slot=${n}
 		return 0
 	fi
@@ -226,8 +227,10 @@ _kopt_apply_toolchain() {
 	if [[ ${k_cfg[toolchain]} == llvm ]]; then
 		other=gnu
 		_kopt_pick_slot || return 0
+		_kopt_wrappers
 		for entry in "${k_tools[@]}"; do
 			var=${entry%%:*} want=${k_llvm}/${k_slot}/bin/${entry#*:} cur=${!var-}
+			want=${k_wrap[${var}]-${want}}
 			if [[ -n ${cur} && ${cur} != "${want}" ]]; then
 				_kopt_family "${cur}"
 				if [[ ${fam} == gnu ]]; then
@@ -255,6 +258,100 @@ _kopt_apply_toolchain() {
 		[[ ${fam} == "${other}" ]] || continue
 		k_conflicts+=( "${var}=${cur}" )
 		_kopt_put "-${var}"
+	done
+}
+
+# @FUNCTION: _kopt_wrappers
+# @INTERNAL
+# @DESCRIPTION:
+# toolchain = llvm with FEATURES=distcc or ccache. Portage turns them on by putting their masquerade
+# directories first in PATH (lib/portage/package/ebuild/doebuild.py: ccache, then distcc), so an
+# absolute compiler path bypasses them: the kernel silently builds on one machine, uncached. Here CC
+# and CXX become the slot's versioned names clang-<slot> and clang++-<slot> (k_wrap): the masquerade
+# links them (eselect compiler-shadow), distccd's whitelist accepts them, and only this slot has them,
+# on the helpers too. The slot's bin directory goes into PATH right after the masquerade directories,
+# so the wrapper runs this slot's compiler. With both, ccache takes distcc for the compiler and caches
+# no kernel object unless told: CCACHE_COMPILERTYPE=clang. Without a masquerade link for both names
+# the absolute paths stay, with a note. HOSTCC and the binutils stay absolute: objtool, a host tool,
+# builds with -Werror, which clang fails on distcc's preprocessed code. test/distcc/run.sh proves it.
+_kopt_wrappers() {
+	local f dir bin=${k_llvm}/${k_slot}/bin cc=clang-${k_slot} cxx=clang++-${k_slot} lead='' rest=''
+	local -a on=() dirs=() wrappers=()
+	for f in distcc ccache; do [[ " ${FEATURES-} " == *" ${f} "* ]] && on+=( "${f}" ); done
+	(( ${#on[@]} )) || return 0
+	IFS=: builtin read -r -a dirs <<< "${PATH-}"
+	for dir in "${dirs[@]}"; do
+		for f in "${on[@]}"; do [[ -f ${dir}/${f} && -x ${dir}/${f} ]] && wrappers+=( "${dir}/${f}" ); done
+	done
+	# the leading PATH entries whose clang-<slot> and clang++-<slot> are links to a wrapper
+	for dir in "${dirs[@]}"; do
+		if [[ -z ${rest} ]]; then
+			for f in "${wrappers[@]}"; do
+				[[ ${dir}/${cc} -ef ${f} && ${dir}/${cxx} -ef ${f} ]] && { lead+=${dir}:; continue 2; }
+			done
+		fi
+		[[ ${dir} == "${bin}" ]] || rest+=${dir}:
+	done
+	if [[ -z ${lead} ]]; then
+		k_notes+=( "FEATURES has ${on[*]}, but no masquerade directory at the front of PATH links ${cc} and ${cxx}:"
+			"  CC and CXX stay absolute paths, which bypass ${on[*]} (fix: eselect compiler-shadow update)" )
+		return 0
+	elif [[ ! -x ${bin}/${cc} || ! -x ${bin}/${cxx} ]]; then
+		k_notes+=( "FEATURES has ${on[*]}, but ${bin} has no ${cc} or ${cxx}: CC and CXX bypass ${on[*]} (fix: emerge llvm-core/clang:${k_slot})" )
+		return 0
+	fi
+	k_wrap=( [CC]=${cc} [CXX]=${cxx} )
+	_kopt_put "PATH=${lead}${bin}:${rest%:}"
+	[[ ${on[*]} == 'distcc ccache' ]] && _kopt_put CCACHE_COMPILERTYPE=clang
+	_kopt_msg info "FEATURES has ${on[*]}: CC=${cc} CXX=${cxx} through ${lead%:}, then ${bin} in PATH"
+	[[ ${on[0]} == distcc && " ${KCFLAGS-} " == *' '-m@(arch|tune)=native' '* ]] &&
+		_kopt_msg warn "KCFLAGS has -march=native or -mtune=native: distcc compiles every such object locally (use -march=<this CPU's name>)"
+	return 0
+}
+
+# @FUNCTION: _kopt_host_flags
+# @INTERNAL
+# @DESCRIPTION:
+# toolchain = llvm: the host tools are built by clang with make.conf's flags (kernel-build.eclass
+# passes HOSTCFLAGS="${BUILD_CFLAGS}" HOSTLDFLAGS="${BUILD_LDFLAGS}"; toolchain-funcs.eclass,
+# tc-export_build_env, defaults them to CFLAGS and LDFLAGS). clang rejects GCC-only flags, or warns,
+# and objtool builds with -Werror. So BUILD_CFLAGS and BUILD_LDFLAGS are exported without the words of
+# k_host_drop (src/hooks/host-flags.ts has the same table, from clang's own answers in
+# test/distcc/host-flags.tsv), -Ofast as -O3, linker flags out of BUILD_CFLAGS; the build log says so.
+# CFLAGS, LDFLAGS and KCFLAGS are left alone. Filtering a filtered value changes nothing.
+_kopt_host_flags() {
+	[[ ${k_cfg[toolchain]} == llvm && -n ${k_slot} ]] || return 0
+	local v build value word p new dropped
+	local -a words
+	local -a k_host_drop=(
+		-fgraphite-identity -floop-nest-optimize -floop-interchange -floop-strip-mine -floop-block
+		-fipa-pta -fipa-cp-clone -fdevirtualize-at-ltrans -flto -flto=* -flto-partition=*
+		-ffat-lto-objects -fno-fat-lto-objects -fuse-linker-plugin -mtls-dialect=gnu2 -malign-data=*
+		-fira-loop-pressure -fsched-pressure -fmodulo-sched -fgcse-las -fgcse-sm -ftracer
+		-flive-patching -flive-patching=* -fno-tree-pre
+	)
+	for v in CFLAGS LDFLAGS; do
+		build=BUILD_${v} value=${!build-} new='' dropped=''
+		[[ -n ${value} ]] || value=${!v-}
+		builtin read -r -a words <<< "${value}"
+		for word in "${words[@]}"; do
+			for p in "${k_host_drop[@]}"; do
+				# shellcheck disable=SC2053 # p is a pattern of the table
+				[[ ${word} == ${p} ]] && { dropped+=" ${word}"; continue 2; }
+			done
+			if [[ ${v} == CFLAGS && ${word} == @(-Wl,*|-fuse-ld=*) ]]; then
+				dropped+=" ${word}"
+			elif [[ ${word} == -Ofast ]]; then
+				dropped+=" ${word}(-O3)" new+=' -O3'
+			else
+				new+=" ${word}"
+			fi
+		done
+		[[ -n ${dropped} ]] || continue
+		new=${new# }
+		[[ -n ${new} ]] || { new=' '; [[ ${v} == CFLAGS ]] && new=-O2; }
+		_kopt_put "${build}=${new}"
+		_kopt_msg info "${build} (HOSTCFLAGS/HOSTLDFLAGS of the kernel's host tools, built by clang) without GCC-only${dropped}"
 	done
 }
 
@@ -380,6 +477,7 @@ _kopt_run() {
 	local k_settings=${k_conf}/hook-settings k_settings_max=65536 k_llvm=${k_broot%/}/usr/lib/llvm
 	local -A k_cfg=( [toolchain]=gnu [lto]=none [strict]=no [mixed]=die )
 	local -a k_conflicts=() k_notes=() k_fatal=() k_missing=() k_export=() k_unset=() k_on=()
+	local -A k_wrap=()
 	# variable:LLVM tool. The same table as src/hooks/toolchain.ts (test/hook-bash.test.ts keeps them equal).
 	local -a k_tools=(
 		CC:clang CXX:clang++ LD:ld.lld AR:llvm-ar NM:llvm-nm STRIP:llvm-strip
@@ -407,6 +505,7 @@ _kopt_run() {
 			_kopt_put "KCFLAGS=${k_cfg[kcflags]}"
 		fi
 		_kopt_apply_toolchain
+		_kopt_host_flags
 		[[ -n ${k_setup} ]] && _kopt_setup
 		_kopt_record
 	fi
@@ -443,4 +542,5 @@ _kopt_main() {
 
 _kopt_main
 unset -f _kopt_main _kopt_run _kopt_msg _kopt_unsafe _kopt_check_settings _kopt_read_settings _kopt_family \
-	_kopt_slot_complete _kopt_pick_slot _kopt_put _kopt_apply_toolchain _kopt_check_programs _kopt_setup _kopt_record
+	_kopt_slot_complete _kopt_pick_slot _kopt_put _kopt_apply_toolchain _kopt_check_programs _kopt_setup _kopt_record \
+	_kopt_wrappers _kopt_host_flags

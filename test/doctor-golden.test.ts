@@ -25,6 +25,7 @@ import type { RenderedFinding } from '../src/doctor/finding.js';
 import { snapshot } from './helpers/tree.js';
 import { bzip2, doctorRoot, PROJECT, type DoctorRoot } from './helpers/doctor-root.js';
 import { BIN } from './helpers/cli.js';
+import { gpkg, xpak } from './helpers/binpkg.js';
 import { COMMANDS } from '../src/commands/table.js';
 
 const FIXTURES = path.join(import.meta.dirname, 'fixtures/doctor');
@@ -33,7 +34,16 @@ const IS_ROOT = process.getuid?.() === 0;
 
 type FileSpec =
   | string
-  | { content?: string; lines?: string[]; bzip2?: string[]; mode?: string; owner?: number; symlink?: string };
+  | {
+      content?: string;
+      lines?: string[];
+      bzip2?: string[];
+      /** A binary package (GPKG: the file name says which) whose environment.bz2 holds these lines. */
+      binpkg?: string[];
+      mode?: string;
+      owner?: number;
+      symlink?: string;
+    };
 
 interface Edit {
   description: string;
@@ -81,7 +91,11 @@ async function applyEdit(dir: string, edit: Edit): Promise<void> {
       await rm(file, { force: true });
       await symlink(subst(s.symlink, dir), file);
     } else if (s.bzip2) await writeFile(file, bzip2(subst(`${s.bzip2.join('\n')}\n`, dir)));
-    else if (text !== undefined) await writeFile(file, subst(text, dir));
+    else if (s.binpkg) {
+      const env = subst(`${s.binpkg.join('\n')}\n`, dir);
+      const base = path.basename(file).replace(/\.(gpkg\.tar|tbz2|xpak)$/, '');
+      await writeFile(file, file.endsWith('.gpkg.tar') ? await gpkg(base, env) : await xpak(env));
+    } else if (text !== undefined) await writeFile(file, subst(text, dir));
     if (s.mode) await chmod(file, parseInt(s.mode, 8));
     if (s.owner !== undefined) await chown(file, s.owner, (await stat(file)).gid);
   }

@@ -20,6 +20,7 @@ import { parseConfig } from '../src/config/kopt-conf.js';
 import { TOOLCHAIN, LLVM_SLOT_TOOLS, llvmEnv } from '../src/hooks/toolchain.js';
 import { SETTING_RULES } from '../src/hooks/settings.js';
 import { LTO_FRAGMENT_NAME } from '../src/hooks/lto-fragment.js';
+import { filterHostFlags, HOST_FLAG_DROP } from '../src/hooks/host-flags.js';
 
 const HOOK = path.resolve(import.meta.dirname, '../hooks/kernel-hook.bash');
 const KERNEL: Package = { category: 'sys-kernel', pn: 'gentoo-kernel', pv: '6.6.58' };
@@ -547,5 +548,151 @@ describe('the bash hook and the TypeScript tables agree', () => {
 
   it('the LTO fragment name', async () => {
     expect(await readFile(HOOK, 'utf8')).toContain(`/${LTO_FRAGMENT_NAME}`);
+  });
+});
+
+// distcc/ccache (issue 13): Portage puts the masquerade directories first in PATH; the hook names the
+// compiler so that it goes through them. The real daemons and Kbuild: test/distcc/run.sh.
+describe('FEATURES=distcc/ccache and the host tools with toolchain = llvm', () => {
+  /** Stub wrappers in wrap/, masquerade dirs linking clang{,++}-19/20 to them, and the slots' versioned names. */
+  function masquerade(links = ['clang-19', 'clang++-19', 'clang-20', 'clang++-20']): Tree {
+    const tree: Tree = {
+      'wrap/distcc': { content: '#!/bin/sh\n', mode: 0o755 },
+      'wrap/ccache': { content: '#!/bin/sh\n', mode: 0o755 },
+    };
+    for (const name of links) {
+      tree[`masq/distcc/${name}`] = { symlink: '../../wrap/distcc' };
+      tree[`masq/ccache/${name}`] = { symlink: '../../wrap/ccache' };
+    }
+    for (const n of [19, 20]) {
+      tree[`eprefix/usr/lib/llvm/${n}/bin/clang-${n}`] = { content: '#!/bin/sh\n', mode: 0o755 };
+      tree[`eprefix/usr/lib/llvm/${n}/bin/clang++-${n}`] = { symlink: `clang-${n}` };
+    }
+    return tree;
+  }
+  /** PATH as doebuild.py builds it for FEATURES (ccache's dir, then distcc's, then the rest). */
+  const portagePath = (dir: string, features: string, rest: string): string =>
+    [
+      ...(features.includes('ccache') ? [`${dir}/masq/ccache`] : []),
+      ...(features.includes('distcc') ? [`${dir}/masq/distcc`] : []),
+      `${dir}/wrap`,
+      rest,
+    ].join(':');
+
+  async function build(features: string, opts: { links?: string[]; env?: Record<string, string>; conf?: string } = {}) {
+    const s = await setup({ tree: masquerade(opts.links), conf: opts.conf });
+    s.o.env = {
+      FEATURES: features,
+      PATH: portagePath(s.dir, features, process.env.PATH ?? '/usr/bin:/bin'),
+      ...opts.env,
+    };
+    const results = await runPhases(KERNEL, s.o);
+    expect(results.map((r) => r.status)).toEqual(PHASES.map(() => 0));
+    return s;
+  }
+
+  it.each([
+    ['distcc', undefined],
+    ['ccache', undefined],
+    ['ccache distcc', 'clang'],
+  ])(
+    'FEATURES=%j: CC=clang-20 CXX=clang++-20 through the masquerade, the slot next in PATH, in every phase',
+    async (features, cctype) => {
+      const s = await build(features, {
+        conf: 'packages = sys-kernel/gentoo-kernel\ntoolchain = llvm\nkcflags = -O2\n',
+      });
+      const bin = `${s.o.eprefix}/usr/lib/llvm/20/bin`;
+      const masq = features
+        .split(' ')
+        .sort()
+        .map((f) => `${s.dir}/masq/${f}`);
+      for (const phase of PHASES) {
+        const ex = await exported(s.o.tmp, phase);
+        expect({ CC: ex.get('CC'), CXX: ex.get('CXX'), HOSTCC: ex.get('HOSTCC'), LD: ex.get('LD') }, phase).toEqual({
+          CC: 'clang-20',
+          CXX: 'clang++-20',
+          HOSTCC: `${bin}/clang`,
+          LD: `${bin}/ld.lld`,
+        });
+        expect(
+          ex
+            .get('PATH')!
+            .split(':')
+            .slice(0, masq.length + 1),
+          phase,
+        ).toEqual([...masq, bin]);
+        expect(ex.get('CCACHE_COMPILERTYPE'), phase).toBe(cctype);
+      }
+      const msgs = await messages(s.o.tmp);
+      expect(msgs).toContain(
+        `INFO gentoo-kopt: FEATURES has ${features.split(' ').sort().reverse().join(' ')}: CC=clang-20 CXX=clang++-20 through ${masq.join(':')}, then ${bin} in PATH`,
+      );
+      expect(msgs.filter((m) => !m.startsWith('INFO'))).toEqual([]);
+    },
+  );
+
+  it('without distcc or ccache in FEATURES: absolute paths, PATH untouched', async () => {
+    const s = await build('sandbox');
+    const ex = await exported(s.o.tmp, 'compile');
+    expect(ex.get('CC')).toBe(`${s.o.eprefix}/usr/lib/llvm/20/bin/clang`);
+    expect(ex.get('PATH')).toBe(portagePath(s.dir, 'sandbox', process.env.PATH ?? '/usr/bin:/bin'));
+  });
+
+  it('a masquerade directory without clang-20: absolute paths and a warning with the fix', async () => {
+    const s = await build('distcc', { links: ['clang-19', 'clang++-19'] });
+    expect((await exported(s.o.tmp, 'compile')).get('CC')).toBe(`${s.o.eprefix}/usr/lib/llvm/20/bin/clang`);
+    expect((await messages(s.o.tmp)).filter((m) => m.startsWith('WARN'))).toEqual([
+      'WARN gentoo-kopt: FEATURES has distcc, but no masquerade directory at the front of PATH links clang-20 and clang++-20:',
+      'WARN gentoo-kopt:   CC and CXX stay absolute paths, which bypass distcc (fix: eselect compiler-shadow update)',
+    ]);
+  });
+
+  it('llvm-slot = 19 gives clang-19, and a later phase keeps the slot that CC=clang-19 names', async () => {
+    const s = await build('distcc', { conf: `${LLVM_CONF}llvm-slot = 19\n` });
+    expect((await exported(s.o.tmp, 'install')).get('CC')).toBe('clang-19');
+  });
+
+  it('distcc with -march=native in KCFLAGS: a warning that distcc keeps those compiles local', async () => {
+    const s = await build('distcc');
+    expect((await messages(s.o.tmp)).filter((m) => m.startsWith('WARN'))).toEqual([
+      "WARN gentoo-kopt: KCFLAGS has -march=native or -mtune=native: distcc compiles every such object locally (use -march=<this CPU's name>)",
+    ]);
+  });
+
+  it('GCC-only make.conf flags are filtered out of BUILD_CFLAGS/BUILD_LDFLAGS, said once, the same in every phase', async () => {
+    const env = {
+      CFLAGS: '-O2 -pipe -fgraphite-identity -floop-nest-optimize -fipa-pta -flto=auto -Ofast -Wl,-O1 -march=native',
+      LDFLAGS: '-Wl,-O1 -Wl,--as-needed -flto=auto -fuse-linker-plugin',
+    };
+    const s = await build('sandbox', { env });
+    for (const phase of PHASES) {
+      const ex = await exported(s.o.tmp, phase);
+      expect([ex.get('BUILD_CFLAGS'), ex.get('BUILD_LDFLAGS'), ex.get('CFLAGS')], phase).toEqual([
+        '-O2 -pipe -O3 -march=native',
+        '-Wl,-O1 -Wl,--as-needed',
+        env.CFLAGS,
+      ]);
+    }
+    expect(filterHostFlags(env.CFLAGS, 'CFLAGS').value).toBe('-O2 -pipe -O3 -march=native');
+    expect(filterHostFlags(env.LDFLAGS, 'LDFLAGS').value).toBe('-Wl,-O1 -Wl,--as-needed');
+    expect((await messages(s.o.tmp)).filter((m) => m.includes('BUILD_'))).toEqual([
+      "INFO gentoo-kopt: BUILD_CFLAGS (HOSTCFLAGS/HOSTLDFLAGS of the kernel's host tools, built by clang) without GCC-only -fgraphite-identity -floop-nest-optimize -fipa-pta -flto=auto -Ofast(-O3) -Wl,-O1",
+      "INFO gentoo-kopt: BUILD_LDFLAGS (HOSTCFLAGS/HOSTLDFLAGS of the kernel's host tools, built by clang) without GCC-only -flto=auto -fuse-linker-plugin",
+    ]);
+  });
+
+  it('BUILD_CFLAGS wins over CFLAGS; clean flags and toolchain = gnu export nothing', async () => {
+    let s = await build('sandbox', { env: { CFLAGS: '-O2 -fipa-pta', BUILD_CFLAGS: '-O2 -fipa-pta -pipe' } });
+    expect((await exported(s.o.tmp, 'compile')).get('BUILD_CFLAGS')).toBe('-O2 -pipe');
+    s = await build('sandbox', { env: { CFLAGS: '-O2 -pipe' } });
+    expect((await exported(s.o.tmp, 'compile')).has('BUILD_CFLAGS')).toBe(false);
+    s = await build('sandbox', { env: { CFLAGS: '-O2 -fipa-pta' }, conf: 'toolchain = gnu\n' });
+    expect((await exported(s.o.tmp, 'compile')).has('BUILD_CFLAGS')).toBe(false);
+  });
+
+  it('the drop table is the same in bash and TypeScript', async () => {
+    const text = await readFile(HOOK, 'utf8');
+    const table = /local -a k_host_drop=\(([^)]*)\)/.exec(text)![1]!.trim().split(/\s+/);
+    expect(table).toEqual([...HOST_FLAG_DROP]);
   });
 });

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig, settingsFor, whereIs, type Settings } from '../src/config/kopt-conf.js';
 import { KEYS } from '../src/config/schema.js';
+import { compileSettings } from '../src/hooks/settings.js';
 import { ConfigError, FsError } from '../src/errors.js';
 import { resolveRoots } from '../src/portage/roots.js';
 import { testdir } from './helpers/tree.js';
@@ -28,6 +29,7 @@ describe('defaults', () => {
       kcflags: '',
       lto: 'none',
       mixedToolchain: 'die',
+      cpuBaseline: 'none',
     } satisfies Settings);
   });
   it('every key has a one-line description and a default that parses', () => {
@@ -298,5 +300,30 @@ describe('etc-portage/kopt.conf, the shipped example', () => {
     expect(config.global).toEqual(parseConfig('', F).global);
     expect(Object.keys(config.lines).sort()).toEqual(KEYS.map((k) => k.field).sort());
     expect(settingsFor(config, 'sys-kernel/vanilla-kernel').kcflags).toBe('-O2 -march=native -pipe');
+  });
+});
+
+describe('cpu-baseline: the x86-64 level a binary-package host builds for', () => {
+  it.each([
+    ['-O2 -march=native -pipe', 'x86-64-v3', '-O2 -pipe -march=x86-64-v3'],
+    ['-O2 -march=znver4 -mtune=znver4', 'x86-64-v2', '-O2 -mtune=znver4 -march=x86-64-v2'],
+    ['', 'x86-64-v4', '-march=x86-64-v4'],
+    ['-O2 -march=native', 'none', '-O2 -march=native'],
+  ])('kcflags = %s, cpu-baseline = %s: KCFLAGS %s', (kcflags, baseline, want) => {
+    const config = parseConfig(`kcflags = ${kcflags}\ncpu-baseline = ${baseline}\n`, F);
+    expect(settingsFor(config, 'sys-kernel/gentoo-kernel').kcflags).toBe(want);
+  });
+  it('a per-package section overrides it; a bad level names the line', () => {
+    const config = parseConfig(
+      'kcflags = -O2\ncpu-baseline = x86-64-v3\n[sys-kernel/vanilla-kernel]\ncpu-baseline = none\n',
+      F,
+    );
+    expect(settingsFor(config, 'sys-kernel/vanilla-kernel').kcflags).toBe('-O2');
+    expect(() => parseConfig('cpu-baseline = haswell\n', F)).toThrow(ConfigError);
+  });
+  it('the hook gets the combined flags: compiled into its settings as kcflags', () => {
+    const config = parseConfig('kcflags = -O2 -march=native -pipe\ncpu-baseline = x86-64-v3\n', F);
+    const text = compileSettings(config, { node: '/usr/bin/node', bin: '/usr/lib/gentoo-kopt/dist/bin.js' });
+    expect(text).toContain('\nsys-kernel/gentoo-kernel.kcflags=-O2 -pipe -march=x86-64-v3\n');
   });
 });

@@ -117,10 +117,19 @@ export async function loadConfig(roots: Roots): Promise<KoptConfig> {
   return parseConfig(text, file);
 }
 
-/** The settings for one package: the global ones, overridden by its [cpn] section. */
+/**
+ * The settings for one package: the global ones, overridden by its [cpn] section. Its kcflags are the
+ * KCFLAGS builds get: with a cpu-baseline, -march=<level> replaces any -march= of kcflags, at the end
+ * (a binary-package host builds for its clients' oldest CPU; -mtune= and the rest stay).
+ */
 export function settingsFor(config: KoptConfig, cpn: string): Settings {
   const section = config.sections.get(cpn);
-  return structuredClone(section ? { ...config.global, ...section.values } : config.global);
+  const s = structuredClone(section ? { ...config.global, ...section.values } : config.global);
+  if (s.cpuBaseline !== 'none')
+    s.kcflags = [...s.kcflags.split(' ').filter((w) => w && !w.startsWith('-march=')), `-march=${s.cpuBaseline}`].join(
+      ' ',
+    );
+  return s;
 }
 
 /** Where a setting's value comes from: the line that sets it, or just the file for a default. */

@@ -8,6 +8,8 @@ import path from 'node:path';
 export type Toolchain = 'llvm' | 'gnu';
 export type Lto = 'none' | 'thin' | 'full' | 'gcc';
 export type MixedToolchain = 'die' | 'warn';
+/** x86-64 microarchitecture levels (the psABI's; GCC 11+ and clang 12+ take them as -march=). */
+export type CpuBaseline = 'none' | 'x86-64' | 'x86-64-v2' | 'x86-64-v3' | 'x86-64-v4';
 
 export interface Settings {
   packages: string[];
@@ -21,6 +23,7 @@ export interface Settings {
   mixedToolchain: MixedToolchain;
   /** Where `gentoo-kopt fetch` keeps downloaded series files (undefined: ${DISTDIR}/gentoo-kopt). */
   fetchCache?: string;
+  cpuBaseline: CpuBaseline;
 }
 
 /** A value that does not parse: the message names the value, the hint says what would. */
@@ -271,6 +274,14 @@ export const KEYS: readonly AnyKeySpec[] = [
     default: '',
     globalOnly: true,
     parse: parseFetchCache,
+  },
+  {
+    name: 'cpu-baseline',
+    field: 'cpuBaseline',
+    description:
+      'the oldest CPU the kernel must run on, for a binary-package host: -march=<level> replaces any -march= of kcflags (none: kcflags as written)',
+    default: 'none',
+    parse: oneOf<CpuBaseline>(['none', 'x86-64', 'x86-64-v2', 'x86-64-v3', 'x86-64-v4']),
   },
 ];
 

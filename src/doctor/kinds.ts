@@ -451,6 +451,73 @@ export const KINDS = {
       `lto = ${f.lto} on a 32-bit system (${f.chost}): the LTO link's memory use can exceed what a 32-bit process can address (the wiki advises disabling it)`,
     fix: () => 'set lto = none in kopt.conf',
   }),
+
+  // host-flags -------------------------------------------------------------------------------------
+  'host-flags-gcc-only': kind<{
+    variable: string;
+    build: string;
+    flags: string[];
+    packages: string[];
+    filtered: boolean;
+    suggested: string;
+  }>({
+    level: (f) => (f.filtered ? 'info' : 'warning'),
+    levels: 'info when the hook is installed (it drops them from kernel builds), else warning',
+    summary:
+      "GCC-only flags in make.conf's CFLAGS/LDFLAGS reach clang as the kernel's HOSTCFLAGS with toolchain = llvm",
+    message: (f) =>
+      `${f.variable} has GCC-only ${and(f.flags)}: with toolchain = llvm${forPackages(f.packages)} kernel-build.eclass passes them to clang as the host tools' flags (${f.build === 'BUILD_CFLAGS' ? 'HOSTCFLAGS' : 'HOSTLDFLAGS'} from ${f.build}), and clang rejects them or objtool's -Werror does` +
+      (f.filtered
+        ? '; the hook drops them from kernel builds and says so in the build log'
+        : '; the host tools (fixdep, Kconfig, objtool) fail to build'),
+    fix: (f) =>
+      `give the kernel its own host flags: ${f.build}="${f.suggested}" in an env file that package.env maps to ${and(f.packages)}, or remove ${and(f.flags)} from ${f.variable} in ${file(f)}${f.where.line ? ` at line ${f.where.line}` : ''}`,
+  }),
+
+  // modules ----------------------------------------------------------------------------------------
+  'module-llvm-missing': kind<{
+    slot: number;
+    modules: string[];
+    releases: string[];
+    missing: string[];
+    gone: boolean;
+  }>({
+    level: 'error',
+    summary: 'out-of-tree modules (linux-mod-r1) belong to a kernel built with an LLVM slot that is no longer complete',
+    message: (f) =>
+      `${and(f.modules)} ${f.modules.length > 1 ? 'are' : 'is'} built for kernel ${and(f.releases)}, which clang ${f.slot} built; linux-mod-r1 rebuilds modules with that kernel's LLVM (/usr/lib/llvm/${f.slot}/bin), which ${f.gone ? 'is gone' : `lacks ${and(f.missing)}`}: the next module rebuild fails`,
+    fix: (f) =>
+      `emerge --ask --noreplace llvm-core/clang:${f.slot} llvm-core/llvm:${f.slot} llvm-core/lld:${f.slot} (or rebuild the kernel with the LLVM you have, then emerge @module-rebuild)`,
+  }),
+  'module-llvm-unprotected': kind<{ slot: number; modules: string[]; releases: string[]; packages: string[] }>({
+    level: 'warning',
+    summary:
+      'the LLVM slot out-of-tree modules need is not in the world file (nor a dependency of a package in it): emerge --depclean removes it',
+    message: (f) =>
+      `${and(f.modules)} need${f.modules.length > 1 ? '' : 's'} LLVM ${f.slot} (kernel ${and(f.releases)} was built by clang ${f.slot}), but neither the world file nor the RDEPEND/DEPEND/BDEPEND of a package it names asks for ${and(f.packages)}: emerge --depclean removes ${f.packages.length > 1 ? 'them' : 'it'}, and the next module rebuild fails`,
+    fix: (f) => `emerge --ask --noreplace ${f.packages.join(' ')}`,
+  }),
+  'module-kernel-old': kind<{ module: string; releases: string[]; newest: string; kernel: string }>({
+    level: 'warning',
+    summary: 'out-of-tree modules are installed for another kernel than the newest installed one',
+    message: (f) =>
+      `${f.module} is installed for kernel ${and(f.releases)}, not for ${f.newest} (${f.kernel}, the newest installed kernel): booting it, the module is missing`,
+    fix: () => 'emerge --ask @module-rebuild',
+  }),
+
+  // binhost ----------------------------------------------------------------------------------------
+  'binpkg-settings-differ': kind<{
+    package: string;
+    cpv: string;
+    changes: { variable: string; built: string; now: string }[];
+  }>({
+    level: 'warning',
+    summary:
+      "a kernel's binary package (FEATURES=buildpkg) was built with other KCFLAGS or another toolchain than kopt.conf gives now",
+    message: (f) =>
+      `the binary package of ${f.cpv} was built with ${f.changes.map((c) => `${c.variable}=${c.built === '' ? '(unset)' : `'${c.built}'`} (kopt.conf now: ${c.now === '' ? 'unset' : `'${c.now}'`})`).join(', ')}: the machines that install it get that build`,
+    fix: (f) => `emerge --ask --oneshot --buildpkg =${f.cpv} (the rebuild replaces the package the clients get)`,
+  }),
 } as const;
 
 /** What gentoo-kopt does about an unsafe file, so what the finding costs (none: bashrc, kopt.conf). */

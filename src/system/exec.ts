@@ -72,7 +72,7 @@ export function xzDecompressStream(file: string, opts: { args?: string[] } = {})
 }
 
 /**
- * Runs `command args` with no stdin and returns its stdout, at most `max` bytes of it: past that the
+ * Runs `command args` with no stdin (or `input`) and returns its stdout, at most `max` bytes of it: past that the
  * process is killed and a ProcessError says so (a 1 KB .bz2 of 150 MB of zeros must not fill memory;
  * execa's maxBuffer is no help there, it fails only after holding the whole output). Also killed
  * after `timeoutMs`. A non-zero exit is a ProcessError with what the process said on stderr.
@@ -80,11 +80,11 @@ export function xzDecompressStream(file: string, opts: { args?: string[] } = {})
 export async function runCapped(
   command: string,
   args: string[],
-  opts: { max: number; timeoutMs: number; what: string },
+  opts: { max: number; timeoutMs: number; what: string; input?: Buffer },
 ): Promise<Buffer> {
   const shown = `${command} ${args.filter((a) => a !== '--').join(' ')}`;
   const sub = execa(command, args, {
-    stdin: 'ignore',
+    ...(opts.input ? { input: opts.input } : { stdin: 'ignore' as const }),
     buffer: { stdout: false, stderr: true },
     encoding: 'buffer',
     reject: false,

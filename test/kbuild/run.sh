@@ -2,7 +2,8 @@
 # The real-Kbuild test of the kernel hook: what the installed hook exports, passed to a real
 # kernel tree the way kernel-build.eclass passes it, really builds with the configured toolchain.
 #
-# For toolchain = llvm and then gnu:
+# For toolchain = llvm, gnu, and llvm again with GCC-only flags in make.conf's CFLAGS/LDFLAGS (the hook
+# must filter them out of the host tools' BUILD_CFLAGS, and the build must succeed):
 #  1. `gentoo-kopt hooks install --root <tmp>` (this checkout's dist/bin.js) with a kopt.conf whose
 #     kcflags carry a marker flag;
 #  2. the phases setup, unpack, prepare, configure, compile run around the installed bashrc by
@@ -145,7 +146,7 @@ run_phase() {
 		PF="gentoo-kernel-${kver}" SLOT="${kver}" CHOST="${chost}" EBUILD_PHASE="${phase}"
 		PORTAGE_CONFIGROOT="${d}/config/" ROOT="${d}/config/" T="${d}/temp" PORTAGE_BUILDDIR="${d}"
 		MERGE_TYPE=source EMERGE_FROM=ebuild EPREFIX="${eprefix}" BROOT="${eprefix}"
-		ARCH=amd64 CFLAGS="-O2 -pipe" CXXFLAGS="-O2 -pipe" LDFLAGS="-Wl,-O1 -Wl,--as-needed" MAKEOPTS="-j${jobs}"
+		ARCH=amd64 CFLAGS="${make_cflags}" CXXFLAGS="-O2 -pipe" LDFLAGS="${make_ldflags}" MAKEOPTS="-j${jobs}"
 	)
 	local names=("${penv[@]%%=*}")
 	env -i PATH="${PATH}" HOME="${d}/temp" "${penv[@]}" \
@@ -185,12 +186,28 @@ foreign_tools() {
 	grep -hv '^+ ' "$@" | tr -s ' \t;()"'"'" '\n' | grep -E "${re}" | sort -u | head -n 5 | paste -sd' '
 }
 
+# make.conf's flags for the phases (run_phase); the gcc-flags case gives GCC-only ones
+make_cflags='-O2 -pipe' make_ldflags='-Wl,-O1 -Wl,--as-needed'
+gcc_cflags='-O2 -pipe -fgraphite-identity -floop-nest-optimize -fipa-pta -flto=auto -fuse-linker-plugin -fno-semantic-interposition'
+gcc_ldflags='-Wl,-O1 -Wl,--as-needed -flto=auto -fuse-linker-plugin'
+
 # @FUNCTION: run_toolchain
-# @USAGE: <llvm|gnu>
+# @USAGE: <llvm|gnu> [gcc-flags]
+# @DESCRIPTION:
+# One toolchain end to end. gcc-flags: make.conf's CFLAGS/LDFLAGS carry GCC-only flags that clang
+# rejects (-fgraphite-identity, -fipa-pta: errors) or that break the host tools' link (-flto=auto);
+# kernel-build.eclass passes them to the host compiler as HOSTCFLAGS (BUILD_CFLAGS), and the hook
+# must filter them, say so, and the build must still succeed.
 run_toolchain() {
-	local tc=${1} d=${work}/${1} t entry var want phase hook rc line cc_line cc want_cc
+	local tc=${1} case=${2-} d=${work}/${1}${2:+-${2}} t entry var want phase hook rc line cc_line cc want_cc
 	local -A ex=() ex_conf=()
-	printf '\n== toolchain = %s ==\n' "${tc}"
+	if [[ ${case} == gcc-flags ]]; then
+		make_cflags=${gcc_cflags} make_ldflags=${gcc_ldflags}
+		printf '\n== toolchain = %s, make.conf CFLAGS="%s" ==\n' "${tc}" "${make_cflags}"
+	else
+		make_cflags='-O2 -pipe' make_ldflags='-Wl,-O1 -Wl,--as-needed'
+		printf '\n== toolchain = %s ==\n' "${tc}"
+	fi
 	mkdir -p "${d}/config/etc/gentoo-kopt" "${d}/temp" "${d}/build"
 	printf 'packages = sys-kernel/gentoo-kernel\ntoolchain = %s\nkcflags = %s\n' "${tc}" "${kcflags}" \
 		> "${d}/config/etc/gentoo-kopt/kopt.conf"
@@ -224,6 +241,14 @@ run_toolchain() {
 
 	read_exports "${d}/temp/exports.compile" ex
 	read_exports "${d}/temp/exports.configure" ex_conf
+	if [[ ${case} == gcc-flags ]]; then
+		line=$(env -i bash --noprofile --norc -c 'source "$1"; printf "%s|%s" "${BUILD_CFLAGS-}" "${BUILD_LDFLAGS-}"' _ \
+			"${d}/temp/exports.compile")
+		[[ ${line} == '-O2 -pipe -fno-semantic-interposition|-Wl,-O1 -Wl,--as-needed' ]] &&
+			grep -q '^INFO gentoo-kopt: BUILD_CFLAGS .* without GCC-only -fgraphite-identity' "${d}/temp/messages"
+		(( $? == 0 )) && pass "${tc}: the hook filters BUILD_CFLAGS/BUILD_LDFLAGS for the host tools and says so" ||
+			fail "${tc}: the hook filters BUILD_CFLAGS/BUILD_LDFLAGS for the host tools and says so" "exported: ${line}"
+	fi
 	{
 		printf '      exported in compile:'
 		for var in KCFLAGS LLVM LLVM_IAS "${hook_vars[@]%%:*}"; do [[ -v ex[${var}] ]] && printf ' %s=%q' "${var}" "${ex[${var}]}"; done
@@ -303,9 +328,9 @@ run_toolchain() {
 		fail "${tc}: no tool of the other toolchain ran (V=1 logs)" "found: ${line}"
 }
 
-for tc in llvm gnu; do
+for tc in llvm gnu llvm:gcc-flags; do
 	t=$(now)
-	run_toolchain "${tc}"
+	if [[ ${tc} == *:* ]]; then run_toolchain "${tc%%:*}" "${tc#*:}"; else run_toolchain "${tc}"; fi
 	printf '      (%s: %s)\n' "${tc}" "$(since "${t}")"
 done
 printf '\nreal-Kbuild test: %s in all\n' "$(since "${t_all}")"

@@ -36,9 +36,10 @@ export function savedVariables(text: string): Map<string, string> {
 }
 
 const norm = (s: string): string => s.split(/\s+/).filter(Boolean).join(' ');
+/** The LLVM slot a CC names: a path into /usr/lib/llvm/<N>/bin, or clang-<N> (the hook's name with distcc/ccache). */
 const slotIn = (cc: string): number | undefined => {
-  const m = /\/usr\/lib\/llvm\/(\d+)\/bin\//.exec(cc);
-  return m ? Number(m[1]) : undefined;
+  const m = /\/usr\/lib\/llvm\/(\d+)\/bin\/|^clang-(\d+)$/.exec(cc);
+  return m ? Number(m[1] ?? m[2]) : undefined;
 };
 
 /** What the next build of `pkg` gets: KCFLAGS, the toolchain and (LLVM) the slot. */

@@ -11,6 +11,9 @@ import { patches } from './patches.js';
 import { kernelConfig } from './kernel-config.js';
 import { rebuildNeeded } from './rebuild-needed.js';
 import { resources } from './resources.js';
+import { hostFlags } from './host-flags.js';
+import { modules } from './modules.js';
+import { binhost } from './binhost.js';
 
 export const CHECKS: readonly Check[] = [
   inputs,
@@ -23,4 +26,7 @@ export const CHECKS: readonly Check[] = [
   kernelConfig,
   rebuildNeeded,
   resources,
+  hostFlags,
+  modules,
+  binhost,
 ];
