@@ -124,11 +124,11 @@ describe('the bash completion', () => {
     [['hooks', 'install', '--p'], ['--pretend']],
     [
       ['hooks', 'status', '-'],
-      ['--help', '--json', '--root', '-h'],
+      ['--help', '--json', '--quiet', '--root', '--verbose', '-h', '-q', '-v'],
     ],
     [
       ['doctor', '--'],
-      ['--check', '--exit', '--help', '--json', '--list', '--root'],
+      ['--check', '--exit', '--help', '--json', '--list', '--quiet', '--root', '--verbose'],
     ],
     [
       ['doctor', '--exit', ''],
