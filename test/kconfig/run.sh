@@ -5,9 +5,10 @@
 # For each kernel tarball (Debian's linux-source-6.1 and linux-source-6.12), with the tree's
 # arch/x86/configs/x86_64_defconfig as the base config:
 #  1. only what Kconfig needs is unpacked, once per tarball (Makefile, scripts/, arch/x86/Makefile*,
-#     arch/x86/configs/, every Kconfig*), and the kconfig host tools are built once per tree in an
-#     out-of-tree build directory (`make O=<dir> build_config`), with this directory's kconfig-why.c
-#     linked against them;
+#     arch/x86/configs/, every Kconfig*), and the kconfig host tools are built once per tree and
+#     toolchain in an out-of-tree build directory (`make O=<dir> [LLVM=1] build_config`), with this
+#     directory's kconfig-why.c linked against them; a wrapper in place of scripts/kconfig/conf saves
+#     the environment make runs conf with (kconfig-why runs in it; $OUT/<kver>/env lists it);
 #  2. for each case, the fragments are merged the way kernel-build.eclass merges them
 #     (`merge_config.sh -m -r .config <fragment>...`, in the build directory), then
 #     `make O=<dir> ARCH=x86_64 olddefconfig` runs;
@@ -30,11 +31,12 @@
 # Cases: harden-base, harden-strict (the -gnu fragment: this test runs GCC), optimize-size,
 # disable-kvm, harden-strict+disable-kvm, gentoo-hardened (gentoo-kernel's USE="hardened -debug" amd64
 # fragments no-debug, hardened-base, hardened-gcc-plugins, hardened-amd64 in the ebuild's order),
-# disable-kvm-on-kvm-base (the base plus KVM=m, KVM_INTEL=m, KVM_AMD=m).
+# disable-kvm-on-kvm-base (the base plus KVM=m, KVM_INTEL=m, KVM_AMD=m), and harden-strict-llvm (the
+# -llvm fragment with LLVM=1: clang, ld.lld and llvm-* as Kconfig's toolchain).
 #
-# Needs (x86_64, Debian bookworm): linux-source-6.1 linux-source-6.12 make gcc flex bison bc tar xz.
-# The result depends on the toolchain Kconfig finds (gcc version, GCC plugin headers, rustc): $OUT/<kver>/env
-# records it.
+# Needs (x86_64, Debian bookworm): linux-source-6.1 linux-source-6.12 make gcc flex bison bc tar xz
+# clang lld llvm. The result depends on the toolchain Kconfig finds (gcc and clang versions, GCC plugin
+# headers, rustc): $OUT/<kver>/env records it.
 # Environment: KOPT_KCONFIG_TARBALLS (space-separated; default the two Debian tarballs),
 # KOPT_KCONFIG_CACHE (where each tarball's Kconfig files are unpacked once and reused; default
 # ${TMPDIR:-/tmp}/gentoo-kopt-kconfig-cache), KOPT_KCONFIG_OUT (the result files; default
@@ -53,6 +55,8 @@ export LC_ALL=C
 export ARCH=x86_64
 
 passed=0 failed=0 work= unpack=
+# make variables of the toolchain the current case runs with (LLVM=1 for the -llvm case)
+mkargs=()
 pass() { passed=$((passed + 1)); printf 'PASS  %s\n' "${1}"; }
 fail() {
 	failed=$((failed + 1))
@@ -132,8 +136,8 @@ dropped_of() {
 # --- prerequisites ---------------------------------------------------------------------------
 t_all=$(now)
 [[ $(uname -m) == x86_64 ]] || fatal "this test configures an x86_64 kernel; this machine is $(uname -m)"
-for tool in make gcc flex bison tar xz awk sed sort join diff; do
-	type -P "${tool}" >/dev/null || fatal "${tool} is not installed" "fix: apt-get install make gcc flex bison bc xz-utils"
+for tool in make gcc flex bison tar xz awk sed sort join diff clang ld.lld llvm-ar llvm-nm llvm-objcopy; do
+	type -P "${tool}" >/dev/null || fatal "${tool} is not installed" "fix: apt-get install make gcc flex bison bc xz-utils clang lld llvm"
 done
 for tarball in "${tarballs[@]}"; do
 	[[ -r ${tarball} ]] || fatal "no kernel source at ${tarball}" "fix: apt-get install linux-source-6.1 linux-source-6.12"
@@ -192,10 +196,48 @@ unpack_tree() {
 		"${src}" "$(find "${src}" -type f | wc -l)" "$(du -sh "${src}" | cut -f1)" "${extract_time}" "${xz_time}"
 }
 
+# @FUNCTION: setup_objtree
+# @USAGE: <kver> <src> <build> <label> [make variable]...
+# @DESCRIPTION:
+# Builds the kconfig host tools in <build> (`make O=<build> build_config` with the make variables)
+# and puts a wrapper in place of scripts/kconfig/conf that saves the environment make gives conf
+# (scripts/kconfig/conf.env) before running it: kconfig-why runs in exactly that environment.
+setup_objtree() {
+	local kver=${1} src=${2} build=${3} label=${4} t
+	shift 4
+	mkdir -p "${build}"
+	t=$(now)
+	if ! make -s -C "${src}" O="${build}" "$@" build_config >"${build}.build_config.log" 2>&1 ||
+		[[ ! -x ${build}/scripts/kconfig/conf ]]; then
+		fail "${kver}: make O=<build> $* build_config (${label})" "$(tail -n 8 "${build}.build_config.log")"
+		return 1
+	fi
+	mv "${build}/scripts/kconfig/conf" "${build}/scripts/kconfig/conf.real" &&
+		printf '#!/bin/sh
+env >"${0%%/*}/conf.env"
+exec "${0}.real" "$@"
+' >"${build}/scripts/kconfig/conf" &&
+		chmod +x "${build}/scripts/kconfig/conf" || return 1
+	pass "${kver}: make O=<build> $* build_config (${label}): scripts/kconfig/conf built ($(since "${t}"))"
+}
+
+# @FUNCTION: conf_env
+# @USAGE: <build>
+# @DESCRIPTION:
+# The variables Kconfig reads (include/config/auto.conf.cmd lists them) from the environment make
+# last gave conf, as NAME=value words.
+conf_env() {
+	local name
+	for name in srctree ARCH SRCARCH KERNELVERSION CC LD NM OBJCOPY AR PAHOLE RUSTC BINDGEN PYTHON3 \
+		CC_VERSION_TEXT RUSTC_VERSION_TEXT CLANG_FLAGS USERCFLAGS USERLDFLAGS; do
+		grep -m 1 "^${name}=" "${1}/scripts/kconfig/conf.env"
+	done
+}
+
 # @FUNCTION: run_tree
 # @USAGE: <tarball>
 run_tree() {
-	local tarball=${1} src kver build o t rc why_env=() defines=() incs=() objs=() f
+	local tarball=${1} src kver build llvm o t rc defines=() incs=() objs=() f
 	local extract_time= xz_time=
 	printf '\n== %s ==\n' "${tarball}"
 	t=$(now)
@@ -210,42 +252,21 @@ run_tree() {
 	fi
 	pass "${kver}: the Kconfig files of ${tarball##*/} ($(find "${src}" -name 'Kconfig*' -type f | wc -l) Kconfig files, $(since "${t}"))"
 	o=${out}/${kver}
-	build=${work}/${kver}/build
-	rm -rf "${o}" && mkdir -p "${o}" "${build}" "${work}/${kver}/cases"
+	build=${work}/${kver}/build llvm=${work}/${kver}/build-llvm
+	rm -rf "${o}" && mkdir -p "${o}" "${work}/${kver}/cases"
 
-	# the kconfig host tools, once per tree
-	t=$(now)
-	if ! make -s -C "${src}" O="${build}" build_config >"${work}/${kver}/build_config.log" 2>&1 ||
-		[[ ! -x ${build}/scripts/kconfig/conf ]]; then
-		fail "${kver}: make O=<build> build_config" "$(tail -n 8 "${work}/${kver}/build_config.log")"
-		return
-	fi
-	pass "${kver}: make O=<build> build_config: scripts/kconfig/conf built ($(since "${t}"))"
+	# the kconfig host tools, once per tree and toolchain
+	setup_objtree "${kver}" "${src}" "${build}" GCC || return
 	grep -q 'struct file \*file;' "${src}/scripts/kconfig/expr.h" && defines+=(-DKCONFIG_STRUCT_FILE)
 	[[ -d ${src}/scripts/include ]] && incs+=(-I "${src}/scripts/include")
 	for f in "${build}"/scripts/kconfig/*.o; do [[ ${f##*/} == conf.o ]] || objs+=("${f}"); done
-	if gcc -O1 "${defines[@]}" -I "${src}/scripts/kconfig" "${incs[@]}" -o "${build}/kconfig-why" \
+	if gcc -O1 "${defines[@]}" -I "${src}/scripts/kconfig" "${incs[@]}" -o "${work}/${kver}/kconfig-why" \
 		"${here}/kconfig-why.c" "${objs[@]}" >"${work}/${kver}/why-build.log" 2>&1; then
 		pass "${kver}: kconfig-why.c linked with the tree's kconfig objects"
 	else
 		fail "${kver}: kconfig-why.c linked with the tree's kconfig objects" "$(tail -n 8 "${work}/${kver}/why-build.log")"
 		return
 	fi
-	# conf's environment, as the top Makefile exports it (include/config/auto.conf.cmd lists the
-	# variables Kconfig reads)
-	why_env=(
-		srctree="${src}" ARCH=x86_64 SRCARCH=x86 KERNELVERSION="${kver}" CC=gcc LD=ld NM=nm OBJCOPY=objcopy AR=ar
-		PAHOLE=pahole RUSTC=rustc BINDGEN=bindgen PYTHON3=python3
-		CC_VERSION_TEXT="$(gcc --version 2>/dev/null | head -n 1 | tr -d '#')"
-		RUSTC_VERSION_TEXT="$(rustc --version 2>/dev/null | tr -d '#')"
-	)
-	{
-		printf 'kernel=%s\ntarball=%s\n' "${kver}" "${tarball}"
-		[[ -f ${src}/.gentoo-kopt-times ]] && cat "${src}/.gentoo-kopt-times"
-		printf 'cc=%s\nld=%s\nrustc=%s\n' "${why_env[-2]#*=}" "$(ld --version | head -n 1)" "${why_env[-1]#*=}"
-		printf 'gcc_plugin_headers=%s\n' "$(test -e "$(gcc -print-file-name=plugin)/include/plugin-version.h" && echo yes || echo no)"
-		printf 'base=arch/x86/configs/x86_64_defconfig\n'
-	} >"${o}/env"
 
 	check_table "${kver}" "${src}"
 
@@ -259,6 +280,14 @@ run_tree() {
 	fi
 	cp "${build}/.config" "${work}/${kver}/base.config"
 	pass "${kver}: olddefconfig of x86_64_defconfig alone ($(since "${t}"))"
+	{
+		printf 'kernel=%s\ntarball=%s\n' "${kver}" "${tarball}"
+		[[ -f ${src}/.gentoo-kopt-times ]] && cat "${src}/.gentoo-kopt-times"
+		printf 'ld=%s\n' "$(ld --version | head -n 1)"
+		printf 'gcc_plugin_headers=%s\n' "$(test -e "$(gcc -print-file-name=plugin)/include/plugin-version.h" && echo yes || echo no)"
+		printf 'base=arch/x86/configs/x86_64_defconfig\n'
+		conf_env "${build}" | sed 's/^/conf: /'
+	} >"${o}/env"
 
 	# gentoo-kernel's USE="hardened -debug" on amd64 with GCC merges, after base.config (and 6.12+.config):
 	# no-debug, hardened-base, hardened-gcc-plugins, hardened-amd64. base.config is left out here: it
@@ -271,6 +300,13 @@ run_tree() {
 	run_case "${kver}" "${src}" "${build}" "${base}" harden-strict+disable-kvm harden-strict-gnu.config disable-kvm.config
 	run_case "${kver}" "${src}" "${build}" "${base}" gentoo-hardened "${gentoo[@]}"
 	kvm_case "${kver}" "${src}" "${build}" "${base}"
+
+	# the same strict request with LLVM=1 (clang, ld.lld, llvm-*): Kconfig probes that toolchain
+	setup_objtree "${kver}" "${src}" "${llvm}" LLVM LLVM=1 || return
+	mkargs=(LLVM=1)
+	run_case "${kver}" "${src}" "${llvm}" "${base}" harden-strict-llvm harden-strict-llvm.config
+	mkargs=()
+	conf_env "${llvm}" | sed 's/^/conf-llvm: /' >>"${o}/env"
 }
 
 # @FUNCTION: check_table
@@ -310,7 +346,7 @@ merge_and_configure() {
 	shift 4
 	cp "${base}" "${build}/.config" || return 1
 	(cd "${build}" && sh "${src}/scripts/kconfig/merge_config.sh" -m -r .config "$@") >"${log}.merge.log" 2>&1 || return 1
-	make -s -C "${src}" O="${build}" olddefconfig >"${log}.olddefconfig.log" 2>&1
+	make -s -C "${src}" O="${build}" "${mkargs[@]}" olddefconfig >"${log}.olddefconfig.log" 2>&1
 }
 
 # @FUNCTION: run_case
@@ -335,7 +371,9 @@ run_case() {
 	# why: every requested symbol the tree does not define, and an explanation of each dropped one
 	: >"${o}/${name}.why"
 	if (( n_drop )); then
-		(cd "${build}" && env -i PATH="${PATH}" "${why_env[@]}" ./kconfig-why Kconfig .config \
+		local -a why_env
+		mapfile -t why_env < <(conf_env "${build}")
+		(cd "${build}" && env -i PATH="${PATH}" "${why_env[@]}" "${work}/${kver}/kconfig-why" Kconfig .config \
 			$(awk '{ print $1 }' "${o}/${name}.dropped")) >"${o}/${name}.why" 2>"${c}.why.err"
 	fi
 	awk '$2 == "undefined" { print $1 }' "${o}/${name}.why" >"${o}/${name}.undefined"
@@ -368,7 +406,7 @@ run_case() {
 	# merge_config.sh on its own (no -m): it runs make alldefconfig with the merged file as
 	# KCONFIG_ALLCONFIG and reports "Value requested for CONFIG_X not in final .config"
 	cp "${base}" "${build}/.config"
-	if ! (cd "${build}" && sh "${src}/scripts/kconfig/merge_config.sh" -r .config "${paths[@]}") >"${c}.native.log" 2>&1; then
+	if ! (cd "${build}" && env "${mkargs[@]}" sh "${src}/scripts/kconfig/merge_config.sh" -r .config "${paths[@]}") >"${c}.native.log" 2>&1; then
 		fail "${kver} ${name}: merge_config.sh -r (running make itself)" "$(tail -n 8 "${c}.native.log")"
 		return
 	fi
