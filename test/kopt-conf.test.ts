@@ -28,6 +28,10 @@ describe('defaults', () => {
       kcflags: '',
       lto: 'none',
       mixedToolchain: 'die',
+      harden: 'no',
+      disable: [],
+      enable: [],
+      native: false,
     } satisfies Settings);
   });
   it('every key has a one-line description and a default that parses', () => {
