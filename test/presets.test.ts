@@ -285,3 +285,72 @@ describe('doctor on native = yes', () => {
     ]);
   });
 });
+
+describe('doctor on the preset fragments', () => {
+  it('hooks: a fragment kopt.conf no longer matches is outdated, a deleted one missing; why.ts reads a .config', async () => {
+    const { doctorRoot, BASE_CONF } = await import('./helpers/doctor-root.js');
+    const { doctorCommand } = await import('../src/commands/doctor.js');
+    const root = await doctorRoot();
+    await writeFile(path.join(root.dir, CONF), `${BASE_CONF}harden = base\ndisable = KVM\n`);
+    expect((await kopt(['hooks', 'install', '--root', root.dir])).exitCode).toBe(0);
+    const hooks = async () =>
+      (
+        (await doctorCommand(root.ctx, { checks: ['hooks'], list: false, exit: 'error' })).data as {
+          checks: { status: string; findings: { kind: string; role: string; where: { file: string } }[] }[];
+        }
+      ).checks[0]!;
+    expect((await hooks()).status).toBe('ok');
+    await writeFile(path.join(root.dir, CONF), `${BASE_CONF}harden = strict\n`);
+    const { rm } = await import('node:fs/promises');
+    await rm(path.join(root.dir, CONFIG_D, PRESET_FRAGMENT_NAMES.harden));
+    expect((await hooks()).findings.map((f) => [f.kind, f.role, path.basename(f.where.file)])).toEqual([
+      ['hooks-file-missing', 'config-fragment', PRESET_FRAGMENT_NAMES.harden],
+      ['hooks-file-outdated', 'config-fragment', PRESET_FRAGMENT_NAMES.disable],
+    ]);
+  });
+
+  it('counts an option only where the kernel version defines it, and says which dependency is unmet', async () => {
+    const { absentInVersion, whyDropped, versionBefore, kept } = await import('../src/presets/why.js');
+    expect(absentInVersion('LIST_HARDENED', '6.1.192')).toBe('added in 6.7');
+    expect(absentInVersion('LIST_HARDENED', '6.12.58')).toBeUndefined();
+    expect(absentInVersion('PAGE_TABLE_ISOLATION', '6.12.58')).toBe('renamed or removed in 6.9');
+    expect(absentInVersion('X86_NATIVE_CPU', '6.15.9')).toBe('added in 6.16');
+    expect(absentInVersion('X86_NATIVE_CPU', '6.16')).toBeUndefined();
+    expect([versionBefore('6.6.8', '6.7'), versionBefore('6.7', '6.6.8'), versionBefore('6.9', '6.9')]).toEqual([
+      true,
+      false,
+      false,
+    ]);
+    const config = new Map([
+      ['DEBUG_KERNEL', 'n'],
+      ['SLUB_TINY', 'y'],
+    ]);
+    expect(whyDropped('SCHED_STACK_END_CHECK', config)).toBe('needs DEBUG_KERNEL: DEBUG_KERNEL is not set');
+    expect(whyDropped('RANDOM_KMALLOC_CACHES', config)).toBe('needs !SLUB_TINY: SLUB_TINY is set');
+    expect(whyDropped('KVM', config)).toBeUndefined();
+    expect([kept('n', undefined), kept('y', undefined), kept('0xb0', '0xb0')]).toEqual([true, false, true]);
+  });
+});
+
+describe('the fragments against the research fragments that real Kconfig ran (test/kconfig/run.sh)', () => {
+  /** A fragment's requests, as symbol=value lines (n for not set), in order. */
+  const requests = (text: string): string[] =>
+    text
+      .split('\n')
+      .map((l) => /^CONFIG_([A-Za-z0-9_]+)=(.*)$/.exec(l) ?? /^# CONFIG_([A-Za-z0-9_]+) is not set$/.exec(l))
+      .filter((m) => m !== null)
+      .map((m) => `${m[1]}=${m[2] ?? 'n'}`);
+  const research = async (name: string): Promise<string[]> =>
+    requests(await readFile(path.join(import.meta.dirname, 'kconfig/fragments', name), 'utf8'));
+  it.each([
+    ['toolchain = gnu\nharden = base\n', 'harden', 'harden-base.config'],
+    ['toolchain = gnu\nharden = strict\n', 'harden', 'harden-strict-gnu.config'],
+    ['toolchain = llvm\nharden = strict\n', 'harden', 'harden-strict-llvm.config'],
+    ['optimize = size\n', 'optimize', 'optimize-size.config'],
+    ['optimize = performance\n', 'optimize', 'optimize-performance.config'],
+    ['disable = KVM\n', 'disable', 'disable-kvm.config'],
+  ])('%j: the %s fragment asks what %s asks', async (conf, key, name) => {
+    const frag = presetFragments(parseConfig(conf, F)).find((f) => f.key === key)!;
+    expect(requests(frag.content)).toEqual(await research(name));
+  });
+});

@@ -279,7 +279,7 @@ export const KINDS = {
     level: 'error',
     summary: 'the block is installed but the hook, its settings or the LTO fragment is missing',
     message: (f) =>
-      `the bashrc block is installed, but this ${ROLE[f.role] ?? f.role} is missing${f.role === 'lto-fragment' ? ': the kernel config does not ask for LTO' : ': the hook does nothing'}`,
+      `the bashrc block is installed, but this ${ROLE[f.role] ?? f.role} is missing${f.role === 'lto-fragment' ? ': the kernel config does not ask for LTO' : f.role === 'config-fragment' ? ': kernels are built without what it asks for' : ': the hook does nothing'}`,
     fix: () => 'gentoo-kopt hooks install',
   }),
   'hooks-file-outdated': kind<{ role: string }>({
