@@ -1,6 +1,6 @@
 // native = yes in the real hook, in real bash through the phases (helpers/portage-phases.ts): kernels
 // before 6.16 get -march=native in KCFLAGS (after kopt.conf's kcflags), 6.16 and later get nothing there
-// (their X86_NATIVE_CPU fragment does it), and native = no adds nothing.
+// (their X86_NATIVE_CPU fragment does it), and native = no adds nothing; src/hooks/native.ts agrees.
 import { describe, it, expect } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -9,6 +9,7 @@ import { PHASES, runPhases, exported, type Package } from './helpers/portage-pha
 import { insertBlock } from '../src/hooks/bashrc-block.js';
 import { compileSettings } from '../src/hooks/settings.js';
 import { parseConfig } from '../src/config/kopt-conf.js';
+import { hookKcflags } from '../src/hooks/native.js';
 
 const HOOK = path.resolve(import.meta.dirname, '../hooks/kernel-hook.bash');
 
@@ -44,5 +45,7 @@ describe('native = yes in the kernel hook', () => {
     ['6.12.58', 'kcflags = -O2\n', '-O2'],
   ])('%s with %j: KCFLAGS %j in every phase', async (pv, conf, want) => {
     expect(await kcflags(conf, pv)).toEqual(PHASES.map(() => want));
+    // doctor's rebuild-needed uses the same rule (src/hooks/native.ts)
+    expect(hookKcflags(parseConfig(conf, '/etc/gentoo-kopt/kopt.conf').global, pv) || undefined).toBe(want);
   });
 });
