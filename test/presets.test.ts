@@ -354,3 +354,26 @@ describe('the fragments against the research fragments that real Kconfig ran (te
     expect(requests(frag.content)).toEqual(await research(name));
   });
 });
+
+describe('doctor rebuild-needed on native = yes', () => {
+  it("expects the hook's -march=native in a 6.12 kernel's KCFLAGS, and is content once it is there", async () => {
+    const { doctorRoot, BASE_CONF, BASE_ENVIRONMENT, KERNEL, bzip2, savedEnvironment } = await import(
+      './helpers/doctor-root.js'
+    );
+    const { doctorCommand } = await import('../src/commands/doctor.js');
+    const root = await doctorRoot();
+    await writeFile(path.join(root.dir, CONF), `${BASE_CONF}native = yes\n`);
+    const changes = async () =>
+      (
+        (await doctorCommand(root.ctx, { checks: ['rebuild-needed'], list: false, exit: 'error' })).data as {
+          checks: { findings: { changes: { variable: string; now: string }[] }[] }[];
+        }
+      ).checks[0]!.findings.flatMap((f) => f.changes.map((c) => [c.variable, c.now]));
+    expect(await changes()).toEqual([['KCFLAGS', '-O2 -pipe -march=native']]);
+    await writeFile(
+      path.join(root.dir, `var/db/pkg/${KERNEL}/environment.bz2`),
+      bzip2(savedEnvironment({ ...BASE_ENVIRONMENT, KCFLAGS: '-O2 -pipe -march=native' })),
+    );
+    expect(await changes()).toEqual([]);
+  });
+});
