@@ -94,6 +94,7 @@ _kopt_read_settings() {
 		[strict]='^(yes|no)$'
 		[series]='^([a-z0-9][a-z0-9._-]*( [a-z0-9][a-z0-9._-]*)*)?$'
 		[mixed]='^(die|warn)$'
+		[native]='^(yes|no)$'
 	)
 	local line key value rule n=0 mine=${CATEGORY}/${PN}.
 	while IFS= builtin read -r line || [[ -n ${line} ]]; do
@@ -121,6 +122,17 @@ _kopt_read_settings() {
 	[[ -n ${k_cfg[format]} ]] && return 0
 	_kopt_msg warn "${k_settings} has no valid format=1 line: settings ignored (run: gentoo-kopt hooks install)"
 	return 1
+}
+
+# @FUNCTION: _kopt_has_native_cpu
+# @INTERNAL
+# @DESCRIPTION:
+# Succeeds when this kernel version (PV: 6.16.2, 6.16_rc3, 6.18.32_p1) has CONFIG_X86_NATIVE_CPU, added
+# in 6.16 (arch/x86/Kconfig.cpu); a PV that does not parse counts as older (-march=native twice is harmless).
+_kopt_has_native_cpu() {
+	[[ ${PV-} =~ ^([0-9]+)\.([0-9]+) ]] || return 1
+	local major=$(( 10#${BASH_REMATCH[1]} )) minor=$(( 10#${BASH_REMATCH[2]} ))
+	(( major > 6 || (major == 6 && minor >= 16) ))
 }
 
 # @FUNCTION: _kopt_family
@@ -475,7 +487,7 @@ _kopt_run() {
 	unset GLOBIGNORE # and with it dotglob; _kopt_main puts dotglob back
 	local k_conf=${PORTAGE_CONFIGROOT%/}/etc/gentoo-kopt k_broot=${BROOT-${EPREFIX-}}
 	local k_settings=${k_conf}/hook-settings k_settings_max=65536 k_llvm=${k_broot%/}/usr/lib/llvm
-	local -A k_cfg=( [toolchain]=gnu [lto]=none [strict]=no [mixed]=die )
+	local -A k_cfg=( [toolchain]=gnu [lto]=none [strict]=no [mixed]=die [native]=no )
 	local -a k_conflicts=() k_notes=() k_fatal=() k_missing=() k_export=() k_unset=() k_on=()
 	local -A k_wrap=()
 	# variable:LLVM tool. The same table as src/hooks/toolchain.ts (test/hook-bash.test.ts keeps them equal).
@@ -499,6 +511,10 @@ _kopt_run() {
 	if ! _kopt_read_settings; then
 		_kopt_record # unusable settings: the later phases of this build use none either, even if fixed meanwhile
 	elif [[ -n ${k_found} ]]; then
+		# native = yes: the config fragment's X86_NATIVE_CPU does it from 6.16 on; before, -march=native
+		if [[ ${k_cfg[native]} == yes ]] && ! _kopt_has_native_cpu; then
+			k_cfg[kcflags]+="${k_cfg[kcflags]:+ }-march=native"
+		fi
 		if [[ -n ${k_cfg[kcflags]} ]]; then
 			[[ -n ${KCFLAGS-} && ${KCFLAGS} != "${k_cfg[kcflags]}" ]] &&
 				k_notes+=( "KCFLAGS='${KCFLAGS}' from the environment replaced by kopt.conf's" )
@@ -541,6 +557,6 @@ _kopt_main() {
 }
 
 _kopt_main
-unset -f _kopt_main _kopt_run _kopt_msg _kopt_unsafe _kopt_check_settings _kopt_read_settings _kopt_family \
+unset -f _kopt_main _kopt_run _kopt_msg _kopt_unsafe _kopt_check_settings _kopt_read_settings _kopt_family _kopt_has_native_cpu \
 	_kopt_slot_complete _kopt_pick_slot _kopt_put _kopt_apply_toolchain _kopt_check_programs _kopt_setup _kopt_record \
 	_kopt_wrappers _kopt_host_flags

@@ -198,6 +198,7 @@ describe('checks that cannot run, and bad input', () => {
       'host-flags': 'toolchain = gnu for every configured kernel: LLVM is not used',
       modules: `no VDB at ${dir}/var/db/pkg (is ROOT right?)`,
       binhost: 'ok',
+      'kernel-presets': `no VDB at ${dir}/var/db/pkg (is ROOT right?)`,
     });
   });
 

@@ -140,6 +140,8 @@ describe('compiled settings', () => {
     ['series', '../x', false],
     ['mixed', 'warn', true],
     ['mixed', 'ignore', false],
+    ['native', 'yes', true],
+    ['native', 'true', false],
     ['node', '/opt/n@1.0/bin/node', true],
     ['node', 'node', false],
     ['node', '/opt/my node/bin/node', false],

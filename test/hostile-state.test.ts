@@ -313,7 +313,7 @@ describe("the ledger and the first release's records are input: they own only ge
     [
       'a role the hooks do not have',
       { hooks: part({ files: [{ path: 'etc/gentoo-kopt/hook-settings', sha256: sha('x'), role: 'root' }] }) },
-      'hooks.files[0].role: must be one of "hook", "settings", "lto-fragment"',
+      'hooks.files[0].role: must be one of "hook", "settings", "lto-fragment", "config-fragment"',
     ],
     [
       'a directory of the user',

@@ -30,6 +30,10 @@ describe('defaults', () => {
       lto: 'none',
       mixedToolchain: 'die',
       cpuBaseline: 'none',
+      harden: 'no',
+      disable: [],
+      enable: [],
+      native: false,
     } satisfies Settings);
   });
   it('every key has a one-line description and a default that parses', () => {

@@ -6,7 +6,7 @@ import { koptConfigPath, type Roots } from '../portage/roots.js';
 import { closest, parseIniLines, readConfigText, type IniSection } from './ini-lines.js';
 import { defaultSettings, invalidCpn, InvalidValue, KEYS, KEYS_BY_NAME, type Settings } from './schema.js';
 
-export type { Lto, MixedToolchain, Settings, Toolchain } from './schema.js';
+export type { Harden, KconfigValue, Lto, MixedToolchain, Optimize, Settings, Toolchain } from './schema.js';
 
 export type KeyLines = Partial<Record<keyof Settings, number>>;
 
@@ -49,7 +49,7 @@ function readSection(
       throw new ConfigError(`'${key}' may only be set in the global part, before the first [section]`, {
         file,
         line,
-        hint: `move it above line ${section.line}`,
+        hint: spec.globalWhy ? `${spec.globalWhy} (above line ${section.line})` : `move it above line ${section.line}`,
       });
     }
     const previous = lines[spec.field];

@@ -10,6 +10,13 @@ export type Lto = 'none' | 'thin' | 'full' | 'gcc';
 export type MixedToolchain = 'die' | 'warn';
 /** x86-64 microarchitecture levels (the psABI's; GCC 11+ and clang 12+ take them as -march=). */
 export type CpuBaseline = 'none' | 'x86-64' | 'x86-64-v2' | 'x86-64-v3' | 'x86-64-v4';
+export type Optimize = 'performance' | 'size';
+export type Harden = 'no' | 'base' | 'strict';
+/** One `enable` word: a Kconfig symbol (without CONFIG_) and its value as a .config writes it (n: not set). */
+export interface KconfigValue {
+  symbol: string;
+  value: string;
+}
 
 export interface Settings {
   packages: string[];
@@ -24,6 +31,11 @@ export interface Settings {
   /** Where `gentoo-kopt fetch` keeps downloaded series files (undefined: ${DISTDIR}/gentoo-kopt). */
   fetchCache?: string;
   cpuBaseline: CpuBaseline;
+  optimize?: Optimize;
+  harden: Harden;
+  disable: string[];
+  enable: KconfigValue[];
+  native: boolean;
 }
 
 /** A value that does not parse: the message names the value, the hint says what would. */
@@ -49,6 +61,8 @@ interface KeySpec<F extends keyof Settings> {
   default: string;
   /** Only in the global part (before any [category/package] section). */
   globalOnly?: boolean;
+  /** Why, when it is not obvious (said in the error's hint). */
+  globalWhy?: string;
   parse(value: string, ctx: ParseContext): Settings[F];
 }
 
@@ -59,7 +73,7 @@ const words = (value: string): string[] => value.split(/\s+/).filter(Boolean);
 function noDuplicates(list: string[], what: string): string[] {
   const seen = new Set<string>();
   for (const item of list) {
-    if (seen.has(item)) throw new InvalidValue(`${what} '${item}' is listed twice`);
+    if (seen.has(item)) throw new InvalidValue(`${what} '${item}' is listed twice`, 'list it once');
     seen.add(item);
   }
   return list;
@@ -200,6 +214,84 @@ function parseFlags(value: string): string {
   return list.join(' ');
 }
 
+// Kconfig: a symbol is letters, digits and underscores (scripts/kconfig/lexer.l); a .config line is
+// CONFIG_<symbol>=<value>, the value y, m, a number (decimal, or hex with 0x), or a "string".
+const SYMBOL = /^[A-Za-z0-9_]+$/;
+const KCONFIG_VALUE = /^(y|m|n|-?[0-9]+|0[xX][0-9a-fA-F]+|"([^"\\]|\\.)*")$/;
+
+function checkSymbol(symbol: string, key: string): string {
+  if (/^CONFIG_/i.test(symbol))
+    throw new InvalidValue(
+      `'${symbol}': write the symbol without its CONFIG_ prefix`,
+      `write ${symbol.slice(7)}, as Kconfig names it (menuconfig's search shows it as CONFIG_${symbol.slice(7)})`,
+    );
+  if (!SYMBOL.test(symbol))
+    throw new InvalidValue(
+      `'${symbol}' is not a Kconfig symbol`,
+      key === 'disable'
+        ? 'disable takes symbols only, e.g. disable = KVM HIBERNATION (to set a value: enable = SYMBOL=value)'
+        : 'a symbol is letters, digits and _, e.g. enable = KVM MAGIC_SYSRQ_DEFAULT_ENABLE=0xb0',
+    );
+  return symbol;
+}
+
+function parseOptimize(value: string): Optimize | undefined {
+  return value === '' ? undefined : oneOf<Optimize>(['performance', 'size'])(value);
+}
+
+function parseDisable(value: string): string[] {
+  return noDuplicates(
+    words(value).map((w) => checkSymbol(w, 'disable')),
+    'symbol',
+  );
+}
+
+/** `enable` words: SYMBOL (= y) or SYMBOL=value, a "string" value may hold spaces. */
+function enableWords(value: string): string[] {
+  const out: string[] = [];
+  const re = /(?:[^\s"]+|"(?:[^"\\]|\\.)*")+/gy;
+  let at = 0;
+  while (at < value.length) {
+    if (/\s/.test(value[at]!)) {
+      at++;
+      continue;
+    }
+    re.lastIndex = at;
+    const m = re.exec(value);
+    if (!m || (re.lastIndex < value.length && !/\s/.test(value[re.lastIndex]!)))
+      throw new InvalidValue(
+        `unterminated string in '${value.slice(at)}'`,
+        'close the string with "; a " inside it is written \\"',
+      );
+    out.push(m[0]);
+    at = re.lastIndex;
+  }
+  return out;
+}
+
+function parseEnable(value: string): KconfigValue[] {
+  const list = enableWords(value).map((word): KconfigValue => {
+    const eq = word.indexOf('=');
+    const symbol = checkSymbol(eq < 0 ? word : word.slice(0, eq), 'enable');
+    const v = eq < 0 ? 'y' : word.slice(eq + 1);
+    if (!KCONFIG_VALUE.test(v))
+      throw new InvalidValue(
+        `${symbol}=${v}: '${v}' is not a Kconfig value`,
+        'a value is y, m, n, a number (decimal, or hex as 0x1f) or a "quoted string"',
+      );
+    return { symbol, value: v };
+  });
+  noDuplicates(
+    list.map((e) => e.symbol),
+    'symbol',
+  );
+  return list;
+}
+
+/** Why the config.d keys are global: one directory of fragments for every dist-kernel. */
+const FRAGMENT_GLOBAL =
+  'its kernel config fragment in /etc/kernel/config.d applies to every dist-kernel (a fragment cannot name a package): set it once, in the global part';
+
 export const KEYS: readonly AnyKeySpec[] = [
   {
     name: 'packages',
@@ -282,6 +374,55 @@ export const KEYS: readonly AnyKeySpec[] = [
       'the oldest CPU the kernel must run on, for a binary-package host: -march=<level> replaces any -march= of kcflags (none: kcflags as written)',
     default: 'none',
     parse: oneOf<CpuBaseline>(['none', 'x86-64', 'x86-64-v2', 'x86-64-v3', 'x86-64-v4']),
+  },
+  {
+    name: 'optimize',
+    field: 'optimize',
+    description:
+      "the kernel's own optimization level for every dist-kernel: performance (-O2) or size (-Os); empty: the kernel config's",
+    default: '',
+    globalOnly: true,
+    globalWhy: FRAGMENT_GLOBAL,
+    parse: parseOptimize,
+  },
+  {
+    name: 'harden',
+    field: 'harden',
+    description:
+      'kernel hardening options for every dist-kernel: no, base (no userland breakage) or strict (may cost performance)',
+    default: 'no',
+    globalOnly: true,
+    globalWhy: FRAGMENT_GLOBAL,
+    parse: oneOf<Harden>(['no', 'base', 'strict']),
+  },
+  {
+    name: 'disable',
+    field: 'disable',
+    description: 'Kconfig symbols to switch off in every dist-kernel (without CONFIG_), e.g. KVM',
+    default: '',
+    globalOnly: true,
+    globalWhy: FRAGMENT_GLOBAL,
+    parse: parseDisable,
+  },
+  {
+    name: 'enable',
+    field: 'enable',
+    description:
+      'Kconfig symbols to switch on in every dist-kernel: SYMBOL (=y) or SYMBOL=value (y, m, n, a number, a "string")',
+    default: '',
+    globalOnly: true,
+    globalWhy: FRAGMENT_GLOBAL,
+    parse: parseEnable,
+  },
+  {
+    name: 'native',
+    field: 'native',
+    description:
+      'yes: build every dist-kernel for this CPU (X86_NATIVE_CPU on 6.16 and later, -march=native in KCFLAGS before)',
+    default: 'no',
+    globalOnly: true,
+    globalWhy: FRAGMENT_GLOBAL,
+    parse: parseBoolean,
   },
 ];
 

@@ -279,7 +279,7 @@ export const KINDS = {
     level: 'error',
     summary: 'the block is installed but the hook, its settings or the LTO fragment is missing',
     message: (f) =>
-      `the bashrc block is installed, but this ${ROLE[f.role] ?? f.role} is missing${f.role === 'lto-fragment' ? ': the kernel config does not ask for LTO' : ': the hook does nothing'}`,
+      `the bashrc block is installed, but this ${ROLE[f.role] ?? f.role} is missing${f.role === 'lto-fragment' ? ': the kernel config does not ask for LTO' : f.role === 'config-fragment' ? ': kernels are built without what it asks for' : ': the hook does nothing'}`,
     fix: () => 'gentoo-kopt hooks install',
   }),
   'hooks-file-outdated': kind<{ role: string }>({
@@ -518,6 +518,69 @@ export const KINDS = {
       `the binary package of ${f.cpv} was built with ${f.changes.map((c) => `${c.variable}=${c.built === '' ? '(unset)' : `'${c.built}'`} (kopt.conf now: ${c.now === '' ? 'unset' : `'${c.now}'`})`).join(', ')}: the machines that install it get that build`,
     fix: (f) => `emerge --ask --oneshot --buildpkg =${f.cpv} (the rebuild replaces the package the clients get)`,
   }),
+
+  // kernel-presets --------------------------------------------------------------------------------
+  'kernel-config-dropped': kind<{
+    package: string;
+    requested: number;
+    dropped: { option: string; requested: string; actual: string; why?: string }[];
+  }>({
+    level: 'warning',
+    summary:
+      "options kopt.conf's config fragments ask for are not in an installed kernel's .config (olddefconfig dropped them)",
+    message: (f) =>
+      `${f.dropped.length} of the ${f.requested} options gentoo-kopt's fragments ask for are not in ${f.package}'s .config: ${f.dropped
+        .map(
+          (d) =>
+            `${d.option}=${d.requested} (${d.actual === '' ? 'absent' : `is ${d.actual}`}${d.why ? `; ${d.why}` : ''})`,
+        )
+        .join(', ')}`,
+    fix: (f) =>
+      `olddefconfig drops what the kernel or toolchain cannot do: meet the dependency (enable = ... in kopt.conf) and rebuild (emerge --ask --oneshot =${f.package}), or take the option out (disable/enable, or a lower harden)`,
+  }),
+  'kernel-config-before-presets': kind<{ package: string; fragments: string[] }>({
+    level: 'info',
+    summary: "an installed kernel's .config is older than gentoo-kopt's config fragments: built without them",
+    message: (f) =>
+      `${f.package} was built before ${and(f.fragments)} changed: its .config cannot show what they do until it is rebuilt`,
+    fix: (f) => `emerge --ask --oneshot =${f.package}`,
+  }),
+  'harden-gentoo-compare': kind<{
+    package: string;
+    harden: string;
+    agree: number;
+    differ: { option: string; gentoo: string; kopt: string }[];
+    gentooOnly: string[];
+    koptOnly: number;
+  }>({
+    level: 'info',
+    summary: "gentoo-kernel's USE=hardened and kopt.conf's harden: where the two agree and differ",
+    message: (f) =>
+      `${f.package} has USE=hardened: Gentoo's hardened fragments and harden = ${f.harden} agree on ${f.agree} option(s)${
+        f.differ.length
+          ? ` and differ on ${f.differ.length}: ${f.differ.map((d) => `${d.option} (Gentoo ${d.gentoo}, gentoo-kopt ${d.kopt})`).join(', ')}; /etc/kernel/config.d is merged last, so gentoo-kopt's value is the one the build asks for`
+          : ''
+      }; harden = ${f.harden} adds ${f.koptOnly} option(s) Gentoo's do not set; Gentoo's set ${f.gentooOnly.length} that harden = ${f.harden} leaves alone${f.gentooOnly.length ? `: ${f.gentooOnly.join(', ')}` : ''}`,
+    fix: () =>
+      "nothing to do; to keep Gentoo's value of an option, name it in kopt.conf's enable or disable (those fragments come after harden's)",
+  }),
+  'hardening-checker-report': kind<{ package: string; checked: number; failed: string[]; inHarden: string[] }>({
+    level: 'info',
+    summary: 'kernel-hardening-checker (when installed) finds options of an installed kernel below its recommendations',
+    message: (f) =>
+      `kernel-hardening-checker: ${f.failed.length} of ${f.checked} kconfig checks fail for ${f.package}: ${f.failed.slice(0, 20).join(', ')}${
+        f.failed.length > 20 ? `, and ${f.failed.length - 20} more` : ''
+      }${f.inHarden.length ? ` (harden = strict would ask for ${f.inHarden.length} of them: ${f.inHarden.join(', ')})` : ''}`,
+    fix: (f) =>
+      `read its whole report: kernel-hardening-checker -c ${file(f)} -m show_fail (its advice goes beyond gentoo-kopt's harden table, some of it on purpose: README, "harden")`,
+  }),
+  'hardening-checker-failed': kind<{ package: string; reason: string }>({
+    level: 'warning',
+    summary: 'kernel-hardening-checker is installed but gave no usable JSON report for an installed kernel',
+    message: (f) => `kernel-hardening-checker -m json on ${f.package}'s .config: ${f.reason}`,
+    fix: () =>
+      'run it by hand to see why; re-merge it if it is broken: emerge --ask --oneshot app-admin/kernel-hardening-checker',
+  }),
 } as const;
 
 /** What gentoo-kopt does about an unsafe file, so what the finding costs (none: bashrc, kopt.conf). */
@@ -531,10 +594,13 @@ const ROLE: Record<string, string> = {
   hook: 'hook script',
   settings: 'compiled settings file',
   'lto-fragment': 'LTO config fragment',
+  'config-fragment': 'config fragment',
 };
 const OUTDATED: Record<string, string> = {
   hook: 'the installed hook script differs from the one this version of gentoo-kopt ships',
   settings:
     'the compiled settings differ from kopt.conf (kopt.conf changed since the last hooks install): emerge still uses the old ones',
   'lto-fragment': "the LTO config fragment differs from what kopt.conf's lto asks for",
+  'config-fragment':
+    'the config fragment differs from what kopt.conf asks for (optimize, harden, native, disable, enable): run gentoo-kopt hooks install',
 };

@@ -1,5 +1,6 @@
 // What `gentoo-kopt hooks install|uninstall|status` does: the bashrc block, the hook and its compiled
-// settings under etc/gentoo-kopt/, and the LTO kernel config fragment, owned through the ledger
+// settings under etc/gentoo-kopt/, and the kernel config fragments (LTO, and the presets of
+// src/presets/fragments.ts), owned through the ledger
 // (src/system/ownership.ts) as owner `hooks`, as sync-patches owns its patches. A user may edit the
 // fragment (kept); the hook and its settings are generated (an edit is replaced, after a backup).
 // Of bashrc only the block is ours: every other byte is kept, and the file is removed by uninstall
@@ -18,6 +19,8 @@ import type { Op } from '../system/plan.js';
 import { readBounded, readOptional } from '../system/read.js';
 import { findBlock, HOOK_REL, insertBlock, removeBlock, type BlockState } from './bashrc-block.js';
 import { LTO_FRAGMENT_REL, ltoFragment } from './lto-fragment.js';
+import { presetFragments } from '../presets/fragments.js';
+import { checkSymbols } from '../presets/symbols.js';
 import { compileSettings, SETTINGS_REL, type Program } from './settings.js';
 
 export interface HooksOptions {
@@ -53,7 +56,7 @@ const hookFile = (p: string, role: HookRole, content: string | Buffer): Wanted<'
   file: { path: p, role, sha256: sha256(content) },
   content: Buffer.from(content),
 });
-const editable = (f: OwnedFile<'hooks'>): boolean => f.role === 'lto-fragment';
+const editable = (f: OwnedFile<'hooks'>): boolean => f.role === 'lto-fragment' || f.role === 'config-fragment';
 /** States in which a file of ours, as we wrote it, is there. */
 const OURS: ReadonlySet<State> = new Set(['unchanged', 'update', 'repair', 'replace-edited', 'remove']);
 
@@ -77,6 +80,8 @@ async function defaultProgram(): Promise<{ program: Program; warnings: string[] 
 async function wantedFiles(roots: Roots, opts: HooksOptions, warnings: string[]): Promise<Wanted<'hooks'>[]> {
   const config = await loadConfig(roots);
   const fragment = ltoFragment(config);
+  const presets = presetFragments(config);
+  warnings.push(...(await checkSymbols(config, roots)));
   const given = opts.program && { program: opts.program, warnings: [] };
   const { program, warnings: programWarnings } = given ?? (await defaultProgram());
   warnings.push(...programWarnings);
@@ -85,6 +90,7 @@ async function wantedFiles(roots: Roots, opts: HooksOptions, warnings: string[])
     hookFile(HOOK_REL, 'hook', await readBounded(hookSource, 'program')),
     hookFile(SETTINGS_REL, 'settings', compileSettings(config, program)),
     ...(fragment ? [hookFile(LTO_FRAGMENT_REL, 'lto-fragment', fragment.content)] : []),
+    ...presets.map((p) => hookFile(p.rel, 'config-fragment', p.content)),
   ];
 }
 

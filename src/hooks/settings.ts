@@ -25,6 +25,7 @@ export const SETTING_RULES: Readonly<Record<string, RegExp>> = {
   strict: /^(yes|no)$/,
   series: /^([a-z0-9][a-z0-9._-]*( [a-z0-9][a-z0-9._-]*)*)?$/,
   mixed: /^(die|warn)$/,
+  native: /^(yes|no)$/,
 };
 
 /** Where the hook finds the program that runs sync-patches: Portage's PATH is not the user's. */
@@ -45,6 +46,8 @@ function packageValues(s: Settings): [key: string, value: string, field: keyof S
     ['strict', s.strict ? 'yes' : 'no', 'strict'],
     ['series', s.series.join(' '), 'series'],
     ['mixed', s.mixedToolchain, 'mixedToolchain'],
+    // only when on: the hook's default is no, and settings written by a release without it stay current
+    ...(s.native ? [['native', 'yes', 'native'] as [string, string, keyof Settings]] : []),
   ];
 }
 

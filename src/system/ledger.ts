@@ -26,7 +26,7 @@ import { readOptional } from './read.js';
 import type { Roots } from '../portage/roots.js';
 
 export type { Owner } from './areas.js';
-export type HookRole = 'hook' | 'settings' | 'lto-fragment';
+export type HookRole = 'hook' | 'settings' | 'lto-fragment' | 'config-fragment';
 
 /** What each owner records about a file besides its path and sha256. */
 interface Facts {
@@ -36,7 +36,7 @@ interface Facts {
 }
 const FACTS: { [O in Owner]: { [K in keyof Facts[O]]-?: Shape<Facts[O][K]> } } = {
   patches: { series: str(256), entry: str(256), target: str(512) },
-  hooks: { role: oneOf<HookRole>('hook', 'settings', 'lto-fragment') },
+  hooks: { role: oneOf<HookRole>('hook', 'settings', 'lto-fragment', 'config-fragment') },
   init: {},
 };
 

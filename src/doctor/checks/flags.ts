@@ -57,6 +57,8 @@ async function sources(ctx: DoctorContext, cpn: string, env: Map<string, Assignm
   const settings = await ctx.settings(cpn);
   const out: Source[] = [];
   if (settings.kcflags) out.push({ flags: settings.kcflags, where: whereIs(config, 'kcflags', cpn) });
+  // native = yes: the hook's -march=native (before 6.16) and X86_NATIVE_CPU (after) are the same choice
+  if (settings.native) out.push({ flags: '-march=native', where: whereIs(config, 'native', cpn) });
   const fromEnv = env.get('KCFLAGS');
   if (fromEnv && !(settings.kcflags && (await ctx.hookActive(cpn))))
     out.push({ flags: fromEnv.value, where: { file: fromEnv.file, line: fromEnv.line } });

@@ -1,7 +1,7 @@
 // hooks: the gentoo-kopt block in bashrc is present, intact, current and last; the hook and its
 // compiled settings are installed and match this version and kopt.conf (compiled again with the
-// program the installed settings name, so only kopt.conf changes count); the LTO fragment matches lto;
-// the program the hook runs exists; and what root sources, trusts or runs (bashrc, kopt.conf, the hook
+// program the installed settings name, so only kopt.conf changes count); the config fragments match
+// lto and the presets (optimize, harden, native, disable, enable); the program the hook runs exists; and what root sources, trusts or runs (bashrc, kopt.conf, the hook
 // and its directory, the settings, node and bin and their directories) is root's and not writable by
 // group or others (the block and the hook refuse the same). Uses src/hooks/* for every "what should be there".
 import { readFile, stat } from 'node:fs/promises';
@@ -10,6 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError, KoptError } from '../../errors.js';
 import { compileSettings } from '../../hooks/settings.js';
 import { LTO_FRAGMENT_REL, ltoFragment } from '../../hooks/lto-fragment.js';
+import { PRESET_FRAGMENT_NAMES, presetFragments, presetRel, type PresetKey } from '../../presets/fragments.js';
+
+const PRESET_KEYS = Object.keys(PRESET_FRAGMENT_NAMES) as PresetKey[];
 import { koptConfigPath } from '../../portage/roots.js';
 import { sha256 } from '../../system/fs.js';
 import type { KoptConfig } from '../../config/kopt-conf.js';
@@ -66,25 +69,44 @@ async function programFindings(h: HookFiles): Promise<Finding[]> {
   return [];
 }
 
+/** The config fragments kopt.conf asks for (the LTO one, then the presets'), with their wanted bytes. */
+function wantedFragments(config: KoptConfig): { rel: string; role: string; wanted?: string }[] {
+  const presets = presetFragments(config);
+  return [
+    { rel: LTO_FRAGMENT_REL, role: 'lto-fragment', wanted: ltoFragment(config)?.content },
+    ...PRESET_KEYS.map((key) => ({
+      rel: presetRel(key),
+      role: 'config-fragment',
+      wanted: presets.find((p) => p.key === key)?.content,
+    })),
+  ];
+}
+
 async function fragmentFindings(ctx: DoctorContext, config: KoptConfig): Promise<Finding[]> {
-  let wanted: string | undefined;
+  let fragments: ReturnType<typeof wantedFragments>;
   try {
-    wanted = ltoFragment(config)?.content;
+    fragments = wantedFragments(config);
   } catch (err) {
     if (!(err instanceof KoptError)) throw err;
     return [malformed(err)];
   }
-  const file = path.join(ctx.roots.configRoot, LTO_FRAGMENT_REL);
-  const now = await readOrUndefined(file);
-  if (wanted !== undefined && now === undefined)
-    return [finding('hooks-file-missing', { file }, { role: 'lto-fragment' })];
-  if (now === undefined || (wanted !== undefined && now.equals(Buffer.from(wanted)))) return [];
-  // Only a fragment gentoo-kopt wrote and nobody edited is outdated; an edited one is the user's now.
-  const ledger = await ctx
-    .ledger()
-    .catch((err: unknown) => (err instanceof SkipCheck ? undefined : Promise.reject(err)));
-  const recorded = ledger?.hooks.files.find((f) => f.path === LTO_FRAGMENT_REL)?.sha256;
-  return recorded === sha256(now) ? [finding('hooks-file-outdated', { file }, { role: 'lto-fragment' })] : [];
+  const out: Finding[] = [];
+  for (const { rel, role, wanted } of fragments) {
+    const file = path.join(ctx.roots.configRoot, rel);
+    const now = await readOrUndefined(file);
+    if (wanted !== undefined && now === undefined) {
+      out.push(finding('hooks-file-missing', { file }, { role }));
+      continue;
+    }
+    if (now === undefined || (wanted !== undefined && now.equals(Buffer.from(wanted)))) continue;
+    // Only a fragment gentoo-kopt wrote and nobody edited is outdated; an edited one is the user's now.
+    const ledger = await ctx
+      .ledger()
+      .catch((err: unknown) => (err instanceof SkipCheck ? undefined : Promise.reject(err)));
+    const recorded = ledger?.hooks.files.find((f) => f.path === rel)?.sha256;
+    if (recorded === sha256(now)) out.push(finding('hooks-file-outdated', { file }, { role }));
+  }
+  return out;
 }
 
 /**

@@ -11,6 +11,7 @@ import { hookSlot, type DoctorContext } from '../context.js';
 import { finding, SkipCheck, type Finding } from '../finding.js';
 import type { InstalledPackage } from '../../portage/vdb.js';
 import type { Check } from '../check.js';
+import { hookKcflags } from '../../hooks/native.js';
 
 const WANTED = new Set(['KCFLAGS', 'CC', 'CHOST']);
 
@@ -60,7 +61,7 @@ async function nextBuild(
       slot: slotIn(envCC),
     };
   }
-  const kcflags = s.kcflags || (env.get('KCFLAGS')?.value ?? '');
+  const kcflags = hookKcflags(s, pkg.cpv.pv) || (env.get('KCFLAGS')?.value ?? '');
   if (s.toolchain === 'gnu') return { kcflags, cc: toolFamily(envCC) === 'llvm' ? '' : envCC, family: 'gnu' };
   const slot = hookSlot(s, await ctx.llvmSlots());
   return {

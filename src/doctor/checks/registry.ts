@@ -14,6 +14,7 @@ import { resources } from './resources.js';
 import { hostFlags } from './host-flags.js';
 import { modules } from './modules.js';
 import { binhost } from './binhost.js';
+import { kernelPresets } from './presets.js';
 
 export const CHECKS: readonly Check[] = [
   inputs,
@@ -29,4 +30,5 @@ export const CHECKS: readonly Check[] = [
   hostFlags,
   modules,
   binhost,
+  kernelPresets,
 ];
