@@ -34,13 +34,20 @@ const RUN: Record<CommandName, Runner> = {
     (await import('./commands/hooks.js')).hooksCommand(ctx, { action: 'status', pretend: false }),
   // With --tarball the arguments are patch files, as --patches.
   verify: async (ctx, v, args) =>
-    (await import('./commands/verify.js')).verifyCommand(ctx, {
-      cpvs: v.tarball ? [] : args,
-      patches: [...strings(v, 'patches'), ...(v.tarball ? args : [])],
-      ...(v.tarball ? { tarball: v.tarball as string } : {}),
-      ...(v.source ? { source: v.source as string } : {}),
-      confirm: v.confirm === true,
-    }),
+    v.config === true
+      ? (await import('./commands/verify-config.js')).verifyConfigCommand(ctx, {
+          cpvs: args,
+          ...(v.tarball ? { tarball: v.tarball as string } : {}),
+          ...(v['base-config'] ? { baseConfig: v['base-config'] as string } : {}),
+          ...(v.toolchain ? { toolchain: v.toolchain as 'gnu' | 'llvm' } : {}),
+        })
+      : (await import('./commands/verify.js')).verifyCommand(ctx, {
+          cpvs: v.tarball ? [] : args,
+          patches: [...strings(v, 'patches'), ...(v.tarball ? args : [])],
+          ...(v.tarball ? { tarball: v.tarball as string } : {}),
+          ...(v.source ? { source: v.source as string } : {}),
+          confirm: v.confirm === true,
+        }),
   doctor: async (ctx, v) => {
     const { doctorCommand } = await import('./commands/doctor.js');
     return doctorCommand(ctx, {

@@ -166,6 +166,25 @@ export const COMMANDS = [
         type: 'boolean',
         description: 'also run GNU patch on a scratch copy of the touched files and compare its verdict',
       },
+      {
+        name: 'config',
+        type: 'boolean',
+        description:
+          "instead of patches: which options of etc/kernel/config.d survive the kernel's own olddefconfig, and why not",
+      },
+      {
+        name: 'base-config',
+        type: 'string',
+        value: 'FILE',
+        description: "with --config --tarball: the base .config (default: the tree's defconfig for this arch)",
+      },
+      {
+        name: 'toolchain',
+        type: 'string',
+        value: 'NAME',
+        choices: ['gnu', 'llvm'],
+        description: "with --config: the toolchain Kconfig probes (llvm: LLVM=1); default kopt.conf's, else gnu",
+      },
     ],
   },
   {

@@ -41,6 +41,8 @@ export interface TarMember {
   /** tar-stream's type: 'file', 'directory', 'symlink', 'link', 'character-device', ... */
   type: string;
   size: number;
+  /** Permission bits as stored (tar-stream's header mode). */
+  mode?: number;
   linkname?: string;
 }
 
@@ -192,6 +194,7 @@ export async function walkTar(file: string, kind: TarKind, opts: WalkOptions): P
       name: h.name,
       type: h.type,
       size: h.size ?? 0,
+      ...(h.mode !== undefined && h.mode !== null ? { mode: h.mode } : {}),
       ...(h.linkname ? { linkname: h.linkname } : {}),
     };
     let keep = false;
