@@ -77,6 +77,8 @@ const CONF_ENV = [
 const SHOWN = ['CC', 'LD', 'CC_VERSION_TEXT', 'CLANG_FLAGS'];
 const OUTPUT_MAX = 4 * 1024 ** 2;
 const TIMEOUT_MS = 10 * 60_000;
+/** make's jobs: building conf is a dozen host objects; two jobs take most of the gain. */
+const JOBS = Math.min(2, os.availableParallelism());
 
 async function put(dir: string, rel: string, data: Buffer | string, mode?: number): Promise<void> {
   const full = path.join(dir, rel);
@@ -163,7 +165,7 @@ export async function runKconfig(job: KconfigJob): Promise<KconfigRun> {
     const merge = since(t);
 
     t = performance.now();
-    const make = ['-s', '-C', src, `O=${build}`, `ARCH=${job.arch}`, ...(job.llvm ? ['LLVM=1'] : [])];
+    const make = ['-s', `-j${JOBS}`, '-C', src, `O=${build}`, `ARCH=${job.arch}`, ...(job.llvm ? ['LLVM=1'] : [])];
     await run('make', [...make, 'build_config'], {
       cwd: dir,
       env,
