@@ -12,8 +12,11 @@ import { verifyConfigCommand, type VerifyConfigOptions } from '../src/commands/v
 import { UsageError } from '../src/errors.js';
 import { kconfigMembers, KCONFIG_ARCHES } from '../src/verify/kconfig-tree.js';
 import { compareRequests, lastAssignments, parseWhy, reasonOf } from '../src/verify/kconfig-values.js';
+import { ebuildFragmentNames } from '../src/verify/config-distfiles.js';
+import { gzipSync } from 'node:zlib';
+import { writeFile } from 'node:fs/promises';
 import { gentooRoot } from './helpers/gentoo.js';
-import { kernelTarball } from './helpers/kernel-tarball.js';
+import { kernelTarball, tarOf } from './helpers/kernel-tarball.js';
 import { testdir } from './helpers/tree.js';
 
 const x86 = KCONFIG_ARCHES.find((a) => a.arch === 'x86_64')!;
@@ -245,4 +248,99 @@ describe('why an option was dropped', () => {
       'C:kept',
     ]);
   });
+});
+
+describe('verify --config CPV: the distfiles of a version', () => {
+  const cpf = 'sys-kernel/gentoo-kernel-6.12.58';
+  const URI = (...names: string[]) => names.map((n) => `https://example.org/${n}`).join(' ');
+  const SRC_URI = URI(
+    'linux-6.12.tar.xz',
+    'gentoo-kernel-config-g18.tar.gz',
+    'kernel-x86_64-fedora.config.6.12.8-gentoo',
+    'kernel-aarch64-fedora.config.6.12.8-gentoo',
+  );
+  async function kernelRoot(opts: { iuse?: string; installedUse?: string; distfiles?: boolean } = {}) {
+    const { dir, ctx } = await gentooRoot({
+      available: [cpf],
+      extra: {
+        'var/db/repos/gentoo/metadata/md5-cache/sys-kernel/gentoo-kernel-6.12.58': `EAPI=8\nSLOT=6.12.58\nIUSE=${opts.iuse ?? '+debug hardened'}\nSRC_URI=${SRC_URI}\n`,
+        'etc/portage/make.conf': 'DISTDIR="${PORTAGE_CONFIGROOT}var/cache/distfiles"\n',
+        // the user asks for MINE (from Fedora's config), and to undo what no-debug.config sets
+        'etc/kernel/config.d/50-x.config': 'CONFIG_SEEN_MINE="1"\n# CONFIG_NODEBUG is not set\n',
+        ...(opts.installedUse ? { 'var/db/pkg/sys-kernel/gentoo-kernel-6.12.58/USE': `${opts.installedUse}\n` } : {}),
+      },
+    });
+    const distdir = path.join(dir, 'var/cache/distfiles');
+    await mkdir(distdir, { recursive: true });
+    if (opts.distfiles !== false) {
+      await standIn(distdir);
+      await writeFile(path.join(distdir, 'kernel-x86_64-fedora.config.6.12.8-gentoo'), 'CONFIG_MINE=y\n');
+      await writeFile(path.join(distdir, 'kernel-aarch64-fedora.config.6.12.8-gentoo'), 'CONFIG_ARM=y\n');
+      const g = 'gentoo-kernel-config-g18';
+      await writeFile(
+        path.join(distdir, `${g}.tar.gz`),
+        gzipSync(
+          await tarOf([
+            { name: `${g}/`, type: 'directory' },
+            { name: `${g}/base.config`, content: 'CONFIG_GENTOO_BASE=y\n' },
+            { name: `${g}/6.12+.config`, content: 'CONFIG_GENTOO_612=y\n' },
+            { name: `${g}/no-debug.config`, content: 'CONFIG_NODEBUG=y\n' },
+          ]),
+        ),
+      );
+    }
+    return { dir, ctx };
+  }
+
+  it('is "not verified" (exit 4) when the distfiles are not downloaded', async () => {
+    const { ctx } = await kernelRoot({ distfiles: false });
+    const r = await verifyConfigCommand(ctx, { cpvs: [cpf], toolchain: 'gnu' });
+    expect(r.exitCode).toBe(4);
+    expect(r.data.results[0]!.verdict).toMatchObject({
+      status: 'not-verified',
+      hint: expect.stringMatching(/--fetchonly/),
+    });
+    expect(r.text).toMatch(/NOT VERIFIED/);
+  });
+
+  it("merges Fedora's config, then the ebuild's fragments for its USE, then the user's", async () => {
+    const { ctx } = await kernelRoot({ installedUse: 'amd64 hardened' });
+    const r = await verifyConfigCommand(ctx, { cpvs: [cpf], toolchain: 'gnu' });
+    const v = r.data.results[0]!.verdict;
+    expect(v.against?.base).toBe('kernel-x86_64-fedora.config.6.12.8-gentoo');
+    // USE=-debug (as installed): no-debug.config; hardened: its fragments are merged when the tarball has them
+    expect(v.against?.ebuildFragments).toEqual([
+      'gentoo-kernel-config-g18.tar.gz: base.config',
+      'gentoo-kernel-config-g18.tar.gz: 6.12+.config',
+      'gentoo-kernel-config-g18.tar.gz: no-debug.config',
+    ]);
+    expect(v.against?.notes.join()).toMatch(/USE="-debug hardened" as installed/);
+    expect(v.options.map((o) => [o.symbol, o.actual, o.status])).toEqual([
+      ['NODEBUG', 'n', 'kept'],
+      ['SEEN_MINE', '"1"', 'kept'],
+    ]);
+    expect(r.exitCode).toBe(0);
+  });
+
+  it("takes the ebuild's IUSE defaults for a version that is not installed, and says so", async () => {
+    const { ctx } = await kernelRoot({ iuse: '+debug hardened' });
+    const r = await verifyConfigCommand(ctx, { cpvs: [cpf], toolchain: 'gnu' });
+    const v = r.data.results[0]!.verdict;
+    expect(v.against?.ebuildFragments.map((f) => f.replace(/^.*: /, ''))).toEqual(['base.config', '6.12+.config']);
+    expect(r.text).toMatch(/IUSE defaults \(not installed; package.use is not read\)/);
+  });
+
+  it.each([
+    ['6.1.50', { debug: true, hardened: false }, true, ['base.config']],
+    ['6.12.58', { debug: false, hardened: false }, true, ['base.config', '6.12+.config', 'no-debug.config']],
+    [
+      '6.18.2_p1',
+      { debug: true, hardened: true },
+      true,
+      ['base.config', '6.12+.config', 'hardened-base.config', 'hardened-gcc-plugins.config', 'hardened-amd64.config'],
+    ],
+    ['6.6.1', { debug: true, hardened: true }, false, ['base.config', 'hardened-base.config', 'hardened-amd64.config']],
+  ])("the ebuild's fragments of %s (%o, gcc %s)", (pv, use, gcc, want) =>
+    expect(ebuildFragmentNames(pv, use, 'amd64', gcc)).toEqual(want),
+  );
 });

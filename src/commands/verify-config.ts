@@ -8,7 +8,7 @@
 // not be verified (no distfiles, no fragments to check is not a failure: exit 0 with a note).
 import path from 'node:path';
 import { loadConfig, settingsFor, type Toolchain } from '../config/kopt-conf.js';
-import { UsageError } from '../errors.js';
+import { KoptError, UsageError } from '../errors.js';
 import { parseCpv, type Cpv } from '../portage/atom.js';
 import { ProcessError } from '../system/exec.js';
 import { readBounded } from '../system/read.js';
@@ -113,12 +113,20 @@ export async function verifyConfigCommand(
   } else {
     for (const cpv of await targetsOf(ctx, opts.cpvs)) {
       const target = `${cpv.category}/${cpv.pf}`;
-      const found = await configDistfiles(ctx.roots, ctx.env, cpv, arch);
+      const llvm = toolchainOf(cpv.cpn) === 'llvm';
+      const found = await configDistfiles(ctx.roots, ctx.env, cpv, arch, !llvm).catch((err: unknown) => {
+        if (!(err instanceof KoptError)) throw err;
+        return { found: false as const, reason: err.describe(), hint: err.hint ?? 'download the distfiles again' };
+      });
       if (!found.found) {
         results.push({ target, verdict: notVerifiedConfig(found.reason, found.hint, fragments) });
         continue;
       }
-      await run(target, { ...found.job, fragments, arch, llvm: toolchainOf(cpv.cpn) === 'llvm' });
+      const flag = (on: boolean, f: string) => `${on ? '' : '-'}${f}`;
+      const notes = [
+        `USE="${flag(found.use.debug, 'debug')} ${flag(found.use.hardened, 'hardened')}" ${found.use.from === 'vdb' ? 'as installed' : "from the ebuild's IUSE defaults (not installed; package.use is not read)"}`,
+      ];
+      await run(target, { ...found.job, fragments, arch, llvm, notes });
     }
   }
   const dropped = results.some((r) => r.verdict.status === 'dropped');

@@ -32,6 +32,7 @@ export function renderConfigResults(results: ConfigTargetResult[]): string {
     const probes = a.probes.CC_VERSION_TEXT ?? a.probes.CC ?? '';
     out.push(
       `  ${path.basename(a.tarball)}${a.prepatches.length ? ` + ${a.prepatches.join(', ')}` : ''}; base ${base}; ARCH=${a.arch}${a.toolchain === 'llvm' ? ' LLVM=1' : ''}${probes ? ` (${probes})` : ''}`,
+      ...a.notes.map((n) => `  ${n}`),
       `  ${v.options.length} option(s) requested by ${v.fragments.length} fragment(s); olddefconfig in ${(v.stats.olddefconfigMs / 1000).toFixed(1)} s, ${(v.stats.ms / 1000).toFixed(1)} s in all`,
     );
     for (const o of dropped) {

@@ -53,6 +53,8 @@ export interface ConfigVerdict {
     toolchain: 'gnu' | 'llvm';
     /** What Kconfig's probes ran with (CC, LD, CC_VERSION_TEXT, CLANG_FLAGS). */
     probes: Record<string, string>;
+    /** What the base was chosen by (a version's USE flags). */
+    notes: string[];
   };
   fragments: string[];
   options: OptionResult[];
@@ -72,6 +74,7 @@ export interface ConfigJob {
   fragments: NamedText[];
   arch: KconfigArch;
   llvm: boolean;
+  notes?: string[];
   progress?: (p: ExtractProgress) => void;
 }
 
@@ -153,6 +156,7 @@ export async function verifyConfig(job: ConfigJob): Promise<ConfigVerdict> {
       arch: job.arch.arch,
       toolchain: job.llvm ? 'llvm' : 'gnu',
       probes: run.toolchain,
+      notes: job.notes ?? [],
     },
     fragments: job.fragments.map((f) => f.name),
     options,

@@ -17,12 +17,28 @@ export interface KconfigArch {
   srcarch: string;
   /** The tree's defconfig: the base config of an ad hoc run without --base-config. */
   defconfig: string;
+  /** The arch in the name of Fedora's config, which gentoo-kernel and vanilla-kernel start from. */
+  fedora: string;
 }
 
 /** The architectures verify --config knows; data, so adding one is a line. */
 export const KCONFIG_ARCHES: readonly KconfigArch[] = [
-  { keyword: 'amd64', node: 'x64', arch: 'x86_64', srcarch: 'x86', defconfig: 'arch/x86/configs/x86_64_defconfig' },
-  { keyword: 'arm64', node: 'arm64', arch: 'arm64', srcarch: 'arm64', defconfig: 'arch/arm64/configs/defconfig' },
+  {
+    keyword: 'amd64',
+    node: 'x64',
+    arch: 'x86_64',
+    srcarch: 'x86',
+    defconfig: 'arch/x86/configs/x86_64_defconfig',
+    fedora: 'x86_64',
+  },
+  {
+    keyword: 'arm64',
+    node: 'arm64',
+    arch: 'arm64',
+    srcarch: 'arm64',
+    defconfig: 'arch/arm64/configs/defconfig',
+    fedora: 'aarch64',
+  },
 ];
 
 /** The architecture of this machine, or undefined when verify --config does not know it. */

@@ -31,14 +31,15 @@
 #     etc/kernel/config.d holds the case's preset fragments (install_preset_fragments) lists every
 #     requested symbol with the same final value and kept/dropped verdict as step 3, a reason for each
 #     dropped one, and exits 1 exactly when something is dropped (KOPT_KCONFIG_VERIFY names the cases;
-#     default harden-strict+disable-kvm optimize-size harden-strict-llvm; each costs a pass over the
-#     tarball, so disable-kvm-on-kvm-base, which would run it with --base-config, is left out).
+#     default harden-strict+disable-kvm and presets-llvm, which have every preset between them; each
+#     costs a pass over the tarball, so the other cases are left out).
 #
 # Cases: harden-base, harden-strict (the -gnu fragment: this test runs GCC), optimize-size,
 # disable-kvm, harden-strict+disable-kvm, gentoo-hardened (gentoo-kernel's USE="hardened -debug" amd64
 # fragments no-debug, hardened-base, hardened-gcc-plugins, hardened-amd64 in the ebuild's order),
-# disable-kvm-on-kvm-base (the base plus KVM=m, KVM_INTEL=m, KVM_AMD=m), and harden-strict-llvm (the
-# -llvm fragment with LLVM=1: clang, ld.lld and llvm-* as Kconfig's toolchain).
+# disable-kvm-on-kvm-base (the base plus KVM=m, KVM_INTEL=m, KVM_AMD=m), harden-strict-llvm (the
+# -llvm fragment with LLVM=1: clang, ld.lld and llvm-* as Kconfig's toolchain), and presets-llvm
+# (harden-strict-llvm, optimize-size and disable-kvm with LLVM=1).
 #
 # Needs (x86_64, Debian bookworm): linux-source-6.1 linux-source-6.12 make gcc flex bison bc tar xz
 # clang lld llvm patch, and node with gentoo-kopt built (npm run build) for step 5. The result depends
@@ -65,7 +66,7 @@ export ARCH=x86_64
 
 # the cases `gentoo-kopt verify --config` is run on, its answer compared option by option with this
 # script's merge_config.sh + olddefconfig result (KOPT_KCONFIG_VERIFY= (empty) skips it)
-read -r -a verify_cases <<<"${KOPT_KCONFIG_VERIFY-harden-strict+disable-kvm optimize-size harden-strict-llvm}"
+read -r -a verify_cases <<<"${KOPT_KCONFIG_VERIFY-harden-strict+disable-kvm presets-llvm}"
 cli=$(cd "${here}/../.." && pwd)/dist/bin.js
 
 passed=0 failed=0 work= unpack=
@@ -323,6 +324,8 @@ run_tree() {
 	setup_objtree "${kver}" "${src}" "${llvm}" LLVM LLVM=1 || return
 	mkargs=(LLVM=1)
 	run_case "${kver}" "${src}" "${llvm}" "${base}" harden-strict-llvm harden-strict-llvm.config
+	# every preset at once (what verify --config is compared on for clang)
+	run_case "${kver}" "${src}" "${llvm}" "${base}" presets-llvm harden-strict-llvm.config optimize-size.config disable-kvm.config
 	mkargs=()
 	conf_env "${llvm}" | sed 's/^/conf-llvm: /' >>"${o}/env"
 }
