@@ -18,6 +18,7 @@ import { writeFile } from 'node:fs/promises';
 import { gentooRoot } from './helpers/gentoo.js';
 import { kernelTarball, tarOf } from './helpers/kernel-tarball.js';
 import { testdir } from './helpers/tree.js';
+import { kopt } from './helpers/cli.js';
 
 const x86 = KCONFIG_ARCHES.find((a) => a.arch === 'x86_64')!;
 
@@ -343,4 +344,38 @@ describe('verify --config CPV: the distfiles of a version', () => {
   ])("the ebuild's fragments of %s (%o, gcc %s)", (pv, use, gcc, want) =>
     expect(ebuildFragmentNames(pv, use, 'amd64', gcc)).toEqual(want),
   );
+});
+
+describe('verify --config on the command line', () => {
+  it.each([
+    [['--config', '--patches', 'x.patch'], /--patches does not go with --config/],
+    [['--config', '--confirm'], /--confirm does not go with --config/],
+    [['--toolchain', 'llvm'], /--toolchain needs --config/],
+    [['--base-config', 'x'], /--base-config needs --config/],
+    [['--config', '--toolchain', 'clang'], /--toolchain clang: expected gnu or llvm/],
+  ])('verify %j is a usage error (exit 2)', async (args, want) => {
+    const root = await testdir();
+    const r = await kopt(['verify', ...args, '--root', root]);
+    expect(r.stderr).toMatch(want);
+    expect(r.exitCode).toBe(2);
+  });
+
+  it('--json without fragments: nothing to verify, exit 0', async () => {
+    const root = await testdir();
+    const r = await kopt([
+      'verify',
+      '--config',
+      '--tarball',
+      '/nonexistent/linux-6.12.tar.xz',
+      '--root',
+      root,
+      '--json',
+    ]);
+    expect(r.exitCode).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      results: [],
+      ok: true,
+      note: expect.stringMatching(/nothing to verify/),
+    });
+  });
 });

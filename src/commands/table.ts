@@ -130,7 +130,7 @@ export const COMMANDS = [
   hooks('status', 'say whether the hook is installed, current and safe (exit 1 if not)', false),
   {
     name: 'verify',
-    summary: 'dry-run the patches against the kernel sources before emerge does (streamed from the distfiles)',
+    summary: 'dry-run the patches (--config: the config fragments) on the kernel sources before emerge does',
     arguments: [
       {
         name: 'CPV',

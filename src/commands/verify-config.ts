@@ -129,6 +129,10 @@ export async function verifyConfigCommand(
       await run(target, { ...found.job, fragments, arch, llvm, notes });
     }
   }
+  if (results.length === 0) {
+    const note = 'no kernel version to verify: name one (CPV), or list the kernels in kopt.conf';
+    return { data: { results, ok: true, note }, text: `${note}\n`, exitCode: EXIT.ok };
+  }
   const dropped = results.some((r) => r.verdict.status === 'dropped');
   const unverified = results.some((r) => r.verdict.status === 'not-verified');
   const exitCode = dropped ? EXIT.dropped : unverified ? EXIT.unverified : EXIT.ok;
