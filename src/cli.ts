@@ -15,6 +15,16 @@ type Options = NonNullable<ParseArgsConfig['options']>;
 const strings = (v: Values, name: string): string[] => (v[name] as string[] | undefined) ?? [];
 const string = (v: Values, name: string): string | undefined => v[name] as string | undefined;
 
+/** verify checks patches, or with --config the config fragments: each has options the other refuses. */
+const VERIFY_ONLY = { patches: ['patches', 'source', 'confirm'], config: ['base-config', 'toolchain'] } as const;
+function verifyMode(v: Values): 'patches' | 'config' {
+  const mode = v.config === true ? 'config' : 'patches';
+  const other = mode === 'config' ? 'patches' : 'config';
+  const wrong = VERIFY_ONLY[other].find((name) => v[name] !== undefined);
+  if (wrong) throw new UsageError(`--${wrong} ${mode === 'config' ? 'does not go with' : 'needs'} --config`);
+  return mode;
+}
+
 /** One runner per command of the table (the type demands it), each loading its command on first use. */
 const RUN: Record<CommandName, Runner> = {
   'sync-patches': async (ctx, v) =>
@@ -35,13 +45,20 @@ const RUN: Record<CommandName, Runner> = {
     (await import('./commands/hooks.js')).hooksCommand(ctx, { action: 'status', pretend: false }),
   // With --tarball the arguments are patch files, as --patches.
   verify: async (ctx, v, args) =>
-    (await import('./commands/verify.js')).verifyCommand(ctx, {
-      cpvs: v.tarball ? [] : args,
-      patches: [...strings(v, 'patches'), ...(v.tarball ? args : [])],
-      ...(v.tarball ? { tarball: v.tarball as string } : {}),
-      ...(v.source ? { source: v.source as string } : {}),
-      confirm: v.confirm === true,
-    }),
+    verifyMode(v) === 'config'
+      ? (await import('./commands/verify-config.js')).verifyConfigCommand(ctx, {
+          cpvs: args,
+          ...(v.tarball ? { tarball: v.tarball as string } : {}),
+          ...(v['base-config'] ? { baseConfig: v['base-config'] as string } : {}),
+          ...(v.toolchain ? { toolchain: v.toolchain as 'gnu' | 'llvm' } : {}),
+        })
+      : (await import('./commands/verify.js')).verifyCommand(ctx, {
+          cpvs: v.tarball ? [] : args,
+          patches: [...strings(v, 'patches'), ...(v.tarball ? args : [])],
+          ...(v.tarball ? { tarball: v.tarball as string } : {}),
+          ...(v.source ? { source: v.source as string } : {}),
+          confirm: v.confirm === true,
+        }),
   doctor: async (ctx, v) => {
     const { doctorCommand } = await import('./commands/doctor.js');
     return doctorCommand(ctx, {

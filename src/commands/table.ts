@@ -137,7 +137,7 @@ export const COMMANDS = [
   hooks('status', 'say whether the hook is installed, current and safe (exit 1 if not)', false),
   {
     name: 'verify',
-    summary: 'dry-run the patches against the kernel sources before emerge does (streamed from the distfiles)',
+    summary: 'dry-run the patches (--config: the config fragments) on the kernel sources before emerge does',
     arguments: [
       {
         name: 'CPV',
@@ -172,6 +172,25 @@ export const COMMANDS = [
         name: 'confirm',
         type: 'boolean',
         description: 'also run GNU patch on a scratch copy of the touched files and compare its verdict',
+      },
+      {
+        name: 'config',
+        type: 'boolean',
+        description:
+          "instead of patches: which options of etc/kernel/config.d survive the kernel's own olddefconfig, and why not",
+      },
+      {
+        name: 'base-config',
+        type: 'string',
+        value: 'FILE',
+        description: "with --config --tarball: the base .config (default: the tree's defconfig for this arch)",
+      },
+      {
+        name: 'toolchain',
+        type: 'string',
+        value: 'NAME',
+        choices: ['gnu', 'llvm'],
+        description: "with --config: the toolchain Kconfig probes (llvm: LLVM=1); default kopt.conf's, else gnu",
       },
     ],
   },

@@ -52,9 +52,17 @@ export function xzThreadArgs(): Promise<string[]> {
 
 /** Streams the decompressed contents of an .xz file; nothing is written to disk. `args`: extra xz options. */
 export function xzDecompressStream(file: string, opts: { args?: string[] } = {}): ProcessStream {
+  return decompressStream('xz', file, opts);
+}
+
+/**
+ * The same for xz or bzip2 (both take `--decompress --stdout`): Gentoo's kernel config snapshots are
+ * .tar.bz2 distfiles.
+ */
+export function decompressStream(program: 'xz' | 'bzip2', file: string, opts: { args?: string[] } = {}): ProcessStream {
   const args = [...(opts.args ?? []), '--decompress', '--stdout'];
-  const command = `xz ${args.join(' ')}`;
-  const sub = execa('xz', [...args, '--', file], {
+  const command = `${program} ${args.join(' ')}`;
+  const sub = execa(program, [...args, '--', file], {
     stdin: 'ignore',
     buffer: { stdout: false, stderr: true },
     stripFinalNewline: true,
@@ -64,7 +72,7 @@ export function xzDecompressStream(file: string, opts: { args?: string[] } = {})
     (err: ExecaError) => {
       const notFound = (err as { code?: string }).code === 'ENOENT';
       const said = typeof err.stderr === 'string' && err.stderr ? err.stderr : err.shortMessage;
-      throw new ProcessError(notFound ? 'xz is not installed' : said, command, notFound);
+      throw new ProcessError(notFound ? `${program} is not installed` : said, command, notFound);
     },
   );
   done.catch(() => undefined); // callers await it; this only keeps an early failure from being "unhandled"

@@ -1,4 +1,4 @@
-// Walking a tarball as a stream: .tar, .tar.gz/.tgz (node:zlib) or .tar.xz/.txz (`xz -dc`, see
+// Walking a tarball as a stream: .tar, .tar.gz/.tgz (node:zlib), .tar.xz/.txz (`xz -dc`) or .tar.bz2 (`bzip2 -dc`, see
 // src/system/exec.ts), parsed by tar-stream. A visitor sees every member's header and decides whether
 // its bytes are wanted; unwanted members are drained without copying, so memory stays at a few
 // buffers whatever the tarball's size. Nothing is ever written to disk. Used by the patch sources
@@ -18,15 +18,16 @@ import { open as fsOpen } from 'node:fs/promises';
 import { pipeline, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
-import { ProcessError, xzDecompressStream, xzThreadArgs } from './exec.js';
+import { decompressStream, ProcessError, xzThreadArgs } from './exec.js';
 import { fsError, isErrno } from './fs-errors.js';
 import { kindOf } from './read.js';
 
-export type TarKind = 'tar' | 'gzip' | 'xz';
+export type TarKind = 'tar' | 'gzip' | 'xz' | 'bzip2';
 
 const KINDS: [RegExp, TarKind][] = [
   [/\.(tar\.gz|tgz)$/, 'gzip'],
   [/\.(tar\.xz|txz)$/, 'xz'],
+  [/\.(tar\.bz2|tbz2)$/, 'bzip2'],
   [/\.tar$/, 'tar'],
 ];
 
@@ -41,6 +42,8 @@ export interface TarMember {
   /** tar-stream's type: 'file', 'directory', 'symlink', 'link', 'character-device', ... */
   type: string;
   size: number;
+  /** Permission bits as stored (tar-stream's header mode). */
+  mode?: number;
   linkname?: string;
 }
 
@@ -95,8 +98,8 @@ async function open(file: string, kind: TarKind, threads: boolean): Promise<Open
   });
   const st = await fh.stat().finally(() => fh.close());
   if (!st.isFile()) throw new TarWalkError('read', `cannot read ${name}: it is ${kindOf(st)}, not a regular file`);
-  if (kind === 'xz') {
-    const proc = xzDecompressStream(file, { args: threads ? await xzThreadArgs() : [] });
+  if (kind === 'xz' || kind === 'bzip2') {
+    const proc = decompressStream(kind, file, { args: kind === 'xz' && threads ? await xzThreadArgs() : [] });
     return {
       input: proc.stdout,
       done: proc.done,
@@ -192,6 +195,7 @@ export async function walkTar(file: string, kind: TarKind, opts: WalkOptions): P
       name: h.name,
       type: h.type,
       size: h.size ?? 0,
+      ...(h.mode !== undefined && h.mode !== null ? { mode: h.mode } : {}),
       ...(h.linkname ? { linkname: h.linkname } : {}),
     };
     let keep = false;

@@ -32,7 +32,13 @@ export interface KernelDistfiles {
 }
 
 export type DistfileLookup =
-  | { found: true; distdir: string; files: KernelDistfiles }
+  | {
+      found: true;
+      distdir: string;
+      files: KernelDistfiles;
+      /** Every file SRC_URI names (after renames), USE-conditional groups included: config snapshots too. */
+      fetched: string[];
+    }
   | { found: false; reason: string; hint: string; missing?: string[]; distdir?: string };
 
 /** Distfile name patterns and what they are (first match wins). */
@@ -130,6 +136,7 @@ export async function findDistfiles(roots: Roots, env: NodeJS.ProcessEnv, cpv: C
   return {
     found: true,
     distdir: dir,
+    fetched: srcUriFiles(srcUri),
     files: {
       base: path.join(dir, classified.base),
       ...(classified.incremental ? { incremental: path.join(dir, classified.incremental) } : {}),

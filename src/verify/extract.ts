@@ -39,9 +39,17 @@ export interface Extracted {
   files: Map<string, Buffer>;
   /** Wanted paths that are links, directories or devices in the tarball: what they are. */
   special: Map<string, string>;
+  /** Wanted regular files stored executable (scripts Kconfig runs). */
+  executable: Set<string>;
   /** Decompressed bytes read and members seen. */
   bytes: number;
   members: number;
+}
+
+/** The paths to keep: a Set, or a rule (`verify --config` keeps every Kconfig file); `size` is for progress lines. */
+export interface WantedPaths {
+  has(path: string): boolean;
+  readonly size: number;
 }
 
 export interface ExtractProgress {
@@ -59,7 +67,7 @@ const HOSTILE_HINT =
  */
 export async function extractWanted(
   tarball: string,
-  wanted: ReadonlySet<string>,
+  wanted: WantedPaths,
   opts: { progress?: (p: ExtractProgress) => void; threads?: boolean } = {},
 ): Promise<Extracted> {
   const kind = tarKindOf(tarball);
@@ -68,7 +76,7 @@ export async function extractWanted(
       file: tarball,
       hint: 'name a kernel tarball such as linux-6.1.tar.xz',
     });
-  const out: Extracted = { files: new Map(), special: new Map(), bytes: 0, members: 0 };
+  const out: Extracted = { files: new Map(), special: new Map(), executable: new Set(), bytes: 0, members: 0 };
   const tops = new Set<string>();
   const report = (): void =>
     opts.progress?.({ bytes: out.bytes, kept: out.files.size + out.special.size, wanted: wanted.size });
@@ -104,15 +112,15 @@ export async function extractWanted(
         report();
         return false;
       },
-      onData: ({ name: raw }, data) => {
-        out.files.set(
-          raw
-            .split('/')
-            .filter((p) => p !== '' && p !== '.')
-            .slice(1)
-            .join('/'),
-          data,
-        );
+      onData: ({ name: raw, mode }, data) => {
+        const path = raw
+          .split('/')
+          .filter((p) => p !== '' && p !== '.')
+          .slice(1)
+          .join('/');
+        out.files.set(path, data);
+        if (mode !== undefined && mode & 0o100) out.executable.add(path);
+        else out.executable.delete(path);
         report();
       },
     });

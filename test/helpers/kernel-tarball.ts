@@ -11,6 +11,7 @@ export interface Member {
   type?: tar.Header['type'];
   linkname?: string;
   content?: string | Buffer;
+  mode?: number;
 }
 
 export type Compression = 'xz' | 'gzip' | 'none';

@@ -7,7 +7,7 @@
 #  1. only what Kconfig needs is unpacked, once per tarball (Makefile, scripts/, arch/x86/Makefile*,
 #     arch/x86/configs/, every Kconfig*), and the kconfig host tools are built once per tree and
 #     toolchain in an out-of-tree build directory (`make O=<dir> [LLVM=1] build_config`), with this
-#     directory's kconfig-why.c linked against them; a wrapper in place of scripts/kconfig/conf saves
+#     kconfig/kconfig-why.c linked against them; a wrapper in place of scripts/kconfig/conf saves
 #     the environment make runs conf with (kconfig-why runs in it; $OUT/<kver>/env lists it);
 #  2. for each case, the fragments are merged the way kernel-build.eclass merges them
 #     (`merge_config.sh -m -r .config <fragment>...`, in the build directory), then
@@ -26,17 +26,25 @@
 #     tables' since/removed columns agree with the symbols each tree defines; every dropped symbol
 #     has a reason (undefined, unmet dependency, hidden prompt, select); merge_config.sh's own report
 #     names the same symbols; its alldefconfig run gives the same .config as olddefconfig;
-#     disable = KVM alone removes KVM_INTEL and KVM_AMD from a base that has all three.
+#     disable = KVM alone removes KVM_INTEL and KVM_AMD from a base that has all three;
+#  5. `gentoo-kopt verify --config --tarball` (dist/bin.js: build it first) on a throwaway root whose
+#     etc/kernel/config.d holds the case's preset fragments (install_preset_fragments) lists every
+#     requested symbol with the same final value and kept/dropped verdict as step 3, a reason for each
+#     dropped one, and exits 1 exactly when something is dropped (KOPT_KCONFIG_VERIFY names the cases;
+#     default harden-strict+disable-kvm and presets-llvm, which have every preset between them; each
+#     costs a pass over the tarball, so the other cases are left out).
 #
 # Cases: harden-base, harden-strict (the -gnu fragment: this test runs GCC), optimize-size,
 # disable-kvm, harden-strict+disable-kvm, gentoo-hardened (gentoo-kernel's USE="hardened -debug" amd64
 # fragments no-debug, hardened-base, hardened-gcc-plugins, hardened-amd64 in the ebuild's order),
-# disable-kvm-on-kvm-base (the base plus KVM=m, KVM_INTEL=m, KVM_AMD=m), and harden-strict-llvm (the
-# -llvm fragment with LLVM=1: clang, ld.lld and llvm-* as Kconfig's toolchain).
+# disable-kvm-on-kvm-base (the base plus KVM=m, KVM_INTEL=m, KVM_AMD=m), harden-strict-llvm (the
+# -llvm fragment with LLVM=1: clang, ld.lld and llvm-* as Kconfig's toolchain), and presets-llvm
+# (harden-strict-llvm, optimize-size and disable-kvm with LLVM=1).
 #
 # Needs (x86_64, Debian bookworm): linux-source-6.1 linux-source-6.12 make gcc flex bison bc tar xz
-# clang lld llvm. The result depends on the toolchain Kconfig finds (gcc and clang versions, GCC plugin
-# headers, rustc): $OUT/<kver>/env records it.
+# clang lld llvm patch, and node with gentoo-kopt built (npm run build) for step 5. The result depends
+# on the toolchain Kconfig finds (gcc and clang versions, GCC plugin headers, rustc): $OUT/<kver>/env
+# records it.
 # Environment: KOPT_KCONFIG_TARBALLS (space-separated; default the two Debian tarballs),
 # KOPT_KCONFIG_CACHE (where each tarball's Kconfig files are unpacked once and reused; default
 # ${TMPDIR:-/tmp}/gentoo-kopt-kconfig-cache), KOPT_KCONFIG_OUT (the result files; default
@@ -50,9 +58,16 @@ read -r -a tarballs <<<"${KOPT_KCONFIG_TARBALLS:-/usr/src/linux-source-6.1.tar.x
 cache=${KOPT_KCONFIG_CACHE:-${TMPDIR:-/tmp}/gentoo-kopt-kconfig-cache}
 out=${KOPT_KCONFIG_OUT:-${TMPDIR:-/tmp}/gentoo-kopt-kconfig-out}
 frags=${here}/fragments
+# shipped with gentoo-kopt: verify --config compiles the same file
+why_c=$(cd "${here}/../../kconfig" && pwd)/kconfig-why.c
 export LC_ALL=C
 # merge_config.sh runs a plain `make` (without -m): it must find the architecture in the environment
 export ARCH=x86_64
+
+# the cases `gentoo-kopt verify --config` is run on, its answer compared option by option with this
+# script's merge_config.sh + olddefconfig result (KOPT_KCONFIG_VERIFY= (empty) skips it)
+read -r -a verify_cases <<<"${KOPT_KCONFIG_VERIFY-harden-strict+disable-kvm presets-llvm}"
+cli=$(cd "${here}/../.." && pwd)/dist/bin.js
 
 passed=0 failed=0 work= unpack=
 # make variables of the toolchain the current case runs with (LLVM=1 for the -llvm case)
@@ -139,10 +154,14 @@ t_all=$(now)
 for tool in make gcc flex bison tar xz awk sed sort join diff clang ld.lld llvm-ar llvm-nm llvm-objcopy; do
 	type -P "${tool}" >/dev/null || fatal "${tool} is not installed" "fix: apt-get install make gcc flex bison bc xz-utils clang lld llvm"
 done
+if (( ${#verify_cases[@]} )); then
+	type -P node >/dev/null || fatal "node is not installed (verify --config is compared with this test)"
+	[[ -f ${cli} ]] || fatal "${cli} is missing" "fix: npm run build"
+fi
 for tarball in "${tarballs[@]}"; do
 	[[ -r ${tarball} ]] || fatal "no kernel source at ${tarball}" "fix: apt-get install linux-source-6.1 linux-source-6.12"
 done
-for f in harden.tsv gentoo-kernel-config.tsv gen-fragments.sh kconfig-why.c; do
+for f in harden.tsv gentoo-kernel-config.tsv gen-fragments.sh ../../kconfig/kconfig-why.c; do
 	[[ -f ${here}/${f} ]] || fatal "${here}/${f} is missing"
 done
 work=$(mktemp -d "${TMPDIR:-/tmp}/gentoo-kopt-kconfig.XXXXXX")
@@ -261,7 +280,7 @@ run_tree() {
 	[[ -d ${src}/scripts/include ]] && incs+=(-I "${src}/scripts/include")
 	for f in "${build}"/scripts/kconfig/*.o; do [[ ${f##*/} == conf.o ]] || objs+=("${f}"); done
 	if gcc -O1 "${defines[@]}" -I "${src}/scripts/kconfig" "${incs[@]}" -o "${work}/${kver}/kconfig-why" \
-		"${here}/kconfig-why.c" "${objs[@]}" >"${work}/${kver}/why-build.log" 2>&1; then
+		"${why_c}" "${objs[@]}" >"${work}/${kver}/why-build.log" 2>&1; then
 		pass "${kver}: kconfig-why.c linked with the tree's kconfig objects"
 	else
 		fail "${kver}: kconfig-why.c linked with the tree's kconfig objects" "$(tail -n 8 "${work}/${kver}/why-build.log")"
@@ -305,6 +324,8 @@ run_tree() {
 	setup_objtree "${kver}" "${src}" "${llvm}" LLVM LLVM=1 || return
 	mkargs=(LLVM=1)
 	run_case "${kver}" "${src}" "${llvm}" "${base}" harden-strict-llvm harden-strict-llvm.config
+	# every preset at once (what verify --config is compared on for clang)
+	run_case "${kver}" "${src}" "${llvm}" "${base}" presets-llvm harden-strict-llvm.config optimize-size.config disable-kvm.config
 	mkargs=()
 	conf_env "${llvm}" | sed 's/^/conf-llvm: /' >>"${o}/env"
 }
@@ -428,6 +449,75 @@ run_case() {
 	else
 		fail "${kver} ${name}: merge_config.sh's own report names the same symbols" "merge_config.sh: ${theirs}
 this test:       ${ours}"
+	fi
+	local v
+	for v in "${verify_cases[@]}"; do
+		[[ ${v} == "${name}" ]] && verify_case "${kver}" "${name}" "${base}" "$@"
+	done
+}
+
+# @FUNCTION: install_preset_fragments
+# @USAGE: <root> <fragment>...
+# @DESCRIPTION:
+# Writes the kopt.conf that asks for a case's fragments (harden-strict-gnu.config -> harden = strict
+# with toolchain = gnu, -llvm -> toolchain = llvm, optimize-size.config -> optimize = size,
+# disable-kvm.config -> disable = KVM) and runs the real `gentoo-kopt hooks install --root <root>`,
+# which writes etc/kernel/config.d/NN-gentoo-kopt-<key>.config as a user's install does.
+install_preset_fragments() {
+	local root=${1} f toolchain=gnu
+	shift
+	local -a conf=()
+	for f in "$@"; do
+		f=${f%.config}
+		case ${f} in
+			harden-strict-llvm) conf+=('harden = strict') toolchain=llvm ;;
+			harden-strict-gnu | harden-strict) conf+=('harden = strict') ;;
+			harden-base) conf+=('harden = base') ;;
+			optimize-size | optimize-performance) conf+=("optimize = ${f#optimize-}") ;;
+			disable-kvm) conf+=('disable = KVM') ;;
+			*) printf 'not a preset fragment: %s\n' "${f}" >&2 && return 1 ;;
+		esac
+	done
+	mkdir -p "${root}/etc/gentoo-kopt" || return 1
+	printf '%s\n' "toolchain = ${toolchain}" "${conf[@]}" >"${root}/etc/gentoo-kopt/kopt.conf" || return 1
+	node "${cli}" hooks install --root "${root}" >"${root}.install.log" 2>&1 ||
+		{ cat "${root}.install.log" >&2; return 1; }
+}
+
+# @FUNCTION: verify_case
+# @USAGE: <kver> <case> <base .config> <fragment>...
+# @DESCRIPTION:
+# `gentoo-kopt verify --config --tarball <this tree's tarball>` on a throwaway root holding the case's
+# fragments (with --base-config unless the base is the tree's x86_64_defconfig, --toolchain llvm for
+# the LLVM=1 case) must list every requested symbol with the value olddefconfig left and the same
+# kept/dropped verdict as <case>.txt, and give a reason for each dropped one.
+verify_case() {
+	local kver=${1} name=${2} base=${3} t rc
+	shift 3
+	local root=${work}/${kver}/cases/${name}.root o=${out}/${kver}
+	local -a args=(verify --config --tarball "${tarball}" --root "${root}" --json)
+	[[ ${base} == */arch/x86/configs/x86_64_defconfig ]] || args+=(--base-config "${base}")
+	[[ ${mkargs[*]-} == *LLVM=1* ]] && args+=(--toolchain llvm)
+	install_preset_fragments "${root}" "$@" || { fail "${kver} ${name}: preset fragments in a root"; return; }
+	t=$(now)
+	node "${cli}" "${args[@]}" >"${o}/${name}.verify.json" 2>"${o}/${name}.verify.err"
+	rc=$?
+	# ours and theirs as `SYMBOL requested=<v> actual=<v> kept|dropped`
+	node -e '
+		const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).results[0].verdict;
+		if (r.status === "not-verified") { console.error(r.reason); process.exit(1); }
+		for (const o of r.options) console.log(`${o.symbol} requested=${o.requested} actual=${o.actual} ${o.status}${o.status === "dropped" && !o.reason ? " NO-REASON" : ""}`);
+	' "${o}/${name}.verify.json" >"${o}/${name}.verify.txt" 2>>"${o}/${name}.verify.err"
+	awk '{ r = substr($2, 11); a = substr($3, 8); print $0, ((a == r || (r == "n" && a == "unset")) ? "kept" : "dropped") }' \
+		"${o}/${name}.txt" >"${work}/${kver}/cases/${name}.expected"
+	local n_drop
+	n_drop=$(grep -c ' dropped$' "${work}/${kver}/cases/${name}.expected")
+	if diff "${work}/${kver}/cases/${name}.expected" "${o}/${name}.verify.txt" >"${work}/${kver}/cases/${name}.verify.diff" &&
+		(( rc == (n_drop ? 1 : 0) )); then
+		pass "${kver} ${name}: verify --config agrees option by option ($(wc -l <"${o}/${name}.verify.txt") options, ${n_drop} dropped, exit ${rc}; $(since "${t}"))"
+	else
+		fail "${kver} ${name}: verify --config agrees option by option (exit ${rc})" \
+			"$(cat "${work}/${kver}/cases/${name}.verify.diff" "${o}/${name}.verify.err" | head -n 12)"
 	fi
 }
 

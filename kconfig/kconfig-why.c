@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kconfig-why: why does a Kconfig symbol have the value it has?
- * Written for gentoo-kopt (test/kconfig/run.sh); a research prototype for `verify --config`.
+ * Written for gentoo-kopt: `verify --config` (src/system/kconfig-run.ts) and test/kconfig/run.sh.
  *
  * It is linked with the kconfig objects that `make O=<dir> build_config` leaves in
  * <dir>/scripts/kconfig/ (every .o but conf.o), so it parses Kconfig with the kernel's own
