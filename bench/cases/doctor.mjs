@@ -64,7 +64,7 @@ async function vdbEntry(root, category, pf, slot, extra = {}) {
   for (const [name, content] of Object.entries(files)) await put(path.join(dir, name), content);
 }
 
-async function generate(project) {
+export async function generate(project) {
   const root = await mkdtemp(path.join(os.tmpdir(), 'kopt-bench-doctor-'));
   for (let i = 0; i < PACKAGES - KERNELS.length - 5; i++)
     await vdbEntry(root, CATEGORIES[i % CATEGORIES.length], `pkg${i}-1.${i % 7}.${i % 13}`, '0');
