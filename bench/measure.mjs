@@ -36,7 +36,9 @@ const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
  */
 export function interleaved(commands, runs) {
   const samples = commands.map(() => []);
-  for (let i = 0; i < runs; i++) commands.forEach((c, j) => samples[j].push(run(c.command, c.args, c.opts)));
+  for (let i = 0; i < runs; i++) {
+    for (const [j, c] of commands.entries()) samples[j].push(run(c.command, c.args, c.opts));
+  }
   return samples.map((s) => ({ wall: median(s.map((x) => x.wall)), cpu: mean(s.map((x) => x.cpu)) }));
 }
 

@@ -199,12 +199,11 @@ export default async function ({ project }) {
     const portage = portageCommands(root);
     commands.push(...portage.map((p) => p.run));
     const [find, cli, ...baselines] = interleaved(commands, runs);
-    result[0].baselineValue = median([find.wall]);
+    result[0].baselineValue = find.wall;
     const figure = 'gentoo-kopt doctor --root R (CLI, 2,000-package root)';
     result.push(...rows({ figure, baseline: `find <vdb>`, goal: 'informative' }, cli, find, runs));
-    portage.forEach((p, i) =>
-      result.push(...rows({ figure, baseline: p.name, goal: p.goal }, cli, baselines[i], runs)),
-    );
+    for (const [i, p] of portage.entries())
+      result.push(...rows({ figure, baseline: p.name, goal: p.goal }, cli, baselines[i], runs));
     if (portage.length === 0)
       process.stderr.write('doctor: PORTAGE_SRC is not set to a Portage checkout: no portageq/emerge baselines\n');
     return result;
