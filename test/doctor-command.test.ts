@@ -251,6 +251,22 @@ describe('checks that cannot run, and bad input', () => {
     });
   });
 
+  it('the VDB: every entry is listed by name, only the kernel and LLVM entries are read whole', async () => {
+    const root = await doctorRoot();
+    await writeTree(root.dir, {
+      'var/db/pkg/app-misc/hello-2.12/SLOT': '0 1\n',
+      'var/db/pkg/app-misc/-MERGING-hello-2.13/SLOT': '0\n',
+      'var/db/pkg/sys-kernel/vanilla-kernel-6.12.1/SLOT': '\n',
+      'var/db/pkg/llvm-core/clang-20.1.8/COUNTER': 'x\n',
+    });
+    const r = report(await run(root, { checks: ['inputs'] }));
+    expect(r.checks[0]!.findings.map((f) => [f.kind, f.where.file?.replace(root.dir, '')]).sort()).toEqual([
+      ['vdb-corrupt', '/var/db/pkg/llvm-core/clang-20.1.8/COUNTER'],
+      ['vdb-corrupt', '/var/db/pkg/sys-kernel/vanilla-kernel-6.12.1/SLOT'],
+      ['vdb-merging', '/var/db/pkg/app-misc/-MERGING-hello-2.13'],
+    ]);
+  });
+
   const ENV_CHECKS = ['inputs', 'mixed-toolchain', 'flags', 'rebuild-needed'];
   it.each([
     ['does not parse', { 'etc/portage/env/src.conf': 'CC="gcc"\nKCFLAGS="-O3\n' }, 'etc/portage/env/src.conf', 2],

@@ -463,6 +463,14 @@ describe("shell state the user's bashrc sets does not change what the hook print
   });
 });
 
+/**
+ * The block checks the hook with bash's `stat` loadable when the system has one, without a process;
+ * otherwise with one stat process, which the counting `stat` below logs. What a block check in `phase`
+ * adds to that log (the hook's own check of node and bin in setup is a process either way).
+ */
+const STAT_LOADABLE = ['/usr/lib64/bash/stat', '/usr/lib/bash/stat'].some((f) => existsSync(f));
+const blockStat = (phase: string): string[] => (STAT_LOADABLE ? [] : [phase]);
+
 describe('which phases check, and which repeat what setup recorded', () => {
   /** A `stat` first in PATH that logs the phase it ran in. */
   async function countingStat(r: Root): Promise<string> {
@@ -489,7 +497,7 @@ describe('which phases check, and which repeat what setup recorded', () => {
     // as real Portage runs them: misc-functions.sh ('') after install, preinst and postinst; package for buildpkg
     const later = [...PHASES.slice(1), '', 'package', 'preinst', '', 'postinst', ''] as const;
     expect(statuses(await runPhases(KERNEL, r.o, later))).toEqual(later.map(() => 0));
-    expect(await lines(log)).toEqual(['setup', 'setup']);
+    expect(await lines(log)).toEqual([...blockStat('setup'), 'setup']);
     expect(await exists(r.marker)).toBe(false);
     for (const phase of [...PHASES, '', 'package', 'preinst', 'postinst'] as const) {
       expect(await toolchainExports(r, phase)).toEqual({ KCFLAGS: '-O2 -pipe', ...llvmEnv(r.o.eprefix!, 20) });
@@ -523,7 +531,7 @@ describe('which phases check, and which repeat what setup recorded', () => {
     await writeFile(bashrc, `export LD=ld.lld LLVM=1 BUILD_CC=clang\n${insertBlock('', 'bashrc')}`);
     await writeFile(r.settings, (await readFile(r.settings, 'utf8')).replace('.mixed=die', '.mixed=warn'));
     expect(statuses(await runPhases(KERNEL, r.o))).toEqual(PHASES.map(() => 0));
-    expect(await lines(log)).toEqual(['setup', 'setup']);
+    expect(await lines(log)).toEqual([...blockStat('setup'), 'setup']);
     for (const phase of PHASES) {
       const ex = await exported(r.o.tmp, phase);
       expect([ex.get('LD'), ex.get('LLVM'), ex.get('BUILD_CC'), ex.get('KCFLAGS')]).toEqual([
@@ -544,7 +552,7 @@ describe('which phases check, and which repeat what setup recorded', () => {
       await appendFile(r.hook, `\ntouch '${r.marker}'\n`);
       await chmod(r.hook, 0o666);
       expect((await runPhase(KERNEL, phase, r.o)).status).toBe(0);
-      expect((await lines(log)).filter((p) => p === phase)).toEqual([phase]);
+      expect((await lines(log)).filter((p) => p === phase)).toEqual(blockStat(phase));
       expect(await exists(r.marker)).toBe(false);
       expect((await messages(r.o.tmp)).at(-1)).toBe(blockRefusal(r));
     },
@@ -565,13 +573,13 @@ describe('which phases check, and which repeat what setup recorded', () => {
     await appendFile(r.hook, `\ntouch '${r.marker}'\n`);
     await chmod(r.hook, 0o666);
     expect((await runPhase(KERNEL, 'setup', { ...r.o, mergeType: 'binary' })).status).toBe(0);
-    expect(await lines(log)).toEqual(['setup']);
+    expect(await lines(log)).toEqual(blockStat('setup'));
     expect(await exists(r.marker)).toBe(false);
     expect(await messages(r.o.tmp)).toEqual([blockRefusal(r)]);
     // the refusal is recorded: preinst and postinst of this merge repeat nothing, silently
     for (const phase of ['preinst', 'postinst'] as const)
       expect((await runPhase(KERNEL, phase, { ...r.o, mergeType: 'binary' })).status).toBe(0);
-    expect(await lines(log)).toEqual(['setup']);
+    expect(await lines(log)).toEqual(blockStat('setup'));
     expect((await toolchainExports(r, 'postinst')).KCFLAGS).toBeUndefined();
   });
 
@@ -583,7 +591,7 @@ describe('which phases check, and which repeat what setup recorded', () => {
       .slice(0, 6);
     r.o.env = { ...r.o.env, GENTOO_KOPT_DONE: `b${now} b${Number(now) + 1}`, GENTOO_KOPT_EXPORT: 'KCFLAGS=-O0' };
     expect((await runPhase(KERNEL, 'compile', r.o)).status).toBe(0);
-    expect(await lines(log)).toEqual(['compile']);
+    expect(await lines(log)).toEqual(blockStat('compile'));
     expect((await toolchainExports(r, 'compile')).KCFLAGS).toBe('-O2 -pipe');
   });
 
@@ -599,7 +607,7 @@ describe('which phases check, and which repeat what setup recorded', () => {
     await appendFile(r.hook, `\ntouch '${r.marker}'\n`);
     await chmod(r.hook, 0o666);
     expect((await runPhase(KERNEL, 'compile', r.o)).status).toBe(0);
-    expect(await lines(log)).toEqual(['setup', 'setup', 'compile']);
+    expect(await lines(log)).toEqual([...blockStat('setup'), 'setup', ...blockStat('compile')]);
     expect(await exists(r.marker)).toBe(false);
     expect((await messages(r.o.tmp)).at(-1)).toBe(blockRefusal(r));
   });
@@ -666,5 +674,50 @@ describe('doctor reports what the hook refuses', () => {
         fix: `chown root '${file}'`,
       },
     ]);
+  });
+});
+
+describe("the block's stat", () => {
+  /** The block alone in bash, for a kernel's prerm, on a config root holding a hook that says it ran. */
+  async function blockRun(mode: number, prelude = ''): Promise<{ out: string; err: string }> {
+    const dir = await testdir();
+    await writeTree(dir, {
+      'etc/gentoo-kopt/kernel-hook.bash': { content: 'echo hook-read\n', mode },
+      'etc/gentoo-kopt/hook-settings': 'format=1\n',
+      bashrc: insertBlock('', 'bashrc'),
+    });
+    await chmod(path.join(dir, 'etc/gentoo-kopt'), 0o755);
+    const script = `${prelude}\newarn() { echo "ewarn: $*" >&2; }\nsource '${dir}/bashrc'\necho "stat after the block: $(type -t stat)"\n`;
+    const r = spawnSync('bash', ['--noprofile', '--norc', '-c', script], {
+      encoding: 'utf8',
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        CATEGORY: 'sys-kernel',
+        PN: 'gentoo-kernel',
+        EBUILD_PHASE: 'prerm',
+        PORTAGE_CONFIGROOT: `${dir}/`,
+      },
+    });
+    return { out: r.stdout, err: r.stderr };
+  }
+
+  it.each([
+    [0o644, 'hook-read\n', ''],
+    [0o664, '', 'ewarn: gentoo-kopt: not reading'],
+    [0o646, '', 'ewarn: gentoo-kopt: not reading'],
+  ])('mode %o: read or refused, and `stat` is the program again after the block', async (mode, out, err) => {
+    const r = await blockRun(mode);
+    expect(r.out).toBe(`${out}stat after the block: file\n`);
+    expect(r.err.startsWith(err)).toBe(true);
+    if (!err) expect(r.err).toBe('');
+  });
+
+  it('a stat builtin the user loaded stays loaded (the block then uses a stat process)', async () => {
+    const lib = ['/usr/lib64/bash/stat', '/usr/lib/bash/stat'].find((f) => existsSync(f));
+    if (!lib) return; // no loadable on this system: nothing to keep
+    const r = await blockRun(0o644, `enable -f ${lib} stat`);
+    // the stat process is the builtin then, which does not know -c: the hook is refused, safely
+    expect(r.out).toBe('stat after the block: builtin\n');
+    expect(r.err.startsWith('ewarn: gentoo-kopt: not reading')).toBe(true);
   });
 });

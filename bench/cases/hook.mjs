@@ -177,7 +177,7 @@ export default async function ({ project }) {
         unit: 'us',
         baseline,
         baselineValue: start,
-        goal: 'informative',
+        goal: '< 1 ms',
       },
       {
         figure: `block, gentoo-kernel compile (repeats setup's record) (${kl.rounds}x${kl.n})`,

@@ -133,7 +133,7 @@ export async function init(ctx: CommandContext, opts: { pretend: boolean }): Pro
       values: initValues(facts),
       changes: plan.changes.map((c) => ({ state: c.state, path: c.file.path })),
     };
-    if (opts.pretend) report.diffs = plan.diffs();
+    if (opts.pretend) report.diffs = await plan.diffs();
     else if (plan.ops.length) report.transaction = (await commitTransaction(roots, plan.ops, { command: 'init' })).id;
     return report;
   } finally {

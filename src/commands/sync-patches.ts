@@ -167,7 +167,7 @@ export async function syncPatches(
       ...(transaction ? { transaction } : {}),
       ...(recovered?.recovered && recovered.id ? { recovered: recovered.id } : {}),
     };
-    return { report, diffs: opts.pretend ? plan.diffs() : [] };
+    return { report, diffs: opts.pretend ? await plan.diffs() : [] };
   } finally {
     await lock?.release();
   }

@@ -8,7 +8,13 @@ import { isErrno } from '../system/fs-errors.js';
 import { readOptional, type FileKind, type ReadOptions } from '../system/read.js';
 import { loadConfig, settingsFor, type KoptConfig, type Settings } from '../config/kopt-conf.js';
 import { loadReposConf, type ReposConf } from '../portage/repos-conf.js';
-import { readInstalled, type InstalledPackage, type VdbProblem } from '../portage/vdb.js';
+import {
+  listInstalled,
+  readEntries,
+  type InstalledPackage,
+  type VdbEntryName,
+  type VdbProblem,
+} from '../portage/vdb.js';
 import { portageConfigPath, vdbPath, type Roots } from '../portage/roots.js';
 import { loadCatalog, type Catalog } from '../patches/catalog.js';
 import { findBlock, HOOK_REL, type BlockInfo } from '../hooks/bashrc-block.js';
@@ -77,8 +83,15 @@ export interface DoctorContext {
   config(): Promise<KoptConfig>;
   makeConf(): Promise<MakeConfOrigins>;
   packageEnv(): Promise<PackageEnv>;
-  /** The whole VDB (the inputs check: a corrupt entry anywhere); throws SkipCheck when there is no VDB at all. */
-  vdb(): Promise<{ packages: InstalledPackage[]; problems: VdbProblem[] }>;
+  /**
+   * The VDB as doctor sees it (the inputs check): every entry by name (a -MERGING- directory, a stray
+   * file, a name that is not category/PF), and read whole the entries of the packages in `groups` (the
+   * same reads `installed` makes) and of every other sys-kernel/*-kernel; no other entry's files are
+   * read. Throws SkipCheck without a VDB.
+   */
+  vdb(groups: readonly (readonly string[])[]): Promise<{ packages: InstalledPackage[]; problems: VdbProblem[] }>;
+  /** Every VDB entry by name (category/PF and its directory), no file of it read; SkipCheck without a VDB. */
+  vdbNames(): Promise<VdbEntryName[]>;
   /** Installed versions of these packages only (their categories alone are read); SkipCheck without a VDB. */
   installed(cpns: readonly string[]): Promise<InstalledPackage[]>;
   repos(): Promise<ReposConf>;
@@ -128,6 +141,20 @@ export function createContext(roots: Roots, env: NodeJS.ProcessEnv, options: Doc
     };
   }
 
+  // The VDB by names alone (a directory listing, as `find` does), and the entries of some packages read
+  // whole: a 2,000-package VDB is 8,000 files, and doctor needs a handful of entries.
+  const vdbNames = once('the VDB', async () => {
+    await requireVdb(roots);
+    return listInstalled(roots);
+  });
+  const vdbEntries = (cpns: readonly string[]) => {
+    const key = [...new Set(cpns)].sort();
+    return once(`the VDB entries of ${key.join(' ')}`, async () => {
+      await requireVdb(roots);
+      return readEntries((await listInstalled(roots, { cpns: key })).entries);
+    })();
+  };
+
   const ctx: DoctorContext = {
     roots,
     env,
@@ -137,17 +164,22 @@ export function createContext(roots: Roots, env: NodeJS.ProcessEnv, options: Doc
     config: once('kopt.conf', () => loadConfig(roots)),
     makeConf: once('make.conf', () => loadMakeConfOrigins(roots)),
     packageEnv: once('package.env', async () => loadPackageEnv(roots, (await ctx.makeConf()).expand)),
-    vdb: once('the VDB', async () => {
-      await requireVdb(roots);
-      return readInstalled(roots);
-    }),
-    installed: (cpns) => {
-      const key = [...new Set(cpns)].sort();
-      return once(`the VDB entries of ${key.join(' ')}`, async () => {
-        await requireVdb(roots);
-        return (await readInstalled(roots, { cpns: key })).packages;
-      })();
+    vdb: async (groups) => {
+      const listed = await vdbNames();
+      // Every kernel package the hook would act on, too (sys-kernel/*-kernel): kopt.conf may not load.
+      const covered = new Set(groups.flat());
+      const kernels = listed.entries
+        .map((e) => e.cpv)
+        .filter((c) => c.category === 'sys-kernel' && c.pn.endsWith('-kernel') && !covered.has(c.cpn))
+        .map((c) => c.cpn);
+      const reads = await Promise.all([...groups, ...(kernels.length ? [kernels] : [])].map(vdbEntries));
+      const problems = new Map(
+        [...listed.problems, ...reads.flatMap((r) => r.problems)].map((p) => [`${p.file}\0${p.message}`, p]),
+      );
+      return { packages: reads.flatMap((r) => r.packages), problems: [...problems.values()] };
     },
+    vdbNames: async () => (await vdbNames()).entries,
+    installed: async (cpns) => (await vdbEntries(cpns)).packages,
     repos: once('repos.conf', () => loadReposConf(roots)),
     catalog: once('the patch catalog', () => loadCatalog(roots)),
     hooks: once('the hook files', () => loadHookFiles(roots)),

@@ -20,7 +20,13 @@
 // root, unsandboxed), moments earlier. depend, clean and cleanrm return at once.
 //
 // Trust. The hook runs as root in setup, so the block reads it only after one stat has shown it and its
-// directory to be root's (or the emerge user's) and not writable by group or others; the same stat
+// directory to be root's (or the emerge user's) and not writable by group or others. bash has no
+// builtin that shows a file's mode bits, so the stat is bash's own `stat` loadable builtin when the
+// system has it (bash's examples/loadables, installed by app-shells/bash[plugins] in /usr/lib64/bash,
+// by Debian's bash-builtins in /usr/lib/bash; loaded by absolute path only, never from
+// BASH_LOADABLES_PATH, whose default ends in "."; unloaded at once, so the ebuild's own `stat` is the
+// program again; and not used when a builtin of that name exists already): about 0.3 ms against
+// 2 to 3 ms for a stat process. Otherwise it is one stat process. The same stat
 // carries the settings' record, which the hook judges likewise (and caps at 64 KiB), and node and bin
 // get a stat of their own before they run. pretend and setup always check. The hook then records
 // GENTOO_KOPT_EXPORT and GENTOO_KOPT_UNSET (what it exported, what it unset) and GENTOO_KOPT_DONE (the
@@ -72,7 +78,16 @@ const KERNEL_PART = [
   '\tlocal -; set +aeu',
   `\tlocal h=${HOOK_AT_RUNTIME} kopt_stat`,
   '\t[[ ${EBUILD_PHASE} != @(depend|clean|cleanrm) ]] || return 0',
-  '\tkopt_stat=$(command stat -c \'%u %A %s\' -- "${h%/*}/." "${h}" "${h%/*}/hook-settings" 2>/dev/null)',
+  '\tif ! builtin compgen -b stat >/dev/null && { builtin enable -f /usr/lib64/bash/stat stat || builtin enable -f /usr/lib/bash/stat stat; } 2>/dev/null; then',
+  '\t\tlocal -A ks; local kf km kr=(--- --x -w- -wx r-- r-x rw- rwx)',
+  '\t\tfor kf in "${h%/*}/." "${h}" "${h%/*}/hook-settings"; do',
+  '\t\t\tbuiltin stat -L -A ks -- "${kf}" 2>/dev/null || continue',
+  '\t\t\tkm=${ks[perms]: -3} kopt_stat+=${kopt_stat:+$\'\\n\'}"${ks[uid]} ${ks[type]}${kr[${km::1}]}${kr[${km:1:1}]}${kr[${km:2}]} ${ks[size]}"',
+  '\t\tdone',
+  '\t\tbuiltin enable -d stat',
+  '\telse',
+  '\t\tkopt_stat=$(command stat -c \'%u %A %s\' -- "${h%/*}/." "${h}" "${h%/*}/hook-settings" 2>/dev/null)',
+  '\tfi',
   "\tif [[ ${kopt_stat} == @(0|${EUID})' d'????[!w]??[!w]?' '+([0-9])$'\\n'@(0|${EUID})' -'????[!w]??[!w]?' '* ]]; then",
   '\t\tbuiltin source "${h}"',
   '\telif [[ -e ${h} || -L ${h} ]]; then',

@@ -171,7 +171,7 @@ export async function planHooks(roots: Roots, opts: HooksOptions): Promise<{ dat
     warnings,
     changed: !status && plan.ops.length > 0,
     migrated: status ? [] : plan.migrated,
-    ...(opts.pretend && { diffs: plan.diffs() }),
+    ...(opts.pretend && { diffs: await plan.diffs() }),
   };
   return { data, ops: status || opts.pretend ? [] : plan.ops };
 }

@@ -19,7 +19,10 @@ import { formatWhere, KoptError, SourceError } from '../errors.js';
 import { fsError, isErrno } from '../system/fs-errors.js';
 import { LIMITS, readBounded } from '../system/read.js';
 import type { CatalogFile } from './catalog.js';
-import { tarKindOf, TarWalkError, walkTar, type TarKind } from '../system/tar-walk.js';
+// tar-walk (tar-stream, and xz through execa) is loaded only for a tarball source.
+import type { TarKind, TarWalkError } from '../system/tar-walk.js';
+
+const tarWalk = () => import('../system/tar-walk.js');
 
 /**
  * The most a patch-source tarball may decompress to. A collection of kernel patch series is tens of
@@ -68,8 +71,8 @@ async function classify(ref: SourceRef): Promise<Kind | undefined> {
     throw badSource(ref, e.message, e.hint ?? CONFIG_HINT, err);
   }
   if (st.isDirectory()) return 'dir';
-  const tarball = tarKindOf(ref.spec);
-  if (st.isFile() && tarball) return tarball;
+  const tarball = st.isFile() ? (await tarWalk()).tarKindOf(ref.spec) : undefined;
+  if (tarball) return tarball;
   throw badSource(ref, 'is neither a directory nor a .tar, .tar.gz, .tgz, .tar.xz or .txz file');
 }
 
@@ -126,6 +129,7 @@ async function readFromTar(ref: SourceRef, kind: TarKind, wanted: CatalogFile[])
   const want = new Set(wanted.map((f) => f.path));
   const hits = new Map<string, { member: string; exact: boolean; data: Buffer }>();
   const targets = new Map<string, { target: string; exact: boolean }>();
+  const { walkTar, TarWalkError } = await tarWalk();
   try {
     await walkTar(ref.spec, kind, {
       maxMember: LIMITS.patch,

@@ -5,8 +5,7 @@
 import path from 'node:path';
 import { KoptError } from '../errors.js';
 import type { Roots } from '../portage/roots.js';
-import { verifyTargets, type VerifyStatus } from '../verify/verify.js';
-import { failureSummary } from '../verify/report.js';
+import type { VerifyStatus } from '../verify/verify.js';
 import type { Desired } from './desired.js';
 
 export interface TargetVerdict {
@@ -26,6 +25,11 @@ export async function verifyDesired(
 ): Promise<TargetVerdict[]> {
   const checked = desired.targets.filter((t) => desired.files.some((f) => f.target === t.target));
   if (checked.length === 0) return [];
+  // Loaded here: the verifier brings the tar walker, xz and GNU patch, which --no-verify never needs.
+  const [{ verifyTargets }, { failureSummary }] = await Promise.all([
+    import('../verify/verify.js'),
+    import('../verify/report.js'),
+  ]);
   const verdicts = await verifyTargets(
     roots,
     checked.map((t) => ({

@@ -3,7 +3,7 @@
 // The PV forms come from the gentoo repository: `6.12.58` (a stable release), `6.12` (the x.y.0
 // release, which the kernel calls "6.12"), `6.13_rc3` (kernel 6.13-rc3), `6.18.32_p1` (a respin of
 // the Gentoo patchset or config over the same kernel sources).
-import semver from 'semver';
+import valid from 'semver/functions/valid.js'; // not the index: it loads all of semver
 import { VersionError, type Where } from '../errors.js';
 import { parseVersion, type SuffixKind } from './version.js';
 
@@ -51,6 +51,6 @@ export function kernelVersion(pv: string, where: Where = {}): string {
 
 /** The semver form, when semver takes it (it refuses, say, versions over 256 characters). */
 function checked(version: string, fail: (why: string) => VersionError): string {
-  if (semver.valid(version) === null) throw fail('not a version the kernel ranges of a catalog can compare');
+  if (valid(version) === null) throw fail('not a version the kernel ranges of a catalog can compare');
   return version;
 }

@@ -247,15 +247,20 @@ function readPackage(cpv: Cpv, dir: string): { pkg?: InstalledPackage; problems:
   }
 }
 
+export interface VdbEntryName {
+  cpv: Cpv;
+  dir: string;
+}
+
 /**
- * The installed packages under ${EROOT}/var/db/pkg, sorted by category/name and version. With `cpns`
- * (category/name list) only those categories are listed and only those packages read. A missing VDB is
- * an empty one; nothing throws for a bad entry, it becomes a problem instead.
+ * The entries under ${EROOT}/var/db/pkg by their names alone, no file of them read: what `find` would
+ * list. A -MERGING- directory, a stray file and a name that is not category/PF are problems. With `cpns`
+ * only those categories are listed and only those packages returned.
  */
-export async function readInstalled(
+export async function listInstalled(
   roots: Roots,
-  opts: { cpns?: string[] } = {},
-): Promise<{ packages: InstalledPackage[]; problems: VdbProblem[] }> {
+  opts: { cpns?: readonly string[] } = {},
+): Promise<{ entries: VdbEntryName[]; problems: VdbProblem[] }> {
   const base = vdbPath(roots);
   const problems: VdbProblem[] = [];
   const wanted = opts.cpns ? new Set(opts.cpns) : undefined;
@@ -263,7 +268,7 @@ export async function readInstalled(
     ? [...new Set([...wanted].map((cpn) => cpn.split('/')[0] ?? ''))].filter((c) => c && !EXCLUDED.test(c)).sort()
     : await listDirs(base, problems);
 
-  const candidates: { cpv: Cpv; dir: string }[] = [];
+  const entries: VdbEntryName[] = [];
   for (const category of categories) {
     for (const name of await listDirs(path.join(base, category), problems)) {
       const dir = path.join(base, category, name);
@@ -282,12 +287,20 @@ export async function readInstalled(
         problems.push({ file: dir, message: `not a valid category/PF: ${(err as Error).message}`, kind: 'corrupt' });
         continue;
       }
-      if (!wanted || wanted.has(cpv.cpn)) candidates.push({ cpv, dir });
+      if (!wanted || wanted.has(cpv.cpn)) entries.push({ cpv, dir });
     }
   }
+  return { entries, problems };
+}
 
+/** Reads the listed entries (SLOT, repository, BUILD_TIME, COUNTER), sorted by category/name and version. */
+export function readEntries(entries: readonly VdbEntryName[]): {
+  packages: InstalledPackage[];
+  problems: VdbProblem[];
+} {
   const packages: InstalledPackage[] = [];
-  for (const r of candidates.map((c) => readPackage(c.cpv, c.dir))) {
+  const problems: VdbProblem[] = [];
+  for (const r of entries.map((c) => readPackage(c.cpv, c.dir))) {
     problems.push(...r.problems);
     if (r.pkg) packages.push(r.pkg);
   }
@@ -295,4 +308,18 @@ export async function readInstalled(
     a.cpv.cpn < b.cpv.cpn ? -1 : a.cpv.cpn > b.cpv.cpn ? 1 : compareVersions(a.cpv.version, b.cpv.version),
   );
   return { packages, problems };
+}
+
+/**
+ * The installed packages under ${EROOT}/var/db/pkg, sorted by category/name and version. With `cpns`
+ * (category/name list) only those categories are listed and only those packages read. A missing VDB is
+ * an empty one; nothing throws for a bad entry, it becomes a problem instead.
+ */
+export async function readInstalled(
+  roots: Roots,
+  opts: { cpns?: readonly string[] } = {},
+): Promise<{ packages: InstalledPackage[]; problems: VdbProblem[] }> {
+  const listed = await listInstalled(roots, opts);
+  const read = readEntries(listed.entries);
+  return { packages: read.packages, problems: [...listed.problems, ...read.problems] };
 }

@@ -8,7 +8,6 @@
 // its mode, owner and mtime; the journal keeps each file's sha256, checked before anything is restored.
 import { lstat, readlink, stat } from 'node:fs/promises';
 import path from 'node:path';
-import tar from 'tar-stream';
 import { FsError } from '../errors.js';
 import { sha256, toFsError, type Owner } from './fs.js';
 import type { Op } from './plan.js';
@@ -68,6 +67,7 @@ function ownerOf(s: PathState): Owner | undefined {
 
 /** Packs the before-state of every changed path that existed into a tarball (in memory; backups are small). */
 export async function packBackup(members: { name: string; captured: Captured }[]): Promise<Buffer> {
+  const { default: tar } = await import('tar-stream'); // only a write or a rollback packs or reads one
   const pack = tar.pack();
   const out: Buffer[] = [];
   const reading = (async () => {
@@ -103,6 +103,7 @@ export async function readBackup(file: string, root: string): Promise<Map<string
       hint: 'it may have been deleted; the change cannot be undone automatically',
     });
   const members = new Map<string, Member>();
+  const { default: tar } = await import('tar-stream');
   const extract = tar.extract();
   const reading = (async () => {
     for await (const entry of extract) {

@@ -1,20 +1,11 @@
 // Processes gentoo-kopt runs (only src/system/ spawns): `xz -dc`, to stream .tar.xz patch sources and
-// kernel tarballs, since node:zlib has no xz/lzma decoder, and capped decompressors (runCapped). GNU
-// patch runs on a scratch tree (scratch-tree.ts).
+// kernel tarballs, since node:zlib has no xz/lzma decoder. GNU patch runs on a scratch tree
+// (scratch-tree.ts); doctor's probes and bzip2 run through probe.ts.
 import type { Readable } from 'node:stream';
 import { execa, type ExecaError } from 'execa';
+import { ProcessError } from './process-error.js';
 
-/** A process that failed: its command, and what it said on stderr (or why it did not start). */
-export class ProcessError extends Error {
-  constructor(
-    message: string,
-    readonly command: string,
-    /** The program was not found (ENOENT): say which package to install. */
-    readonly notFound: boolean,
-  ) {
-    super(message);
-  }
-}
+export { ProcessError } from './process-error.js';
 
 export interface ProcessStream {
   /** The decompressed bytes. Read it to the end (or call drain) or the process blocks on a full pipe. */

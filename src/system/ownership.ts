@@ -8,7 +8,6 @@
 // edited is kept and reported when the user may edit its kind (--force replaces it, after the
 // transaction backed it up), replaced otherwise (a generated file); files no longer wanted are
 // removed unless edited; directories an owner created go again once empty.
-import { createTwoFilesPatch } from 'diff';
 import { lstat, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { FsError } from '../errors.js';
@@ -164,7 +163,7 @@ export interface OwnedPlan<O extends Owner> {
   ledger: Ledger;
   /** The first release's records this plan carries over into the ledger (relative to the config root). */
   migrated: string[];
-  diffs(): string[];
+  diffs(): Promise<string[]>;
 }
 
 const depth = (rel: string): number => rel.split('/').length;
@@ -274,12 +273,20 @@ export async function planOwned<O extends Owner>(
     ...rmdirs.map((d): Op => ({ kind: 'rmdir', path: abs(d) })),
     ...ledgerOps(roots, loaded, next),
   ];
-  const diffs = (): string[] => edits.map((e) => unifiedDiff(e.path, e.before, e.after));
+  const diffs = async (): Promise<string[]> => {
+    const { createTwoFilesPatch } = await import('diff'); // only --pretend shows diffs
+    return edits.map((e) => unifiedDiff(createTwoFilesPatch, e.path, e.before, e.after));
+  };
   return { changes, mkdirs, rmdirs, ops, ledger: next, migrated: loaded.legacy, diffs };
 }
 
 /** A unified diff of `rel` from `before` to `after` (undefined: absent), as --pretend shows it. */
-function unifiedDiff(rel: string, before: Buffer | undefined, after: Buffer | undefined): string {
+function unifiedDiff(
+  createTwoFilesPatch: typeof import('diff').createTwoFilesPatch,
+  rel: string,
+  before: Buffer | undefined,
+  after: Buffer | undefined,
+): string {
   return createTwoFilesPatch(
     before ? `a/${rel}` : '/dev/null',
     after ? `b/${rel}` : '/dev/null',

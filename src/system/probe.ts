@@ -1,12 +1,13 @@
 // Processes doctor runs, read-only: version probes of the toolchain (`clang --version`) and `bzip2 -dc`
 // for the environment Portage saved in a VDB entry (environment.bz2; node:zlib has no bzip2 decoder).
-// Kept apart from exec.ts (patch sources) so each module stays small.
+// node's spawn, not execa: doctor runs a few short processes, and loading execa cost it more than
+// running them (about a hundred modules).
+import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { execa } from 'execa';
 import { FsError } from '../errors.js';
-import { runCapped } from './exec.js';
 import { fsError, isErrno } from './fs-errors.js';
+import { ProcessError } from './process-error.js';
 import { kindOf, LIMITS } from './read.js';
 
 /** What a probe saw: its output, or why it did not run. */
@@ -19,28 +20,88 @@ export interface ProbeResult {
   error?: string;
 }
 
+interface Ran {
+  stdout: Buffer;
+  stderr: Buffer;
+  exitCode?: number;
+  signal?: string;
+  /** Why it did not start (ENOENT, EACCES, ...). */
+  startError?: NodeJS.ErrnoException;
+  timedOut: boolean;
+  /** stdout passed `max` bytes: the process was killed. */
+  over: boolean;
+}
+
+/** What stderr may hold before the rest is dropped: enough for any message worth showing. */
+const STDERR_MAX = 64 * 1024;
+
+/**
+ * Runs `file args` with no stdin, in the C locale (the rest of the environment as it is), keeping at
+ * most `max` bytes of stdout: past that, or after `timeoutMs`, the process is killed. Never rejects.
+ */
+function run(file: string, args: string[], opts: { max: number; timeoutMs: number }): Promise<Ran> {
+  return new Promise((resolve) => {
+    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let outSize = 0;
+    let errSize = 0;
+    let over = false;
+    let timedOut = false;
+    let startError: NodeJS.ErrnoException | undefined;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, opts.timeoutMs);
+    child.stdout.on('data', (d: Buffer) => {
+      if (over) return;
+      outSize += d.length;
+      if (outSize > opts.max) {
+        over = true;
+        child.kill('SIGKILL');
+      } else out.push(d);
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      if (errSize < STDERR_MAX) err.push(d);
+      errSize += d.length;
+    });
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      startError = e;
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({
+        stdout: Buffer.concat(out),
+        stderr: Buffer.concat(err).subarray(0, STDERR_MAX),
+        ...(code !== null && { exitCode: code }),
+        ...(signal !== null && { signal }),
+        ...(startError && { startError }),
+        timedOut,
+        over,
+      });
+    });
+  });
+}
+
 /** Runs `file args` with no stdin, a timeout and an output limit, in the C locale. Never throws. */
 export async function probe(file: string, args: string[], timeoutMs = 5000): Promise<ProbeResult> {
-  const r = await execa(file, args, {
-    stdin: 'ignore',
-    reject: false,
-    timeout: timeoutMs,
-    maxBuffer: 1 << 20,
-    env: { LC_ALL: 'C' },
-  });
-  const code = (r as { code?: string }).code;
+  const r = await run(file, args, { max: 1 << 20, timeoutMs });
   const error =
-    code === 'ENOENT'
+    r.startError?.code === 'ENOENT'
       ? 'not found'
       : r.timedOut
         ? `timed out after ${timeoutMs} ms`
-        : r.failed && r.exitCode === undefined
-          ? (r.shortMessage ?? 'failed')
-          : undefined;
+        : r.over
+          ? 'printed more than 1 MiB'
+          : r.startError
+            ? r.startError.message
+            : r.exitCode === undefined
+              ? `killed by ${r.signal}`
+              : undefined;
   return {
-    ok: !r.failed,
-    stdout: String(r.stdout ?? ''),
-    stderr: String(r.stderr ?? ''),
+    ok: error === undefined && r.exitCode === 0,
+    stdout: r.stdout.toString('utf8'),
+    stderr: r.stderr.toString('utf8'),
     ...(r.exitCode !== undefined && { exitCode: r.exitCode }),
     ...(error && { error }),
   };
@@ -68,5 +129,20 @@ export async function bzip2Decompress(file: string, max: number = LIMITS.vdb.max
       file,
       hint: 'Portage writes environment.bz2 as a regular file: re-merge the package',
     });
-  return runCapped('bzip2', ['-dc', '--', file], { max, timeoutMs: BZIP2_TIMEOUT_MS, what: path.basename(file) });
+  const shown = `bzip2 -dc ${file}`;
+  const r = await run('bzip2', ['-dc', '--', file], { max, timeoutMs: BZIP2_TIMEOUT_MS });
+  if (r.over)
+    throw new ProcessError(
+      `${path.basename(file)} decompresses to more than ${max} bytes: refusing to read more`,
+      shown,
+      false,
+    );
+  if (r.startError?.code === 'ENOENT') throw new ProcessError('bzip2 is not installed', shown, true);
+  if (r.timedOut) throw new ProcessError(`bzip2 did not finish within ${BZIP2_TIMEOUT_MS} ms`, shown, false);
+  if (r.startError || r.exitCode !== 0) {
+    const said = r.stderr.toString('utf8').trim();
+    const why = r.startError?.message ?? (r.exitCode === undefined ? `killed by ${r.signal}` : `exited ${r.exitCode}`);
+    throw new ProcessError(said || `bzip2 failed: ${why}`, shown, false);
+  }
+  return r.stdout;
 }

@@ -7,6 +7,7 @@ import { parseCpv } from '../../portage/atom.js';
 import { vdbPath } from '../../portage/roots.js';
 import { finding, SkipCheck, type Finding } from '../finding.js';
 import { readAllEnvFiles } from '../portage-env.js';
+import { LLVM_CPNS } from '../shared.js';
 import type { Check } from '../check.js';
 
 /** A loader's value, or undefined when it was skipped (its failure is in ctx.failures). */
@@ -33,12 +34,22 @@ function cpvOf(vdb: string, file: string): string | undefined {
 export const inputs: Check = {
   id: 'inputs',
   describe:
-    'the files doctor reads parse: kopt.conf, make.conf, package.env and its env files, repos.conf, the catalog, the VDB, the ownership ledger',
+    'the files doctor reads parse: kopt.conf, make.conf, package.env and its env files, repos.conf, the catalog, the VDB (every entry by name, the kernel and LLVM ones whole), the ownership ledger',
   kinds: ['file-unreadable', 'file-malformed', 'vdb-corrupt', 'vdb-merging', 'package-env-missing', 'repo-ignored'],
   async run(ctx) {
     const [packageEnv, vdb, repos] = await Promise.all([
       attempt(ctx.packageEnv),
-      attempt(ctx.vdb),
+      // Every entry by name; read whole only those doctor uses (LLVM, the kernels): a corrupt entry of
+      // any other package changes nothing doctor says.
+      attempt(async () =>
+        ctx.vdb([
+          LLVM_CPNS,
+          await ctx.config().then(
+            (c) => c.global.packages,
+            () => [],
+          ),
+        ]),
+      ),
       attempt(ctx.repos),
       attempt(ctx.hooks),
       attempt(ctx.ledger),

@@ -9,7 +9,7 @@
 //    names (one level, not the whole dependency graph);
 //  - the modules are installed for the newest installed configured kernel (its CONTENTS' release).
 import path from 'node:path';
-import { readVdbField } from '../../portage/vdb.js';
+import { readEntries, readVdbField, type VdbEntryName } from '../../portage/vdb.js';
 import { compareVersions } from '../../portage/version.js';
 import { readOptional } from '../../system/read.js';
 import { LLVM_SLOT_TOOLS } from '../../hooks/toolchain.js';
@@ -53,8 +53,13 @@ function namesSlot(atom: string, cpn: string, slot: number): boolean {
 }
 
 /** The LLVM packages of `slot` that depclean may remove (see the header for what is checked). */
-async function unprotected(ctx: DoctorContext, slot: number, installed: InstalledPackage[]): Promise<string[]> {
+async function unprotected(ctx: DoctorContext, slot: number): Promise<string[]> {
   const world = await worldAtoms(ctx);
+  const llvmNames = LLVM_PACKAGES.filter((p) => p.required).flatMap((row) => [row.current, row.old]);
+  const worldCpns = [...new Set(world.map((a) => a.replace(/^!*/, '').replace(/:.*$/, '')))].filter((a) =>
+    /^[^/\s]+\/[^/\s]+$/.test(a),
+  );
+  const installed = await ctx.installed([...worldCpns, ...llvmNames]);
   const deps: string[] = [];
   for (const pkg of installed.filter((p) => world.some((a) => a.replace(/:.*$/, '') === p.cpv.cpn))) {
     for (const field of ['RDEPEND', 'DEPEND', 'BDEPEND'])
@@ -76,13 +81,15 @@ export const modules: Check = {
     'out-of-tree modules (linux-mod-r1): the LLVM slot their kernel was built with is installed and kept by depclean; built for the newest kernel',
   kinds: ['module-llvm-missing', 'module-llvm-unprotected', 'module-kernel-old'],
   async run(ctx) {
-    const { packages } = await ctx.vdb();
-    const mods: InstalledPackage[] = [];
-    for (const pkg of packages) {
-      const inherited = (await readVdbField(pkg.dir, 'INHERITED')) ?? '';
-      if (inherited.split(/\s+/).includes('linux-mod-r1')) mods.push(pkg);
+    // INHERITED of every entry (one small file each: what eclass built it is in no other listing);
+    // only the module packages are then read whole
+    const names: VdbEntryName[] = [];
+    for (const entry of await ctx.vdbNames()) {
+      const inherited = (await readVdbField(entry.dir, 'INHERITED')) ?? '';
+      if (inherited.split(/\s+/).includes('linux-mod-r1')) names.push(entry);
     }
-    if (mods.length === 0) return [];
+    if (names.length === 0) return [];
+    const mods = readEntries(names).packages;
     const slots = await ctx.llvmSlots();
     const kernels = await ctx.kernels().catch(() => [] as InstalledPackage[]);
     let newest: { pkg: InstalledPackage; release: string } | undefined;
@@ -134,7 +141,7 @@ export const modules: Check = {
         );
         continue;
       }
-      const loose = await unprotected(ctx, slot, packages);
+      const loose = await unprotected(ctx, slot);
       if (loose.length)
         out.push(
           finding(

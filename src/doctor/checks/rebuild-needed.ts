@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { KoptError } from '../../errors.js';
 import { llvmSlotBin, toolFamily } from '../../hooks/toolchain.js';
-import { ProcessError } from '../../system/exec.js';
+import { ProcessError } from '../../system/process-error.js';
 import { hookSlot, type DoctorContext } from '../context.js';
 import { finding, SkipCheck, type Finding } from '../finding.js';
 import type { InstalledPackage } from '../../portage/vdb.js';
