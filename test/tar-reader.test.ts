@@ -8,7 +8,7 @@ import tar from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { TarFormatError, type TarHeader, TarReader } from '../src/system/tar-reader.js';
 import { walkTar } from '../src/system/tar-walk.js';
-import { tarOf } from './helpers/kernel-tarball.js';
+import { compress, tarOf } from './helpers/kernel-tarball.js';
 import { testdir } from './helpers/tree.js';
 
 interface Seen {
@@ -219,5 +219,43 @@ it('global GNU.sparse.* pax records: walkTar refuses the members after them', as
   await expect(walk).rejects.toMatchObject({
     reason: 'refused',
     message: "tarball member 'x.bin' is a GNU sparse file (GNU.sparse.* pax attributes)",
+  });
+});
+
+describe('walkTar on .tar.xz: xz writes into a FIFO read into one buffer, or a pipe without mkfifo', () => {
+  async function xzTarball(): Promise<string> {
+    const dir = await testdir();
+    const file = path.join(dir, 't.tar.xz');
+    await writeFile(file, compress(await sample(), 'xz'));
+    return file;
+  }
+  const names = async (file: string): Promise<string[]> => {
+    const seen: string[] = [];
+    await walkTar(file, 'xz', {
+      maxMember: { max: 1 << 20, what: 'a file' },
+      maxTotal: 1 << 20,
+      visit: (m) => void seen.push(m.name) === undefined,
+      onData: () => undefined,
+    });
+    return seen;
+  };
+
+  it('xz ending at once is seen ending, every time (its events are awaited from the start)', async () => {
+    const file = await xzTarball();
+    for (let i = 0; i < 30; i++) expect(await names(file)).toHaveLength(7);
+  });
+
+  it('without mkfifo in PATH: the same members, through a pipe', async () => {
+    const file = await xzTarball();
+    const bin = await testdir();
+    const xzPath = execFileSync('sh', ['-c', 'command -v xz'], { encoding: 'utf8' }).trim();
+    await symlink(xzPath, path.join(bin, 'xz'));
+    const saved = process.env.PATH;
+    process.env.PATH = bin;
+    try {
+      expect(await names(file)).toEqual((await readTarStream(await sample())).map((m) => m.name));
+    } finally {
+      process.env.PATH = saved;
+    }
   });
 });
