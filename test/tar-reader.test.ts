@@ -258,4 +258,16 @@ describe('walkTar on .tar.xz: xz writes into a FIFO read into one buffer, or a p
       process.env.PATH = saved;
     }
   });
+
+  it('a temporary directory that cannot be used: the same members, through a pipe', async () => {
+    const file = await xzTarball();
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = path.join(await testdir(), 'missing');
+    try {
+      expect(await names(file)).toHaveLength(7);
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
+  });
 });

@@ -39,19 +39,22 @@ function run(command: string, args: string[]): Promise<number> {
   });
 }
 
-/** A FIFO's two ends, opened; undefined when mkfifo(1) cannot make one (the caller then uses a pipe). */
+/**
+ * A FIFO's two ends, opened; undefined when none can be made (no mkfifo(1), a temporary directory
+ * that cannot be written): the caller then uses a pipe, as before, rather than fail.
+ */
 async function fifo(): Promise<{ read: number; write: number } | undefined> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'kopt-xz-'));
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'kopt-xz-')).catch(() => undefined);
+  if (!dir) return undefined;
   try {
     const at = path.join(dir, 'out');
     if ((await run('mkfifo', ['-m', '600', '--', at]).catch(() => 1)) !== 0) return undefined;
     // Non-blocking: opening the read end must not wait for a writer (there is none yet).
-    const read = await open(at, constants.O_RDONLY | constants.O_NONBLOCK);
-    const write = await open(at, constants.O_WRONLY).catch(async (err: unknown) => {
-      await close(read);
-      throw err;
-    });
-    return { read, write };
+    const read = await open(at, constants.O_RDONLY | constants.O_NONBLOCK).catch(() => undefined);
+    if (read === undefined) return undefined;
+    const write = await open(at, constants.O_WRONLY).catch(() => undefined);
+    if (write === undefined) await close(read);
+    return write === undefined ? undefined : { read, write };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
