@@ -1,7 +1,7 @@
 // Walking a tarball as a stream: .tar, .tar.gz/.tgz (node:zlib), .tar.xz/.txz (`xz -dc`) or .tar.bz2 (`bzip2 -dc`, see
-// src/system/exec.ts), parsed by tar-stream. A visitor sees every member's header and decides whether
-// its bytes are wanted; unwanted members are drained without copying, so memory stays at a few
-// buffers whatever the tarball's size. Nothing is ever written to disk. Used by the patch sources
+// src/system/exec.ts), parsed by tar-reader.ts. A visitor sees every member's header and decides whether
+// its bytes are wanted; unwanted members are passed over by counting bytes, never copied, so memory
+// stays at a few buffers whatever the tarball's size. Nothing is ever written to disk. Used by the patch sources
 // (src/patches/source.ts) and by `verify` for kernel tarballs and patchsets (src/verify/).
 //
 // Errors are classified so callers can word them: the decompressor failing comes first (what a
@@ -11,23 +11,24 @@
 // Decompressed data is input like any other: a member whose bytes are kept may not be larger than
 // `maxMember` (checked against its header, before anything is buffered), the whole stream may not
 // decompress to more than `maxTotal` (the decompressor is stopped there, not drained), and a member of
-// a type tar-stream does not name (GNU sparse 'S', volume headers, ...) or with GNU.sparse.* pax
-// attributes is refused: its bytes are not the file's bytes, and taking it for a file would be wrong.
+// a type tar-reader.ts does not name (GNU sparse 'S', volume headers, ...) or with GNU.sparse.* pax
+// attributes (its own or global ones) is refused: its bytes are not the file's bytes, and taking it for a file would be wrong.
 import { constants, createReadStream } from 'node:fs';
 import { open as fsOpen } from 'node:fs/promises';
 import { pipeline, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import tar from 'tar-stream';
-import { decompressStream, ProcessError, xzThreadArgs } from './exec.js';
+import { decompressStream, ProcessError, xzDecompressStream, xzThreadArgs } from './exec.js';
 import { fsError, isErrno } from './fs-errors.js';
 import { kindOf } from './read.js';
+import { TarFormatError, type TarHeader, TarReader } from './tar-reader.js';
+import { xzReadFifo } from './xz-fifo.js';
 
 export type TarKind = 'tar' | 'gzip' | 'xz' | 'bzip2';
 
 const KINDS: [RegExp, TarKind][] = [
   [/\.(tar\.gz|tgz)$/, 'gzip'],
-  [/\.(tar\.xz|txz)$/, 'xz'],
   [/\.(tar\.bz2|tbz2)$/, 'bzip2'],
+  [/\.(tar\.xz|txz)$/, 'xz'],
   [/\.tar$/, 'tar'],
 ];
 
@@ -39,10 +40,10 @@ export function tarKindOf(file: string): TarKind | undefined {
 export interface TarMember {
   /** The name as stored (long names and pax paths applied). */
   name: string;
-  /** tar-stream's type: 'file', 'directory', 'symlink', 'link', 'character-device', ... */
+  /** 'file', 'directory', 'symlink', 'link', 'character-device', ... (tar-reader.ts names them) */
   type: string;
   size: number;
-  /** Permission bits as stored (tar-stream's header mode). */
+  /** Permission bits as stored. */
   mode?: number;
   linkname?: string;
 }
@@ -78,13 +79,25 @@ export class TarWalkError extends Error {
 }
 
 interface Opened {
-  input: Readable;
+  /** Resolves when the input ended or was closed; rejects on a read error (a damaged gzip stream too). */
+  ended: Promise<void>;
   done: Promise<void>;
   /** Stops reading and decompressing at once (a cap was hit); `done`'s failure is then not reported. */
   abort(): void;
 }
 
-async function open(file: string, kind: TarKind, threads: boolean): Promise<Opened> {
+/** The input as chunks to `onChunk`, each valid during the call only. */
+function fromStream(input: Readable, onChunk: (chunk: Buffer) => void, done = Promise.resolve()): Opened {
+  input.on('data', onChunk);
+  const ended = new Promise<void>((resolve, reject) => {
+    input.once('end', resolve);
+    input.once('close', resolve);
+    input.once('error', reject);
+  });
+  return { ended, done, abort: () => void input.destroy() };
+}
+
+async function open(file: string, kind: TarKind, threads: boolean, onChunk: (chunk: Buffer) => void): Promise<Opened> {
   // A file that cannot be opened is a read error, not a damaged archive (xz would only say "No such file").
   // Non-blocking, and a regular file only: a FIFO given as --tarball must not wait forever for a writer.
   const name = file.replace(/^.*\//, '');
@@ -98,20 +111,33 @@ async function open(file: string, kind: TarKind, threads: boolean): Promise<Open
   });
   const st = await fh.stat().finally(() => fh.close());
   if (!st.isFile()) throw new TarWalkError('read', `cannot read ${name}: it is ${kindOf(st)}, not a regular file`);
-  if (kind === 'xz' || kind === 'bzip2') {
-    const proc = decompressStream(kind, file, { args: kind === 'xz' && threads ? await xzThreadArgs() : [] });
+  if (kind === 'xz') {
+    const args = threads ? await xzThreadArgs() : [];
+    const read = await xzReadFifo(file, args, onChunk);
+    if (read) return { ended: read.ended, done: read.done, abort: read.kill };
+    const proc = xzDecompressStream(file, { args });
+    const piped = fromStream(proc.stdout, onChunk, proc.done);
     return {
-      input: proc.stdout,
-      done: proc.done,
+      ...piped,
       abort: () => {
         proc.kill();
-        proc.stdout.destroy();
+        piped.abort();
+      },
+    };
+  }
+  if (kind === 'bzip2') {
+    const proc = decompressStream('bzip2', file);
+    const piped = fromStream(proc.stdout, onChunk, proc.done);
+    return {
+      ...piped,
+      abort: () => {
+        proc.kill();
+        piped.abort();
       },
     };
   }
   const raw = createReadStream(file, { highWaterMark: 256 * 1024 });
-  const input = kind === 'gzip' ? pipeline(raw, createGunzip(), () => undefined) : raw;
-  return { input, done: Promise.resolve(), abort: () => void input.destroy() };
+  return fromStream(kind === 'gzip' ? pipeline(raw, createGunzip(), () => undefined) : raw, onChunk);
 }
 
 /** What the errno table says of `err` ("permission denied (EACCES)"), for a message of our own. */
@@ -123,84 +149,39 @@ function errnoText(err: unknown, file: string): string {
 const SPARSE_PAX = /^GNU\.sparse\./;
 
 /** Why walkTar refuses a member whatever the visitor says, or undefined. */
-function refusal(h: { type?: string | null; pax?: unknown }): string | undefined {
-  // tar-stream's types say `type` is always set; for a typeflag it does not know it is null.
-  if (h.type === null || h.type === undefined)
+function refusal(h: TarHeader): string | undefined {
+  if (h.type === null)
     return 'is of a type gentoo-kopt does not read (a GNU sparse file, a volume header or another non-POSIX kind)';
-  if (Object.keys((h.pax as object | null) ?? {}).some((k) => SPARSE_PAX.test(k)))
+  if ([h.pax, h.paxGlobal].some((records) => Object.keys(records ?? {}).some((k) => SPARSE_PAX.test(k))))
     return 'is a GNU sparse file (GNU.sparse.* pax attributes)';
   return undefined;
 }
 
 /** Streams `file` through `opts.visit`/`opts.onData`; see the header for the error order. */
 export async function walkTar(file: string, kind: TarKind, opts: WalkOptions): Promise<void> {
-  const { input, done, abort } = await open(file, kind, opts.threads ?? false);
-  const extract = tar.extract();
   const name = file.replace(/^.*\//, '');
   let bytes = 0;
   let readError: unknown;
   let visitorError: unknown;
   let parseError: unknown;
   let aborted = false;
+  // Once the walk has stopped (a refused member, a bad header), the rest is read and discarded, so
+  // that xz exits on its own terms and reports its own errors.
+  let stopped = false;
+  let member: TarMember | undefined;
 
-  // When the parser stops early (a visitor refused a member, a bad header), the rest is read and
-  // discarded, so that xz exits on its own terms and reports its own errors.
-  const stop = (): void => {
-    input.unpipe(extract);
-    extract.destroy();
-    input.resume();
-  };
-  input.on('data', (chunk: Buffer) => {
-    bytes += chunk.length;
-    opts.progress?.(bytes);
-    if (bytes > opts.maxTotal && !aborted) {
-      aborted = true;
-      visitorError ??= new TarWalkError(
-        'refused',
-        `${name} decompresses to more than ${opts.maxTotal} bytes: refusing to read more`,
-      );
-      input.unpipe(extract);
-      extract.destroy();
-      abort();
-    }
-  });
-  const inputDone = new Promise<void>((resolve) => {
-    input.once('end', resolve);
-    input.once('close', resolve);
-    input.on('error', (err) => {
-      readError = err;
-      extract.destroy();
-      resolve();
-    });
-  });
-  const parsed = new Promise<void>((resolve) => {
-    extract.once('finish', resolve);
-    extract.once('close', resolve);
-    extract.on('error', (err) => {
-      parseError ??= err;
-      stop();
-      resolve();
-    });
-  });
-  // Event style rather than async iteration: one member costs a header decode and a callback.
-  extract.on('entry', (h, entry, next) => {
-    // A corrupt archive destroys the current member with the parser's error, which is handled there.
-    entry.on('error', () => undefined);
-    const refused = refusal(h);
-    if (refused) {
-      visitorError = new TarWalkError('refused', `tarball member '${h.name}' ${refused}`);
-      return stop();
-    }
-    const member: TarMember = {
-      name: h.name,
-      type: h.type,
-      size: h.size ?? 0,
-      ...(h.mode !== undefined && h.mode !== null ? { mode: h.mode } : {}),
-      ...(h.linkname ? { linkname: h.linkname } : {}),
-    };
-    let keep = false;
-    try {
-      keep = opts.visit(member);
+  const reader = new TarReader({
+    entry(h) {
+      const refused = refusal(h);
+      if (refused) throw new TarWalkError('refused', `tarball member '${h.name}' ${refused}`);
+      member = {
+        name: h.name,
+        type: h.type!,
+        size: h.size,
+        mode: h.mode,
+        ...(h.linkname ? { linkname: h.linkname } : {}),
+      };
+      const keep = opts.visit(member);
       const { max, what } = opts.maxMember;
       if (keep && !(member.size <= max)) {
         throw new TarWalkError(
@@ -208,29 +189,51 @@ export async function walkTar(file: string, kind: TarKind, opts: WalkOptions): P
           `tarball member '${member.name}' is ${member.size} bytes: ${what} may be at most ${max} bytes`,
         );
       }
-    } catch (err) {
-      visitorError = err;
-      return stop();
-    }
-    if (!keep) {
-      entry.once('end', () => next());
-      entry.resume(); // drained: no copies, no chunk list
-      return;
-    }
-    const chunks: Buffer[] = [];
-    entry.on('data', (c) => void chunks.push(c as Buffer));
-    entry.once('end', () => {
-      try {
-        opts.onData(member, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
-      } catch (err) {
-        visitorError = err;
-        return stop();
-      }
-      next();
-    });
+      return keep;
+    },
+    body: (_h, data) => opts.onData(member!, data),
   });
-  input.pipe(extract);
-  await Promise.all([inputDone, parsed]);
+  const fail = (err: unknown): void => {
+    stopped = true;
+    if (err instanceof TarFormatError) parseError = err;
+    else visitorError = err;
+  };
+  let abort = (): void => undefined;
+  // Never throws: it runs in the reading's own callbacks.
+  const onChunk = (chunk: Buffer): void => {
+    if (aborted) return;
+    bytes += chunk.length;
+    try {
+      opts.progress?.(bytes);
+      if (bytes > opts.maxTotal) {
+        aborted = stopped = true;
+        visitorError ??= new TarWalkError(
+          'refused',
+          `${name} decompresses to more than ${opts.maxTotal} bytes: refusing to read more`,
+        );
+        abort();
+        return;
+      }
+      if (!stopped) reader.push(chunk);
+    } catch (err) {
+      fail(err);
+    }
+  };
+  const opened = await open(file, kind, opts.threads ?? false, onChunk);
+  abort = opened.abort;
+  if (aborted) abort(); // the cap was hit while the input was being opened
+  const { done } = opened;
+  await opened.ended.catch((err: unknown) => {
+    readError = err;
+    stopped = true;
+  });
+  if (!stopped) {
+    try {
+      reader.end();
+    } catch (err) {
+      fail(err);
+    }
+  }
   let processError: unknown;
   await done.catch((err: unknown) => (processError = err));
 
