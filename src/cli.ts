@@ -54,6 +54,38 @@ const RUN: Record<CommandName, Runner> = {
       pretend: v.pretend === true,
       force: v.force === true,
     }),
+  'pgo instrument': async (ctx, v) =>
+    (await import('./commands/pgo.js')).pgoCommand(ctx, {
+      action: 'instrument',
+      pretend: v.pretend === true,
+      package: string(v, 'package'),
+      kind: v.propeller === true ? 'propeller' : v.autofdo === true ? 'autofdo' : 'gcov',
+    }),
+  'pgo collect': async (ctx, v) =>
+    (await import('./commands/pgo.js')).pgoCommand(ctx, {
+      action: 'collect',
+      pretend: v.pretend === true,
+      from: string(v, 'from'),
+      package: string(v, 'package'),
+    }),
+  'pgo use': async (ctx, v, [cpv]) =>
+    (await import('./commands/pgo.js')).pgoCommand(ctx, {
+      action: 'use',
+      pretend: v.pretend === true,
+      cpv,
+      package: string(v, 'package'),
+      forPv: string(v, 'for'),
+      force: v.force === true,
+    }),
+  'pgo status': async (ctx) =>
+    (await import('./commands/pgo.js')).pgoCommand(ctx, { action: 'status', pretend: false }),
+  'pgo off': async (ctx, v) =>
+    (await import('./commands/pgo.js')).pgoCommand(ctx, {
+      action: 'off',
+      pretend: v.pretend === true,
+      package: string(v, 'package'),
+      force: v.force === true,
+    }),
 };
 
 const TABLE: readonly CommandSpec[] = COMMANDS;

@@ -59,6 +59,7 @@ function oldRecords(): Ledger {
       dirs: hooks.dirs,
       created: [],
     },
+    pgo: { files: [], dirs: [], created: [] },
   };
 }
 

@@ -68,6 +68,7 @@ describe('the ledger file', () => {
       dirs: ['etc/kernel/config.d', 'etc', 'etc'],
       created: ['etc/portage/bashrc'],
     },
+    pgo: { files: [], dirs: [], created: [] },
   };
 
   it('is sorted, one order of fields, each directory once, and reads back as written', () => {
