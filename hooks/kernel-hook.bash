@@ -385,7 +385,7 @@ _kopt_apply_pgo() {
 		gcov:instrument) add='--param=profile-func-internal-id=1' ;;
 		gcov:use)
 			[[ -n ${WORKDIR-} ]] || return 0
-			add="--param=profile-func-internal-id=1 -fprofile-use=${prof} -fprofile-prefix-path=${WORKDIR}/build"
+			add="--param=profile-func-internal-id=1 -fprofile-use=${prof}/gcov -fprofile-prefix-path=${WORKDIR}/build"
 			add+=' -fprofile-correction -Wno-error=missing-profile -Wno-error=coverage-mismatch'
 			;;
 		autofdo:use) _kopt_put "CLANG_AUTOFDO_PROFILE=${prof}/kernel.afdo" ;;

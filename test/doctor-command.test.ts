@@ -137,7 +137,7 @@ describe('output', () => {
       error: 0,
       warning: 1,
       info: 0,
-      ok: 9,
+      ok: 10,
       skipped: 0,
       failed: 0,
       exit: 'error',
@@ -154,7 +154,7 @@ describe('output', () => {
     expect(lines[at + 2]).toMatch(/^ {11}the gentoo-kopt block is not in /);
     expect(lines[at + 3]).toBe('           fix: gentoo-kopt hooks install');
     expect(lines[at + 4]).toMatch(/^patches +ok$/);
-    expect(lines.at(-1)).toBe('0 errors, 1 warning, 0 info; 9 checks ok (exit 0: --exit error)');
+    expect(lines.at(-1)).toBe('0 errors, 1 warning, 0 info; 10 checks ok (exit 0: --exit error)');
   });
 
   it.each([
@@ -195,6 +195,7 @@ describe('checks that cannot run, and bad input', () => {
       'kernel-config': `no VDB at ${dir}/var/db/pkg (is ROOT right?)`,
       'rebuild-needed': `no VDB at ${dir}/var/db/pkg (is ROOT right?)`,
       resources: 'lto = none: there is no LTO link to size',
+      pgo: 'ok',
     });
   });
 

@@ -338,7 +338,7 @@ describe('the hook with pgo settings (real bash, phases as Portage runs them)', 
     const r = await run(dir);
     ex = r.ex;
     expect(ex.get('KCFLAGS')).toBe(
-      `-O2 -pipe --param=profile-func-internal-id=1 -fprofile-use=${path.join(dir, STORE)} -fprofile-prefix-path=${path.join(dir, 'build/work')}/build -fprofile-correction -Wno-error=missing-profile -Wno-error=coverage-mismatch`,
+      `-O2 -pipe --param=profile-func-internal-id=1 -fprofile-use=${path.join(dir, STORE, 'gcov')} -fprofile-prefix-path=${path.join(dir, 'build/work')}/build -fprofile-correction -Wno-error=missing-profile -Wno-error=coverage-mismatch`,
     );
     expect(r.msgs.join('\n')).toContain('gentoo-kopt: pgo: gcov use with');
 

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # GCC gcov profile-guided optimisation of a kernel built the way kernel-build.eclass builds it, end to
-# end: the research behind `gentoo-kopt pgo instrument | collect | use`.
+# end, driven by the real `gentoo-kopt pgo instrument | collect --from | use` (this checkout's
+# dist/bin.js) on a sandbox root (--root), with the installed hook giving each build its KCFLAGS.
 #
+#  0. the sandbox root: kopt.conf (toolchain = gnu), `gentoo-kopt hooks install`, `pgo instrument`;
+#     the KCFLAGS of each build are what the hook exports in its compile phase (the phases run around
+#     the installed bashrc by examples/portage-sim/phase-runner.sh, as test/kbuild/run.sh runs them).
 #  1. Debian's linux-source-6.1, unpacked once into the cache that test/kbuild/run.sh also uses;
 #     every build gets its own ${S} (a hard-link copy, so the cache is never written) and its own
 #     out-of-tree build directory, laid out as Portage lays them out:
 #     ${W}/portage/sys-kernel/${PF}/work/{linux-6.1,modprep,build}.
-#  2. instrument: tinyconfig + what booting to a busybox shell needs + the instrumentation fragment
-#     (DEBUG_FS, GCOV_KERNEL, GCOV_PROFILE_ALL), merged with the kernel's merge_config.sh -m -r, then
+#  2. instrument: tinyconfig + what booting to a busybox shell needs + every fragment of the root's
+#     etc/kernel/config.d (pgo instrument's), merged with the kernel's merge_config.sh -m -r, then
 #     olddefconfig in modprep, `cp -pR modprep build` and `make all` with O=build (the eclass's steps),
 #     for PF=gentoo-kernel-<ver>.
 #  3. boots it in QEMU (TCG, serial console); test/pgo/init.sh runs a workload, copies the gcov tree
@@ -16,12 +20,13 @@
 #     option (9p needs PCI, virtio and 9P_FS; a raw disk needs a block driver), QEMU writes it to a
 #     file, and base64 with an md5 survives the tty's newline translation.
 #  4. lays the tree out as it is under /sys/kernel/debug/gcov (the absolute build dir inside), then
-#     "collects" it into a profile store by hand (collect_by_hand: later `gentoo-kopt pgo collect`),
-#     which adds the object summary that the kernel's .gcda files lack and GCC needs.
-#  5. use: rebuilds without the fragment as PF=gentoo-kernel-<ver>-r1 (another ${S}, another build
+#     `gentoo-kopt pgo collect --from` copies it into the root's profile store, adding the object
+#     summary that the kernel's .gcda files lack and GCC needs.
+#  5. `gentoo-kopt pgo use`, then rebuilds without the fragment (pgo use removed it) as
+#     PF=gentoo-kernel-<ver>-r1 (another ${S}, another build
 #     dir); first probes, on one object, where GCC looks for the profile (copy into the build tree,
 #     -fprofile-use=DIR, -fprofile-prefix-path, -fprofile-prefix-map), then builds the whole kernel
-#     with -fprofile-use and checks in the warnings that GCC found the profile of every object.
+#     with the hook's KCFLAGS and checks in the warnings that GCC found the profile of every object.
 #  6. builds the same kernel without profile (and without gcov), and compares where the functions
 #     went: a function the workload never ran moves whole into .text.unlikely with the profile.
 #  7. boots the profiled kernel.
@@ -31,7 +36,8 @@
 #
 # Needs (x86_64, Debian bookworm; for .ci/run): apt-get install linux-source-6.1 gcc libc6-dev make bc
 # flex bison libelf-dev qemu-system-x86 busybox-static xz-utils gzip tar coreutils binutils
-# (objdump, readelf, size; gcov-dump comes with gcc). No network, no KVM (QEMU runs TCG), GCC >= 12.
+# (objdump, readelf, size; gcov-dump comes with gcc), node and a built dist/ (npm run build). No
+# network, no KVM (QEMU runs TCG), GCC >= 12.
 # About 3 kernel builds of ~550 objects: 15-20 minutes on 2 idle cores, twice that on a busy machine.
 # Environment: KOPT_KBUILD_TARBALL (default /usr/src/linux-source-6.1.tar.xz), KOPT_KBUILD_CACHE (the
 # tree unpacked once, shared with test/kbuild/run.sh; default ${TMPDIR:-/tmp}/gentoo-kopt-kbuild-cache),
@@ -54,7 +60,7 @@ probe=fs/pipe.o # the object the placement probes and the drift experiments comp
 # functions in the profile: by default a static function's id hashes its absolute source path, which
 # contains ${PF} (see step 8), so both use per-unit sequence numbers.
 kc_ids=--param=profile-func-internal-id=1
-kc_instrument=${kc_ids}
+# the probes' flags (step 5); the builds take theirs from the hook
 kc_use_common="${kc_ids} -fprofile-correction -Wno-error=missing-profile -Wno-error=coverage-mismatch -Wmissing-profile"
 kc_plain=
 
@@ -107,6 +113,8 @@ t_all=$(now)
 for tool in make gcc bc flex bison tar xz gzip base64 md5sum objdump readelf gcov-dump qemu-system-x86_64 timeout; do
 	type -P "${tool}" >/dev/null || fatal "${tool} is not installed" "fix: run .ci/run, which installs what this test needs"
 done
+[[ -f ${project}/dist/bin.js ]] || fatal "no ${project}/dist/bin.js" "fix: npm run build"
+type -P node >/dev/null || fatal "node is not installed"
 [[ -e /usr/include/gelf.h ]] || fatal "libelf headers are missing (objtool needs them)" "fix: apt-get install libelf-dev"
 [[ -x ${busybox} ]] || fatal "no ${busybox}" "fix: apt-get install busybox-static"
 [[ $(readelf -l "${busybox}" 2>/dev/null) == *'Requesting program interpreter'* ]] &&
@@ -185,12 +193,43 @@ CONFIG_SYSFS=y
 CONFIG_TMPFS=y
 CONFIG_DEBUG_FS=y
 EOF
-# The fragment `gentoo-kopt pgo instrument` owns in /etc/kernel/config.d/.
-cat > "${work}/gentoo-kopt-pgo.config" <<'EOF'
-CONFIG_DEBUG_FS=y
-CONFIG_GCOV_KERNEL=y
-CONFIG_GCOV_PROFILE_ALL=y
-EOF
+
+# --- 0. the sandbox root and gentoo-kopt -----------------------------------------------------
+kroot=${work}/root
+kopt() { node "${project}/dist/bin.js" "$@" --root "${kroot}"; }
+mkdir -p "${kroot}/etc/gentoo-kopt"
+printf 'packages = sys-kernel/gentoo-kernel\ntoolchain = gnu\n' > "${kroot}/etc/gentoo-kopt/kopt.conf"
+printf '\n== 0. gentoo-kopt hooks install; pgo instrument (--root $W/root) ==\n'
+if out=$(kopt hooks install 2>&1) && out=$(kopt pgo instrument 2>&1); then
+	pass "gentoo-kopt hooks install, gentoo-kopt pgo instrument"
+	printf '%s\n' "${out}" | sed 's/^/      | /' | show
+else
+	fatal "gentoo-kopt hooks install, gentoo-kopt pgo instrument" "${out}"
+fi
+fragment=${kroot}/etc/kernel/config.d/60-gentoo-kopt-pgo.config
+[[ -f ${fragment} ]] && pass "pgo instrument wrote \$W/${fragment#"${work}/"}: $(grep '^CONFIG_' "${fragment}" | paste -sd' ')" ||
+	fail "pgo instrument wrote the fragment"
+
+# @FUNCTION: hook_kcflags
+# @USAGE: <pf dir>
+# @DESCRIPTION:
+# Runs the phases setup, configure and compile of the package in <pf dir> (PF is its name) around the
+# root's bashrc, as Portage would, and prints the KCFLAGS the hook exported in compile.
+hook_kcflags() {
+	local pfdir=${1} pf=${1##*/} phase pr=r0 pvr=${kver} t=${1}/hook-temp
+	[[ ${pf} == *-r[0-9]* ]] && pr=${pf##*-} pvr=${kver}-${pf##*-}
+	mkdir -p "${t}"
+	for phase in setup:pkg_setup configure:src_configure compile:src_compile; do
+		env -i PATH="${PATH}" HOME="${t}" CATEGORY=sys-kernel PN=gentoo-kernel PV="${kver}" PR="${pr}" PVR="${pvr}" \
+			P="gentoo-kernel-${kver}" PF="${pf}" SLOT="${kver}" CHOST="${chost}" EBUILD_PHASE="${phase%%:*}" \
+			PORTAGE_CONFIGROOT="${kroot}/" ROOT="${kroot}/" T="${t}" PORTAGE_BUILDDIR="${pfdir}" WORKDIR="${pfdir}/work" \
+			MERGE_TYPE=source EMERGE_FROM=ebuild EPREFIX= BROOT= ARCH=amd64 CFLAGS="-O2 -pipe" \
+			KOPT_TEST_MSGS="${t}/messages" KOPT_TEST_HOOK="${phase#*:}" \
+			KOPT_TEST_FILTER="CATEGORY PN PV PR PVR P PF SLOT CHOST EBUILD_PHASE PORTAGE_CONFIGROOT ROOT T PORTAGE_BUILDDIR WORKDIR MERGE_TYPE EMERGE_FROM EPREFIX BROOT ARCH" \
+			bash --noprofile --norc "${project}/examples/portage-sim/phase-runner.sh" > "${t}/${phase%%:*}.log" 2>&1 || return 1
+	done
+	env -i bash --noprofile --norc -c 'source "$1" && printf "%s" "${KCFLAGS-}"' _ "${t}/exports.compile"
+}
 
 # --- one dist-kernel build --------------------------------------------------------------------
 
@@ -297,76 +336,6 @@ boot() {
 
 # --- collect (by hand, until `gentoo-kopt pgo collect --from DIR` exists) ----------------------
 
-# ======== collect_by_hand: stands for `gentoo-kopt pgo collect --from <dir> --store <store>` ========
-# @USAGE: <dir laid out as /sys/kernel/debug/gcov> <store>
-# @DESCRIPTION:
-# The build directory is the directory above init/main.gcda (every kernel profiles init/main.c);
-# every .gcda must be under it. Each <build dir>/<rel>.gcda goes to <store>/<rel with / as #>.gcda,
-# the name GCC looks for with -fprofile-use=<store> -fprofile-prefix-path=<new build dir>; the
-# store's `build-dir` file records the prefix. The .gcno symlinks are not needed.
-# The kernel writes .gcda files without the object summary (tag 0xa1000000: runs, sum_max) that
-# libgcov writes; without it GCC reads the counts and then ignores them, silently ("Profile info is
-# missing; giving up", in GCC's profile.cc). So each file gets one, right after its 16-byte header:
-# runs=1 and sum_max = the largest arc counter of the whole kernel (as libgcov's run_max; GCC derives
-# the hot threshold from it). Only the layout of GCC 12 and newer (lengths in bytes, a checksum word
-# in the header) is handled.
-collect_by_hand() {
-	local from=${1} store=${2} anchor builddir f rel n=0 max=0 m has word major summary
-	local -A with_summary=()
-	anchor=$(find "${from}" -path '*/init/main.gcda' -type f | head -n 1)
-	[[ -n ${anchor} ]] || { echo "no init/main.gcda under ${from}"; return 1; }
-	builddir=${anchor%/init/main.gcda}
-	word=$(od -An -t u4 -j 4 -N 4 "${anchor}" | tr -d ' ')
-	major=$(( ((word >> 24) - 65) * 10 + ((word >> 16) & 255) - 48 ))
-	(( major >= 12 )) || { echo "${anchor}: .gcda of GCC ${major}; only GCC 12 and newer are handled"; return 1; }
-	mkdir -p "${store}" || return 1
-	while IFS= read -r -d '' f; do
-		[[ ${f} == "${builddir}"/* ]] || { echo "${f} is outside the build directory ${builddir}"; return 1; }
-		m=$(gcda_scan "${f}") || { echo "${f}: ${m}"; return 1; }
-		read -r m has <<<"${m}"
-		(( m > max )) && max=${m}
-		(( has )) && with_summary[${f}]=1
-	done < <(find "${from}" -name '*.gcda' -type f -print0)
-	(( max > 4294967295 )) && max=4294967295
-	summary=$(le32 $((0xa1000000)))$(le32 8)$(le32 1)$(le32 "${max}")
-	while IFS= read -r -d '' f; do
-		rel=${f#"${builddir}"/}
-		[[ ${rel} != *'#'* ]] || { echo "unexpected '#' in ${rel}"; return 1; }
-		if [[ -n ${with_summary[${f}]-} ]]; then
-			cat "${f}" > "${store}/${rel//\//#}" || return 1
-		else
-			{ head -c 16 "${f}" && printf "${summary}" && tail -c +17 "${f}"; } > "${store}/${rel//\//#}" || return 1
-		fi
-		n=$((n + 1))
-	done < <(find "${from}" -name '*.gcda' -type f -print0)
-	printf '%s\n' "${builddir#"${from}"}" > "${store}/build-dir"
-	echo "${n} profiles from build directory ${builddir#"${from}"}, object summary runs=1 sum_max=${max} added to $((n - ${#with_summary[@]}))"
-}
-
-# @FUNCTION: le32
-# @USAGE: <number>: the printf escapes of its 4 bytes, little-endian (the kernel writes host order)
-le32() { printf '\\x%02x\\x%02x\\x%02x\\x%02x' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)); }
-
-# @FUNCTION: gcda_scan
-# @USAGE: <.gcda>
-# @DESCRIPTION:
-# Prints "<largest arc counter (tag 0x01a10000, 64-bit counters)> <1 if it has an object summary>" of
-# a GCC 12+ .gcda; fails on a file whose records do not add up to its size.
-gcda_scan() {
-	od -An -v -t u4 -w4 "${1}" | awk 'NR > 4 { w[n++] = $1 } END {
-		i = 0; max = 0
-		while (i < n) {
-			if (i + 1 >= n) { print "truncated record"; exit 1 }
-			tag = w[i]; len = w[i + 1]; i += 2
-			if (tag == 2701131776) has = 1
-			if (tag == 27328512)
-				for (j = 0; j + 1 < len / 4; j += 2) { v = w[i + j] + w[i + j + 1] * 4294967296; if (v > max) max = v }
-			i += len / 4
-		}
-		if (i != n) { print "records overrun the file"; exit 1 }
-		printf "%.0f %d\n", max, has }'
-}
-# ======== end of collect_by_hand ========
 
 # --- what GCC said -----------------------------------------------------------------------------
 
@@ -425,7 +394,7 @@ need_boot=(CONFIG_64BIT=y CONFIG_SERIAL_8250_CONSOLE=y CONFIG_BLK_DEV_INITRD=y C
 	CONFIG_BINFMT_ELF=y CONFIG_BINFMT_SCRIPT=y CONFIG_DEVTMPFS=y CONFIG_PROC_FS=y CONFIG_SYSFS=y CONFIG_DEBUG_FS=y
 	CONFIG_CC_OPTIMIZE_FOR_PERFORMANCE=y CONFIG_CC_IS_GCC=y)
 t=$(now)
-if kernel_configure "${pf_instr}" "${work}/base.config" "${work}/gentoo-kopt-pgo.config"; then
+if kernel_configure "${pf_instr}" "${work}/base.config" "${kroot}"/etc/kernel/config.d/*.config; then
 	timed "instrumented: configure" "${t}"
 	if out=$(config_has "${b_instr}/.config" "${need_boot[@]}" CONFIG_GCOV_KERNEL=y CONFIG_GCOV_PROFILE_ALL=y CONFIG_ARCH_HAS_GCOV_PROFILE_ALL=y); then
 		pass "instrumented: tinyconfig + boot + pgo fragments merged, olddefconfig kept GCOV_KERNEL and GCOV_PROFILE_ALL ($(since "${t}"))"
@@ -435,6 +404,10 @@ if kernel_configure "${pf_instr}" "${work}/base.config" "${work}/gentoo-kopt-pgo
 else
 	fatal "instrumented: configure" "$(tail -n 8 "${pf_instr}/work/configure.log")"
 fi
+kc_instrument=$(hook_kcflags "${pf_instr}") ||
+	fatal "instrumented: the hook's phases" "$(tail -n 5 "${pf_instr}"/hook-temp/*.log "${pf_instr}/hook-temp/messages" 2>/dev/null)"
+[[ ${kc_instrument} == "${kc_ids}" ]] && pass "instrumented: the hook exports KCFLAGS=${kc_instrument}" ||
+	fail "instrumented: the hook exports KCFLAGS=${kc_ids}" "got '${kc_instrument}'"
 kernel_build instrumented "${pf_instr}" "${kc_instrument}" || finish
 line=$(grep -E " -c -o init/main\.o " "${pf_instr}/work/compile.log" | tail -n 1)
 [[ ${line} == *' -fprofile-arcs -ftest-coverage '* ]] &&
@@ -495,20 +468,36 @@ nonzero=$(find "${debugfs}" -name '*.gcda' -type f -size +0 | wc -l)
 note "${nonzero} of the .gcda files are non-empty; debugfs itself reports: $(sed -n 's/\r$//; s/^KOPT: gcov sizes: //p' "${work}/boot-instrumented/console.log")"
 
 t=$(now)
-store=${work}/profiles/sys-kernel/gentoo-kernel/${kver}
-if out=$(collect_by_hand "${debugfs}" "${store}"); then
-	pass "collect (by hand): ${out}, into \$W/profiles/sys-kernel/gentoo-kernel/${kver}/<rel with / as #>.gcda"
+profile=${kroot}/var/lib/gentoo-kopt/pgo/sys-kernel/gentoo-kernel/${kver}
+store=${profile}/gcov
+if out=$(kopt pgo collect --from "${debugfs}" 2>&1); then
+	pass "gentoo-kopt pgo collect --from \$W/debugfs-gcov ($(since "${t}"))"
+	printf '%s\n' "${out}" | sed 's/^/      | /' | show
 else
-	fatal "collect (by hand)" "${out}"
+	fatal "gentoo-kopt pgo collect --from \$W/debugfs-gcov" "${out}"
 fi
-[[ $(<"${store}/build-dir") == "${b_instr}" ]] && pass "collect recorded the build-dir prefix ${b_instr}" ||
-	fail "collect recorded the build-dir prefix" "$(<"${store}/build-dir")"
+n_store=$(find "${store}" -name '*.gcda' | wc -l)
+(( n_store == n_gcda )) && pass "the store holds all ${n_gcda} profiles, named <rel with / as #>.gcda ($(find "${store}" -name 'fs#*' | head -n 2 | sed 's|.*/||' | paste -sd' ') ...)" ||
+	fail "the store holds all ${n_gcda} profiles" "${n_store} in ${store}"
+grep -q "\"buildDir\": \"${b_instr}\"" "${profile}/profile.json" &&
+	pass "collect recorded the build-dir prefix ${b_instr} and the package ($(grep -o '"cpv": "[^"]*"' "${profile}/profile.json"))" ||
+	fail "collect recorded the build-dir prefix" "$(cat "${profile}/profile.json")"
 timed "fetch, unpack and collect the profile" "${t}"
 
 # === 5. the profiled build: gentoo-kernel-<ver>-r1 =============================================
-printf '\n== 5. profiled rebuild in another build dir (gentoo-kernel-%s-r1) ==\n' "${kver}"
+printf '\n== 5. pgo use; profiled rebuild in another build dir (gentoo-kernel-%s-r1) ==\n' "${kver}"
+if out=$(kopt pgo use 2>&1); then
+	pass "gentoo-kopt pgo use"
+	printf '%s\n' "${out}" | sed 's/^/      | /' | show
+else
+	fatal "gentoo-kopt pgo use" "${out}"
+fi
+[[ ! -e ${fragment} ]] && pass "pgo use removed the instrumentation fragment" || fail "pgo use removed the instrumentation fragment"
+shopt -s nullglob
+fragments=("${kroot}"/etc/kernel/config.d/*.config)
+shopt -u nullglob
 t=$(now)
-if kernel_configure "${pf_use}" "${work}/base.config"; then
+if kernel_configure "${pf_use}" "${work}/base.config" "${fragments[@]}"; then
 	timed "profiled: configure" "${t}"
 	if out=$(config_has "${b_use}/.config" "${need_boot[@]}" '!CONFIG_GCOV_KERNEL'); then
 		pass "profiled: configured without the pgo fragment ($(since "${t}"))"
@@ -573,7 +562,11 @@ IFS='|' read -r _ fn_pp counts_pp <<<"${pr[prefixpath]}"
 note "probe ${probe} with the profile: ${counts_pp}"
 timed "profiled: placement probes (6 compiles of ${probe})" "${t}"
 
-kc_use="${kc_use_common} -fprofile-use=${store} -fprofile-prefix-path=${b_use}"
+kc_use=$(hook_kcflags "${pf_use}") ||
+	fatal "profiled: the hook's phases" "$(tail -n 5 "${pf_use}"/hook-temp/*.log "${pf_use}/hook-temp/messages" 2>/dev/null)"
+want="${kc_ids} -fprofile-use=${store} -fprofile-prefix-path=${b_use} -fprofile-correction -Wno-error=missing-profile -Wno-error=coverage-mismatch"
+[[ ${kc_use} == "${want}" ]] && pass "profiled: the hook exports KCFLAGS with the store and this build directory" ||
+	fail "profiled: the hook exports KCFLAGS=${want}" "got '${kc_use}'"
 note "KCFLAGS=${kc_use}"
 kernel_build profiled "${pf_use}" "${kc_use}" || finish
 log_use=${pf_use}/work/compile.log

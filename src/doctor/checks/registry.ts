@@ -11,6 +11,7 @@ import { patches } from './patches.js';
 import { kernelConfig } from './kernel-config.js';
 import { rebuildNeeded } from './rebuild-needed.js';
 import { resources } from './resources.js';
+import { pgo } from './pgo.js';
 
 export const CHECKS: readonly Check[] = [
   inputs,
@@ -23,4 +24,5 @@ export const CHECKS: readonly Check[] = [
   kernelConfig,
   rebuildNeeded,
   resources,
+  pgo,
 ];
