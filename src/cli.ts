@@ -77,6 +77,21 @@ const RUN: Record<CommandName, Runner> = {
       forPv: string(v, 'for'),
       force: v.force === true,
     }),
+  'pgo record': async (ctx, v, args) =>
+    (await import('./commands/pgo.js')).pgoCommand(ctx, {
+      action: 'record',
+      pretend: v.pretend === true,
+      command: args,
+      perfData: string(v, 'output'),
+    }),
+  'pgo convert': async (ctx, v) =>
+    (await import('./commands/pgo.js')).pgoCommand(ctx, {
+      action: 'convert',
+      pretend: v.pretend === true,
+      perfData: string(v, 'perf-data'),
+      vmlinux: string(v, 'vmlinux'),
+      package: string(v, 'package'),
+    }),
   'pgo status': async (ctx) =>
     (await import('./commands/pgo.js')).pgoCommand(ctx, { action: 'status', pretend: false }),
   'pgo off': async (ctx, v) =>

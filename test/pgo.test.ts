@@ -355,3 +355,106 @@ describe('the hook with pgo settings (real bash, phases as Portage runs them)', 
     expect((await exported(tmp, 'compile')).get('KCFLAGS')).toBe('-march=native --param=profile-func-internal-id=1');
   });
 });
+
+describe('AutoFDO and Propeller: record, convert, use', () => {
+  const LLVM_CONF = 'packages = sys-kernel/gentoo-kernel\ntoolchain = llvm\n';
+  const INTEL = 'vendor_id\t: GenuineIntel\nflags\t\t: fpu lbr arch_lbr\n';
+  const VM = 'vendor_id\t: GenuineIntel\nflags\t\t: fpu hypervisor\n';
+
+  /** Programs on PATH that stand for perf, llvm-profgen and llvm-profdata, recording their arguments. */
+  async function stubs(dir: string, profdataStatus = 0): Promise<Record<string, string>> {
+    const { writeFile, mkdir, chmod } = await import('node:fs/promises');
+    const bin = path.join(dir, 'stub-bin');
+    await mkdir(bin, { recursive: true });
+    const scripts: Record<string, string> = {
+      perf: `echo "perf $*" >> ${dir}/calls; exit 0`,
+      'llvm-profgen': `echo "llvm-profgen $*" >> ${dir}/calls; for a; do case $a in --output=*) printf 'main:10:0\\n 1: 10\\n' > "\${a#--output=}";; esac; done`,
+      'llvm-profdata': `echo "llvm-profdata $*" >> ${dir}/calls; exit ${profdataStatus}`,
+    };
+    for (const [name, body] of Object.entries(scripts)) {
+      await writeFile(path.join(bin, name), `#!/bin/sh\n${body}\n`);
+      await chmod(path.join(bin, name), 0o755);
+    }
+    return { PATH: `${bin}:/usr/bin:/bin` };
+  }
+
+  it('record refuses on a CPU (or VM) without branch sampling, and runs the documented perf command on Intel', async () => {
+    const vm = await root(LLVM_CONF, { 'proc/cpuinfo': VM });
+    const e = await thrown(pgo(vm.ctx, { action: 'record', command: ['true'] }));
+    expect(e.message).toMatch(/virtual machine.*no branch-stack sampling .*record on the host/);
+
+    const { dir, ctx } = await root(LLVM_CONF, {
+      'proc/cpuinfo': INTEL,
+      'sys/bus/event_source/devices/cpu/caps/branches': '32\n',
+    });
+    const env = await stubs(dir);
+    const out = path.join(dir, 'perf.data');
+    await pgo({ ...ctx, env }, { action: 'record', command: ['make', '-j2'], perfData: out });
+    expect((await readFile(path.join(dir, 'calls'), 'utf8')).trim()).toBe(
+      `perf record -e BR_INST_RETIRED.NEAR_TAKEN:k -a -N -b -c 500009 -o ${out} -- make -j2`,
+    );
+  });
+
+  it('convert needs vmlinux (USE=debug), converts with llvm-profgen --kernel, validates, stores; use exports it', async () => {
+    const { dir, ctx } = await root(LLVM_CONF, { 'perf.data': 'PERFDATA', vmlinux: 'ELF' });
+    await hooksCommand(ctx, { action: 'install', pretend: false, program: STUB });
+    const env = await stubs(dir);
+    const c = { ...ctx, env };
+    await pgo(c, { action: 'instrument', kind: 'autofdo' });
+    const fragment = await readFile(path.join(dir, 'etc/kernel/config.d/60-gentoo-kopt-pgo.config'), 'utf8');
+    expect(fragment).toContain('\nCONFIG_AUTOFDO_CLANG=y\n');
+
+    const conv = {
+      action: 'convert' as const,
+      package: 'sys-kernel/gentoo-kernel-6.13.2',
+      perfData: path.join(dir, 'perf.data'),
+    };
+    const e = await thrown(pgo(c, conv));
+    expect(e.message).toMatch(
+      /no vmlinux at .*\/usr\/src\/linux-.*\/vmlinux: a dist-kernel installs it only with USE=debug/,
+    );
+    await pgo(c, { ...conv, vmlinux: path.join(dir, 'vmlinux') });
+    const calls = await readFile(path.join(dir, 'calls'), 'utf8');
+    expect(calls).toMatch(
+      new RegExp(
+        `^llvm-profgen --kernel --binary=${dir}/vmlinux --perfdata=${dir}/perf.data --output=\\S+/kernel.afdo$`,
+        'm',
+      ),
+    );
+    expect(calls).toMatch(/^llvm-profdata show --sample \S+\/kernel.afdo$/m);
+    const store = path.join(dir, 'var/lib/gentoo-kopt/pgo/sys-kernel/gentoo-kernel/6.13.2');
+    expect(await readFile(path.join(store, 'kernel.afdo'), 'utf8')).toBe('main:10:0\n 1: 10\n');
+
+    await pgo(c, { action: 'use' });
+    const s = await settingsOf(dir);
+    expect([s.get('sys-kernel/gentoo-kernel.pgo-kind'), s.get('sys-kernel/gentoo-kernel.pgo-mode')]).toEqual([
+      'autofdo',
+      'use',
+    ]);
+    // AutoFDO needs its Kconfig option in the profiled build too: the fragment stays
+    expect(await readFile(path.join(dir, 'etc/kernel/config.d/60-gentoo-kopt-pgo.config'), 'utf8')).toBe(
+      fragment.replace('autofdo instrument', 'autofdo use'),
+    );
+  });
+
+  it('convert refuses a profile llvm-profdata cannot read, and stores nothing', async () => {
+    const { dir, ctx } = await root(LLVM_CONF, { 'perf.data': 'PERFDATA', vmlinux: 'ELF' });
+    await hooksCommand(ctx, { action: 'install', pretend: false, program: STUB });
+    const c = { ...ctx, env: await stubs(dir, 1) };
+    await pgo(c, { action: 'instrument', kind: 'autofdo' });
+    const before = await snapshot(dir);
+    const e = await thrown(
+      pgo(c, {
+        action: 'convert',
+        package: 'sys-kernel/gentoo-kernel-6.13.2',
+        perfData: path.join(dir, 'perf.data'),
+        vmlinux: path.join(dir, 'vmlinux'),
+      }),
+    );
+    expect(e.message).toMatch(/cannot read/);
+    const after = await snapshot(dir);
+    delete after.calls;
+    delete before.calls;
+    expect(after).toEqual(before);
+  });
+});

@@ -19,6 +19,10 @@ import type { Op } from '../system/plan.js';
 import { readOptional } from '../system/read.js';
 import { commitTransaction, faultFromEnv, recoverIncomplete } from '../system/transaction.js';
 import { readGcovTree } from '../pgo/collect.js';
+import { detectSampling, pvOfRelease, recordArgs, samplingName, vmlinuxPath } from '../pgo/autofdo.js';
+import { ProcessError, runInteractive, runText, runToFiles } from '../system/exec.js';
+import { lstatIfExists } from '../system/fs.js';
+import os from 'node:os';
 import { pgoFragment } from '../pgo/fragment.js';
 import { listProfiles, checkProfile, type StoredProfile } from '../pgo/profiles.js';
 import {
@@ -38,7 +42,7 @@ import {
 } from '../pgo/store.js';
 import type { CommandContext, CommandResult } from './types.js';
 
-export type PgoAction = 'instrument' | 'collect' | 'use' | 'status' | 'off';
+export type PgoAction = 'instrument' | 'collect' | 'use' | 'status' | 'off' | 'record' | 'convert';
 
 export interface PgoOptions {
   action: PgoAction;
@@ -53,6 +57,12 @@ export interface PgoOptions {
   /** use: apply the profile to builds of this PV instead of its own (same kernel line). */
   forPv?: string;
   force?: boolean;
+  /** record: the workload; its perf.data goes to `perfData`. */
+  command?: string[];
+  /** record, convert: the perf.data file (default: ./perf.data). */
+  perfData?: string;
+  /** convert: the running kernel's vmlinux (default: ${ROOT}/usr/src/linux-<release>/vmlinux). */
+  vmlinux?: string;
 }
 
 export interface PgoReport {
@@ -256,6 +266,11 @@ async function use(roots: Roots, opts: PgoOptions, r: PgoReport): Promise<PgoSta
   await checkProfile(roots, chosen);
   const config = await loadConfig(roots);
   const tc = settingsFor(config, cpn).toolchain;
+  if (chosen.meta.kind !== 'gcov' && tc !== 'llvm')
+    throw new ConfigError(`${chosen.rel} is a Clang ${chosen.meta.kind} profile, but ${cpn} has toolchain = ${tc}`, {
+      file: config.file,
+      hint: 'set toolchain = llvm for it (then gentoo-kopt hooks install)',
+    });
   if (chosen.meta.kind === 'gcov' && tc !== 'gnu')
     throw new ConfigError(`${chosen.rel} is a GCC (gcov) profile, but ${cpn} has toolchain = ${tc}`, {
       file: config.file,
@@ -351,6 +366,146 @@ async function collect(roots: Roots, opts: PgoOptions, r: PgoReport): Promise<{ 
   };
 }
 
+/** The package AutoFDO/Propeller is set up for (pgo instrument --autofdo), and its kind. */
+function clangEntry(r: PgoReport, given?: string): { cpn: string; kind: PgoKind } {
+  const entries = Object.entries(r.state.packages).filter(([n, e]) => e.kind !== 'gcov' && (!given || n === given));
+  if (entries.length !== 1)
+    throw new UsageError(
+      entries.length
+        ? 'several packages are set up for AutoFDO: name one with --package'
+        : 'no package is set up for AutoFDO or Propeller',
+      {
+        hint: 'run: gentoo-kopt pgo instrument --autofdo (or --propeller), emerge the kernel with USE=debug and boot it',
+      },
+    );
+  return { cpn: entries[0]![0], kind: entries[0]![1].kind };
+}
+
+async function record(ctx: CommandContext, opts: PgoOptions, r: PgoReport): Promise<number> {
+  const sampling = await detectSampling(ctx.roots);
+  const out = path.resolve(opts.perfData ?? 'perf.data');
+  const plan = recordArgs(sampling, out, opts.command ?? []);
+  if ('refused' in plan)
+    throw new UsageError(plan.refused, { hint: 'gentoo-kopt doctor lists what AutoFDO needs on this machine' });
+  if (!opts.command?.length) throw new UsageError('name the workload to record: gentoo-kopt pgo record -- COMMAND...');
+  r.summary.push(`perf ${plan.args.join(' ')}   (${samplingName(sampling)}, the whole system, kernel branches)`);
+  if (opts.pretend) return 0;
+  const status = await runInteractive('perf', plan.args, { env: ctx.env }).catch((err: unknown) => {
+    if (err instanceof ProcessError && err.notFound)
+      throw new UsageError('perf is not installed', { hint: 'emerge --ask dev-util/perf' });
+    throw err;
+  });
+  if (status !== 0)
+    throw new UsageError(`perf record failed with exit status ${status}`, { hint: 'see what perf said above' });
+  r.summary.push(`recorded into ${out}`);
+  r.next.push(`gentoo-kopt pgo convert --perf-data ${out}`);
+  return status;
+}
+
+async function convert(
+  ctx: CommandContext,
+  opts: PgoOptions,
+  r: PgoReport,
+): Promise<{ dir: string; files: Wanted<'pgo'>[] }> {
+  const { roots } = ctx;
+  const given = opts.package ? parseCpv(opts.package) : undefined;
+  const { cpn, kind } = clangEntry(r, given?.cpn);
+  r.package = cpn;
+  const release = os.release();
+  const pv = given?.pv ?? pvOfRelease(release);
+  if (!pv)
+    throw new UsageError(`cannot tell the version of the running kernel ${release}: pass --package CATEGORY/PN-PV`);
+  const vmlinux = opts.vmlinux ?? vmlinuxPath(roots, release);
+  if (!(await lstatIfExists(vmlinux))?.isFile())
+    throw new UsageError(`no vmlinux at ${vmlinux}: a dist-kernel installs it only with USE=debug`, {
+      hint: `rebuild the kernel with it: echo '${cpn} debug' >> /etc/portage/package.use/gentoo-kopt-pgo, emerge --ask --oneshot =${cpn}-${pv}, reboot into it and record again (or name it with --vmlinux)`,
+    });
+  const perfData = path.resolve(opts.perfData ?? 'perf.data');
+  if (!(await lstatIfExists(perfData))?.isFile())
+    throw new UsageError(`no perf data at ${perfData}`, { hint: 'record it: gentoo-kopt pgo record -- COMMAND' });
+  const tool = async (
+    command: string,
+    hint: string,
+    run: () => Promise<{ status: number; stderr: string; files: Map<string, Buffer> }>,
+  ) =>
+    run().catch((err: unknown) => {
+      throw err instanceof ProcessError && err.notFound ? new UsageError(`${command} is not installed`, { hint }) : err;
+    });
+  const limits = { timeoutMs: 60 * 60 * 1000, max: 256 * 1024 * 1024, env: ctx.env };
+  // Validated before it is stored: llvm-profdata must read it back as a sample profile.
+  let invalid = '';
+  const validate = async (d: string): Promise<void> => {
+    const show = await runText('llvm-profdata', ['show', '--sample', path.join(d, 'kernel.afdo')], limits);
+    if (show.status !== 0) invalid = show.stderr.trim().split('\n').slice(-2).join(' ') || `exit status ${show.status}`;
+  };
+  const gen = await tool('llvm-profgen', 'emerge --ask llvm-core/llvm (19 or newer: llvm-profgen --kernel)', () =>
+    runToFiles(
+      'llvm-profgen',
+      (d) => ['--kernel', `--binary=${vmlinux}`, `--perfdata=${perfData}`, `--output=${path.join(d, 'kernel.afdo')}`],
+      ['kernel.afdo'],
+      { ...limits, inspect: validate },
+    ),
+  );
+  if (invalid)
+    throw new UsageError(`llvm-profgen wrote a profile llvm-profdata cannot read: ${invalid}`, {
+      hint: 'record again (pgo record), on the kernel of this vmlinux',
+    });
+  const afdo = gen.files.get('kernel.afdo');
+  if (gen.status !== 0 || !afdo?.length)
+    throw new UsageError(
+      `llvm-profgen failed (exit status ${gen.status}): ${gen.stderr.trim().split('\n').slice(-3).join(' ')}`,
+      {
+        hint: 'the perf data must be recorded on the kernel this vmlinux belongs to, with branch stacks (pgo record)',
+      },
+    );
+  const files = new Map([['kernel.afdo', afdo]]);
+  if (kind === 'propeller') {
+    const prop = await tool(
+      'create_llvm_prof',
+      'build create_llvm_prof from google/autofdo (newer than v0.30.1): no distribution packages it',
+      () =>
+        runToFiles(
+          'create_llvm_prof',
+          (d) => [
+            '--format=propeller',
+            `--binary=${vmlinux}`,
+            `--profile=${perfData}`,
+            `--out=${path.join(d, 'propeller_cc_profile.txt')}`,
+            `--propeller_symorder=${path.join(d, 'propeller_ld_profile.txt')}`,
+          ],
+          ['propeller_cc_profile.txt', 'propeller_ld_profile.txt'],
+          limits,
+        ),
+    );
+    if (prop.status !== 0 || prop.files.size !== 2)
+      throw new UsageError(
+        `create_llvm_prof failed (exit status ${prop.status}): ${prop.stderr.trim().split('\n').slice(-3).join(' ')}`,
+      );
+    for (const [n, b] of prop.files) files.set(n, b);
+  }
+  const dir = profileRel(cpn, pv);
+  const meta: ProfileMeta = {
+    kind,
+    cpv: `${cpn}-${pv}`,
+    pv,
+    arch: hostArch(),
+    files: files.size,
+    collected: new Date().toISOString(),
+  };
+  r.summary.push(
+    `${kind} profile of ${cpn}-${pv} from ${perfData} and ${vmlinux}: ${[...files.keys()].join(', ')}`,
+    `into ${path.join(roots.configRoot, dir)}`,
+  );
+  r.next.push(`gentoo-kopt pgo use ${cpn}-${pv}`);
+  return {
+    dir,
+    files: [
+      file(`${dir}/profile.json`, 'profile', serializeMeta(meta)),
+      ...[...files].map(([n, b]) => file(`${dir}/${n}`, 'profile', b)),
+    ],
+  };
+}
+
 export async function pgoCommand(ctx: CommandContext, opts: PgoOptions): Promise<CommandResult<PgoReport>> {
   const { roots } = ctx;
   const write = opts.action !== 'status' && !opts.pretend;
@@ -369,7 +524,10 @@ export async function pgoCommand(ctx: CommandContext, opts: PgoOptions): Promise
       changed: false,
     };
     let planned: Planned | undefined;
+    let exitCode = 0;
     if (opts.action === 'collect') planned = await plan(roots, opts, r.state, await collect(roots, opts, r));
+    else if (opts.action === 'convert') planned = await plan(roots, opts, r.state, await convert(ctx, opts, r));
+    else if (opts.action === 'record') exitCode = await record(ctx, opts, r);
     else if (opts.action !== 'status') {
       const act = { instrument, use, off }[opts.action];
       const next = await act(roots, opts, r);
@@ -393,7 +551,7 @@ export async function pgoCommand(ctx: CommandContext, opts: PgoOptions): Promise
     for (const cpn of new Set([...Object.keys(r.state.packages), ...(r.package ? [r.package] : [])]))
       for (const p of await listProfiles(roots, cpn))
         r.profiles.push({ ...p.meta, path: path.join(roots.configRoot, p.rel) });
-    return { data: r, text: render(r), exitCode: 0 };
+    return { data: r, text: render(r), exitCode };
   } finally {
     await lock?.release();
   }

@@ -296,6 +296,43 @@ export const COMMANDS = [
       { name: 'force', type: 'boolean', description: 'also remove a pgo fragment you edited (backed up first)' },
     ],
   },
+  {
+    name: 'pgo record',
+    summary: 'record branch samples of the running kernel while COMMAND runs (perf, for AutoFDO/Propeller)',
+    arguments: [
+      {
+        name: 'COMMAND',
+        required: true,
+        multiple: true,
+        description: 'the workload, after --: pgo record -- make -j8',
+      },
+    ],
+    options: [
+      { ...pretend, description: 'show the perf command; run nothing' },
+      { name: 'output', type: 'string', value: 'FILE', description: 'the perf data file (default: ./perf.data)' },
+    ],
+  },
+  {
+    name: 'pgo convert',
+    summary: "turn recorded perf data into the AutoFDO (and Propeller) profile of the running kernel's version",
+    arguments: [],
+    options: [
+      pretend,
+      { name: 'perf-data', type: 'string', value: 'FILE', description: 'the perf data (default: ./perf.data)' },
+      {
+        name: 'vmlinux',
+        type: 'string',
+        value: 'FILE',
+        description: 'the running kernel (default: /usr/src/linux-<release>/vmlinux, installed with USE=debug)',
+      },
+      {
+        name: 'package',
+        type: 'string',
+        value: 'CPV',
+        description: "the version it was recorded on (default: the running kernel's)",
+      },
+    ],
+  },
 ] as const satisfies readonly CommandSpec[];
 
 /** `sync-patches`, `patches list`, ...: cli.ts has one runner for each. */
