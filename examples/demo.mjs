@@ -150,6 +150,33 @@ try {
   await kopt('doctor');
   await say('14. The same as JSON lines, for scripts (one check)');
   await kopt('doctor', '--json', '--check', 'patches');
+
+  // pgo: the wiki's gcov recipe for a dist-kernel, on a tiny real gcov tree (examples/pgo-gcov/README.md).
+  await say("15. Profile-guided kernels: gentoo-kopt pgo (gcov is GCC's: gentoo-kernel has toolchain = llvm here)");
+  await kopt('pgo', 'instrument', '--package', 'sys-kernel/gentoo-kernel');
+  await kopt('pgo', 'instrument', '--package', 'sys-kernel/vanilla-kernel');
+  await say('16. After booting the instrumented kernel and working a while: collect the profile from debugfs');
+  process.stdout.write('  (here from a copy: three .gcda files a 6.1.192 kernel wrote, examples/pgo-gcov)\n');
+  await kopt(
+    'pgo',
+    'collect',
+    '--from',
+    path.join(project, 'examples/pgo-gcov'),
+    '--package',
+    'sys-kernel/vanilla-kernel-6.1.192',
+  );
+  await kopt('pgo', 'use', '--package', 'sys-kernel/vanilla-kernel');
+  await kopt('pgo', 'status');
+  await show('17. A simulated emerge of sys-kernel/vanilla-kernel-6.1.192: the hook adds the profile', {
+    category: 'sys-kernel',
+    pn: 'vanilla-kernel',
+    pv: '6.1.192',
+  });
+  await show('18. ... and of vanilla-kernel-6.18.3: another version, so no profile (the hook says why)', {
+    category: 'sys-kernel',
+    pn: 'vanilla-kernel',
+    pv: '6.18.3',
+  });
 } finally {
   if (!process.env.KEEP_DEMO_ROOT) await rm(root, { recursive: true, force: true });
   else process.stdout.write(`\n(sandbox kept in ${root})\n`);

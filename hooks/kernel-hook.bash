@@ -371,7 +371,7 @@ _kopt_setup() {
 # of pgo-pv; the flags are appended to KCFLAGS once, whatever the earlier phases left there.
 _kopt_apply_pgo() {
 	local mode=${k_cfg[pgo-mode]:-none} kind=${k_cfg[pgo-kind]-} pv=${k_cfg[pgo-pv]-} prof=${k_cfg[pgo-profile]-}
-	local add='' kc
+	local add='' kc work
 	[[ ${mode} == none ]] && return 0
 	if [[ ${mode} == use && ${pv} != "${PV-}" ]]; then
 		_kopt_msg warn "pgo: the ${kind} profile is for ${pv}, not ${PV-?}: built without it (run: gentoo-kopt pgo status)"
@@ -384,8 +384,9 @@ _kopt_apply_pgo() {
 	case ${kind}:${mode} in
 		gcov:instrument) add='--param=profile-func-internal-id=1' ;;
 		gcov:use)
-			[[ -n ${WORKDIR-} ]] || return 0
-			add="--param=profile-func-internal-id=1 -fprofile-use=${prof}/gcov -fprofile-prefix-path=${WORKDIR}/build"
+			work=${WORKDIR:-${PORTAGE_BUILDDIR:+${PORTAGE_BUILDDIR}/work}}
+			[[ -n ${work} ]] || return 0
+			add="--param=profile-func-internal-id=1 -fprofile-use=${prof}/gcov -fprofile-prefix-path=${work}/build"
 			add+=' -fprofile-correction -Wno-error=missing-profile -Wno-error=coverage-mismatch'
 			;;
 		autofdo:use) _kopt_put "CLANG_AUTOFDO_PROFILE=${prof}/kernel.afdo" ;;

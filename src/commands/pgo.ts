@@ -561,7 +561,7 @@ export function render(r: PgoReport): string {
   const out: string[] = [];
   if (r.action === 'status') {
     const names = Object.keys(r.state.packages);
-    out.push(`gentoo-kopt pgo: ${names.length ? '' : 'off'}`);
+    out.push(names.length ? 'gentoo-kopt pgo:' : 'gentoo-kopt pgo: off');
     for (const n of names) {
       const e = r.state.packages[n]!;
       out.push(`  ${n}: ${e.kind} ${e.mode}${e.mode === 'use' ? ` for ${e.pv}, profile ${e.profile}` : ''}`);
