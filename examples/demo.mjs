@@ -152,6 +152,33 @@ try {
   await say('14. The same as JSON lines, for scripts (one check)');
   await kopt('doctor', '--json', '--check', 'patches');
 
+  // pgo: the wiki's gcov recipe for a dist-kernel, on a tiny real gcov tree (examples/pgo-gcov/README.md).
+  await say("15. Profile-guided kernels: gentoo-kopt pgo (gcov is GCC's: gentoo-kernel has toolchain = llvm here)");
+  await kopt('pgo', 'instrument', '--package', 'sys-kernel/gentoo-kernel');
+  await kopt('pgo', 'instrument', '--package', 'sys-kernel/vanilla-kernel');
+  await say('16. After booting the instrumented kernel and working a while: collect the profile from debugfs');
+  process.stdout.write('  (here from a copy: three .gcda files a 6.1.192 kernel wrote, examples/pgo-gcov)\n');
+  await kopt(
+    'pgo',
+    'collect',
+    '--from',
+    path.join(project, 'examples/pgo-gcov'),
+    '--package',
+    'sys-kernel/vanilla-kernel-6.1.192',
+  );
+  await kopt('pgo', 'use', '--package', 'sys-kernel/vanilla-kernel');
+  await kopt('pgo', 'status');
+  await show('17. A simulated emerge of sys-kernel/vanilla-kernel-6.1.192: the hook adds the profile', {
+    category: 'sys-kernel',
+    pn: 'vanilla-kernel',
+    pv: '6.1.192',
+  });
+  await show('18. ... and of vanilla-kernel-6.18.3: another version, so no profile (the hook says why)', {
+    category: 'sys-kernel',
+    pn: 'vanilla-kernel',
+    pv: '6.18.3',
+  });
+
   // A second sandbox, as on a machine where gentoo-kopt was just installed: no kopt.conf yet.
   const fresh = await mkdtemp(path.join(os.tmpdir(), 'gentoo-kopt-demo-fresh-'));
   const server = http.createServer(async (req, res) => {
@@ -179,12 +206,12 @@ try {
       process.stdout.write(text.replace(/^/gm, '  ') + `\n  (exit status ${r.exitCode})\n`);
       return r;
     };
-    await say('15. First run on a fresh system: gentoo-kopt init writes a kopt.conf from what is installed');
+    await say('19. First run on a fresh system: gentoo-kopt init writes a kopt.conf from what is installed');
     await inFresh('init', '--pretend');
     await inFresh('init');
     await inFresh('init');
 
-    await say("16. gentoo-kopt fetch: the series files from the catalog entry's origin, as Portage fetches distfiles");
+    await say("20. gentoo-kopt fetch: the series files from the catalog entry's origin, as Portage fetches distfiles");
     await new Promise((r) => server.listen(0, '127.0.0.1', r));
     const origin = `http://127.0.0.1:${server.address().port}/`;
     const shipped = await readFile(path.join(project, 'patches/catalog.ini'), 'utf8');

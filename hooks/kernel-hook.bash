@@ -95,6 +95,10 @@ _kopt_read_settings() {
 		[series]='^([a-z0-9][a-z0-9._-]*( [a-z0-9][a-z0-9._-]*)*)?$'
 		[mixed]='^(die|warn)$'
 		[native]='^(yes|no)$'
+		[pgo-mode]='^(none|instrument|use)$'
+		[pgo-kind]='^(gcov|autofdo|propeller)$'
+		[pgo-pv]='^([0-9][0-9a-z._]*)?$'
+		[pgo-profile]='^(/[A-Za-z0-9_.+@/-]+)?$'
 	)
 	local line key value rule n=0 mine=${CATEGORY}/${PN}.
 	while IFS= builtin read -r line || [[ -n ${line} ]]; do
@@ -462,6 +466,53 @@ _kopt_setup() {
 		"config fragments:${fragments:- none}"
 }
 
+# --- pgo (gentoo-kopt pgo; src/commands/pgo.ts) ---------------------------------------------------
+
+# @FUNCTION: _kopt_apply_pgo
+# @INTERNAL
+# @DESCRIPTION:
+# What `gentoo-kopt pgo` set up for this package (pgo-mode, pgo-kind, pgo-pv, pgo-profile). gcov: both
+# the instrumented and the profiled build name functions by per-file sequence numbers
+# (--param=profile-func-internal-id=1: the default id of a static function hashes its source path, which
+# holds ${PF}); the profiled one reads <profile>/<object path with / as #>.gcda, relative to the build
+# directory kernel-build.eclass uses (O=${WORKDIR}/build; -fprofile-prefix-path, GCC 12+), with the
+# wiki's flags. AutoFDO/Propeller: make reads CLANG_AUTOFDO_PROFILE / CLANG_PROPELLER_PROFILE_PREFIX from
+# the environment (scripts/Makefile.autofdo, Makefile.propeller). A profile is applied only to a build
+# of pgo-pv; the flags are appended to KCFLAGS once, whatever the earlier phases left there.
+_kopt_apply_pgo() {
+	local mode=${k_cfg[pgo-mode]:-none} kind=${k_cfg[pgo-kind]-} pv=${k_cfg[pgo-pv]-} prof=${k_cfg[pgo-profile]-}
+	local add='' kc work
+	[[ ${mode} == none ]] && return 0
+	if [[ ${mode} == use && ${pv} != "${PV-}" ]]; then
+		_kopt_msg warn "pgo: the ${kind} profile is for ${pv}, not ${PV-?}: built without it (run: gentoo-kopt pgo status)"
+		return 0
+	fi
+	if [[ ${mode} == use && ! -d ${prof} ]]; then
+		_kopt_msg warn "pgo: the profile ${prof} is missing: built without it (run: gentoo-kopt doctor)"
+		return 0
+	fi
+	case ${kind}:${mode} in
+		gcov:instrument) add='--param=profile-func-internal-id=1' ;;
+		gcov:use)
+			work=${WORKDIR:-${PORTAGE_BUILDDIR:+${PORTAGE_BUILDDIR}/work}}
+			[[ -n ${work} ]] || return 0
+			add="--param=profile-func-internal-id=1 -fprofile-use=${prof}/gcov -fprofile-prefix-path=${work}/build"
+			add+=' -fprofile-correction -Wno-error=missing-profile -Wno-error=coverage-mismatch'
+			;;
+		autofdo:use) _kopt_put "CLANG_AUTOFDO_PROFILE=${prof}/kernel.afdo" ;;
+		propeller:use)
+			_kopt_put "CLANG_AUTOFDO_PROFILE=${prof}/kernel.afdo"
+			_kopt_put "CLANG_PROPELLER_PROFILE_PREFIX=${prof}/propeller"
+			;;
+	esac
+	if [[ -n ${add} ]]; then
+		kc=${KCFLAGS-}
+		[[ " ${kc} " == *" ${add} "* ]] || kc="${kc:+${kc} }${add}"
+		_kopt_put "KCFLAGS=${kc}"
+	fi
+	_kopt_msg info "pgo: ${kind} ${mode}${prof:+ with ${prof}}"
+}
+
 # @FUNCTION: _kopt_record
 # @INTERNAL
 # @DESCRIPTION:
@@ -522,6 +573,7 @@ _kopt_run() {
 		fi
 		_kopt_apply_toolchain
 		_kopt_host_flags
+		_kopt_apply_pgo
 		[[ -n ${k_setup} ]] && _kopt_setup
 		_kopt_record
 	fi
@@ -559,4 +611,4 @@ _kopt_main() {
 _kopt_main
 unset -f _kopt_main _kopt_run _kopt_msg _kopt_unsafe _kopt_check_settings _kopt_read_settings _kopt_family _kopt_has_native_cpu \
 	_kopt_slot_complete _kopt_pick_slot _kopt_put _kopt_apply_toolchain _kopt_check_programs _kopt_setup _kopt_record \
-	_kopt_wrappers _kopt_host_flags
+	_kopt_wrappers _kopt_host_flags _kopt_apply_pgo

@@ -74,6 +74,53 @@ const RUN: Record<CommandName, Runner> = {
     }),
   fetch: async (ctx, v) => (await import('./commands/fetch.js')).fetchCommand(ctx, { packages: strings(v, 'package') }),
   init: async (ctx, v) => (await import('./commands/init.js')).initCommand(ctx, { pretend: v.pretend === true }),
+  'pgo instrument': async (ctx, v) =>
+    (await import('./commands/pgo.js')).pgoCommand(ctx, {
+      action: 'instrument',
+      pretend: v.pretend === true,
+      package: string(v, 'package'),
+      kind: v.propeller === true ? 'propeller' : v.autofdo === true ? 'autofdo' : 'gcov',
+    }),
+  'pgo collect': async (ctx, v) =>
+    (await import('./commands/pgo.js')).pgoCommand(ctx, {
+      action: 'collect',
+      pretend: v.pretend === true,
+      from: string(v, 'from'),
+      package: string(v, 'package'),
+    }),
+  'pgo use': async (ctx, v, [cpv]) =>
+    (await import('./commands/pgo.js')).pgoCommand(ctx, {
+      action: 'use',
+      pretend: v.pretend === true,
+      cpv,
+      package: string(v, 'package'),
+      forPv: string(v, 'for'),
+      force: v.force === true,
+    }),
+  'pgo record': async (ctx, v, args) =>
+    (await import('./commands/pgo.js')).pgoCommand(ctx, {
+      action: 'record',
+      pretend: v.pretend === true,
+      command: args,
+      perfData: string(v, 'output'),
+    }),
+  'pgo convert': async (ctx, v) =>
+    (await import('./commands/pgo.js')).pgoCommand(ctx, {
+      action: 'convert',
+      pretend: v.pretend === true,
+      perfData: string(v, 'perf-data'),
+      vmlinux: string(v, 'vmlinux'),
+      package: string(v, 'package'),
+    }),
+  'pgo status': async (ctx) =>
+    (await import('./commands/pgo.js')).pgoCommand(ctx, { action: 'status', pretend: false }),
+  'pgo off': async (ctx, v) =>
+    (await import('./commands/pgo.js')).pgoCommand(ctx, {
+      action: 'off',
+      pretend: v.pretend === true,
+      package: string(v, 'package'),
+      force: v.force === true,
+    }),
 };
 
 const TABLE: readonly CommandSpec[] = COMMANDS;

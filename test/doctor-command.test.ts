@@ -199,6 +199,7 @@ describe('checks that cannot run, and bad input', () => {
       modules: `no VDB at ${dir}/var/db/pkg (is ROOT right?)`,
       binhost: 'ok',
       'kernel-presets': `no VDB at ${dir}/var/db/pkg (is ROOT right?)`,
+      pgo: 'ok',
     });
   });
 

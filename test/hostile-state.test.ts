@@ -87,7 +87,8 @@ async function refused(h: HostileRoot, args: string[], file: string, message: st
 const NOT_NORMAL = 'is not normalised (an empty, `.` or `..` component)';
 const TX_AREAS =
   'a transaction may name only etc/portage/patches/CATEGORY/P/00-gentoo-kopt-*.patch, etc/gentoo-kopt/kernel-hook.bash, etc/gentoo-kopt/hook-settings, ' +
-  'etc/kernel/config.d/NN-gentoo-kopt-*.config, etc/portage/bashrc, var/lib/gentoo-kopt/ledger.json, var/lib/gentoo-kopt/managed.json, var/lib/gentoo-kopt/hooks.json, etc/gentoo-kopt/kopt.conf and the directories on the way to them';
+  'etc/kernel/config.d/NN-gentoo-kopt-*.config, etc/portage/bashrc, var/lib/gentoo-kopt/ledger.json, var/lib/gentoo-kopt/managed.json, var/lib/gentoo-kopt/hooks.json, ' +
+  'var/lib/gentoo-kopt/pgo/state.json, var/lib/gentoo-kopt/pgo/CATEGORY/PN/PV/PROFILE, var/lib/gentoo-kopt/pgo/CATEGORY/PN/PV/gcov/*.gcda, etc/gentoo-kopt/kopt.conf and the directories on the way to them';
 const JOURNAL = 'is not a valid gentoo-kopt journal';
 const HISTORY = 'is not a valid gentoo-kopt history';
 

@@ -60,6 +60,7 @@ function oldRecords(): Ledger {
       created: [],
     },
     init: { files: [], dirs: [], created: [] },
+    pgo: { files: [], dirs: [], created: [] },
   };
 }
 

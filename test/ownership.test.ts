@@ -69,6 +69,7 @@ describe('the ledger file', () => {
       created: ['etc/portage/bashrc'],
     },
     init: { files: [], dirs: [], created: [] },
+    pgo: { files: [], dirs: [], created: [] },
   };
 
   it('is sorted, one order of fields, each directory once, and reads back as written', () => {

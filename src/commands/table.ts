@@ -253,6 +253,132 @@ export const COMMANDS = [
     arguments: [],
     options: [{ ...pretend, description: 'show the kopt.conf init would write, as a diff; write nothing' }],
   },
+  // pgo: profile-guided kernels (src/commands/pgo.ts)
+  {
+    name: 'pgo instrument',
+    summary: 'build the next kernel with profiling (gcov, or Clang AutoFDO/Propeller) to record a profile',
+    arguments: [],
+    options: [
+      pretend,
+      {
+        name: 'package',
+        type: 'string',
+        value: 'CPN',
+        description: "the kernel package (default: kopt.conf's only one)",
+      },
+      {
+        name: 'autofdo',
+        type: 'boolean',
+        description: 'Clang AutoFDO (toolchain = llvm, kernel 6.13+) instead of gcov',
+      },
+      { name: 'propeller', type: 'boolean', description: 'Clang AutoFDO and Propeller (clang 19+, x86_64)' },
+    ],
+  },
+  {
+    name: 'pgo collect',
+    summary: "copy the running kernel's gcov profile (/sys/kernel/debug/gcov) into the profile store",
+    arguments: [],
+    options: [
+      pretend,
+      {
+        name: 'from',
+        type: 'string',
+        value: 'DIR',
+        description: 'read this copy of the gcov tree instead of ${ROOT}/sys/kernel/debug/gcov',
+      },
+      {
+        name: 'package',
+        type: 'string',
+        value: 'CPV',
+        description: 'the version the kernel was built from (default: read from its build directory)',
+      },
+    ],
+  },
+  {
+    name: 'pgo use',
+    summary: "build the package's next kernel of the profile's version with the profile",
+    arguments: [
+      {
+        name: 'CPV',
+        required: false,
+        multiple: false,
+        description: "the profile, e.g. sys-kernel/gentoo-kernel-6.12.58 (default: the package's newest)",
+      },
+    ],
+    options: [
+      pretend,
+      {
+        name: 'package',
+        type: 'string',
+        value: 'CPN',
+        description: "the kernel package (default: kopt.conf's only one)",
+      },
+      {
+        name: 'for',
+        type: 'string',
+        value: 'PV',
+        description: "apply it to this version of the same kernel line instead of the profile's own (see README)",
+      },
+      {
+        name: 'force',
+        type: 'boolean',
+        description: 'also replace or remove a pgo fragment you edited (backed up first)',
+      },
+    ],
+  },
+  {
+    name: 'pgo status',
+    summary: 'show what pgo set up for each package and the profiles in the store',
+    arguments: [],
+    options: [],
+  },
+  {
+    name: 'pgo off',
+    summary: 'stop instrumenting or profiling the package (the profile store is kept)',
+    arguments: [],
+    options: [
+      pretend,
+      { name: 'package', type: 'string', value: 'CPN', description: 'the kernel package (default: the only one set)' },
+      { name: 'force', type: 'boolean', description: 'also remove a pgo fragment you edited (backed up first)' },
+    ],
+  },
+  {
+    name: 'pgo record',
+    summary: 'record branch samples of the running kernel while COMMAND runs (perf, for AutoFDO/Propeller)',
+    arguments: [
+      {
+        name: 'COMMAND',
+        required: true,
+        multiple: true,
+        description: 'the workload, after --: pgo record -- make -j8',
+      },
+    ],
+    options: [
+      { ...pretend, description: 'show the perf command; run nothing' },
+      { name: 'output', type: 'string', value: 'FILE', description: 'the perf data file (default: ./perf.data)' },
+    ],
+  },
+  {
+    name: 'pgo convert',
+    summary: "turn recorded perf data into the AutoFDO (and Propeller) profile of the running kernel's version",
+    arguments: [],
+    options: [
+      pretend,
+      { name: 'perf-data', type: 'string', value: 'FILE', description: 'the perf data (default: ./perf.data)' },
+      {
+        name: 'vmlinux',
+        type: 'string',
+        value: 'FILE',
+        description: 'the running kernel (default: /usr/src/linux-<release>/vmlinux, installed with USE=debug)',
+      },
+      {
+        name: 'package',
+        type: 'string',
+        value: 'CPV',
+        description: "the version it was recorded on (default: the running kernel's)",
+      },
+    ],
+  },
 ] as const satisfies readonly CommandSpec[];
 
 /** `sync-patches`, `patches list`, ...: cli.ts has one runner for each. */

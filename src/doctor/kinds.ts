@@ -581,6 +581,28 @@ export const KINDS = {
     fix: () =>
       'run it by hand to see why; re-merge it if it is broken: emerge --ask --oneshot app-admin/kernel-hardening-checker',
   }),
+  // pgo -------------------------------------------------------------------------------------------
+  'pgo-instrumented-running': kind<{ package: string; pv: string }>({
+    level: 'warning',
+    summary: 'the running kernel is still gcov-instrumented (slower, larger) though its profile is in use',
+    message: (f) =>
+      `the running kernel is gcov-instrumented (${file(f)} exists), slower and larger than it needs to be: ${f.package} uses its profile now`,
+    fix: (f) => `build the profiled kernel: emerge --ask --oneshot =${f.package}-${f.pv}, then reboot into it`,
+  }),
+  'pgo-profile-broken': kind<{ package: string; problem: string }>({
+    level: 'error',
+    summary: 'the profile a package uses is missing or damaged (its next build gets none)',
+    message: (f) => `${f.package} uses the profile ${file(f)}, which ${f.problem}`,
+    fix: (f) =>
+      `stop using it: gentoo-kopt pgo off --package ${f.package} (or record it again: boot the instrumented kernel and run gentoo-kopt pgo collect)`,
+  }),
+  'pgo-profile-other-line': kind<{ package: string; pv: string; installed: string }>({
+    level: 'warning',
+    summary: 'the profile in use was recorded on another kernel line than the installed kernel (not applied)',
+    message: (f) =>
+      `${f.package}'s profile is for ${f.pv}, but the installed kernel is ${f.installed}, another kernel line: the hook applies a profile to its own version only, so the next build gets none`,
+    fix: (f) => `record a new profile on ${f.installed}: gentoo-kopt pgo instrument --package ${f.package}`,
+  }),
 } as const;
 
 /** What gentoo-kopt does about an unsafe file, so what the finding costs (none: bashrc, kopt.conf). */

@@ -13,7 +13,8 @@ import { loadConfig } from '../config/kopt-conf.js';
 import { portageConfigPath, type Roots } from '../portage/roots.js';
 import { resolveAreaFile } from '../system/areas.js';
 import { lstatIfExists, sha256 } from '../system/fs.js';
-import { readLedger, type HookRole, type OwnedFile } from '../system/ledger.js';
+import { readLedger, type HookRole, type LoadedLedger, type OwnedFile } from '../system/ledger.js';
+import { hookValues, readPgoState, type PgoState } from '../pgo/store.js';
 import { planOwned, type State, type Wanted } from '../system/ownership.js';
 import type { Op } from '../system/plan.js';
 import { readBounded, readOptional } from '../system/read.js';
@@ -32,6 +33,10 @@ export interface HooksOptions {
   program?: Program;
   /** The hook to install (default: this package's hooks/kernel-hook.bash). */
   hookSource?: string;
+  /** pgo's settings to compile in (default: var/lib/gentoo-kopt/pgo/state.json as it is). */
+  pgo?: PgoState;
+  /** The ledger to plan against (default: as on disk): `gentoo-kopt pgo` passes the one its own plan leaves. */
+  ledger?: LoadedLedger;
 }
 
 export type Overall = 'current' | 'outdated' | 'not-installed';
@@ -86,9 +91,11 @@ async function wantedFiles(roots: Roots, opts: HooksOptions, warnings: string[])
   const { program, warnings: programWarnings } = given ?? (await defaultProgram());
   warnings.push(...programWarnings);
   const hookSource = opts.hookSource ?? fileURLToPath(new URL('hooks/kernel-hook.bash', PACKAGE_ROOT));
+  const pgo = opts.pgo ?? (await readPgoState(roots));
+  const extra = Object.fromEntries(Object.entries(pgo.packages).map(([cpn, e]) => [cpn, hookValues(roots, e)]));
   return [
     hookFile(HOOK_REL, 'hook', await readBounded(hookSource, 'program')),
-    hookFile(SETTINGS_REL, 'settings', compileSettings(config, program)),
+    hookFile(SETTINGS_REL, 'settings', compileSettings(config, program, extra)),
     ...(fragment ? [hookFile(LTO_FRAGMENT_REL, 'lto-fragment', fragment.content)] : []),
     ...presets.map((p) => hookFile(p.rel, 'config-fragment', p.content)),
   ];
@@ -98,7 +105,7 @@ async function wantedFiles(roots: Roots, opts: HooksOptions, warnings: string[])
 export async function planHooks(roots: Roots, opts: HooksOptions): Promise<{ data: HooksReport; ops: Op[] }> {
   const install = opts.action !== 'uninstall';
   const warnings: string[] = [];
-  const loaded = await readLedger(roots);
+  const loaded = opts.ledger ?? (await readLedger(roots));
   const wanted = install ? await wantedFiles(roots, opts, warnings) : [];
 
   // bashrc: the block only. Followed when it is a link inside the config root (areas.ts resolveAreaFile).

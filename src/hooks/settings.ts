@@ -26,6 +26,11 @@ export const SETTING_RULES: Readonly<Record<string, RegExp>> = {
   series: /^([a-z0-9][a-z0-9._-]*( [a-z0-9][a-z0-9._-]*)*)?$/,
   mixed: /^(die|warn)$/,
   native: /^(yes|no)$/,
+  // pgo (src/pgo/store.ts hookValues): written only for a package `gentoo-kopt pgo` set up
+  'pgo-mode': /^(none|instrument|use)$/,
+  'pgo-kind': /^(gcov|autofdo|propeller)$/,
+  'pgo-pv': /^([0-9][0-9a-z._]*)?$/,
+  'pgo-profile': /^(\/[A-Za-z0-9_.+@/-]+)?$/,
 };
 
 /** Where the hook finds the program that runs sync-patches: Portage's PATH is not the user's. */
@@ -64,8 +69,11 @@ function checkProgram(program: Program): void {
   }
 }
 
+/** Extra keys per package (category/pn -> key, value): what `gentoo-kopt pgo` set up. */
+export type ExtraValues = Readonly<Record<string, readonly (readonly [key: string, value: string])[]>>;
+
 /** The settings file's text. Throws ConfigError (with the kopt.conf line) for a value the hook would refuse. */
-export function compileSettings(config: KoptConfig, program: Program): string {
+export function compileSettings(config: KoptConfig, program: Program, extra: ExtraValues = {}): string {
   checkProgram(program);
   const out = [
     '# gentoo-kopt hook settings, compiled from kopt.conf by `gentoo-kopt hooks install`: do not edit, it is',
@@ -86,6 +94,15 @@ export function compileSettings(config: KoptConfig, program: Program): string {
               : undefined,
         });
       }
+      out.push(`${cpn}.${key}=${value}`);
+    }
+    for (const [key, value] of extra[cpn] ?? []) {
+      if (!SETTING_RULES[key]?.test(value))
+        throw new ConfigError(`${key} for ${cpn}: '${value}' is not a value the kernel hook accepts`, {
+          file: config.file,
+          hint:
+            key === 'pgo-profile' ? 'keep the config root under a path of letters, digits and . _ + @ / -' : undefined,
+        });
       out.push(`${cpn}.${key}=${value}`);
     }
   }

@@ -17,7 +17,7 @@ import { fsError, isErrno } from './fs-errors.js';
 import { quote, ShapeError, str, type Shape } from './json-shape.js';
 
 /** Who installs files and records them in the ledger. */
-export type Owner = 'patches' | 'hooks' | 'init';
+export type Owner = 'patches' | 'hooks' | 'init' | 'pgo';
 
 /** Who names paths: the owners (in the ledger), the transactions (journal and history) and their backups. */
 export type Claim = Owner | 'transaction' | 'backup';
@@ -41,6 +41,11 @@ export interface Area {
 /** A category or package directory name (PMS 3.1.1, 3.1.2): never `.`, `..` or a dotfile. */
 const PMS_NAME = /^[A-Za-z0-9_][A-Za-z0-9+_.-]*$/;
 
+/** A profile store's own files (src/pgo/store.ts). */
+const PGO_FILE = /^(profile\.json|kernel\.afdo|propeller_cc_profile\.txt|propeller_ld_profile\.txt|perf\.data)$/;
+/** A stored .gcda: the object's path below the build directory with `/` as `#` (GCC's mangling). */
+const GCDA_NAME = /^[A-Za-z0-9_+,=@-][A-Za-z0-9_+,=@#.-]*\.gcda$/;
+
 /** A backup tarball's name: the transaction id (journal.ts TX_ID) and `.tar`. */
 export const BACKUP_NAME = /^[0-9]{8}T[0-9]{6}Z-[0-9]{1,10}-[0-9a-f]{4}\.tar$/;
 
@@ -63,7 +68,7 @@ export const AREAS: readonly Area[] = [
   {
     shown: 'etc/kernel/config.d/NN-gentoo-kopt-*.config',
     path: ['etc', 'kernel', 'config.d', /^[0-9]{2}-gentoo-kopt-[A-Za-z0-9._-]+\.config$/],
-    claimedBy: ['hooks', 'transaction'],
+    claimedBy: ['hooks', 'pgo', 'transaction'],
   },
   // The hooks own only their block of bashrc; the ledger records whether they created the file.
   {
@@ -88,6 +93,23 @@ export const AREAS: readonly Area[] = [
     shown: 'var/lib/gentoo-kopt/hooks.json',
     path: ['var', 'lib', 'gentoo-kopt', 'hooks.json'],
     claimedBy: ['transaction'],
+  },
+  // pgo: its state (which package is instrumented or uses which profile) and the profile store, one
+  // directory per package version a profile was recorded on (src/pgo/store.ts).
+  {
+    shown: 'var/lib/gentoo-kopt/pgo/state.json',
+    path: ['var', 'lib', 'gentoo-kopt', 'pgo', 'state.json'],
+    claimedBy: ['pgo', 'transaction'],
+  },
+  {
+    shown: 'var/lib/gentoo-kopt/pgo/CATEGORY/PN/PV/PROFILE',
+    path: ['var', 'lib', 'gentoo-kopt', 'pgo', PMS_NAME, PMS_NAME, PMS_NAME, PGO_FILE],
+    claimedBy: ['pgo', 'transaction'],
+  },
+  {
+    shown: 'var/lib/gentoo-kopt/pgo/CATEGORY/PN/PV/gcov/*.gcda',
+    path: ['var', 'lib', 'gentoo-kopt', 'pgo', PMS_NAME, PMS_NAME, PMS_NAME, 'gcov', GCDA_NAME],
+    claimedBy: ['pgo', 'transaction'],
   },
   {
     shown: 'var/lib/gentoo-kopt/backups/ID.tar',
@@ -168,6 +190,7 @@ const CLAIMANT: Record<Claim, string> = {
   patches: 'a record of sync-patches',
   hooks: 'a record of hooks install',
   init: 'a record of init',
+  pgo: 'a record of gentoo-kopt pgo',
   transaction: 'a transaction',
   backup: 'a backup',
 };

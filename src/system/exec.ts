@@ -123,3 +123,68 @@ export async function runCapped(
   }
   return Buffer.concat(chunks);
 }
+
+/**
+ * Runs `command args` with the terminal's stdin, stdout and stderr (perf record running the user's
+ * workload); resolves to its exit status. A program that is not there is a ProcessError (notFound).
+ */
+export async function runInteractive(
+  command: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv } = {},
+): Promise<number> {
+  const r = await execa(command, args, { stdio: 'inherit', reject: false, env: opts.env, extendEnv: !opts.env });
+  if ((r as { code?: string }).code === 'ENOENT') throw new ProcessError(`${command} is not installed`, command, true);
+  return r.exitCode ?? 1;
+}
+
+/** Runs `command args` to the end; stdout and stderr as text (capped by `max` bytes each), and the exit status. */
+export async function runText(
+  command: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs: number; max?: number },
+): Promise<{ status: number; stdout: string; stderr: string }> {
+  const r = await execa(command, args, {
+    stdin: 'ignore',
+    reject: false,
+    timeout: opts.timeoutMs,
+    maxBuffer: opts.max ?? 16 * 1024 * 1024,
+    env: opts.env,
+    extendEnv: !opts.env,
+  });
+  if ((r as { code?: string }).code === 'ENOENT') throw new ProcessError(`${command} is not installed`, command, true);
+  return { status: r.exitCode ?? 1, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
+}
+
+/**
+ * Runs a program that writes its results into files: `args(dir)` names them in a fresh scratch
+ * directory; after a zero exit, the files `outputs` are read (bounded: each at most `max` bytes) and the
+ * directory is removed, whatever happened (`inspect` runs first, on the directory, after a zero exit).
+ */
+export async function runToFiles(
+  command: string,
+  args: (dir: string) => string[],
+  outputs: readonly string[],
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs: number; max: number; inspect?: (dir: string) => Promise<void> },
+): Promise<{ status: number; stderr: string; files: Map<string, Buffer> }> {
+  const { mkdtemp, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { readOptional } = await import('./read.js');
+  const dir = await mkdtemp(join(tmpdir(), 'gentoo-kopt-'));
+  try {
+    const r = await runText(command, args(dir), opts);
+    const files = new Map<string, Buffer>();
+    if (r.status === 0)
+      for (const name of outputs) {
+        const bytes = await readOptional(join(dir, name), 'profile', { noFollow: true });
+        if (bytes && bytes.length > opts.max)
+          throw new ProcessError(`${command} wrote more than ${opts.max} bytes to ${name}`, command, false);
+        if (bytes) files.set(name, bytes);
+      }
+    if (r.status === 0) await opts.inspect?.(dir);
+    return { status: r.status, stderr: r.stderr, files };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

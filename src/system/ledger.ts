@@ -27,17 +27,20 @@ import type { Roots } from '../portage/roots.js';
 
 export type { Owner } from './areas.js';
 export type HookRole = 'hook' | 'settings' | 'lto-fragment' | 'config-fragment';
+export type PgoRole = 'fragment' | 'state' | 'profile';
 
 /** What each owner records about a file besides its path and sha256. */
 interface Facts {
   patches: { series: string; entry: string; target: string };
   hooks: { role: HookRole };
   init: Record<never, never>;
+  pgo: { role: PgoRole };
 }
 const FACTS: { [O in Owner]: { [K in keyof Facts[O]]-?: Shape<Facts[O][K]> } } = {
   patches: { series: str(256), entry: str(256), target: str(512) },
   hooks: { role: oneOf<HookRole>('hook', 'settings', 'lto-fragment', 'config-fragment') },
   init: {},
+  pgo: { role: oneOf<PgoRole>('fragment', 'state', 'profile') },
 };
 
 /** A file `O` installed: where, the sha256 of what it wrote, and its facts about it. */

@@ -44,6 +44,8 @@ export const LIMITS = {
   program: { max: 4 * MiB, what: 'a file of gentoo-kopt itself' },
   /** A file of a kernel source tree that verify reads (--source DIR, or a tarball member it keeps). */
   source: { max: 64 * MiB, what: 'a kernel source file' },
+  /** A kernel profile: a .gcda from debugfs (st_size says 0: read to the end) or the store, an AutoFDO profile. */
+  profile: { max: 256 * MiB, what: 'a kernel profile file' },
 } as const;
 
 export type FileKind = keyof typeof LIMITS;

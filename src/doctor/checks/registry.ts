@@ -15,6 +15,7 @@ import { hostFlags } from './host-flags.js';
 import { modules } from './modules.js';
 import { binhost } from './binhost.js';
 import { kernelPresets } from './presets.js';
+import { pgo } from './pgo.js';
 
 export const CHECKS: readonly Check[] = [
   inputs,
@@ -31,4 +32,5 @@ export const CHECKS: readonly Check[] = [
   modules,
   binhost,
   kernelPresets,
+  pgo,
 ];
