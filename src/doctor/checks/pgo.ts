@@ -17,7 +17,7 @@ import { checkProfile, listProfiles } from '../../pgo/profiles.js';
 import { readPgoState, stateFile, type PgoEntry } from '../../pgo/store.js';
 import { lstatIfExists } from '../../system/fs.js';
 import { readOptional } from '../../system/read.js';
-import { finding, type Finding } from '../finding.js';
+import { finding, SkipCheck, type Finding } from '../finding.js';
 import type { Check } from '../check.js';
 import { hookSlot, type DoctorContext } from '../context.js';
 
@@ -43,7 +43,12 @@ async function newestRelease(ctx: DoctorContext, cpn: string): Promise<string | 
     const cpf = text?.toString('utf8').trim().split(':')[0];
     if (cpf) byCpf.set(cpf, name.slice('linux-'.length));
   }
-  const installed = (await ctx.installed([cpn]))
+  const installed = (
+    await ctx.installed([cpn]).catch((err: unknown) => {
+      if (err instanceof SkipCheck) return []; // no VDB: no installed kernel to look at
+      throw err;
+    })
+  )
     .filter((p) => byCpf.has(`${p.cpv.category}/${p.cpv.pf}`))
     .sort((a, b) => vercmp(a.cpv.pv, b.cpv.pv));
   const newest = installed.at(-1);
