@@ -603,6 +603,48 @@ export const KINDS = {
       `${f.package}'s profile is for ${f.pv}, but the installed kernel is ${f.installed}, another kernel line: the hook applies a profile to its own version only, so the next build gets none`,
     fix: (f) => `record a new profile on ${f.installed}: gentoo-kopt pgo instrument --package ${f.package}`,
   }),
+  'pgo-vmlinux-missing': kind<{ package: string; pgoKind: string; packageUse: string }>({
+    level: 'error',
+    summary:
+      'a package is instrumented for AutoFDO/Propeller, and its installed kernel has no vmlinux (dist-kernels install it with USE=debug only)',
+    message: (f) =>
+      `${f.package} is instrumented for ${f.pgoKind}, and pgo convert needs the kernel's vmlinux, but ${file(f)} does not exist: a dist-kernel installs it only with USE=debug`,
+    fix: (f) =>
+      `enable USE=debug for it and build it again: mkdir -p ${path.dirname(f.packageUse)} && echo '${f.package} debug' >> ${f.packageUse} && emerge --ask --oneshot ${f.package} (then boot it and run gentoo-kopt pgo record)`,
+  }),
+  'pgo-tool-missing': kind<{
+    package: string;
+    pgoKind: string;
+    tools: string[];
+    packages: string[];
+    unpackaged: boolean;
+  }>({
+    level: 'error',
+    summary:
+      "a package is instrumented for AutoFDO/Propeller, and perf, the LLVM slot's llvm-profgen or (Propeller) create_llvm_prof is missing",
+    message: (f) =>
+      `${f.package} is instrumented for ${f.pgoKind}: pgo record and pgo convert need ${and(f.tools)}, which ${f.tools.length > 1 ? 'are' : 'is'} missing or not executable`,
+    fix: (f) => {
+      const own =
+        'build create_llvm_prof from google/autofdo, a release newer than v0.30.1, and install it in /usr/local/bin: no distribution packages it';
+      const perf = f.packages.filter((p) => p === 'dev-util/perf');
+      const llvm = f.packages.filter((p) => p !== 'dev-util/perf');
+      const emerge = [
+        ...(perf.length ? [`emerge --ask ${perf.join(' ')}`] : []),
+        ...(llvm.length ? [`emerge --ask --oneshot ${llvm.join(' ')}`] : []),
+      ].join(' && ');
+      if (!emerge) return own;
+      return `${emerge}${f.unpackaged ? ` (and ${own})` : ''}`;
+    },
+  }),
+  'pgo-no-branch-sampling': kind<{ package: string; pgoKind: string; reason: string }>({
+    level: 'warning',
+    summary:
+      'a package is instrumented for AutoFDO/Propeller, and this CPU offers no branch sampling (Intel LBR, AMD BRS or LbrExtV2)',
+    message: (f) => `${f.package} is instrumented for ${f.pgoKind}, but ${f.reason}`,
+    fix: () =>
+      'record the profile on a machine whose CPU samples branches (Intel with LBR; AMD Zen 3 with BRS, Zen 4 and newer with LbrExtV2), running this kernel; in a virtual machine, pass LBR through to the guest',
+  }),
 } as const;
 
 /** What gentoo-kopt does about an unsafe file, so what the finding costs (none: bashrc, kopt.conf). */
