@@ -4,7 +4,9 @@
 import type { Settings } from '../config/kopt-conf.js';
 import type { InstalledPackage } from '../portage/vdb.js';
 import type { DoctorContext } from './context.js';
-import { SkipCheck } from './finding.js';
+import { KoptError } from '../errors.js';
+import { readOptional } from '../system/read.js';
+import { finding, SkipCheck, type Finding } from './finding.js';
 import type { PackageRef } from './portage-env.js';
 
 /** The packages to evaluate: installed versions of each configured kernel, else the bare name. */
@@ -70,4 +72,21 @@ export function llvmInstalled(packages: InstalledPackage[]): Map<LlvmPackage, In
     if (row) out.get(row)!.push(pkg);
   }
   return out;
+}
+
+/** A kernel config file's text; undefined when missing, and a file-unreadable finding in `out` when it cannot be read. */
+export async function readKernelFile(file: string, out: Finding[]): Promise<string | undefined> {
+  try {
+    return (await readOptional(file, 'kernel-config'))?.toString('utf8');
+  } catch (err) {
+    if (!(err instanceof KoptError)) throw err;
+    out.push(
+      finding(
+        'file-unreadable',
+        { file: err.file ?? file },
+        { message: err.message, ...(err.hint !== undefined && { hint: err.hint }) },
+      ),
+    );
+    return undefined;
+  }
 }

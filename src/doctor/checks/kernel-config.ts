@@ -15,6 +15,7 @@ import { isGccLtoSeries } from '../../hooks/lto-fragment.js';
 import type { Settings } from '../../config/kopt-conf.js';
 import { compareC } from '../../portage/eapply-user.js';
 import { finding, SkipCheck, type Finding } from '../finding.js';
+import { readKernelFile } from '../shared.js';
 import type { DoctorContext } from '../context.js';
 import type { Check } from '../check.js';
 
@@ -50,23 +51,6 @@ const COMPILER = [
   ['CC_IS_CLANG', 'llvm'],
   ['CC_IS_GCC', 'gnu'],
 ] as const;
-
-/** A kernel config file's text; undefined when missing, and a file-unreadable finding in `out` when it cannot be read. */
-async function readKernelFile(file: string, out: Finding[]): Promise<string | undefined> {
-  try {
-    return (await readOptional(file, 'kernel-config'))?.toString('utf8');
-  } catch (err) {
-    if (!(err instanceof KoptError)) throw err;
-    out.push(
-      finding(
-        'file-unreadable',
-        { file: err.file ?? file },
-        { message: err.message, ...(err.hint !== undefined && { hint: err.hint }) },
-      ),
-    );
-    return undefined;
-  }
-}
 
 async function fragmentFindings(
   ctx: DoctorContext,

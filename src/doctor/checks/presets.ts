@@ -16,6 +16,7 @@ import { HARDEN_BY_SYMBOL, hardenRows } from '../../presets/harden.js';
 import { gentooHardened } from '../../presets/gentoo-hardened.js';
 import { absentInVersion, kept, parseDotConfig, whyDropped } from '../../presets/why.js';
 import { finding, SkipCheck, type Finding } from '../finding.js';
+import { readKernelFile } from '../shared.js';
 import type { DoctorContext } from '../context.js';
 import type { Check } from '../check.js';
 
@@ -40,22 +41,6 @@ async function presetFragmentsOnDisk(ctx: DoctorContext, out: Finding[]): Promis
     frags.push({ name, mtimeMs: (await stat(file)).mtimeMs, values: parseDotConfig(text) });
   }
   return frags;
-}
-
-async function readKernelFile(file: string, out: Finding[]): Promise<string | undefined> {
-  try {
-    return (await readOptional(file, 'kernel-config'))?.toString('utf8');
-  } catch (err) {
-    if (!(err instanceof KoptError)) throw err;
-    out.push(
-      finding(
-        'file-unreadable',
-        { file: err.file ?? file },
-        { message: err.message, ...(err.hint && { hint: err.hint }) },
-      ),
-    );
-    return undefined;
-  }
 }
 
 /** Each installed kernel with its /usr/src tree's .config (the tree whose dist-kernel file names it). */
