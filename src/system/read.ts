@@ -122,18 +122,27 @@ function checkStat(file: string, st: Stats, kind: FileKind, opts: ReadOptions): 
   return undefined;
 }
 
+/** The first buffer of a read: the size stat gave plus one (to see the end), or 64 KiB for size 0. */
+const firstBuffer = (kind: FileKind, size: number): Buffer =>
+  Buffer.allocUnsafe(Math.min(LIMITS[kind].max + 1, size > 0 ? size + 1 : 64 * KiB));
+
+/** `buf` when it has room past `used`, else a copy twice as large (never past the limit + 1). */
+function room(buf: Buffer, used: number, file: string, kind: FileKind): Buffer {
+  if (used < buf.length) return buf;
+  const max = LIMITS[kind].max;
+  if (used > max) throw tooLarge(file, kind);
+  const bigger = Buffer.allocUnsafe(Math.min(max + 1, buf.length * 2));
+  buf.copy(bigger, 0, 0, used);
+  return bigger;
+}
+
 /** Reads from `fd` until end of file, failing past the kind's limit. `size` is the size stat reported. */
 function readAllSync(fd: number, file: string, kind: FileKind, size: number): Buffer {
   const max = LIMITS[kind].max;
-  let buf = Buffer.allocUnsafe(Math.min(max + 1, size > 0 ? size + 1 : 64 * KiB));
+  let buf = firstBuffer(kind, size);
   let used = 0;
   for (;;) {
-    if (used === buf.length) {
-      if (used > max) throw tooLarge(file, kind);
-      const bigger = Buffer.allocUnsafe(Math.min(max + 1, buf.length * 2));
-      buf.copy(bigger, 0, 0, used);
-      buf = bigger;
-    }
+    buf = room(buf, used, file, kind);
     const n = readSync(fd, buf, used, buf.length - used, null);
     if (n === 0) break;
     used += n;
@@ -152,15 +161,10 @@ async function readAll(
   size: number,
 ): Promise<Buffer> {
   const max = LIMITS[kind].max;
-  let buf = Buffer.allocUnsafe(Math.min(max + 1, size > 0 ? size + 1 : 64 * KiB));
+  let buf = firstBuffer(kind, size);
   let used = 0;
   for (;;) {
-    if (used === buf.length) {
-      if (used > max) throw tooLarge(file, kind);
-      const bigger = Buffer.allocUnsafe(Math.min(max + 1, buf.length * 2));
-      buf.copy(bigger, 0, 0, used);
-      buf = bigger;
-    }
+    buf = room(buf, used, file, kind);
     const { bytesRead } = await fh.read(buf, used, buf.length - used, null);
     if (bytesRead === 0) break;
     used += bytesRead;
