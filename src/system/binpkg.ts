@@ -11,9 +11,9 @@
 // regular file; decompressors run capped (runCapped). Errors are FsError (the file) or ProcessError.
 import { open, stat } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
-import tar from 'tar-stream';
 import { FsError } from '../errors.js';
-import { runCapped } from './exec.js';
+import { runCapped } from './probe.js';
+import { TarReader } from './tar-reader.js';
 import { fsError } from './fs-errors.js';
 import { kindOf, LIMITS } from './read.js';
 
@@ -86,27 +86,17 @@ async function gpkgMetadata(file: string, size: number): Promise<{ name: string;
   }
 }
 
-/** One file of a tar held in memory. */
-async function tarMember(bytes: Buffer, wanted: string): Promise<Buffer | undefined> {
-  const extract = tar.extract();
+/** One file of a tar held in memory (TarFormatError when it is not a tar). */
+function tarMember(bytes: Buffer, wanted: string): Buffer | undefined {
   let found: Buffer | undefined;
-  const done = new Promise<void>((resolve, reject) => {
-    extract.on('entry', (h, stream, next) => {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: unknown) => {
-        if (h.name === wanted) chunks.push(c as Buffer);
-      });
-      stream.on('end', () => {
-        if (h.name === wanted) found = Buffer.concat(chunks);
-        next();
-      });
-      stream.resume();
-    });
-    extract.on('finish', resolve);
-    extract.on('error', reject);
+  const reader = new TarReader({
+    entry: (h) => h.name === wanted && h.type === 'file',
+    body: (_h, data) => {
+      found = data;
+    },
   });
-  extract.end(bytes);
-  await done;
+  reader.push(bytes);
+  reader.end();
   return found;
 }
 
@@ -162,9 +152,11 @@ export async function binpkgEnvironment(file: string): Promise<string | undefine
       if (err instanceof Error && /unknown compression/.test(err.message)) throw corrupt(file, err.message);
       throw err;
     }
-    env = await tarMember(inner, 'metadata/environment.bz2').catch(() => {
+    try {
+      env = tarMember(inner, 'metadata/environment.bz2');
+    } catch {
       throw corrupt(file, `${meta.name} is not a tar`);
-    });
+    }
   } else {
     env = await xpakEnvironment(file, st.size);
   }

@@ -1,6 +1,6 @@
 // Processes gentoo-kopt runs (only src/system/ spawns): `xz -dc`, to stream .tar.xz patch sources and
 // kernel tarballs, since node:zlib has no xz/lzma decoder. GNU patch runs on a scratch tree
-// (scratch-tree.ts); doctor's probes and bzip2 run through probe.ts.
+// (scratch-tree.ts); doctor's probes and the capped decompressors (bzip2, binary package metadata) run through probe.ts.
 import type { Readable } from 'node:stream';
 import { execa, type ExecaError } from 'execa';
 import { ProcessError } from './process-error.js';
@@ -68,60 +68,6 @@ export function decompressStream(program: 'xz' | 'bzip2', file: string, opts: { 
   );
   done.catch(() => undefined); // callers await it; this only keeps an early failure from being "unhandled"
   return { stdout: sub.stdout, done, kill: () => void sub.kill('SIGKILL') };
-}
-
-/**
- * Runs `command args` with no stdin (or `input`) and returns its stdout, at most `max` bytes of it: past that the
- * process is killed and a ProcessError says so (a 1 KB .bz2 of 150 MB of zeros must not fill memory;
- * execa's maxBuffer is no help there, it fails only after holding the whole output). Also killed
- * after `timeoutMs`. A non-zero exit is a ProcessError with what the process said on stderr.
- */
-export async function runCapped(
-  command: string,
-  args: string[],
-  opts: { max: number; timeoutMs: number; what: string; input?: Buffer },
-): Promise<Buffer> {
-  const shown = `${command} ${args.filter((a) => a !== '--').join(' ')}`;
-  const sub = execa(command, args, {
-    ...(opts.input ? { input: opts.input } : { stdin: 'ignore' as const }),
-    buffer: { stdout: false, stderr: true },
-    encoding: 'buffer',
-    reject: false,
-    timeout: opts.timeoutMs,
-    env: { LC_ALL: 'C' },
-  });
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let over = false;
-  try {
-    for await (const chunk of sub.stdout ?? []) {
-      size += (chunk as Buffer).length;
-      if (size > opts.max) {
-        over = true;
-        sub.kill('SIGKILL');
-        break;
-      }
-      chunks.push(chunk as Buffer);
-    }
-  } catch {
-    // the stream ends with an error when the process is killed or fails: its result says why
-  }
-  const r = await sub;
-  if (over)
-    throw new ProcessError(
-      `${opts.what} decompresses to more than ${opts.max} bytes: refusing to read more`,
-      shown,
-      false,
-    );
-  if ((r as { code?: string }).code === 'ENOENT') throw new ProcessError(`${command} is not installed`, shown, true);
-  if (r.timedOut) throw new ProcessError(`${command} did not finish within ${opts.timeoutMs} ms`, shown, false);
-  if (r.failed) {
-    const said = Buffer.from((r.stderr as unknown as Uint8Array | undefined) ?? new Uint8Array())
-      .toString('utf8')
-      .trim();
-    throw new ProcessError(said || r.shortMessage || `${command} failed`, shown, false);
-  }
-  return Buffer.concat(chunks);
 }
 
 /**

@@ -1,7 +1,8 @@
-// Processes doctor runs, read-only: version probes of the toolchain (`clang --version`) and `bzip2 -dc`
-// for the environment Portage saved in a VDB entry (environment.bz2; node:zlib has no bzip2 decoder).
+// Processes doctor runs, read-only: version probes of the toolchain (`clang --version`), and the
+// decompressors for the environment Portage saved in a VDB entry or a binary package (environment.bz2,
+// a GPKG's metadata.tar.<compression>; node:zlib has no bzip2, xz, zstd or lz4 decoder).
 // node's spawn, not execa: doctor runs a few short processes, and loading execa cost it more than
-// running them (about a hundred modules).
+// running them (about a hundred modules, ~100 ms).
 import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -36,12 +37,16 @@ interface Ran {
 const STDERR_MAX = 64 * 1024;
 
 /**
- * Runs `file args` with no stdin, in the C locale (the rest of the environment as it is), keeping at
+ * Runs `file args` with `input` (or nothing) on stdin, in the C locale (the rest of the environment as it is), keeping at
  * most `max` bytes of stdout: past that, or after `timeoutMs`, the process is killed. Never rejects.
  */
-function run(file: string, args: string[], opts: { max: number; timeoutMs: number }): Promise<Ran> {
+function run(file: string, args: string[], opts: { max: number; timeoutMs: number; input?: Buffer }): Promise<Ran> {
   return new Promise((resolve) => {
-    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    const child = spawn(file, args, { stdio: 'pipe', env: { ...process.env, LC_ALL: 'C' } });
+    // stdin is `input`, or empty. EPIPE when the process exits (or is killed at the cap) before reading
+    // all of it: its exit says why.
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(opts.input);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let outSize = 0;
@@ -129,20 +134,34 @@ export async function bzip2Decompress(file: string, max: number = LIMITS.vdb.max
       file,
       hint: 'Portage writes environment.bz2 as a regular file: re-merge the package',
     });
-  const shown = `bzip2 -dc ${file}`;
-  const r = await run('bzip2', ['-dc', '--', file], { max, timeoutMs: BZIP2_TIMEOUT_MS });
+  return runCapped('bzip2', ['-dc', '--', file], { max, timeoutMs: BZIP2_TIMEOUT_MS, what: path.basename(file) });
+}
+
+/**
+ * Runs `command args` with no stdin (or `input`) and returns its stdout, at most `max` bytes of it: past
+ * that the process is killed and a ProcessError says so (a 1 KB .bz2 of 150 MB of zeros must not fill
+ * memory). Also killed after `timeoutMs`. A non-zero exit is a ProcessError with what the process said on
+ * stderr; a missing program is one with notFound. `what` names the data in the messages.
+ */
+export async function runCapped(
+  command: string,
+  args: string[],
+  opts: { max: number; timeoutMs: number; what: string; input?: Buffer },
+): Promise<Buffer> {
+  const shown = `${command} ${args.filter((a) => a !== '--').join(' ')}`;
+  const r = await run(command, args, opts);
   if (r.over)
     throw new ProcessError(
-      `${path.basename(file)} decompresses to more than ${max} bytes: refusing to read more`,
+      `${opts.what} decompresses to more than ${opts.max} bytes: refusing to read more`,
       shown,
       false,
     );
-  if (r.startError?.code === 'ENOENT') throw new ProcessError('bzip2 is not installed', shown, true);
-  if (r.timedOut) throw new ProcessError(`bzip2 did not finish within ${BZIP2_TIMEOUT_MS} ms`, shown, false);
+  if (r.startError?.code === 'ENOENT') throw new ProcessError(`${command} is not installed`, shown, true);
+  if (r.timedOut) throw new ProcessError(`${command} did not finish within ${opts.timeoutMs} ms`, shown, false);
   if (r.startError || r.exitCode !== 0) {
     const said = r.stderr.toString('utf8').trim();
     const why = r.startError?.message ?? (r.exitCode === undefined ? `killed by ${r.signal}` : `exited ${r.exitCode}`);
-    throw new ProcessError(said || `bzip2 failed: ${why}`, shown, false);
+    throw new ProcessError(said || `${command} failed: ${why}`, shown, false);
   }
   return r.stdout;
 }

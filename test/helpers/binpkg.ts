@@ -15,15 +15,26 @@ async function tarOf(members: Record<string, Buffer>): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** A GPKG (`<pf>[-<build id>].gpkg.tar`) whose metadata.tar.gz holds environment.bz2 with `environment`. */
-export async function gpkg(base: string, environment: string): Promise<Buffer> {
-  const metadata = await tarOf({
-    'metadata/environment.bz2': bzip2(environment),
-    'metadata/CATEGORY': Buffer.from('sys-kernel\n'),
-  });
+/**
+ * A GPKG (`<pf>[-<build id>].gpkg.tar`) whose metadata.tar.<suffix> holds environment.bz2 with
+ * `environment` (or these `envBytes`: a bomb, garbage). `compress` makes the metadata tar's suffix
+ * and bytes (gzip by default); `metadata` replaces the metadata tar itself.
+ */
+export async function gpkg(
+  base: string,
+  environment: string,
+  opts: { compress?: (tar: Buffer) => [string, Buffer]; envBytes?: Buffer; metadata?: Buffer } = {},
+): Promise<Buffer> {
+  const metadata =
+    opts.metadata ??
+    (await tarOf({
+      'metadata/environment.bz2': opts.envBytes ?? bzip2(environment),
+      'metadata/CATEGORY': Buffer.from('sys-kernel\n'),
+    }));
+  const [suffix, bytes] = (opts.compress ?? ((t: Buffer) => ['.gz', gzipSync(t)]))(metadata);
   return tarOf({
     [`${base}/gpkg-1`]: Buffer.from('gpkg-1\n'),
-    [`${base}/metadata.tar.gz`]: gzipSync(metadata),
+    [`${base}/metadata.tar${suffix}`]: bytes,
     [`${base}/image.tar.gz`]: gzipSync(await tarOf({ 'image/boot/vmlinuz': Buffer.alloc(4096, 7) })),
   });
 }

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { KoptError } from '../../errors.js';
 import { toolFamily } from '../../hooks/toolchain.js';
 import { binpkgEnvironment } from '../../system/binpkg.js';
-import { ProcessError } from '../../system/exec.js';
+import { ProcessError } from '../../system/process-error.js';
 import { hookSlot } from '../context.js';
 import { finding, SkipCheck, type Finding } from '../finding.js';
 import type { Assignment } from '../portage-env.js';
