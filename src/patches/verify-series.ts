@@ -5,7 +5,9 @@
 import path from 'node:path';
 import { KoptError } from '../errors.js';
 import type { Roots } from '../portage/roots.js';
-import type { VerifyStatus } from '../verify/verify.js';
+import { distfileFinder } from '../verify/distfiles.js';
+import { failureSummary, notVerified } from '../verify/report.js';
+import type { Verdict, VerifyStatus } from '../verify/verify.js';
 import type { Desired } from './desired.js';
 
 export interface TargetVerdict {
@@ -25,21 +27,22 @@ export async function verifyDesired(
 ): Promise<TargetVerdict[]> {
   const checked = desired.targets.filter((t) => desired.files.some((f) => f.target === t.target));
   if (checked.length === 0) return [];
-  // Loaded here: the verifier brings the tar walker, xz and GNU patch, which --no-verify never needs.
-  const [{ verifyTargets }, { failureSummary }] = await Promise.all([
-    import('../verify/verify.js'),
-    import('../verify/report.js'),
-  ]);
-  const verdicts = await verifyTargets(
-    roots,
-    checked.map((t) => ({
-      cpv: t.cpv,
-      files: desired.files
-        .filter((f) => f.target === t.target)
-        .map((f) => ({ name: path.posix.basename(f.rel), content: f.content })),
-    })),
-    { env },
-  );
+  const series = checked.map((t) => ({
+    cpv: t.cpv,
+    files: desired.files
+      .filter((f) => f.target === t.target)
+      .map((f) => ({ name: path.posix.basename(f.rel), content: f.content })),
+  }));
+  // The distfiles first: where none is downloaded (most runs, and every run that changes nothing
+  // between two emerges) the verifier, with the tar walker, xz and GNU patch, is not even loaded.
+  const find = distfileFinder(roots, env);
+  const lookups = [];
+  for (const t of checked) lookups.push(await find(t.cpv));
+  const misses = lookups.flatMap((l) => (l.found ? [] : [l]));
+  const verdicts: Verdict[] =
+    misses.length === lookups.length
+      ? misses.map((l, i) => notVerified(l.reason, l.hint, series[i]!.files))
+      : await (await import('../verify/verify.js')).verifyTargets(roots, series, { env, lookups });
   const out: TargetVerdict[] = [];
   for (const [i, t] of checked.entries()) {
     const v = verdicts[i]!;

@@ -89,9 +89,34 @@ export async function distdir(roots: Roots, env: NodeJS.ProcessEnv): Promise<str
 
 /** Finds the distfiles the build of `cpv` patches before eapply_user. */
 export async function findDistfiles(roots: Roots, env: NodeJS.ProcessEnv, cpv: Cpv | string): Promise<DistfileLookup> {
+  return distfileFinder(roots, env)(cpv);
+}
+
+/**
+ * findDistfiles for the many versions of one run (sync-patches checks every target): repos.conf,
+ * make.conf's DISTDIR and each package's versions in the repositories are read once, not per version.
+ */
+export function distfileFinder(roots: Roots, env: NodeJS.ProcessEnv): (cpv: Cpv | string) => Promise<DistfileLookup> {
+  let repos: ReturnType<typeof loadReposConf> | undefined;
+  let dir: Promise<string> | undefined;
+  const versions = new Map<string, ReturnType<typeof availableVersions>>();
+  const available = async (cpn: string): ReturnType<typeof availableVersions> => {
+    repos ??= loadReposConf(roots);
+    const { repos: list } = await repos;
+    let found = versions.get(cpn);
+    if (!found) versions.set(cpn, (found = availableVersions(list, cpn)));
+    return found;
+  };
+  return (cpv) => lookup(cpv, available, () => (dir ??= distdir(roots, env)));
+}
+
+async function lookup(
+  cpv: Cpv | string,
+  available: (cpn: string) => ReturnType<typeof availableVersions>,
+  distdirOnce: () => Promise<string>,
+): Promise<DistfileLookup> {
   const want = typeof cpv === 'string' ? parseCpv(cpv) : cpv;
-  const repos = await loadReposConf(roots);
-  const { packages } = await availableVersions(repos.repos, want.cpn);
+  const { packages } = await available(want.cpn);
   const pkg = packages.find((p) => p.cpv.pf === want.pf) ?? packages.find((p) => p.cpv.pv === want.pv);
   const name = `${want.category}/${want.pf}`;
   if (!pkg) {
@@ -116,7 +141,7 @@ export async function findDistfiles(roots: Roots, env: NodeJS.ProcessEnv, cpv: C
       reason: `${name} fetches no linux-X.Y tarball: not a kernel built from kernel.org sources`,
       hint: 'use --source DIR with an unpacked tree',
     };
-  const dir = await distdir(roots, env);
+  const dir = await distdirOnce();
   const needed = [
     classified.base,
     ...(classified.incremental ? [classified.incremental] : []),

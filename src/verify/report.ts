@@ -3,7 +3,7 @@
 // on a terminal while the tarball streams.
 import path from 'node:path';
 import type { HunkVerdict, PatchVerdict } from './verdicts.js';
-import type { Progress, Verdict } from './verify.js';
+import type { Progress, SeriesPatch, Verdict } from './verify.js';
 
 export interface TargetResult {
   /** A CPV, or the tarball/tree of an ad hoc run. */
@@ -11,6 +11,18 @@ export interface TargetResult {
   verdict: Verdict;
   /** Set when there was nothing to verify (no user patches for that version). */
   note?: string;
+}
+
+/** The verdict for a series that could not be checked: why, and what to do. */
+export function notVerified(reason: string, hint: string, patches: SeriesPatch[] = []): Verdict {
+  return {
+    status: 'not-verified',
+    reason,
+    hint,
+    before: [],
+    patches: patches.map((p) => ({ name: p.name, applied: false, files: [] })),
+    stats: { bytes: 0, members: 0, kept: 0, ms: 0 },
+  };
 }
 
 const STATUS: Record<Verdict['status'], string> = {

@@ -9,12 +9,15 @@ import { ProcessError } from '../system/exec.js';
 import type { Cpv } from '../portage/atom.js';
 import type { Roots } from '../portage/roots.js';
 import { applyWithGnuPatch, type ReadPatch, type Sources } from './apply.js';
-import { findDistfiles, type KernelDistfiles } from './distfiles.js';
+import { distfileFinder, type DistfileLookup, type KernelDistfiles } from './distfiles.js';
 import { extractWanted } from './extract.js';
 import { feedLines, PatchParser } from './hunks.js';
 import { readPrepatches, type Prepatch } from './prepatches.js';
 import { readTree } from './read-tree.js';
+import { notVerified } from './report.js';
 import type { PatchVerdict } from './verdicts.js';
+
+export { notVerified } from './report.js';
 
 export interface SeriesPatch {
   name: string;
@@ -52,17 +55,6 @@ export interface Verdict {
   before: { name: string; applied: boolean; files: string[]; problems: string[] }[];
   patches: PatchVerdict[];
   stats: { bytes: number; members: number; kept: number; ms: number };
-}
-
-export function notVerified(reason: string, hint: string, patches: SeriesPatch[] = []): Verdict {
-  return {
-    status: 'not-verified',
-    reason,
-    hint,
-    before: [],
-    patches: patches.map((p) => ({ name: p.name, applied: false, files: [] })),
-    stats: { bytes: 0, members: 0, kept: 0, ms: 0 },
-  };
 }
 
 function describeBase(base: Base): NonNullable<Verdict['against']> {
@@ -181,12 +173,13 @@ export async function verifyTarget(
 export async function verifyTargets(
   roots: Roots,
   targets: { cpv: Cpv | string; files: SeriesPatch[] }[],
-  opts: VerifyOptions & { env?: NodeJS.ProcessEnv } = {},
+  opts: VerifyOptions & { env?: NodeJS.ProcessEnv; lookups?: readonly DistfileLookup[] } = {},
 ): Promise<Verdict[]> {
   const verdicts: Verdict[] = new Array(targets.length);
   const groups = new Map<string, { index: number; files: KernelDistfiles; series: SeriesPatch[] }[]>();
+  const find = distfileFinder(roots, opts.env ?? {});
   for (const [index, t] of targets.entries()) {
-    const found = await findDistfiles(roots, opts.env ?? {}, t.cpv);
+    const found = opts.lookups?.[index] ?? (await find(t.cpv));
     if (!found.found) verdicts[index] = notVerified(found.reason, found.hint, t.files);
     else
       groups.set(found.files.base, [
