@@ -3,9 +3,7 @@
 // the block or a file gentoo-kopt does not own. The hook is copied, not linked: removing the npm
 // package cannot break emerge (the hook then only warns that it cannot sync patches).
 import { planHooks, type HooksOptions, type HooksReport } from '../hooks/install-plan.js';
-import { acquireLock } from '../system/lock.js';
 import { STATES, stateLines } from '../system/ownership.js';
-import { commitTransaction, recoverIncomplete } from '../system/transaction.js';
 import { ewarn, PLAIN, type Style } from '../output.js';
 import type { CommandContext, CommandResult } from './types.js';
 
@@ -14,14 +12,17 @@ export type { HooksOptions, HooksReport } from '../hooks/install-plan.js';
 export async function hooksCommand(ctx: CommandContext, opts: HooksOptions): Promise<CommandResult<HooksReport>> {
   const { roots } = ctx;
   const write = opts.action !== 'status' && !opts.pretend;
-  const lock = write ? await acquireLock(roots, `hooks ${opts.action}`) : undefined;
+  // The lock and the transaction (backup, journal, recovery) only when writing: status loads neither.
+  const tx = write ? await import('../system/transaction.js') : undefined;
+  const lock = write ? await (await import('../system/lock.js')).acquireLock(roots, `hooks ${opts.action}`) : undefined;
   try {
-    if (write) await recoverIncomplete(roots);
+    await tx?.recoverIncomplete(roots);
     const { data, ops } = await planHooks(roots, opts);
     if (ops.length) {
-      const tx = await commitTransaction(roots, ops, { command: `hooks ${opts.action}` });
-      data.transaction = tx.id;
-      data.warnings.push(...tx.notes);
+      if (!tx) throw new Error(`hooks ${opts.action}: a plan with changes when nothing may be written`);
+      const done = await tx.commitTransaction(roots, ops, { command: `hooks ${opts.action}` });
+      data.transaction = done.id;
+      data.warnings.push(...done.notes);
     }
     const exitCode = opts.action === 'status' && data.overall !== 'current' ? 1 : 0;
     return { data, text: render(data, ctx.style), exitCode };
