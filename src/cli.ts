@@ -3,6 +3,7 @@
 // lazily so that `--version` and `--help` stay cheap.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { KoptError, LockedError, UsageError } from './errors.js';
+import { VERSION_LINE } from './version.js';
 import { COMMANDS, PROGRAM, type CommandName, type CommandSpec } from './commands/table.js';
 import { commandHelp, commandsOf, optionsOf, programHelp, programUsage, usageLine } from './commands/help.js';
 import type { CommandContext, CommandResult } from './commands/types.js';
@@ -143,26 +144,6 @@ const parseOptions = (spec: CommandSpec): Options =>
     ]),
   );
 
-async function version(): Promise<string> {
-  const [{ readBounded }, { fileURLToPath }] = await Promise.all([import('./system/read.js'), import('node:url')]);
-  const file = fileURLToPath(new URL('../package.json', import.meta.url));
-  const fail = (): never => {
-    throw new KoptError('has no version: it is not the package.json of gentoo-kopt', {
-      file,
-      hint: 'reinstall gentoo-kopt',
-    });
-  };
-  let pkg: unknown;
-  try {
-    pkg = JSON.parse((await readBounded(file, 'program')).toString('utf8'));
-  } catch (err) {
-    if (err instanceof KoptError) throw err;
-    fail();
-  }
-  const v = (pkg as { version?: unknown } | null)?.version;
-  return typeof v === 'string' && /^[0-9A-Za-z.+-]{1,64}$/.test(v) ? v : fail();
-}
-
 /**
  * parseArgs (strict) failed with one of its ERR_PARSE_ARGS_* codes: name the option at fault in one
  * line, from parseArgs' own tokens (not from its message, whose wording is Node's).
@@ -227,12 +208,8 @@ async function help(words: string[], asked: boolean): Promise<number> {
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   if (argv[0] === '--version' || argv[0] === '-V') {
-    try {
-      process.stdout.write(`${PROGRAM} ${await version()}\n`);
-      return 0;
-    } catch (err) {
-      return reportError(err, false, `${PROGRAM} --version`);
-    }
+    process.stdout.write(`${VERSION_LINE}\n`);
+    return 0;
   }
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h') {
     process.stdout.write(`${programHelp()}\n`);

@@ -42,8 +42,9 @@ async function tarball(
 }
 
 describe('gentoo-kopt, the executable', () => {
-  it('prints its version', async () => {
-    const r = await kopt(['--version']);
+  // src/version.ts holds the version (no file is read for it): it must be package.json's
+  it.each(['--version', '-V'])('%s prints the version of package.json', async (flag) => {
+    const r = await kopt([flag]);
     expect([r.exitCode, r.stdout, r.stderr]).toEqual([0, `gentoo-kopt ${PACKAGE_VERSION}`, '']);
   });
 
