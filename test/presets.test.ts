@@ -61,9 +61,9 @@ describe('the harden table', () => {
 });
 
 /** The ConfigError `text` gives, as [line, message, hint]. */
-function configError(text: string): [number | undefined, string, string | undefined] {
+async function configError(text: string): Promise<[number | undefined, string, string | undefined]> {
   try {
-    presetFragments(parseConfig(text, F));
+    await presetFragments(parseConfig(text, F));
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     return [err.line, err.message, err.hint];
@@ -157,20 +157,20 @@ describe('kopt.conf: the config keys', () => {
       /'harden' may only be set in the global part/,
       /applies to every dist-kernel/,
     ],
-  ])('refuses %s, naming the line', (_name, text, line, message, hint) => {
-    const [l, m, h] = configError(text);
+  ])('refuses %s, naming the line', async (_name, text, line, message, hint) => {
+    const [l, m, h] = await configError(text);
     expect([l, m]).toEqual([line, expect.stringMatching(message)]);
     expect(h).toMatch(hint);
   });
 
-  it('accepts -Oz with optimize = size (the wiki: -Oz goes beyond -Os) and -O3 elsewhere', () => {
-    expect(presetFragments(parseConfig('optimize = size\nkcflags = -Oz -pipe', F)).map((f) => f.key)).toEqual([
+  it('accepts -Oz with optimize = size (the wiki: -Oz goes beyond -Os) and -O3 elsewhere', async () => {
+    expect((await presetFragments(parseConfig('optimize = size\nkcflags = -Oz -pipe', F))).map((f) => f.key)).toEqual([
       'optimize',
     ]);
   });
 
-  it('writes one fragment per key set, in merge order, the user’s own last', () => {
-    const frags = presetFragments(
+  it('writes one fragment per key set, in merge order, the user’s own last', async () => {
+    const frags = await presetFragments(
       parseConfig('toolchain = llvm\noptimize = size\nharden = base\nnative = yes\ndisable = KVM\nenable = X=m\n', F),
     );
     expect(frags.map((f) => path.basename(f.rel))).toEqual([...Object.values(PRESET_FRAGMENT_NAMES)]);
@@ -350,7 +350,7 @@ describe('the fragments against the research fragments that real Kconfig ran (te
     ['optimize = performance\n', 'optimize', 'optimize-performance.config'],
     ['disable = KVM\n', 'disable', 'disable-kvm.config'],
   ])('%j: the %s fragment asks what %s asks', async (conf, key, name) => {
-    const frag = presetFragments(parseConfig(conf, F)).find((f) => f.key === key)!;
+    const frag = (await presetFragments(parseConfig(conf, F))).find((f) => f.key === key)!;
     expect(requests(frag.content)).toEqual(await research(name));
   });
 });

@@ -85,7 +85,7 @@ async function defaultProgram(): Promise<{ program: Program; warnings: string[] 
 async function wantedFiles(roots: Roots, opts: HooksOptions, warnings: string[]): Promise<Wanted<'hooks'>[]> {
   const config = await loadConfig(roots);
   const fragment = ltoFragment(config);
-  const presets = presetFragments(config);
+  const presets = await presetFragments(config);
   warnings.push(...(await checkSymbols(config, roots)));
   const given = opts.program && { program: opts.program, warnings: [] };
   const { program, warnings: programWarnings } = given ?? (await defaultProgram());

@@ -7,7 +7,6 @@
 // is a ConfigError naming kopt.conf's line.
 import { ConfigError } from '../errors.js';
 import { settingsFor, whereIs, type KoptConfig, type Settings, type Toolchain } from '../config/kopt-conf.js';
-import { hardenRows } from './harden.js';
 
 export type PresetKey = 'optimize' | 'harden' | 'native' | 'disable' | 'enable';
 
@@ -137,15 +136,19 @@ export function checkPresets(config: KoptConfig): void {
   }
 }
 
-/** The fragments kopt.conf asks for, in merge order (none for keys at their default). Throws like checkPresets. */
-export function presetFragments(config: KoptConfig): PresetFragment[] {
+/**
+ * The fragments kopt.conf asks for, in merge order (none for keys at their default). Throws like
+ * checkPresets. The hardening table (harden-table.ts, the largest module of the program) is loaded only
+ * for harden = base or strict.
+ */
+export async function presetFragments(config: KoptConfig): Promise<PresetFragment[]> {
   checkPresets(config);
   const g = config.global;
   const out: PresetFragment[] = [];
   if (g.optimize) out.push(fragment('optimize', `optimize = ${g.optimize}`, OPTIMIZE[g.optimize]));
   if (g.harden !== 'no') {
     const tcs = toolchainsOf(config);
-    const rows = hardenRows(g.harden, tcs);
+    const rows = (await import('./harden.js')).hardenRows(g.harden, tcs);
     out.push(
       fragment(
         'harden',

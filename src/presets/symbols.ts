@@ -11,14 +11,12 @@ import { closest } from '../config/ini-lines.js';
 import type { KoptConfig } from '../config/kopt-conf.js';
 import type { Roots } from '../portage/roots.js';
 import { readOptional } from '../system/read.js';
-import { HARDEN_ROWS } from './harden.js';
 
 const MAX_FILES = 10_000;
 const ENTRY = /^[ \t]*(?:menu)?config[ \t]+([A-Za-z0-9_]+)[ \t]*$/gm;
 
-/** Symbols this tool itself names, for suggestions when there are no sources to ask. */
-export const KNOWN_SYMBOLS: ReadonlySet<string> = new Set([
-  ...HARDEN_ROWS.map((r) => r.symbol),
+/** Symbols this tool itself names (with the hardening table's), for suggestions when there are no sources to ask. */
+const NAMED_SYMBOLS = [
   'CC_OPTIMIZE_FOR_PERFORMANCE',
   'CC_OPTIMIZE_FOR_SIZE',
   'X86_NATIVE_CPU',
@@ -31,7 +29,13 @@ export const KNOWN_SYMBOLS: ReadonlySet<string> = new Set([
   'DEBUG_KERNEL',
   'DEBUG_FS',
   'GCOV_KERNEL',
-]);
+];
+
+/** NAMED_SYMBOLS and the hardening table's (loaded only here: the largest module of the program). */
+async function knownSymbols(): Promise<ReadonlySet<string>> {
+  const { HARDEN_ROWS } = await import('./harden.js');
+  return new Set([...HARDEN_ROWS.map((r) => r.symbol), ...NAMED_SYMBOLS]);
+}
 
 /** Kconfig* files below `dir` (links not followed). */
 async function kconfigFiles(dir: string): Promise<string[]> {
@@ -92,8 +96,9 @@ export async function checkSymbols(config: KoptConfig, roots: Roots): Promise<st
         },
       );
     }
-    if (!trees.length && !KNOWN_SYMBOLS.has(symbol)) {
-      const near = closest(symbol, KNOWN_SYMBOLS);
+    const known = trees.length ? undefined : await knownSymbols();
+    if (known && !known.has(symbol)) {
+      const near = closest(symbol, known);
       if (near)
         warnings.push(
           `${config.file}:${config.lines[key]}: ${key}: ${symbol} is not a symbol gentoo-kopt knows, did you mean ${near}? (no kernel sources under ${path.join(roots.eroot, 'usr/src')} to check it against)`,

@@ -70,8 +70,8 @@ async function programFindings(h: HookFiles): Promise<Finding[]> {
 }
 
 /** The config fragments kopt.conf asks for (the LTO one, then the presets'), with their wanted bytes. */
-function wantedFragments(config: KoptConfig): { rel: string; role: string; wanted?: string }[] {
-  const presets = presetFragments(config);
+async function wantedFragments(config: KoptConfig): Promise<{ rel: string; role: string; wanted?: string }[]> {
+  const presets = await presetFragments(config);
   return [
     { rel: LTO_FRAGMENT_REL, role: 'lto-fragment', wanted: ltoFragment(config)?.content },
     ...PRESET_KEYS.map((key) => ({
@@ -83,9 +83,9 @@ function wantedFragments(config: KoptConfig): { rel: string; role: string; wante
 }
 
 async function fragmentFindings(ctx: DoctorContext, config: KoptConfig): Promise<Finding[]> {
-  let fragments: ReturnType<typeof wantedFragments>;
+  let fragments: Awaited<ReturnType<typeof wantedFragments>>;
   try {
-    fragments = wantedFragments(config);
+    fragments = await wantedFragments(config);
   } catch (err) {
     if (!(err instanceof KoptError)) throw err;
     return [malformed(err)];
