@@ -7,8 +7,8 @@
 // only when install created it and nothing else is left in it. Reads the tree, writes nothing.
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { FsError } from '../errors.js';
+import { programFile } from '../program-files.js';
 import { loadConfig } from '../config/kopt-conf.js';
 import { portageConfigPath, type Roots } from '../portage/roots.js';
 import { resolveAreaFile } from '../system/areas.js';
@@ -55,7 +55,6 @@ export interface HooksReport {
   diffs?: string[];
 }
 
-const PACKAGE_ROOT = new URL('../../', import.meta.url);
 const BASHRC_REL = 'etc/portage/bashrc';
 const hookFile = (p: string, role: HookRole, content: string | Buffer): Wanted<'hooks'> => ({
   file: { path: p, role, sha256: sha256(content) },
@@ -73,7 +72,7 @@ const WARN: Partial<Record<State, string>> = {
 };
 
 async function defaultProgram(): Promise<{ program: Program; warnings: string[] }> {
-  const bin = fileURLToPath(new URL('dist/bin.js', PACKAGE_ROOT));
+  const bin = programFile('dist/bin.js');
   const real = await realpath(bin).catch(() => undefined);
   const warnings = real
     ? []
@@ -90,7 +89,7 @@ async function wantedFiles(roots: Roots, opts: HooksOptions, warnings: string[])
   const given = opts.program && { program: opts.program, warnings: [] };
   const { program, warnings: programWarnings } = given ?? (await defaultProgram());
   warnings.push(...programWarnings);
-  const hookSource = opts.hookSource ?? fileURLToPath(new URL('hooks/kernel-hook.bash', PACKAGE_ROOT));
+  const hookSource = opts.hookSource ?? programFile('hooks/kernel-hook.bash');
   const pgo = opts.pgo ?? (await readPgoState(roots));
   const extra = Object.fromEntries(Object.entries(pgo.packages).map(([cpn, e]) => [cpn, hookValues(roots, e)]));
   return [

@@ -4,8 +4,8 @@
 // Ranges are semver ranges over the kernel version; matching lives in match.ts.
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ConfigError, formatWhere, FsError } from '../errors.js';
+import { programFile } from '../program-files.js';
 import { koptConfigPath, type Roots } from '../portage/roots.js';
 import { closest, parseIniLines, readConfigText, type IniSection } from '../config/ini-lines.js';
 import { SERIES_NAME } from '../config/schema.js';
@@ -46,7 +46,7 @@ export interface Catalog {
 }
 
 /** <package dir>/patches/catalog.ini: this module sits two levels below the package (src/patches, dist/patches). */
-export const BUILTIN_CATALOG = fileURLToPath(new URL('../../patches/catalog.ini', import.meta.url));
+export const BUILTIN_CATALOG = programFile('patches/catalog.ini');
 
 function validRange(range: string): boolean {
   if (range === '') return false;

@@ -14,8 +14,8 @@
 // Without a tarball (distfiles not downloaded): "not verified", never "fine".
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { KoptError, SourceError } from '../errors.js';
+import { programFile } from '../program-files.js';
 import { compareC } from '../portage/eapply-user.js';
 import type { Roots } from '../portage/roots.js';
 import { runKconfig } from '../system/kconfig-run.js';
@@ -97,7 +97,7 @@ export async function readConfigFragments(roots: Roots): Promise<NamedText[]> {
   return out;
 }
 
-const WHY_C = fileURLToPath(new URL('../../kconfig/kconfig-why.c', import.meta.url));
+const WHY_C = programFile('kconfig/kconfig-why.c');
 
 export function notVerifiedConfig(reason: string, hint: string, fragments: NamedText[] = []): ConfigVerdict {
   return {

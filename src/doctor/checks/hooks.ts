@@ -6,8 +6,8 @@
 // group or others (the block and the hook refuse the same). Uses src/hooks/* for every "what should be there".
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ConfigError, KoptError } from '../../errors.js';
+import { programFile } from '../../program-files.js';
 import { compileSettings } from '../../hooks/settings.js';
 import { LTO_FRAGMENT_REL, ltoFragment } from '../../hooks/lto-fragment.js';
 import { PRESET_FRAGMENT_NAMES, presetFragments, presetRel, type PresetKey } from '../../presets/fragments.js';
@@ -22,7 +22,7 @@ import type { Check } from '../check.js';
 import type { UnsafeEffect } from '../kinds.js';
 
 /** The hook this version of gentoo-kopt installs (<package>/hooks/, three levels above this module). */
-const SHIPPED_HOOK = fileURLToPath(new URL('../../../hooks/kernel-hook.bash', import.meta.url));
+const SHIPPED_HOOK = programFile('hooks/kernel-hook.bash');
 
 const malformed = (err: KoptError): Finding =>
   finding(
