@@ -103,9 +103,8 @@ export function distfileFinder(roots: Roots, env: NodeJS.ProcessEnv): (cpv: Cpv 
   const available = async (cpn: string): ReturnType<typeof availableVersions> => {
     repos ??= loadReposConf(roots);
     const { repos: list } = await repos;
-    let found = versions.get(cpn);
-    if (!found) versions.set(cpn, (found = availableVersions(list, cpn)));
-    return found;
+    if (!versions.has(cpn)) versions.set(cpn, availableVersions(list, cpn));
+    return versions.get(cpn)!;
   };
   return (cpv) => lookup(cpv, available, () => (dir ??= distdir(roots, env)));
 }
