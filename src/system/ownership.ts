@@ -8,7 +8,8 @@
 // edited is kept and reported when the user may edit its kind (--force replaces it, after the
 // transaction backed it up), replaced otherwise (a generated file); files no longer wanted are
 // removed unless edited; directories an owner created go again once empty.
-import { lstat, readdir, stat } from 'node:fs/promises';
+import { lstatSync, readdirSync } from 'node:fs';
+import { lstat, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { FsError } from '../errors.js';
 import type { Roots } from '../portage/roots.js';
@@ -17,7 +18,7 @@ import { sha256 } from './fs.js';
 import { ledgerOps, type Ledger, type LoadedLedger, type OwnedFile, type Owner, type Part } from './ledger.js';
 import { assertInside } from './paths.js';
 import type { Op } from './plan.js';
-import { readOptional } from './read.js';
+import { readOptionalSync } from './read.js';
 
 /**
  * The states, and what each means: the verb a report shows (with a note where the user should look),
@@ -90,16 +91,24 @@ const DIR_MODE = 0o755;
 const amRoot = (): boolean => process.getuid?.() === 0;
 const ROOT_OWNER = { uid: 0, gid: 0 };
 
-/** What is at `rel` now (`before`: its bytes, if a regular file), and whether its mode and owner are what its readers accept. */
-async function current(configRoot: string, rel: string): Promise<{ bytes: Current; before?: Buffer; safe: boolean }> {
+/**
+ * What is at `rel` now (`before`: its bytes, if a regular file), and whether its mode and owner are what
+ * its readers accept. Synchronous, as the VDB's reads: a plan looks at every owned file (two series for
+ * twenty kernels: eighty), and eight small system calls each cost far less than eight trips through
+ * the thread pool (about 40 ms against 5 for that plan).
+ */
+function current(configRoot: string, rel: string): { bytes: Current; before?: Buffer; safe: boolean } {
   const file = path.join(configRoot, rel);
-  const st = await lstat(file).catch((err: unknown) =>
+  let st;
+  try {
+    st = lstatSync(file, { throwIfNoEntry: false });
+  } catch (err) {
     // ENOTDIR: a file where a parent directory should be; missingDirs reports that one by name.
-    isErrno(err, 'ENOENT', 'ENOTDIR') ? undefined : Promise.reject(fsError(err, file, 'inspect')),
-  );
+    if (!isErrno(err, 'ENOTDIR')) throw fsError(err, file, 'inspect');
+  }
   if (!st) return { bytes: undefined, safe: true };
   if (!st.isFile()) return { bytes: NOT_REGULAR, safe: true };
-  const bytes = await readOptional(file, 'replaced', { noFollow: true, inside: configRoot });
+  const bytes = readOptionalSync(file, 'replaced', { noFollow: true, inside: configRoot });
   return { bytes, before: bytes, safe: (st.mode & 0o7777) === FILE_MODE && (!amRoot() || st.uid === 0) };
 }
 
@@ -192,9 +201,10 @@ export async function planOwned<O extends Owner>(
   const changes: OwnedChange<O>[] = [];
   const keep: OwnedFile<O>[] = [];
 
-  for (const w of wanted) {
+  const nows = wanted.map((w) => current(root, w.file.path));
+  for (const [i, w] of wanted.entries()) {
     const old = recorded.get(w.file.path);
-    const now = await current(root, w.file.path);
+    const now = nows[i]!;
     let state = decide({
       current: now.bytes,
       desired: w.content,
@@ -208,12 +218,15 @@ export async function planOwned<O extends Owner>(
     if (kept) keep.push(kept);
   }
   const wantedPaths = new Set(wanted.map((w) => w.file.path));
-  for (const old of part.files.filter((f) => !wantedPaths.has(f.path))) {
-    if (opts.prunable && !opts.prunable(old)) {
+  const unwanted = part.files.filter((f) => !wantedPaths.has(f.path));
+  const prunable = unwanted.map((f) => !opts.prunable || opts.prunable(f));
+  const pruneNows = unwanted.map((f, i) => (prunable[i] ? current(root, f.path) : undefined));
+  for (const [i, old] of unwanted.entries()) {
+    const now = pruneNows[i];
+    if (!now) {
       keep.push(old); // not this run's to prune: left as it is, still ours
       continue;
     }
-    const now = await current(root, old.path);
     const state = decide({ current: now.bytes, recorded: old.sha256, force, editable: opts.editable(old) });
     changes.push({ state, file: old, before: now.before });
     if (STATES[state].keeps) keep.push(old);
@@ -242,8 +255,16 @@ export async function planOwned<O extends Owner>(
   const needed = [...wantedPaths, ...shared.filter((s) => s.after).map((s) => s.path)];
   const rmdirs: string[] = [];
   const gone = new Set<string>();
-  for (const dir of part.dirs.filter((d) => !mkdirs.includes(d)).sort((a, b) => depth(b) - depth(a))) {
-    const names = await readdir(path.join(root, dir)).catch(() => undefined);
+  const dirs = part.dirs.filter((d) => !mkdirs.includes(d)).sort((a, b) => depth(b) - depth(a));
+  const listed = dirs.map((d) => {
+    try {
+      return readdirSync(path.join(root, d));
+    } catch {
+      return undefined;
+    }
+  });
+  for (const [i, dir] of dirs.entries()) {
+    const names = listed[i];
     if (!names)
       gone.add(dir); // gone already: forgotten
     else if (
