@@ -14,7 +14,7 @@ import type { Roots } from '../portage/roots.js';
 import { statePath } from './paths.js';
 import { BACKUP_NAME } from './areas.js';
 import { removeFile, TEMP_MARK, tempWriter } from './fs.js';
-import { readHistory, readJournal } from './journal.js';
+import { readHistory, readJournal, type TxRecord } from './journal.js';
 import { staleTakeoverGuard } from './lock.js';
 
 /** The files gentoo-kopt writes in the state directory (atomic writes leave temps of these). */
@@ -58,12 +58,11 @@ const writerGone = (pid: number): boolean => pid === process.pid || !pidAlive(pi
  * The backups (and their temp files) in backups/ that neither a kept history record nor a pending
  * journal refers to and whose writer is gone. With `temps: false` (after a commit) only tarballs.
  */
-async function unwantedBackups(roots: Roots, opts: { temps: boolean }): Promise<string[]> {
+async function unwantedBackups(roots: Roots, opts: { temps: boolean }, records?: Records): Promise<string[]> {
   const dir = statePath(roots, 'backups');
-  const journal = await readJournal(roots);
-  const wanted = new Set(
-    (await readHistory(roots)).map((t) => t.backup && path.basename(t.backup)).filter((b): b is string => !!b),
-  );
+  const journal = records ? records.journal : await readJournal(roots);
+  const history = records?.history ?? (await readHistory(roots));
+  const wanted = new Set(history.map((t) => t.backup && path.basename(t.backup)).filter((b): b is string => !!b));
   if (journal?.backup && journal.state === 'applying') wanted.add(path.basename(journal.backup));
   const out: string[] = [];
   for (const name of await readdir(dir).catch(() => [] as string[])) {
@@ -82,18 +81,24 @@ export async function pruneBackups(roots: Roots): Promise<void> {
     await removeFile(file, { inside: roots.configRoot });
 }
 
+/** The journal and the history as the caller read (and checked) them, when it has. */
+interface Records {
+  journal: TxRecord | undefined;
+  history: TxRecord[];
+}
+
 /**
  * Removes what dead runs left in the state directory and backups/ (see the header); returns the
  * paths removed. The caller holds the lock and has recovered an interrupted transaction first.
  */
-export async function removeLitter(roots: Roots): Promise<string[]> {
+export async function removeLitter(roots: Roots, records?: Records): Promise<string[]> {
   const dir = statePath(roots);
   const doomed: string[] = [];
   for (const name of await readdir(dir).catch(() => [] as string[])) {
     const pid = stateLitter(name);
     if (pid !== undefined && writerGone(pid)) doomed.push(path.join(dir, name));
   }
-  doomed.push(...(await unwantedBackups(roots, { temps: true })));
+  doomed.push(...(await unwantedBackups(roots, { temps: true }, records)));
   // A takeover guard whose holder died in the middle of taking over a stale lock.
   if (await staleTakeoverGuard(roots)) doomed.push(statePath(roots, 'lock.takeover'));
 

@@ -248,7 +248,7 @@ async function undo(roots: Roots, record: TxRecord, backup: Map<string, Member>,
 export async function recoverIncomplete(roots: Roots): Promise<{ recovered: boolean; id?: string }> {
   // Both records are read (and checked) before anything is touched.
   const record = await readJournal(roots);
-  const history = await readHistory(roots);
+  let history = await readHistory(roots);
   let result: { recovered: boolean; id?: string } = { recovered: false };
   if (record?.state === 'applying') {
     const backup = record.backup
@@ -258,16 +258,14 @@ export async function recoverIncomplete(roots: Roots): Promise<{ recovered: bool
     // A crash after the history was written but before the journal said 'done': forget the record.
     if (history.some((t) => t.id === record.id || t.rolledBackBy === record.id)) {
       for (const t of history) if (t.rolledBackBy === record.id) delete t.rolledBackBy;
-      await writeHistory(
-        roots,
-        history.filter((t) => t.id !== record.id),
-      );
+      history = history.filter((t) => t.id !== record.id);
+      await writeHistory(roots, history);
     }
     record.state = 'recovered';
     await writeJournal(roots, record);
     result = { recovered: true, id: record.id };
   }
-  await removeLitter(roots);
+  await removeLitter(roots, { journal: record, history });
   return result;
 }
 
