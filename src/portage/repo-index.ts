@@ -13,7 +13,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, FsError, KoptError, VersionError } from '../errors.js';
 import { fsError, isErrno } from '../system/fs-errors.js';
-import { readBounded, readOptional } from '../system/read.js';
+import { readBounded, readBoundedSync, readOptionalSync } from '../system/read.js';
 import { parseAtom, parseCpv, type Cpv } from './atom.js';
 import { compareVersions } from './version.js';
 import type { Repo } from './repos-conf.js';
@@ -94,14 +94,10 @@ function problemOf(err: unknown, file: string): VdbProblem {
   };
 }
 
-async function cacheEntry(
-  file: string,
-  ebuild: Buffer | undefined,
-  problems: VdbProblem[],
-): Promise<Map<string, string> | undefined> {
+function cacheEntry(file: string, ebuild: Buffer | undefined, problems: VdbProblem[]): Map<string, string> | undefined {
   let entry: Map<string, string>;
   try {
-    const bytes = await readOptional(file, 'repository');
+    const bytes = readOptionalSync(file, 'repository');
     if (bytes === undefined) return undefined;
     entry = parseMd5CacheEntry(bytes.toString('utf8'), file);
   } catch (err) {
@@ -138,6 +134,8 @@ async function fromRepo(
     ? ((await listNames(cacheDir, problems)) ?? []).filter((n) => n.startsWith(`${pn}-`))
     : ebuilds.filter((n) => n.endsWith('.ebuild')).map((n) => n.slice(0, -'.ebuild'.length));
   const out: AvailablePackage[] = [];
+  // Each ebuild and cache entry is read synchronously, as the VDB's files are: a package has dozens of
+  // versions, and small reads cost far less than trips through the thread pool.
   for (const pf of names) {
     const file = cacheOnly ? path.join(cacheDir, pf) : path.join(pkgDir, `${pf}.ebuild`);
     let cpv: Cpv;
@@ -159,13 +157,13 @@ async function fromRepo(
     let ebuild: Buffer | undefined;
     if (!cacheOnly) {
       try {
-        ebuild = await readBounded(file, 'repository');
+        ebuild = readBoundedSync(file, 'repository');
       } catch (err) {
         problems.push(problemOf(err, file));
         continue;
       }
     }
-    const metadata = await cacheEntry(path.join(cacheDir, pf), ebuild, problems);
+    const metadata = cacheEntry(path.join(cacheDir, pf), ebuild, problems);
     const pkg: AvailablePackage = { cpv, repo: repo.name, file, ...(metadata && { metadata }) };
     const slot =
       metadata?.get('SLOT') ?? (ebuild === undefined ? undefined : trivialSlot(ebuild.toString('utf8'), cpv));
