@@ -1,4 +1,5 @@
-// doctor on a generated root with a 2,000-package VDB (a typical desktop: 12 files per entry), LLVM 20
+// doctor on a generated root with a 2,000-package VDB (a typical desktop: 13 files per entry, INHERITED
+// among them as in every real entry: the modules check reads it), LLVM 20
 // with runnable stub tools, three installed kernels with their environment.bz2 and /usr/src .config, the
 // example series synced and the hook installed by the real commands. Every check runs, so the figure
 // includes the processes doctor starts (bzip2 -dc per kernel, clang/ld.lld --version).
@@ -65,6 +66,7 @@ async function vdbEntry(root, category, pf, slot, extra = {}) {
     KEYWORDS: 'amd64 ~arm64\n',
     CONTENTS: `dir /usr\nobj /usr/bin/${pf} 0123456789abcdef 1763000000\n`,
     'environment.bz2': 'BZh9\n',
+    INHERITED: 'toolchain-funcs multilib flag-o-matic\n',
     ...extra,
   };
   for (const [name, content] of Object.entries(files)) await put(path.join(dir, name), content);
