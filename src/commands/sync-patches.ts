@@ -4,6 +4,7 @@ import { formatWhere, KoptError } from '../errors.js';
 import { loadConfig } from '../config/kopt-conf.js';
 import { loadCatalog } from '../patches/catalog.js';
 import { findTargets } from '../patches/targets.js';
+import { repoIndex } from '../portage/repo-index.js';
 import { cacheDir, fetchItem, loadFetcher } from '../patches/fetch.js';
 import { desiredFiles, type TargetPlan } from '../patches/desired.js';
 import { planPatches } from '../patches/plan.js';
@@ -94,7 +95,9 @@ export async function syncPatches(
   const lock = opts.pretend ? undefined : await acquireLock(roots, 'sync-patches', { waitMs: LOCK_WAIT_MS });
   try {
     const recovered = opts.pretend ? undefined : await recoverIncomplete(roots);
-    const found = await findTargets(roots, config.global.packages, opts.packages);
+    // the repositories are read once for the targets and again for their distfiles: one index for both
+    const index = repoIndex(roots);
+    const found = await findTargets(roots, config.global.packages, opts.packages, index);
     const fetched: string[] = [];
     const fetching = opts.fetch !== false && !opts.pretend && !ctx.env.EBUILD_PHASE;
     const fetcher = fetching ? await loadFetcher(roots, ctx.env) : undefined;
@@ -119,7 +122,8 @@ export async function syncPatches(
         { file: config.file, hint: 'add a catalog entry for that kernel line, or set strict = no' },
       );
     }
-    const verdicts = opts.verify !== false ? await verifyDesired(roots, ctx.env, desired, warnings, config.file) : [];
+    const verdicts =
+      opts.verify !== false ? await verifyDesired(roots, ctx.env, desired, warnings, config.file, index) : [];
 
     // A target list read with problems may be missing versions: pruning on it could delete patches
     // still wanted, so nothing is pruned then. A just-in-time run (--package, from the hook) prunes

@@ -4,8 +4,7 @@
 import { parseCpv, type Cpv } from '../portage/atom.js';
 import { compareVersions } from '../portage/version.js';
 import { readInstalled } from '../portage/vdb.js';
-import { loadReposConf } from '../portage/repos-conf.js';
-import { availableVersions } from '../portage/repo-index.js';
+import { repoIndex, type RepoIndex } from '../portage/repo-index.js';
 import type { Roots } from '../portage/roots.js';
 import { kernelVersion } from '../portage/kernel-version.js';
 import { KoptError } from '../errors.js';
@@ -40,7 +39,12 @@ function byCpv(a: Target, b: Target): number {
   return a.cpv.cpn < b.cpv.cpn ? -1 : a.cpv.cpn > b.cpv.cpn ? 1 : compareVersions(a.cpv.version, b.cpv.version);
 }
 
-export async function findTargets(roots: Roots, packages: string[], requested: string[]): Promise<Targets> {
+export async function findTargets(
+  roots: Roots,
+  packages: string[],
+  requested: string[],
+  index: RepoIndex = repoIndex(roots),
+): Promise<Targets> {
   const byP = new Map<string, Target>();
   const skipped: TargetProblem[] = [];
   const add = (cpv: Cpv, reason: TargetReason, file: string): void => {
@@ -70,9 +74,8 @@ export async function findTargets(roots: Roots, packages: string[], requested: s
   // Only packages with an installed version get their available versions: a package the user never
   // installed gets no directories (the hook syncs just in time when it is first emerged).
   if (oldest.size > 0) {
-    const repos = await loadReposConf(roots);
     for (const [cpn, floor] of oldest) {
-      const avail = await availableVersions(repos.repos, cpn);
+      const avail = await index.versions(cpn);
       problems.push(...avail.problems);
       for (const pkg of avail.packages) {
         if (compareVersions(pkg.cpv.version, floor.version) >= 0) add(pkg.cpv, 'available', pkg.file);

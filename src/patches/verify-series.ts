@@ -4,6 +4,7 @@
 // downloaded is "not verified" and installed as before: only a failed dry run is proof.
 import path from 'node:path';
 import { KoptError } from '../errors.js';
+import type { RepoIndex } from '../portage/repo-index.js';
 import type { Roots } from '../portage/roots.js';
 import { distfileFinder } from '../verify/distfiles.js';
 import { failureSummary, notVerified } from '../verify/report.js';
@@ -24,6 +25,7 @@ export async function verifyDesired(
   desired: Desired,
   warnings: string[],
   configFile: string,
+  index?: RepoIndex,
 ): Promise<TargetVerdict[]> {
   const checked = desired.targets.filter((t) => desired.files.some((f) => f.target === t.target));
   if (checked.length === 0) return [];
@@ -35,7 +37,7 @@ export async function verifyDesired(
   }));
   // The distfiles first: where none is downloaded (most runs, and every run that changes nothing
   // between two emerges) the verifier, with the tar walker, xz and GNU patch, is not even loaded.
-  const find = distfileFinder(roots, env);
+  const find = distfileFinder(roots, env, index);
   const lookups = [];
   for (const t of checked) lookups.push(await find(t.cpv));
   const misses = lookups.flatMap((l) => (l.found ? [] : [l]));

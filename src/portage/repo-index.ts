@@ -16,7 +16,8 @@ import { fsError, isErrno } from '../system/fs-errors.js';
 import { readBounded, readBoundedSync, readOptionalSync } from '../system/read.js';
 import { parseAtom, parseCpv, type Cpv } from './atom.js';
 import { compareVersions } from './version.js';
-import type { Repo } from './repos-conf.js';
+import { loadReposConf, type Repo, type ReposConf } from './repos-conf.js';
+import type { Roots } from './roots.js';
 import type { VdbProblem } from './vdb.js';
 
 export interface AvailablePackage {
@@ -188,4 +189,31 @@ export async function availableVersions(
   // Array.prototype.sort is stable: equal versions keep the repositories' order.
   packages.sort((a, b) => compareVersions(a.cpv.version, b.cpv.version));
   return { packages, problems };
+}
+
+/** repos.conf and the versions of each package asked for, read at most once: what one command run sees. */
+export interface RepoIndex {
+  repos(): Promise<ReposConf>;
+  versions(cpn: string): ReturnType<typeof availableVersions>;
+}
+
+/**
+ * A RepoIndex for one run of a command that asks twice (sync-patches: the targets, then each
+ * target's distfiles). Not shared between runs: the repositories may change in between.
+ */
+export function repoIndex(roots: Roots): RepoIndex {
+  let conf: Promise<ReposConf> | undefined;
+  const versions = new Map<string, ReturnType<typeof availableVersions>>();
+  const repos = (): Promise<ReposConf> => (conf ??= loadReposConf(roots));
+  return {
+    repos,
+    versions: async (cpn) => {
+      if (!versions.has(cpn))
+        versions.set(
+          cpn,
+          repos().then((r) => availableVersions(r.repos, cpn)),
+        );
+      return versions.get(cpn)!;
+    },
+  };
 }

@@ -15,8 +15,7 @@
 import path from 'node:path';
 import { parseCpv, type Cpv } from '../portage/atom.js';
 import { loadMakeConf } from '../portage/make-conf.js';
-import { availableVersions } from '../portage/repo-index.js';
-import { loadReposConf } from '../portage/repos-conf.js';
+import { repoIndex, type RepoIndex } from '../portage/repo-index.js';
 import type { Roots } from '../portage/roots.js';
 import { fileExists } from './read-tree.js';
 
@@ -93,25 +92,22 @@ export async function findDistfiles(roots: Roots, env: NodeJS.ProcessEnv, cpv: C
 }
 
 /**
- * findDistfiles for the many versions of one run (sync-patches checks every target): repos.conf,
- * make.conf's DISTDIR and each package's versions in the repositories are read once, not per version.
+ * findDistfiles for the many versions of one run (sync-patches checks every target): make.conf's
+ * DISTDIR once, and repos.conf and each package's versions once through `index` (the run's, when the
+ * caller has one: sync-patches' targets were found with it).
  */
-export function distfileFinder(roots: Roots, env: NodeJS.ProcessEnv): (cpv: Cpv | string) => Promise<DistfileLookup> {
-  let repos: ReturnType<typeof loadReposConf> | undefined;
+export function distfileFinder(
+  roots: Roots,
+  env: NodeJS.ProcessEnv,
+  index: RepoIndex = repoIndex(roots),
+): (cpv: Cpv | string) => Promise<DistfileLookup> {
   let dir: Promise<string> | undefined;
-  const versions = new Map<string, ReturnType<typeof availableVersions>>();
-  const available = async (cpn: string): ReturnType<typeof availableVersions> => {
-    repos ??= loadReposConf(roots);
-    const { repos: list } = await repos;
-    if (!versions.has(cpn)) versions.set(cpn, availableVersions(list, cpn));
-    return versions.get(cpn)!;
-  };
-  return (cpv) => lookup(cpv, available, () => (dir ??= distdir(roots, env)));
+  return (cpv) => lookup(cpv, index.versions, () => (dir ??= distdir(roots, env)));
 }
 
 async function lookup(
   cpv: Cpv | string,
-  available: (cpn: string) => ReturnType<typeof availableVersions>,
+  available: RepoIndex['versions'],
   distdirOnce: () => Promise<string>,
 ): Promise<DistfileLookup> {
   const want = typeof cpv === 'string' ? parseCpv(cpv) : cpv;
