@@ -339,12 +339,13 @@ _kopt_host_flags() {
 	[[ ${k_cfg[toolchain]} == llvm && -n ${k_slot} ]] || return 0
 	local v build value word p new dropped
 	local -a words
+	# patterns, quoted: unquoted, each would first be expanded against the files of the working directory
 	local -a k_host_drop=(
 		-fgraphite-identity -floop-nest-optimize -floop-interchange -floop-strip-mine -floop-block
-		-fipa-pta -fipa-cp-clone -fdevirtualize-at-ltrans -flto -flto=* -flto-partition=*
-		-ffat-lto-objects -fno-fat-lto-objects -fuse-linker-plugin -mtls-dialect=gnu2 -malign-data=*
+		-fipa-pta -fipa-cp-clone -fdevirtualize-at-ltrans -flto '-flto=*' '-flto-partition=*'
+		-ffat-lto-objects -fno-fat-lto-objects -fuse-linker-plugin -mtls-dialect=gnu2 '-malign-data=*'
 		-fira-loop-pressure -fsched-pressure -fmodulo-sched -fgcse-las -fgcse-sm -ftracer
-		-flive-patching -flive-patching=* -fno-tree-pre
+		-flive-patching '-flive-patching=*' -fno-tree-pre
 	)
 	for v in CFLAGS LDFLAGS; do
 		build=BUILD_${v} value=${!build-} new='' dropped=''

@@ -534,7 +534,11 @@ describe('sync failures, strict and LTO', () => {
 describe('the bash hook and the TypeScript tables agree', () => {
   it('the toolchain table', async () => {
     const text = await readFile(HOOK, 'utf8');
-    const table = /local -a k_tools=\(([^)]*)\)/.exec(text)![1]!.trim().split(/\s+/);
+    const table = /local -a k_tools=\(([^)]*)\)/
+      .exec(text)![1]!
+      .trim()
+      .split(/\s+/)
+      .map((w) => w.replace(/^'(.*)'$/, '$1'));
     expect(table).toEqual(TOOLCHAIN.map((r) => `${r.variable}:${r.llvm}`));
   });
 
@@ -681,6 +685,23 @@ describe('FEATURES=distcc/ccache and the host tools with toolchain = llvm', () =
     ]);
   });
 
+  it('the drop table is the same whatever files the working directory holds (no pathname expansion)', async () => {
+    // each name matches a pattern of the table (-flto=*, -malign-data=*, ...): expanded, the table would
+    // hold these names instead of the patterns and let -flto=auto and -malign-data=cacheline through
+    const names = ['-flto=x', '-flto-partition=x', '-malign-data=x', '-flive-patching=x'];
+    const env = {
+      CFLAGS: '-O2 -flto=auto -flto-partition=one -malign-data=cacheline -flive-patching=inline-clone -pipe',
+    };
+    const tree: Tree = Object.fromEntries(names.map((n) => [`cwd/${n}`, '']));
+    const s = await setup({ tree, conf: LLVM_CONF });
+    s.o.env = env;
+    s.o.cwd = path.join(s.dir, 'cwd');
+    const results = await runPhases(KERNEL, s.o);
+    expect(results.map((r) => r.status)).toEqual(PHASES.map(() => 0));
+    for (const phase of PHASES) expect((await exported(s.o.tmp, phase)).get('BUILD_CFLAGS'), phase).toBe('-O2 -pipe');
+    expect(filterHostFlags(env.CFLAGS, 'CFLAGS').value).toBe('-O2 -pipe');
+  });
+
   it('BUILD_CFLAGS wins over CFLAGS; clean flags and toolchain = gnu export nothing', async () => {
     let s = await build('sandbox', { env: { CFLAGS: '-O2 -fipa-pta', BUILD_CFLAGS: '-O2 -fipa-pta -pipe' } });
     expect((await exported(s.o.tmp, 'compile')).get('BUILD_CFLAGS')).toBe('-O2 -pipe');
@@ -692,7 +713,11 @@ describe('FEATURES=distcc/ccache and the host tools with toolchain = llvm', () =
 
   it('the drop table is the same in bash and TypeScript', async () => {
     const text = await readFile(HOOK, 'utf8');
-    const table = /local -a k_host_drop=\(([^)]*)\)/.exec(text)![1]!.trim().split(/\s+/);
+    const table = /local -a k_host_drop=\(([^)]*)\)/
+      .exec(text)![1]!
+      .trim()
+      .split(/\s+/)
+      .map((w) => w.replace(/^'(.*)'$/, '$1'));
     expect(table).toEqual([...HOST_FLAG_DROP]);
   });
 });
