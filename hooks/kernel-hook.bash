@@ -26,21 +26,22 @@ _kopt_msg() {
 }
 
 # @FUNCTION: _kopt_unsafe
-# @USAGE: <stat record: uid, mode as stat's %A, ...> <type: - (a regular file) or d> <path>
+# @USAGE: <stat record: uid, mode in octal (%a), type letter (%.1A), ...> <type: - (a regular file) or d> <path>
 # @INTERNAL
 # @DESCRIPTION:
 # Sets k_why to what makes <path> unfit to be read or run as root, and k_fix to its fix (both empty:
 # nothing): another type, writable by group or others, or owned by anyone but root (or the user emerge
 # runs as). The block applies the same rules to this file and its directory.
 _kopt_unsafe() {
-	local uid=${1%% *} mode=${1#* }
-	mode=${mode%% *}
+	local uid=${1%% *} mode=${1#* } type
+	type=${mode#* } mode=${mode%% *}
+	type=${type%% *}
 	k_why='' k_fix=''
-	if [[ ${mode:0:1} != "${2}" ]]; then
+	if [[ ${type} != "${2}" ]]; then
 		k_why='is not a regular file'
 		[[ ${2} == d ]] && k_why='is not a directory'
 		k_fix='run: gentoo-kopt hooks install'
-	elif [[ ${mode:5:1} == w || ${mode:8:1} == w ]]; then
+	elif [[ ${mode} != *([0-7])[0145][0145] ]]; then
 		k_why='is writable by group or others'
 		k_fix="fix: chmod go-w '${3}'"
 	elif [[ ${uid} != 0 && ${uid} != "${EUID}" ]]; then
@@ -380,7 +381,7 @@ _kopt_host_flags() {
 _kopt_check_programs() {
 	local i st type
 	local -a recs paths=( "${k_cfg[node]}" "${k_cfg[node]%/*}" "${k_cfg[bin]}" "${k_cfg[bin]%/*}" )
-	st=$(command stat -c '%u %A' -- "${paths[0]}" "${paths[1]}/." "${paths[2]}" "${paths[3]}/." 2>/dev/null)
+	st=$(command stat -c '%u %a %.1A' -- "${paths[0]}" "${paths[1]}/." "${paths[2]}" "${paths[3]}/." 2>/dev/null)
 	builtin mapfile -t recs <<< "${st}"
 	if (( ${#recs[@]} != 4 )); then
 		problem="cannot inspect ${paths[0]} and ${paths[2]}"

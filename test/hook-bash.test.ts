@@ -196,15 +196,18 @@ describe('nothing at all for other packages and the depend phase', () => {
     expect(await stubRuns(s)).toEqual([]);
   });
 
-  it('costs one [[ ]] test and no subshell for a non-kernel package', async () => {
+  it('costs one `case` and no command or subshell for a non-kernel package', async () => {
     const s = await setup();
     await runPhase({ category: 'app-misc', pn: 'foo', pv: '1.0' }, 'compile', { ...s.o, xtrace: true });
     const trace = (await readFile(path.join(s.o.tmp, 'xtrace.compile'), 'utf8'))
       .split('\n')
       .filter((l) => l && l !== '+ set +x');
-    expect(trace).toHaveLength(2); // `source bashrc` and the block's test: nothing else ran
-    expect(trace[0]).toMatch(/^\+ source /);
-    expect(trace[1]).toMatch(/^\+\+ \[\[ app-misc == sys-kernel \]\]$/);
+    // `source bashrc` and the block's case: nothing else ran
+    expect(trace).toEqual([expect.stringMatching(/^\+ source /), '++ case ${CATEGORY}/${PN} in']);
+    // and for a kernel, the same bashrc runs the kernel-only part
+    await runPhase(KERNEL, 'compile', { ...s.o, xtrace: true });
+    const kernel = await readFile(path.join(s.o.tmp, 'xtrace.compile'), 'utf8');
+    expect(kernel).toMatch(/^\+\+ builtin source \/dev\/stdin$/m);
   });
 });
 
