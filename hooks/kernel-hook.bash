@@ -102,7 +102,10 @@ _kopt_read_settings() {
 		[pgo-profile]='^(/[A-Za-z0-9_.+@/-]+)?$'
 	)
 	local line key value rule n=0 mine=${CATEGORY}/${PN}.
-	while IFS= builtin read -r line || [[ -n ${line} ]]; do
+	local -a lines
+	# one read for the whole file (at most k_settings_max bytes): a read per line costs ten times as much
+	builtin mapfile -t lines < "${k_settings}"
+	for line in "${lines[@]}"; do
 		n=$(( n + 1 ))
 		[[ -z ${line} || ${line} == '#'* ]] && continue
 		if [[ ${line} != *=* ]]; then
@@ -123,7 +126,7 @@ _kopt_read_settings() {
 			k_cfg[${key}]=${value}
 			[[ ${key} == @(format|node|bin) ]] || k_found=1
 		fi
-	done < "${k_settings}"
+	done
 	[[ -n ${k_cfg[format]} ]] && return 0
 	_kopt_msg warn "${k_settings} has no valid format=1 line: settings ignored (run: gentoo-kopt hooks install)"
 	return 1
@@ -373,101 +376,6 @@ _kopt_host_flags() {
 	done
 }
 
-# @FUNCTION: _kopt_check_programs
-# @INTERNAL
-# @DESCRIPTION:
-# Succeeds when node and bin, which the setup phase runs as root, and their directories pass
-# _kopt_unsafe (one stat for the four); else sets problem (a local of _kopt_setup) to why not.
-_kopt_check_programs() {
-	local i st type
-	local -a recs paths=( "${k_cfg[node]}" "${k_cfg[node]%/*}" "${k_cfg[bin]}" "${k_cfg[bin]%/*}" )
-	st=$(command stat -c '%u %a %.1A' -- "${paths[0]}" "${paths[1]}/." "${paths[2]}" "${paths[3]}/." 2>/dev/null)
-	builtin mapfile -t recs <<< "${st}"
-	if (( ${#recs[@]} != 4 )); then
-		problem="cannot inspect ${paths[0]} and ${paths[2]}"
-		return 1
-	fi
-	for i in 0 1 2 3; do
-		type=-
-		(( i % 2 )) && type=d
-		_kopt_unsafe "${recs[i]}" "${type}" "${paths[i]:-/}"
-		[[ -z ${k_why} ]] && continue
-		problem="${paths[i]:-/} ${k_why} (${k_fix})"
-		return 1
-	done
-	return 0
-}
-
-# @FUNCTION: _kopt_setup
-# @INTERNAL
-# @DESCRIPTION:
-# The setup phase of a source build: reports conflicts and fatal problems (dies unless mixed-toolchain
-# = warn), runs sync-patches for this exact version (it reports what it installed), checks the LTO
-# prerequisites and prints the summary.
-_kopt_setup() {
-	local f lto_patches='' fragments='' problem='' rc=0 cpn=${CATEGORY}/${PN} tc=${k_cfg[toolchain]}
-	local -a sync=( "${k_cfg[node]}" "${k_cfg[bin]}" sync-patches --no-fetch --package "${CATEGORY}/${PF}" )
-	local config_d=${k_broot%/}/etc/kernel/config.d patches=${PORTAGE_CONFIGROOT%/}/etc/portage/patches/${CATEGORY}
-	if (( ${#k_conflicts[@]} )) && [[ ${k_cfg[mixed]} == warn ]]; then
-		_kopt_msg warn "kopt.conf says toolchain = ${tc} for ${cpn}; replaced from the environment:" "${k_conflicts[@]/#/  }"
-	elif (( ${#k_conflicts[@]} )); then
-		_kopt_msg error "kopt.conf says toolchain = ${tc} for ${cpn}, but the environment" \
-			"(package.env, make.conf or the profile) sets tools of the other toolchain:" "${k_conflicts[@]/#/  }" \
-			"a kernel built with both GNU and LLVM tools fails or misbehaves. Fix one of:" \
-			" - remove these variables for ${cpn} (package.env, make.conf);" \
-			" - change toolchain in ${k_conf}/kopt.conf, then run: gentoo-kopt hooks install;" \
-			" - set mixed-toolchain = warn there to let kopt.conf's toolchain replace them."
-		die "gentoo-kopt: mixed GNU/LLVM toolchain for ${CATEGORY}/${PF} (see above)"
-	fi
-	if (( ${#k_fatal[@]} )); then
-		_kopt_msg error "${k_fatal[@]}"
-		die "gentoo-kopt: cannot set up the ${tc} toolchain for ${CATEGORY}/${PF} (see above)"
-	fi
-	_kopt_msg warn "${k_notes[@]}"
-
-	if [[ -z ${k_cfg[node]} || -z ${k_cfg[bin]} ]]; then
-		problem="the settings name no gentoo-kopt program"
-	elif [[ ! -x ${k_cfg[node]} || ! -f ${k_cfg[bin]} ]]; then
-		problem="${k_cfg[node]} ${k_cfg[bin]} is not there any more (reinstall gentoo-kopt, then run gentoo-kopt hooks install)"
-	elif _kopt_check_programs; then
-		_kopt_msg info "sync-patches --package ${CATEGORY}/${PF}"
-		# with the emerge's locale, not this hook's LC_ALL=C
-		if [[ ${k_lc_all_attr} == *x* ]]; then
-			LC_ALL=${k_lc_all} "${sync[@]}" || rc=$?
-		else
-			"${sync[@]}" || rc=$?
-		fi
-		(( rc == 0 )) || problem="sync-patches failed with exit status ${rc}"
-	fi
-	if [[ -n ${problem} ]]; then
-		[[ ${k_cfg[strict]} == yes ]] && die "gentoo-kopt: ${problem}; strict = yes stops the build"
-		_kopt_msg warn "${problem}: ${CATEGORY}/${PF} is built without syncing its patch series"
-	fi
-
-	if [[ ${k_cfg[lto]} == gcc ]]; then
-		# a gcc-lto* file of sync-patches where eapply_user looks (bin/phase-helpers.sh: eapply_user)
-		for f in "${patches}"/{"${PN}","${P}","${P}-${PR}"}{,":${SLOT%/*}"}/00-gentoo-kopt-[0-9]*-gcc-lto*-[0-9][0-9]-*; do
-			[[ -e ${f} ]] && lto_patches=1
-		done
-		if [[ -z ${lto_patches} ]]; then
-			[[ ${k_cfg[strict]} == yes ]] && die "gentoo-kopt: lto = gcc, but no gcc-lto series for ${PV}; strict = yes stops the build"
-			_kopt_msg warn "lto = gcc, but no gcc-lto patches for ${PV}: this kernel is built WITHOUT LTO" \
-				"(olddefconfig drops CONFIG_LTO_GCC when the kernel lacks it)"
-		fi
-	elif [[ ${k_cfg[lto]} != none && ! -e ${config_d}/50-gentoo-kopt-lto.config ]]; then
-		_kopt_msg warn "lto = ${k_cfg[lto]}, but ${config_d}/50-gentoo-kopt-lto.config is missing (run: gentoo-kopt hooks install)"
-	fi
-
-	for f in "${config_d}"/*.config; do [[ -e ${f} ]] && fragments+=" ${f##*/}"; done
-	if [[ ${tc} == llvm ]]; then
-		_kopt_msg info "${CATEGORY}/${PF}: toolchain llvm, slot ${k_slot} (${k_llvm}/${k_slot}/bin), LLVM=1 LLVM_IAS=1"
-	else
-		_kopt_msg info "${CATEGORY}/${PF}: toolchain gnu (kernel-build.eclass defaults: ${CHOST-}-gcc & co)"
-	fi
-	_kopt_msg info "KCFLAGS=${KCFLAGS-(not set)}" "series: ${k_cfg[series]:-none configured}; lto ${k_cfg[lto]}" \
-		"config fragments:${fragments:- none}"
-}
-
 # --- pgo (gentoo-kopt pgo; src/commands/pgo.ts) ---------------------------------------------------
 
 # @FUNCTION: _kopt_apply_pgo
@@ -607,10 +515,113 @@ _kopt_main() {
 	else
 		unset BASH_REMATCH
 	fi
+	# every function of this file, this one too (bash finishes the body it runs)
+	unset -f _kopt_main _kopt_run _kopt_msg _kopt_unsafe _kopt_check_settings _kopt_read_settings _kopt_family \
+		_kopt_has_native_cpu _kopt_slot_complete _kopt_pick_slot _kopt_put _kopt_apply_toolchain _kopt_check_programs \
+		_kopt_setup _kopt_record _kopt_wrappers _kopt_host_flags _kopt_apply_pgo
 	return 0
 }
 
+# Only the setup phase of a source build calls the two functions below: in any other phase bash returns
+# here, before it has even parsed them.
+if [[ ${EBUILD_PHASE-} != setup || ${MERGE_TYPE-} == binary ]]; then
+	_kopt_main
+	return 0
+fi
+
+# @FUNCTION: _kopt_check_programs
+# @INTERNAL
+# @DESCRIPTION:
+# Succeeds when node and bin, which the setup phase runs as root, and their directories pass
+# _kopt_unsafe (one stat for the four); else sets problem (a local of _kopt_setup) to why not.
+_kopt_check_programs() {
+	local i st type
+	local -a recs paths=( "${k_cfg[node]}" "${k_cfg[node]%/*}" "${k_cfg[bin]}" "${k_cfg[bin]%/*}" )
+	st=$(command stat -c '%u %a %.1A' -- "${paths[0]}" "${paths[1]}/." "${paths[2]}" "${paths[3]}/." 2>/dev/null)
+	builtin mapfile -t recs <<< "${st}"
+	if (( ${#recs[@]} != 4 )); then
+		problem="cannot inspect ${paths[0]} and ${paths[2]}"
+		return 1
+	fi
+	for i in 0 1 2 3; do
+		type=-
+		(( i % 2 )) && type=d
+		_kopt_unsafe "${recs[i]}" "${type}" "${paths[i]:-/}"
+		[[ -z ${k_why} ]] && continue
+		problem="${paths[i]:-/} ${k_why} (${k_fix})"
+		return 1
+	done
+	return 0
+}
+
+# @FUNCTION: _kopt_setup
+# @INTERNAL
+# @DESCRIPTION:
+# The setup phase of a source build: reports conflicts and fatal problems (dies unless mixed-toolchain
+# = warn), runs sync-patches for this exact version (it reports what it installed), checks the LTO
+# prerequisites and prints the summary.
+_kopt_setup() {
+	local f lto_patches='' fragments='' problem='' rc=0 cpn=${CATEGORY}/${PN} tc=${k_cfg[toolchain]}
+	local -a sync=( "${k_cfg[node]}" "${k_cfg[bin]}" sync-patches --no-fetch --package "${CATEGORY}/${PF}" )
+	local config_d=${k_broot%/}/etc/kernel/config.d patches=${PORTAGE_CONFIGROOT%/}/etc/portage/patches/${CATEGORY}
+	if (( ${#k_conflicts[@]} )) && [[ ${k_cfg[mixed]} == warn ]]; then
+		_kopt_msg warn "kopt.conf says toolchain = ${tc} for ${cpn}; replaced from the environment:" "${k_conflicts[@]/#/  }"
+	elif (( ${#k_conflicts[@]} )); then
+		_kopt_msg error "kopt.conf says toolchain = ${tc} for ${cpn}, but the environment" \
+			"(package.env, make.conf or the profile) sets tools of the other toolchain:" "${k_conflicts[@]/#/  }" \
+			"a kernel built with both GNU and LLVM tools fails or misbehaves. Fix one of:" \
+			" - remove these variables for ${cpn} (package.env, make.conf);" \
+			" - change toolchain in ${k_conf}/kopt.conf, then run: gentoo-kopt hooks install;" \
+			" - set mixed-toolchain = warn there to let kopt.conf's toolchain replace them."
+		die "gentoo-kopt: mixed GNU/LLVM toolchain for ${CATEGORY}/${PF} (see above)"
+	fi
+	if (( ${#k_fatal[@]} )); then
+		_kopt_msg error "${k_fatal[@]}"
+		die "gentoo-kopt: cannot set up the ${tc} toolchain for ${CATEGORY}/${PF} (see above)"
+	fi
+	_kopt_msg warn "${k_notes[@]}"
+
+	if [[ -z ${k_cfg[node]} || -z ${k_cfg[bin]} ]]; then
+		problem="the settings name no gentoo-kopt program"
+	elif [[ ! -x ${k_cfg[node]} || ! -f ${k_cfg[bin]} ]]; then
+		problem="${k_cfg[node]} ${k_cfg[bin]} is not there any more (reinstall gentoo-kopt, then run gentoo-kopt hooks install)"
+	elif _kopt_check_programs; then
+		_kopt_msg info "sync-patches --package ${CATEGORY}/${PF}"
+		# with the emerge's locale, not this hook's LC_ALL=C
+		if [[ ${k_lc_all_attr} == *x* ]]; then
+			LC_ALL=${k_lc_all} "${sync[@]}" || rc=$?
+		else
+			"${sync[@]}" || rc=$?
+		fi
+		(( rc == 0 )) || problem="sync-patches failed with exit status ${rc}"
+	fi
+	if [[ -n ${problem} ]]; then
+		[[ ${k_cfg[strict]} == yes ]] && die "gentoo-kopt: ${problem}; strict = yes stops the build"
+		_kopt_msg warn "${problem}: ${CATEGORY}/${PF} is built without syncing its patch series"
+	fi
+
+	if [[ ${k_cfg[lto]} == gcc ]]; then
+		# a gcc-lto* file of sync-patches where eapply_user looks (bin/phase-helpers.sh: eapply_user)
+		for f in "${patches}"/{"${PN}","${P}","${P}-${PR}"}{,":${SLOT%/*}"}/00-gentoo-kopt-[0-9]*-gcc-lto*-[0-9][0-9]-*; do
+			[[ -e ${f} ]] && lto_patches=1
+		done
+		if [[ -z ${lto_patches} ]]; then
+			[[ ${k_cfg[strict]} == yes ]] && die "gentoo-kopt: lto = gcc, but no gcc-lto series for ${PV}; strict = yes stops the build"
+			_kopt_msg warn "lto = gcc, but no gcc-lto patches for ${PV}: this kernel is built WITHOUT LTO" \
+				"(olddefconfig drops CONFIG_LTO_GCC when the kernel lacks it)"
+		fi
+	elif [[ ${k_cfg[lto]} != none && ! -e ${config_d}/50-gentoo-kopt-lto.config ]]; then
+		_kopt_msg warn "lto = ${k_cfg[lto]}, but ${config_d}/50-gentoo-kopt-lto.config is missing (run: gentoo-kopt hooks install)"
+	fi
+
+	for f in "${config_d}"/*.config; do [[ -e ${f} ]] && fragments+=" ${f##*/}"; done
+	if [[ ${tc} == llvm ]]; then
+		_kopt_msg info "${CATEGORY}/${PF}: toolchain llvm, slot ${k_slot} (${k_llvm}/${k_slot}/bin), LLVM=1 LLVM_IAS=1"
+	else
+		_kopt_msg info "${CATEGORY}/${PF}: toolchain gnu (kernel-build.eclass defaults: ${CHOST-}-gcc & co)"
+	fi
+	_kopt_msg info "KCFLAGS=${KCFLAGS-(not set)}" "series: ${k_cfg[series]:-none configured}; lto ${k_cfg[lto]}" \
+		"config fragments:${fragments:- none}"
+}
+
 _kopt_main
-unset -f _kopt_main _kopt_run _kopt_msg _kopt_unsafe _kopt_check_settings _kopt_read_settings _kopt_family _kopt_has_native_cpu \
-	_kopt_slot_complete _kopt_pick_slot _kopt_put _kopt_apply_toolchain _kopt_check_programs _kopt_setup _kopt_record \
-	_kopt_wrappers _kopt_host_flags _kopt_apply_pgo

@@ -13,6 +13,7 @@ import {
   messages,
   type Package,
   type PhaseOptions,
+  type Phase,
 } from './helpers/portage-phases.js';
 import { insertBlock } from '../src/hooks/bashrc-block.js';
 import { compileSettings } from '../src/hooks/settings.js';
@@ -88,7 +89,7 @@ const stubRuns = async (s: Setup): Promise<string[]> =>
   (await readFile(s.stubLog, 'utf8').catch(() => '')).split('\n').filter(Boolean);
 
 /** The exported variables gentoo-kopt may set, after one phase. */
-async function toolchainExports(s: Setup, phase: (typeof PHASES)[number]): Promise<Record<string, string | undefined>> {
+async function toolchainExports(s: Setup, phase: Phase): Promise<Record<string, string | undefined>> {
   const ex = await exported(s.o.tmp, phase);
   const names = ['KCFLAGS', 'LLVM', 'LLVM_IAS', ...TOOLCHAIN.map((r) => r.variable)];
   return Object.fromEntries(names.map((n) => [n, ex.get(n)]));
@@ -110,6 +111,29 @@ describe('the kernel hook through the phases', () => {
     // no function left behind, in any phase
     for (const phase of PHASES)
       expect(await recorded(s.o.tmp, 'funcs.after', phase)).toEqual(await recorded(s.o.tmp, 'funcs.before', phase));
+  });
+
+  it("a binary package's setup and a later `emerge --config` run the hook: exports, no sync, no function left", async () => {
+    const s = await setup();
+    const binary = { ...s.o, mergeType: 'binary' as const };
+    const results = [
+      ...(await runPhases(KERNEL, binary, ['setup', 'preinst', 'postinst'])),
+      await runPhase(KERNEL, 'config', s.o),
+    ];
+    expect(results.map((r) => [r.phase, r.status])).toEqual([
+      ['setup', 0],
+      ['preinst', 0],
+      ['postinst', 0],
+      ['config', 0],
+    ]);
+    const want = { KCFLAGS: '-O3 -march=native -pipe', ...llvmEnv(s.o.eprefix!, 20) };
+    for (const phase of ['setup', 'preinst', 'postinst', 'config'] as const) {
+      expect(await toolchainExports(s, phase), phase).toEqual(want);
+      expect(await recorded(s.o.tmp, 'funcs.after', phase), phase).toEqual(
+        await recorded(s.o.tmp, 'funcs.before', phase),
+      );
+    }
+    expect(await stubRuns(s)).toEqual([]);
   });
 
   it('runs sync-patches once, in setup, for the exact version, with the ebuild roots', async () => {
