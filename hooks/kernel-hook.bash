@@ -431,8 +431,8 @@ _kopt_apply_pgo() {
 # shellcheck disable=SC2034 # read by the block in bashrc, in the later phases
 _kopt_record() {
 	[[ -n ${EPOCHSECONDS-} ]] || return 0
-	declare -g +x GENTOO_KOPT_DONE="b${EPOCHSECONDS::6} b$(( ${EPOCHSECONDS::6} + 1 ))"
-	declare -g +x -a GENTOO_KOPT_EXPORT=( "${k_export[@]}" ) GENTOO_KOPT_UNSET=( "${k_unset[@]}" )
+	declare -g +x KOPT_DONE="b${EPOCHSECONDS::6} b$(( ${EPOCHSECONDS::6} + 1 ))"
+	declare -g +x -a KOPT_EXPORT=( "${k_export[@]}" ) KOPT_UNSET=( "${k_unset[@]}" )
 }
 
 # @FUNCTION: _kopt_run

@@ -359,7 +359,7 @@ describe('mixed toolchains', () => {
       'LLVM_IAS',
       ...TOOLCHAIN.map((r) => r.variable),
       'BUILD_CC',
-      'GENTOO_KOPT_\\w+',
+      'KOPT_(DONE|EXPORT|UNSET)',
     ];
     const ours = new RegExp(`^declare -[-a-zA-Z]* (${changed.join('|')})=`);
     const rest = async (what: 'vars.before' | 'vars.after') =>
@@ -438,11 +438,11 @@ describe('hostile or broken settings never execute', () => {
     await chmod(path.join(s.o.configRoot, 'etc/gentoo-kopt/hook-settings'), 0o666);
     expect((await runPhases(KERNEL, s.o)).every((r) => r.status === 0)).toBe(true);
     // nothing but the record that the later phases of this build use no settings either
-    const record = (l: string): boolean => /^declare -. GENTOO_KOPT_(DONE|EXPORT|UNSET)=/.test(l);
+    const record = (l: string): boolean => /^declare -. KOPT_(DONE|EXPORT|UNSET)=/.test(l);
     expect((await recorded(s.o.tmp, 'vars.after', 'setup')).filter(record)).toEqual([
-      expect.stringMatching(/^declare -- GENTOO_KOPT_DONE="b\d{6} b\d{6}"$/),
-      'declare -a GENTOO_KOPT_EXPORT=()',
-      'declare -a GENTOO_KOPT_UNSET=()',
+      expect.stringMatching(/^declare -- KOPT_DONE="b\d{6} b\d{6}"$/),
+      'declare -a KOPT_EXPORT=()',
+      'declare -a KOPT_UNSET=()',
     ]);
     for (const phase of PHASES)
       expect((await recorded(s.o.tmp, 'vars.after', phase)).filter((l) => !record(l))).toEqual(

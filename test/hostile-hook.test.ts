@@ -81,7 +81,7 @@ async function root(opts: { conf?: string; tree?: Tree; env?: Record<string, str
   await writeTree(dir, {
     // what the hook passed on: its arguments, the locale, and any variable of its own (allexport)
     'bin/node': {
-      content: `#!/bin/bash\nprintf 'ARGS %s LC_ALL=%s LEAKED=%s\\n' "$*" "\${LC_ALL-unset}" "$(compgen -e | grep -E '^(k_|kopt_|GENTOO_KOPT_)' | paste -sd, -)" >> '${r.stubLog}'\n`,
+      content: `#!/bin/bash\nprintf 'ARGS %s LC_ALL=%s LEAKED=%s\\n' "$*" "\${LC_ALL-unset}" "$(compgen -e | grep -E '^(k_|kopt_|KOPT_|GENTOO_KOPT_)' | paste -sd, -)" >> '${r.stubLog}'\n`,
       mode: 0o755,
     },
     'lib/dist/bin.js': { content: '// stub\n', mode: 0o644 },
@@ -108,7 +108,7 @@ const exists = (file: string): Promise<boolean> =>
 const stubRuns = async (r: Root): Promise<string[]> =>
   (await readFile(r.stubLog, 'utf8').catch(() => '')).split('\n').filter(Boolean);
 const blockRefusal = (r: Root): string =>
-  `WARN gentoo-kopt: not reading ${r.hook}: it or its directory is not root's or is writable by group or others (run: gentoo-kopt doctor)`;
+  `WARN gentoo-kopt: not reading ${r.hook}: it or its directory is unsafe (run: gentoo-kopt doctor)`;
 const notSynced = `: ${PF} is built without syncing its patch series`;
 const statuses = (rs: { status: number }[]): number[] => rs.map((x) => x.status);
 
@@ -343,7 +343,7 @@ describe('the settings file as bad input: checked before it is read', () => {
 const SNAPSHOT = (when: string): string =>
   `{ declare -p; declare -F; shopt -p; set +o; echo "flags=$-"; } > "\${T}/state.${when}.\${EBUILD_PHASE}" 2>&1\n`;
 const VOLATILE =
-  /^declare -[-a-zA-Z]* (_|BASH_LINENO|BASH_SOURCE|BASH_ARGC|BASH_ARGV|BASH_COMMAND|LINENO|RANDOM|SECONDS|SRANDOM|EPOCHREALTIME|EPOCHSECONDS|PIPESTATUS|GENTOO_KOPT_DONE|GENTOO_KOPT_EXPORT|GENTOO_KOPT_UNSET)(=|$)/;
+  /^declare -[-a-zA-Z]* (_|BASH_LINENO|BASH_SOURCE|BASH_ARGC|BASH_ARGV|BASH_COMMAND|LINENO|RANDOM|SECONDS|SRANDOM|EPOCHREALTIME|EPOCHSECONDS|PIPESTATUS|KOPT_DONE|KOPT_EXPORT|KOPT_UNSET)(=|$)/;
 
 /** What the hook exports on purpose: the rest of the state must come out of the block as it went in. */
 const OURS = new RegExp(
@@ -576,7 +576,7 @@ describe('which phases check, and which repeat what setup recorded', () => {
       .slice(0, 6);
     await writeFile(
       path.join(r.o.tmp, 'environment'),
-      `declare -- GENTOO_KOPT_DONE="b${now} b${Number(now) + 1}"\ndeclare -a GENTOO_KOPT_EXPORT=([0]="KCFLAGS=-O0")\n`,
+      `declare -- KOPT_DONE="b${now} b${Number(now) + 1}"\ndeclare -a KOPT_EXPORT=([0]="KCFLAGS=-O0")\n`,
     );
     await appendFile(r.hook, `\ntouch '${r.marker}'\n`);
     await chmod(r.hook, 0o666);
@@ -597,7 +597,7 @@ describe('which phases check, and which repeat what setup recorded', () => {
     const now = Math.floor(Date.now() / 1000)
       .toString()
       .slice(0, 6);
-    r.o.env = { ...r.o.env, GENTOO_KOPT_DONE: `b${now} b${Number(now) + 1}`, GENTOO_KOPT_EXPORT: 'KCFLAGS=-O0' };
+    r.o.env = { ...r.o.env, KOPT_DONE: `b${now} b${Number(now) + 1}`, KOPT_EXPORT: 'KCFLAGS=-O0' };
     expect((await runPhase(KERNEL, 'compile', r.o)).status).toBe(0);
     expect(await lines(log)).toEqual(blockStat('compile'));
     expect((await toolchainExports(r, 'compile')).KCFLAGS).toBe('-O2 -pipe');
@@ -608,10 +608,7 @@ describe('which phases check, and which repeat what setup recorded', () => {
     const log = await countingStat(r);
     expect(statuses(await runPhases(KERNEL, r.o, ['setup', 'unpack']))).toEqual([0, 0]);
     const env = path.join(r.o.tmp, 'environment');
-    await writeFile(
-      env,
-      (await readFile(env, 'utf8')).replace(/GENTOO_KOPT_DONE="[^"]*"/, 'GENTOO_KOPT_DONE="b100000 b100001"'),
-    );
+    await writeFile(env, (await readFile(env, 'utf8')).replace(/KOPT_DONE="[^"]*"/, 'KOPT_DONE="b100000 b100001"'));
     await appendFile(r.hook, `\ntouch '${r.marker}'\n`);
     await chmod(r.hook, 0o666);
     expect((await runPhase(KERNEL, 'compile', r.o)).status).toBe(0);

@@ -47,12 +47,14 @@
 // stat prints `uid mode type size` per file (%a, the mode in octal, and %.1A, the type letter of
 // ls -l: neither depends on the locale). The same stat carries the settings' record, which the hook
 // judges likewise (and caps at 64 KiB), and node and bin get a stat of their own before they run. The
-// hook then records GENTOO_KOPT_EXPORT and GENTOO_KOPT_UNSET (what it exported, what it unset) and
-// GENTOO_KOPT_DONE (the 10,000-second interval of the check), none exported: Portage saves them into
+// hook then records KOPT_EXPORT and KOPT_UNSET (what it exported, what it unset) and
+// KOPT_DONE (the 10,000-second interval of the check), none exported: Portage saves them into
 // ${T}/environment (bin/save-ebuild-env.sh), which only root and the build user can write. unpack to
 // install, instprep, preinst, postinst, package and misc-functions.sh (EBUILD_PHASE unset:
 // lib/_emerge/MiscFunctionsProcess.py) repeat that record within that interval and the next: no fork,
-// the hook not even parsed. A build resumed hours later has an expired record and checks again.
+// the hook not even parsed. A build resumed hours later has an expired record and checks again. (The
+// names were GENTOO_KOPT_*, 70 bytes more of the here-document: a build begun before an upgrade checks
+// once more.)
 //
 // Insertion appends at the end (so the block sees every variable the user's bashrc set, and can
 // report conflicts) after one "\n": a blank separator line when the file ended with a newline, the
@@ -74,7 +76,7 @@ const HOOK_AT_RUNTIME = `\${PORTAGE_CONFIGROOT%/}/${HOOK_REL}`;
  * need nothing return at once; a later phase of a build repeats setup's record and returns from
  * `source` there: bash then neither parses nor defines the function below (defining one copies its
  * body, and unset -f frees it: two thirds of the instructions the later phase used to take). The record
- * repeated is the hook's, which it never exports: an exported GENTOO_KOPT_DONE came from elsewhere (the
+ * repeated is the hook's, which it never exports: an exported KOPT_DONE came from elsewhere (the
  * process environment) and is not trusted. Shell state the user's bashrc set is handled: there, `${...-}`
  * (nounset), `|| :` (errexit) and quoted expansions; in the function, `local -` and `set +aeu` for
  * errexit, nounset and allexport; `[[ == ]]` patterns take extglob whatever the option says, and their
@@ -85,9 +87,9 @@ const HOOK_AT_RUNTIME = `\${PORTAGE_CONFIGROOT%/}/${HOOK_REL}`;
  */
 const KERNEL_PART = [
   '[[ ${EBUILD_PHASE-} != @(depend|clean|cleanrm|pretend|prerm|postrm|info) ]] || return 0',
-  'if [[ ${EBUILD_PHASE-} != @(setup|config) && " ${GENTOO_KOPT_DONE-} " == *" b${EPOCHSECONDS::6} "* && ${GENTOO_KOPT_DONE@a} != *x* ]]; then',
-  '\t[[ -z ${GENTOO_KOPT_EXPORT[0]+set} ]] || export -- "${GENTOO_KOPT_EXPORT[@]}" || :',
-  '\tunset -v -- "${GENTOO_KOPT_UNSET[@]}" || :',
+  'if [[ ${EBUILD_PHASE-} != @(setup|config) && " ${KOPT_DONE-} " == *" b${EPOCHSECONDS::6} "* && ${KOPT_DONE@a} != *x* ]]; then',
+  '\t[[ -z ${KOPT_EXPORT[0]+set} ]] || export -- "${KOPT_EXPORT[@]}" || :',
+  '\tunset -v -- "${KOPT_UNSET[@]}" || :',
   '\treturn 0',
   'fi',
   '_kopt_block() {',
@@ -96,8 +98,8 @@ const KERNEL_PART = [
   "\tif [[ $kopt_stat == @(0|$EUID)' '*([0-7])[0145][0145]' d '+([0-9])$'\\n'@(0|$EUID)' '*([0-7])[0145][0145]' - '* ]]; then",
   '\t\tbuiltin source "$h"',
   '\telif [[ -e $h || -L $h ]]; then',
-  '\t\tGENTOO_KOPT_DONE=b${EPOCHSECONDS::6} GENTOO_KOPT_EXPORT=() GENTOO_KOPT_UNSET=()',
-  '\t\tewarn "gentoo-kopt: not reading $h: it or its directory is not root\'s or is writable by group or others (run: gentoo-kopt doctor)"',
+  '\t\tKOPT_DONE=b${EPOCHSECONDS::6} KOPT_EXPORT=() KOPT_UNSET=()',
+  '\t\tewarn "gentoo-kopt: not reading $h: it or its directory is unsafe (run: gentoo-kopt doctor)"',
   '\tfi',
   '}',
   '_kopt_block',
