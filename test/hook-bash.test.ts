@@ -227,7 +227,7 @@ describe('nothing at all for other packages and the depend phase', () => {
       .split('\n')
       .filter((l) => l && l !== '+ set +x');
     // `source bashrc` and the block's case: nothing else ran
-    expect(trace).toEqual([expect.stringMatching(/^\+ source /), '++ case ${CATEGORY}/${PN} in']);
+    expect(trace).toEqual([expect.stringMatching(/^\+ source /), '++ case $CATEGORY/$PN in']);
     // and for a kernel, the same bashrc runs the kernel-only part
     await runPhase(KERNEL, 'compile', { ...s.o, xtrace: true });
     const kernel = await readFile(path.join(s.o.tmp, 'xtrace.compile'), 'utf8');

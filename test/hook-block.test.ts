@@ -68,7 +68,7 @@ describe('bashrc block text', () => {
     const lines = B.split('\n');
     expect(lines.slice(0, 2)).toEqual([
       BLOCK_BEGIN,
-      "case ${CATEGORY}/${PN} in sys-kernel/*-kernel) builtin source /dev/stdin <<'GENTOO_KOPT_BLOCK'",
+      "case $CATEGORY/$PN in sys-kernel/*-kernel) builtin source /dev/stdin <<'GENTOO_KOPT_BLOCK'",
     ]);
     expect(lines.slice(-4)).toEqual(['GENTOO_KOPT_BLOCK', 'esac', BLOCK_END, '']);
     expect(B).toContain('\tlocal - h=${PORTAGE_CONFIGROOT%/}/etc/gentoo-kopt/kernel-hook.bash kopt_stat; set +aeu\n');

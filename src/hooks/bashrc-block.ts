@@ -4,8 +4,8 @@
 //
 // Cost. Portage sources bashrc in every phase of every package, the depend phase included
 // (bin/ebuild.sh: __source_all_bashrcs), and bash parses every byte of it each time, so for any other
-// package the block costs one `case` on CATEGORY/PN and the parse of its text: no subprocess, no
-// variable or function defined. Code is the dear part to parse: per byte, bash runs several times the
+// package the block costs one `case` on $CATEGORY/$PN (unbraced: ${...} costs bash a parse of its own)
+// and the parse of its text: no subprocess, no variable or function defined. Code is the dear part to parse: per byte, bash runs several times the
 // instructions for a [[ ]] line that it runs for a comment, and a comment costs it about three times
 // a line of a here-document (callgrind); a quoted string costs about three times a here-document too.
 // So the kernel-only part is a quoted here-document that only a kernel build sources, unindented (the
@@ -113,7 +113,7 @@ const END_OF_PART = 'GENTOO_KOPT_BLOCK';
 export function renderBlock(): string {
   return [
     BLOCK_BEGIN,
-    `case \${CATEGORY}/\${PN} in sys-kernel/*-kernel) builtin source /dev/stdin <<'${END_OF_PART}'`,
+    `case $CATEGORY/$PN in sys-kernel/*-kernel) builtin source /dev/stdin <<'${END_OF_PART}'`,
     ...KERNEL_PART,
     END_OF_PART,
     'esac',
