@@ -26,21 +26,22 @@ _kopt_msg() {
 }
 
 # @FUNCTION: _kopt_unsafe
-# @USAGE: <stat record: uid, mode as stat's %A, ...> <type: - (a regular file) or d> <path>
+# @USAGE: <stat record: uid, mode in octal (%a), type letter (%.1A), ...> <type: - (a regular file) or d> <path>
 # @INTERNAL
 # @DESCRIPTION:
 # Sets k_why to what makes <path> unfit to be read or run as root, and k_fix to its fix (both empty:
 # nothing): another type, writable by group or others, or owned by anyone but root (or the user emerge
 # runs as). The block applies the same rules to this file and its directory.
 _kopt_unsafe() {
-	local uid=${1%% *} mode=${1#* }
-	mode=${mode%% *}
+	local uid=${1%% *} mode=${1#* } type
+	type=${mode#* } mode=${mode%% *}
+	type=${type%% *}
 	k_why='' k_fix=''
-	if [[ ${mode:0:1} != "${2}" ]]; then
+	if [[ ${type} != "${2}" ]]; then
 		k_why='is not a regular file'
 		[[ ${2} == d ]] && k_why='is not a directory'
 		k_fix='run: gentoo-kopt hooks install'
-	elif [[ ${mode:5:1} == w || ${mode:8:1} == w ]]; then
+	elif [[ ${mode} != *([0-7])[0145][0145] ]]; then
 		k_why='is writable by group or others'
 		k_fix="fix: chmod go-w '${3}'"
 	elif [[ ${uid} != 0 && ${uid} != "${EUID}" ]]; then
@@ -101,7 +102,10 @@ _kopt_read_settings() {
 		[pgo-profile]='^(/[A-Za-z0-9_.+@/-]+)?$'
 	)
 	local line key value rule n=0 mine=${CATEGORY}/${PN}.
-	while IFS= builtin read -r line || [[ -n ${line} ]]; do
+	local -a lines
+	# one read for the whole file (at most k_settings_max bytes): a read per line costs ten times as much
+	builtin mapfile -t lines < "${k_settings}"
+	for line in "${lines[@]}"; do
 		n=$(( n + 1 ))
 		[[ -z ${line} || ${line} == '#'* ]] && continue
 		if [[ ${line} != *=* ]]; then
@@ -122,7 +126,7 @@ _kopt_read_settings() {
 			k_cfg[${key}]=${value}
 			[[ ${key} == @(format|node|bin) ]] || k_found=1
 		fi
-	done < "${k_settings}"
+	done
 	[[ -n ${k_cfg[format]} ]] && return 0
 	_kopt_msg warn "${k_settings} has no valid format=1 line: settings ignored (run: gentoo-kopt hooks install)"
 	return 1
@@ -339,12 +343,13 @@ _kopt_host_flags() {
 	[[ ${k_cfg[toolchain]} == llvm && -n ${k_slot} ]] || return 0
 	local v build value word p new dropped
 	local -a words
+	# patterns, quoted: unquoted, each would first be expanded against the files of the working directory
 	local -a k_host_drop=(
 		-fgraphite-identity -floop-nest-optimize -floop-interchange -floop-strip-mine -floop-block
-		-fipa-pta -fipa-cp-clone -fdevirtualize-at-ltrans -flto -flto=* -flto-partition=*
-		-ffat-lto-objects -fno-fat-lto-objects -fuse-linker-plugin -mtls-dialect=gnu2 -malign-data=*
+		-fipa-pta -fipa-cp-clone -fdevirtualize-at-ltrans -flto '-flto=*' '-flto-partition=*'
+		-ffat-lto-objects -fno-fat-lto-objects -fuse-linker-plugin -mtls-dialect=gnu2 '-malign-data=*'
 		-fira-loop-pressure -fsched-pressure -fmodulo-sched -fgcse-las -fgcse-sm -ftracer
-		-flive-patching -flive-patching=* -fno-tree-pre
+		-flive-patching '-flive-patching=*' -fno-tree-pre
 	)
 	for v in CFLAGS LDFLAGS; do
 		build=BUILD_${v} value=${!build-} new='' dropped=''
@@ -371,6 +376,159 @@ _kopt_host_flags() {
 	done
 }
 
+# --- pgo (gentoo-kopt pgo; src/commands/pgo.ts) ---------------------------------------------------
+
+# @FUNCTION: _kopt_apply_pgo
+# @INTERNAL
+# @DESCRIPTION:
+# What `gentoo-kopt pgo` set up for this package (pgo-mode, pgo-kind, pgo-pv, pgo-profile). gcov: both
+# the instrumented and the profiled build name functions by per-file sequence numbers
+# (--param=profile-func-internal-id=1: the default id of a static function hashes its source path, which
+# holds ${PF}); the profiled one reads <profile>/<object path with / as #>.gcda, relative to the build
+# directory kernel-build.eclass uses (O=${WORKDIR}/build; -fprofile-prefix-path, GCC 12+), with the
+# wiki's flags. AutoFDO/Propeller: make reads CLANG_AUTOFDO_PROFILE / CLANG_PROPELLER_PROFILE_PREFIX from
+# the environment (scripts/Makefile.autofdo, Makefile.propeller). A profile is applied only to a build
+# of pgo-pv; the flags are appended to KCFLAGS once, whatever the earlier phases left there.
+_kopt_apply_pgo() {
+	local mode=${k_cfg[pgo-mode]:-none} kind=${k_cfg[pgo-kind]-} pv=${k_cfg[pgo-pv]-} prof=${k_cfg[pgo-profile]-}
+	local add='' kc work
+	[[ ${mode} == none ]] && return 0
+	if [[ ${mode} == use && ${pv} != "${PV-}" ]]; then
+		_kopt_msg warn "pgo: the ${kind} profile is for ${pv}, not ${PV-?}: built without it (run: gentoo-kopt pgo status)"
+		return 0
+	fi
+	if [[ ${mode} == use && ! -d ${prof} ]]; then
+		_kopt_msg warn "pgo: the profile ${prof} is missing: built without it (run: gentoo-kopt doctor)"
+		return 0
+	fi
+	case ${kind}:${mode} in
+		gcov:instrument) add='--param=profile-func-internal-id=1' ;;
+		gcov:use)
+			work=${WORKDIR:-${PORTAGE_BUILDDIR:+${PORTAGE_BUILDDIR}/work}}
+			[[ -n ${work} ]] || return 0
+			add="--param=profile-func-internal-id=1 -fprofile-use=${prof}/gcov -fprofile-prefix-path=${work}/build"
+			add+=' -fprofile-correction -Wno-error=missing-profile -Wno-error=coverage-mismatch'
+			;;
+		autofdo:use) _kopt_put "CLANG_AUTOFDO_PROFILE=${prof}/kernel.afdo" ;;
+		propeller:use)
+			_kopt_put "CLANG_AUTOFDO_PROFILE=${prof}/kernel.afdo"
+			_kopt_put "CLANG_PROPELLER_PROFILE_PREFIX=${prof}/propeller"
+			;;
+	esac
+	if [[ -n ${add} ]]; then
+		kc=${KCFLAGS-}
+		[[ " ${kc} " == *" ${add} "* ]] || kc="${kc:+${kc} }${add}"
+		_kopt_put "KCFLAGS=${kc}"
+	fi
+	_kopt_msg info "pgo: ${kind} ${mode}${prof:+ with ${prof}}"
+}
+
+# @FUNCTION: _kopt_record
+# @INTERNAL
+# @DESCRIPTION:
+# Records for the block what this run exported and unset, and until when the later phases of this
+# build may repeat it: the 10,000-second interval of now and the next one. None of the three is exported.
+# shellcheck disable=SC2034 # read by the block in bashrc, in the later phases
+_kopt_record() {
+	[[ -n ${EPOCHSECONDS-} ]] || return 0
+	declare -g +x KOPT_DONE="b${EPOCHSECONDS::6} b$(( ${EPOCHSECONDS::6} + 1 ))"
+	declare -g +x -a KOPT_EXPORT=( "${k_export[@]}" ) KOPT_UNSET=( "${k_unset[@]}" )
+}
+
+# @FUNCTION: _kopt_run
+# @INTERNAL
+# @DESCRIPTION:
+# Declares the state the helpers share (a bash local is visible to the functions it calls), in the C
+# locale (a locale's collation changes what [a-z] matches; sync-patches gets the user's) and without the
+# user's GLOBIGNORE, failglob, nocaseglob and nocasematch; reads the settings, applies them to a package
+# they name, and records what it did.
+_kopt_run() {
+	local k_lc_all=${LC_ALL-} k_lc_all_attr=${LC_ALL@a}
+	local LC_ALL=C GLOBIGNORE o k_found='' k_setup='' k_slot='' k_why='' k_fix=''
+	unset GLOBIGNORE # and with it dotglob; _kopt_main puts dotglob back
+	local k_conf=${PORTAGE_CONFIGROOT%/}/etc/gentoo-kopt k_broot=${BROOT-${EPREFIX-}}
+	local k_settings=${k_conf}/hook-settings k_settings_max=65536 k_llvm=${k_broot%/}/usr/lib/llvm
+	local -A k_cfg=( [toolchain]=gnu [lto]=none [strict]=no [mixed]=die [native]=no )
+	local -a k_conflicts=() k_notes=() k_fatal=() k_missing=() k_export=() k_unset=() k_on=()
+	local -A k_wrap=()
+	# variable:LLVM tool. The same table as src/hooks/toolchain.ts (test/hook-bash.test.ts keeps them equal).
+	local -a k_tools=(
+		CC:clang CXX:clang++ LD:ld.lld AR:llvm-ar NM:llvm-nm STRIP:llvm-strip
+		OBJCOPY:llvm-objcopy OBJDUMP:llvm-objdump READELF:llvm-readelf
+		HOSTCC:clang HOSTCXX:clang++ HOSTAR:llvm-ar HOSTLD:ld.lld
+	)
+	# toolchain-funcs.eclass (tc-getBUILD_PROG) prefers these to HOSTCC & co: never set, and removed
+	# (a conflict) when they name a tool of the other toolchain
+	local -a k_shadows=(
+		BUILD_CC CC_FOR_BUILD BUILD_CXX CXX_FOR_BUILD BUILD_LD LD_FOR_BUILD BUILD_AR AR_FOR_BUILD
+	)
+	[[ ${EBUILD_PHASE-} == setup && ${MERGE_TYPE-} != binary && ! -e ${PORTAGE_BUILDDIR-/nonexistent}/.setuped ]] &&
+		k_setup=1
+	# switched off only when on, and back before GLOBIGNORE is: each shopt -s/-u rewrites BASHOPTS,
+	# which the user's GLOBIGNORE (it switches dotglob without) may have left stale
+	for o in failglob nocaseglob nocasematch; do shopt -q "${o}" && k_on+=( "${o}" ); done
+	(( ! ${#k_on[@]} )) || shopt -u "${k_on[@]}"
+
+	if ! _kopt_read_settings; then
+		_kopt_record # unusable settings: the later phases of this build use none either, even if fixed meanwhile
+	elif [[ -n ${k_found} ]]; then
+		# native = yes: the config fragment's X86_NATIVE_CPU does it from 6.16 on; before, -march=native
+		if [[ ${k_cfg[native]} == yes ]] && ! _kopt_has_native_cpu; then
+			k_cfg[kcflags]+="${k_cfg[kcflags]:+ }-march=native"
+		fi
+		if [[ -n ${k_cfg[kcflags]} ]]; then
+			[[ -n ${KCFLAGS-} && ${KCFLAGS} != "${k_cfg[kcflags]}" ]] &&
+				k_notes+=( "KCFLAGS='${KCFLAGS}' from the environment replaced by kopt.conf's" )
+			_kopt_put "KCFLAGS=${k_cfg[kcflags]}"
+		fi
+		_kopt_apply_toolchain
+		_kopt_host_flags
+		_kopt_apply_pgo
+		[[ -n ${k_setup} ]] && _kopt_setup
+		_kopt_record
+	fi
+	(( ! ${#k_on[@]} )) || shopt -s "${k_on[@]}"
+}
+
+# @FUNCTION: _kopt_main
+# @INTERNAL
+# @DESCRIPTION:
+# Runs _kopt_run in a known shell state, whatever the user's bashrc set before the block, and puts that
+# state back. llvm-utils.eclass saves noglob as the text of $(shopt -p -o noglob), a fork, and runs it
+# afterwards; here `local -` restores every set option on return, the shopt options are tested with
+# shopt -q, and nullglob is left as it is (a -e test drops a pattern that matched nothing): no fork.
+# Also put back: IFS, dotglob (leaving _kopt_run's local GLOBIGNORE switches it), and BASH_REMATCH,
+# which [[ =~ ]] sets even inside a function.
+_kopt_main() {
+	local - IFS=$' \t\n' k_dotglob='' k_rematch_attr=${BASH_REMATCH@a}
+	local -a k_rematch=( "${BASH_REMATCH[@]}" )
+	set +a +e +f +u -B
+	shopt -q dotglob && k_dotglob=1
+	_kopt_run
+	if [[ -n ${k_dotglob} ]]; then
+		shopt -q dotglob || shopt -s dotglob
+	elif shopt -q dotglob; then
+		shopt -u dotglob
+	fi
+	if [[ -n ${k_rematch_attr} ]]; then
+		BASH_REMATCH=( "${k_rematch[@]}" ) 2>/dev/null
+	else
+		unset BASH_REMATCH
+	fi
+	# every function of this file, this one too (bash finishes the body it runs)
+	unset -f _kopt_main _kopt_run _kopt_msg _kopt_unsafe _kopt_check_settings _kopt_read_settings _kopt_family \
+		_kopt_has_native_cpu _kopt_slot_complete _kopt_pick_slot _kopt_put _kopt_apply_toolchain _kopt_check_programs \
+		_kopt_setup _kopt_record _kopt_wrappers _kopt_host_flags _kopt_apply_pgo
+	return 0
+}
+
+# Only the setup phase of a source build calls the two functions below: in any other phase bash returns
+# here, before it has even parsed them.
+if [[ ${EBUILD_PHASE-} != setup || ${MERGE_TYPE-} == binary ]]; then
+	_kopt_main
+	return 0
+fi
+
 # @FUNCTION: _kopt_check_programs
 # @INTERNAL
 # @DESCRIPTION:
@@ -379,7 +537,7 @@ _kopt_host_flags() {
 _kopt_check_programs() {
 	local i st type
 	local -a recs paths=( "${k_cfg[node]}" "${k_cfg[node]%/*}" "${k_cfg[bin]}" "${k_cfg[bin]%/*}" )
-	st=$(command stat -c '%u %A' -- "${paths[0]}" "${paths[1]}/." "${paths[2]}" "${paths[3]}/." 2>/dev/null)
+	st=$(command stat -c '%u %a %.1A' -- "${paths[0]}" "${paths[1]}/." "${paths[2]}" "${paths[3]}/." 2>/dev/null)
 	builtin mapfile -t recs <<< "${st}"
 	if (( ${#recs[@]} != 4 )); then
 		problem="cannot inspect ${paths[0]} and ${paths[2]}"
@@ -466,149 +624,4 @@ _kopt_setup() {
 		"config fragments:${fragments:- none}"
 }
 
-# --- pgo (gentoo-kopt pgo; src/commands/pgo.ts) ---------------------------------------------------
-
-# @FUNCTION: _kopt_apply_pgo
-# @INTERNAL
-# @DESCRIPTION:
-# What `gentoo-kopt pgo` set up for this package (pgo-mode, pgo-kind, pgo-pv, pgo-profile). gcov: both
-# the instrumented and the profiled build name functions by per-file sequence numbers
-# (--param=profile-func-internal-id=1: the default id of a static function hashes its source path, which
-# holds ${PF}); the profiled one reads <profile>/<object path with / as #>.gcda, relative to the build
-# directory kernel-build.eclass uses (O=${WORKDIR}/build; -fprofile-prefix-path, GCC 12+), with the
-# wiki's flags. AutoFDO/Propeller: make reads CLANG_AUTOFDO_PROFILE / CLANG_PROPELLER_PROFILE_PREFIX from
-# the environment (scripts/Makefile.autofdo, Makefile.propeller). A profile is applied only to a build
-# of pgo-pv; the flags are appended to KCFLAGS once, whatever the earlier phases left there.
-_kopt_apply_pgo() {
-	local mode=${k_cfg[pgo-mode]:-none} kind=${k_cfg[pgo-kind]-} pv=${k_cfg[pgo-pv]-} prof=${k_cfg[pgo-profile]-}
-	local add='' kc work
-	[[ ${mode} == none ]] && return 0
-	if [[ ${mode} == use && ${pv} != "${PV-}" ]]; then
-		_kopt_msg warn "pgo: the ${kind} profile is for ${pv}, not ${PV-?}: built without it (run: gentoo-kopt pgo status)"
-		return 0
-	fi
-	if [[ ${mode} == use && ! -d ${prof} ]]; then
-		_kopt_msg warn "pgo: the profile ${prof} is missing: built without it (run: gentoo-kopt doctor)"
-		return 0
-	fi
-	case ${kind}:${mode} in
-		gcov:instrument) add='--param=profile-func-internal-id=1' ;;
-		gcov:use)
-			work=${WORKDIR:-${PORTAGE_BUILDDIR:+${PORTAGE_BUILDDIR}/work}}
-			[[ -n ${work} ]] || return 0
-			add="--param=profile-func-internal-id=1 -fprofile-use=${prof}/gcov -fprofile-prefix-path=${work}/build"
-			add+=' -fprofile-correction -Wno-error=missing-profile -Wno-error=coverage-mismatch'
-			;;
-		autofdo:use) _kopt_put "CLANG_AUTOFDO_PROFILE=${prof}/kernel.afdo" ;;
-		propeller:use)
-			_kopt_put "CLANG_AUTOFDO_PROFILE=${prof}/kernel.afdo"
-			_kopt_put "CLANG_PROPELLER_PROFILE_PREFIX=${prof}/propeller"
-			;;
-	esac
-	if [[ -n ${add} ]]; then
-		kc=${KCFLAGS-}
-		[[ " ${kc} " == *" ${add} "* ]] || kc="${kc:+${kc} }${add}"
-		_kopt_put "KCFLAGS=${kc}"
-	fi
-	_kopt_msg info "pgo: ${kind} ${mode}${prof:+ with ${prof}}"
-}
-
-# @FUNCTION: _kopt_record
-# @INTERNAL
-# @DESCRIPTION:
-# Records for the block what this run exported and unset, and until when the later phases of this
-# build may repeat it: the 10,000-second interval of now and the next one. None of the three is exported.
-# shellcheck disable=SC2034 # read by the block in bashrc, in the later phases
-_kopt_record() {
-	[[ -n ${EPOCHSECONDS-} ]] || return 0
-	declare -g +x GENTOO_KOPT_DONE="b${EPOCHSECONDS::6} b$(( ${EPOCHSECONDS::6} + 1 ))"
-	declare -g +x -a GENTOO_KOPT_EXPORT=( "${k_export[@]}" ) GENTOO_KOPT_UNSET=( "${k_unset[@]}" )
-}
-
-# @FUNCTION: _kopt_run
-# @INTERNAL
-# @DESCRIPTION:
-# Declares the state the helpers share (a bash local is visible to the functions it calls), in the C
-# locale (a locale's collation changes what [a-z] matches; sync-patches gets the user's) and without the
-# user's GLOBIGNORE, failglob, nocaseglob and nocasematch; reads the settings, applies them to a package
-# they name, and records what it did.
-_kopt_run() {
-	local k_lc_all=${LC_ALL-} k_lc_all_attr=${LC_ALL@a}
-	local LC_ALL=C GLOBIGNORE o k_found='' k_setup='' k_slot='' k_why='' k_fix=''
-	unset GLOBIGNORE # and with it dotglob; _kopt_main puts dotglob back
-	local k_conf=${PORTAGE_CONFIGROOT%/}/etc/gentoo-kopt k_broot=${BROOT-${EPREFIX-}}
-	local k_settings=${k_conf}/hook-settings k_settings_max=65536 k_llvm=${k_broot%/}/usr/lib/llvm
-	local -A k_cfg=( [toolchain]=gnu [lto]=none [strict]=no [mixed]=die [native]=no )
-	local -a k_conflicts=() k_notes=() k_fatal=() k_missing=() k_export=() k_unset=() k_on=()
-	local -A k_wrap=()
-	# variable:LLVM tool. The same table as src/hooks/toolchain.ts (test/hook-bash.test.ts keeps them equal).
-	local -a k_tools=(
-		CC:clang CXX:clang++ LD:ld.lld AR:llvm-ar NM:llvm-nm STRIP:llvm-strip
-		OBJCOPY:llvm-objcopy OBJDUMP:llvm-objdump READELF:llvm-readelf
-		HOSTCC:clang HOSTCXX:clang++ HOSTAR:llvm-ar HOSTLD:ld.lld
-	)
-	# toolchain-funcs.eclass (tc-getBUILD_PROG) prefers these to HOSTCC & co: never set, and removed
-	# (a conflict) when they name a tool of the other toolchain
-	local -a k_shadows=(
-		BUILD_CC CC_FOR_BUILD BUILD_CXX CXX_FOR_BUILD BUILD_LD LD_FOR_BUILD BUILD_AR AR_FOR_BUILD
-	)
-	[[ ${EBUILD_PHASE-} == setup && ${MERGE_TYPE-} != binary && ! -e ${PORTAGE_BUILDDIR-/nonexistent}/.setuped ]] &&
-		k_setup=1
-	# switched off only when on, and back before GLOBIGNORE is: each shopt -s/-u rewrites BASHOPTS,
-	# which the user's GLOBIGNORE (it switches dotglob without) may have left stale
-	for o in failglob nocaseglob nocasematch; do shopt -q "${o}" && k_on+=( "${o}" ); done
-	(( ! ${#k_on[@]} )) || shopt -u "${k_on[@]}"
-
-	if ! _kopt_read_settings; then
-		_kopt_record # unusable settings: the later phases of this build use none either, even if fixed meanwhile
-	elif [[ -n ${k_found} ]]; then
-		# native = yes: the config fragment's X86_NATIVE_CPU does it from 6.16 on; before, -march=native
-		if [[ ${k_cfg[native]} == yes ]] && ! _kopt_has_native_cpu; then
-			k_cfg[kcflags]+="${k_cfg[kcflags]:+ }-march=native"
-		fi
-		if [[ -n ${k_cfg[kcflags]} ]]; then
-			[[ -n ${KCFLAGS-} && ${KCFLAGS} != "${k_cfg[kcflags]}" ]] &&
-				k_notes+=( "KCFLAGS='${KCFLAGS}' from the environment replaced by kopt.conf's" )
-			_kopt_put "KCFLAGS=${k_cfg[kcflags]}"
-		fi
-		_kopt_apply_toolchain
-		_kopt_host_flags
-		_kopt_apply_pgo
-		[[ -n ${k_setup} ]] && _kopt_setup
-		_kopt_record
-	fi
-	(( ! ${#k_on[@]} )) || shopt -s "${k_on[@]}"
-}
-
-# @FUNCTION: _kopt_main
-# @INTERNAL
-# @DESCRIPTION:
-# Runs _kopt_run in a known shell state, whatever the user's bashrc set before the block, and puts that
-# state back. llvm-utils.eclass saves noglob as the text of $(shopt -p -o noglob), a fork, and runs it
-# afterwards; here `local -` restores every set option on return, the shopt options are tested with
-# shopt -q, and nullglob is left as it is (a -e test drops a pattern that matched nothing): no fork.
-# Also put back: IFS, dotglob (leaving _kopt_run's local GLOBIGNORE switches it), and BASH_REMATCH,
-# which [[ =~ ]] sets even inside a function.
-_kopt_main() {
-	local - IFS=$' \t\n' k_dotglob='' k_rematch_attr=${BASH_REMATCH@a}
-	local -a k_rematch=( "${BASH_REMATCH[@]}" )
-	set +a +e +f +u -B
-	shopt -q dotglob && k_dotglob=1
-	_kopt_run
-	if [[ -n ${k_dotglob} ]]; then
-		shopt -q dotglob || shopt -s dotglob
-	elif shopt -q dotglob; then
-		shopt -u dotglob
-	fi
-	if [[ -n ${k_rematch_attr} ]]; then
-		BASH_REMATCH=( "${k_rematch[@]}" ) 2>/dev/null
-	else
-		unset BASH_REMATCH
-	fi
-	return 0
-}
-
 _kopt_main
-unset -f _kopt_main _kopt_run _kopt_msg _kopt_unsafe _kopt_check_settings _kopt_read_settings _kopt_family _kopt_has_native_cpu \
-	_kopt_slot_complete _kopt_pick_slot _kopt_put _kopt_apply_toolchain _kopt_check_programs _kopt_setup _kopt_record \
-	_kopt_wrappers _kopt_host_flags _kopt_apply_pgo

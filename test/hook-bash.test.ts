@@ -13,6 +13,7 @@ import {
   messages,
   type Package,
   type PhaseOptions,
+  type Phase,
 } from './helpers/portage-phases.js';
 import { insertBlock } from '../src/hooks/bashrc-block.js';
 import { compileSettings } from '../src/hooks/settings.js';
@@ -88,7 +89,7 @@ const stubRuns = async (s: Setup): Promise<string[]> =>
   (await readFile(s.stubLog, 'utf8').catch(() => '')).split('\n').filter(Boolean);
 
 /** The exported variables gentoo-kopt may set, after one phase. */
-async function toolchainExports(s: Setup, phase: (typeof PHASES)[number]): Promise<Record<string, string | undefined>> {
+async function toolchainExports(s: Setup, phase: Phase): Promise<Record<string, string | undefined>> {
   const ex = await exported(s.o.tmp, phase);
   const names = ['KCFLAGS', 'LLVM', 'LLVM_IAS', ...TOOLCHAIN.map((r) => r.variable)];
   return Object.fromEntries(names.map((n) => [n, ex.get(n)]));
@@ -110,6 +111,29 @@ describe('the kernel hook through the phases', () => {
     // no function left behind, in any phase
     for (const phase of PHASES)
       expect(await recorded(s.o.tmp, 'funcs.after', phase)).toEqual(await recorded(s.o.tmp, 'funcs.before', phase));
+  });
+
+  it("a binary package's setup and a later `emerge --config` run the hook: exports, no sync, no function left", async () => {
+    const s = await setup();
+    const binary = { ...s.o, mergeType: 'binary' as const };
+    const results = [
+      ...(await runPhases(KERNEL, binary, ['setup', 'preinst', 'postinst'])),
+      await runPhase(KERNEL, 'config', s.o),
+    ];
+    expect(results.map((r) => [r.phase, r.status])).toEqual([
+      ['setup', 0],
+      ['preinst', 0],
+      ['postinst', 0],
+      ['config', 0],
+    ]);
+    const want = { KCFLAGS: '-O3 -march=native -pipe', ...llvmEnv(s.o.eprefix!, 20) };
+    for (const phase of ['setup', 'preinst', 'postinst', 'config'] as const) {
+      expect(await toolchainExports(s, phase), phase).toEqual(want);
+      expect(await recorded(s.o.tmp, 'funcs.after', phase), phase).toEqual(
+        await recorded(s.o.tmp, 'funcs.before', phase),
+      );
+    }
+    expect(await stubRuns(s)).toEqual([]);
   });
 
   it('runs sync-patches once, in setup, for the exact version, with the ebuild roots', async () => {
@@ -196,15 +220,18 @@ describe('nothing at all for other packages and the depend phase', () => {
     expect(await stubRuns(s)).toEqual([]);
   });
 
-  it('costs one [[ ]] test and no subshell for a non-kernel package', async () => {
+  it('costs one `case` and no command or subshell for a non-kernel package', async () => {
     const s = await setup();
     await runPhase({ category: 'app-misc', pn: 'foo', pv: '1.0' }, 'compile', { ...s.o, xtrace: true });
     const trace = (await readFile(path.join(s.o.tmp, 'xtrace.compile'), 'utf8'))
       .split('\n')
       .filter((l) => l && l !== '+ set +x');
-    expect(trace).toHaveLength(2); // `source bashrc` and the block's test: nothing else ran
-    expect(trace[0]).toMatch(/^\+ source /);
-    expect(trace[1]).toMatch(/^\+\+ \[\[ app-misc == sys-kernel \]\]$/);
+    // `source bashrc` and the block's case: nothing else ran
+    expect(trace).toEqual([expect.stringMatching(/^\+ source /), '++ case $CATEGORY/$PN in']);
+    // and for a kernel, the same bashrc runs the kernel-only part
+    await runPhase(KERNEL, 'compile', { ...s.o, xtrace: true });
+    const kernel = await readFile(path.join(s.o.tmp, 'xtrace.compile'), 'utf8');
+    expect(kernel).toMatch(/^\+\+ builtin source \/dev\/stdin$/m);
   });
 });
 
@@ -332,7 +359,7 @@ describe('mixed toolchains', () => {
       'LLVM_IAS',
       ...TOOLCHAIN.map((r) => r.variable),
       'BUILD_CC',
-      'GENTOO_KOPT_\\w+',
+      'KOPT_(DONE|EXPORT|UNSET)',
     ];
     const ours = new RegExp(`^declare -[-a-zA-Z]* (${changed.join('|')})=`);
     const rest = async (what: 'vars.before' | 'vars.after') =>
@@ -411,11 +438,11 @@ describe('hostile or broken settings never execute', () => {
     await chmod(path.join(s.o.configRoot, 'etc/gentoo-kopt/hook-settings'), 0o666);
     expect((await runPhases(KERNEL, s.o)).every((r) => r.status === 0)).toBe(true);
     // nothing but the record that the later phases of this build use no settings either
-    const record = (l: string): boolean => /^declare -. GENTOO_KOPT_(DONE|EXPORT|UNSET)=/.test(l);
+    const record = (l: string): boolean => /^declare -. KOPT_(DONE|EXPORT|UNSET)=/.test(l);
     expect((await recorded(s.o.tmp, 'vars.after', 'setup')).filter(record)).toEqual([
-      expect.stringMatching(/^declare -- GENTOO_KOPT_DONE="b\d{6} b\d{6}"$/),
-      'declare -a GENTOO_KOPT_EXPORT=()',
-      'declare -a GENTOO_KOPT_UNSET=()',
+      expect.stringMatching(/^declare -- KOPT_DONE="b\d{6} b\d{6}"$/),
+      'declare -a KOPT_EXPORT=()',
+      'declare -a KOPT_UNSET=()',
     ]);
     for (const phase of PHASES)
       expect((await recorded(s.o.tmp, 'vars.after', phase)).filter((l) => !record(l))).toEqual(
@@ -534,7 +561,11 @@ describe('sync failures, strict and LTO', () => {
 describe('the bash hook and the TypeScript tables agree', () => {
   it('the toolchain table', async () => {
     const text = await readFile(HOOK, 'utf8');
-    const table = /local -a k_tools=\(([^)]*)\)/.exec(text)![1]!.trim().split(/\s+/);
+    const table = /local -a k_tools=\(([^)]*)\)/
+      .exec(text)![1]!
+      .trim()
+      .split(/\s+/)
+      .map((w) => w.replace(/^'(.*)'$/, '$1'));
     expect(table).toEqual(TOOLCHAIN.map((r) => `${r.variable}:${r.llvm}`));
   });
 
@@ -681,6 +712,23 @@ describe('FEATURES=distcc/ccache and the host tools with toolchain = llvm', () =
     ]);
   });
 
+  it('the drop table is the same whatever files the working directory holds (no pathname expansion)', async () => {
+    // each name matches a pattern of the table (-flto=*, -malign-data=*, ...): expanded, the table would
+    // hold these names instead of the patterns and let -flto=auto and -malign-data=cacheline through
+    const names = ['-flto=x', '-flto-partition=x', '-malign-data=x', '-flive-patching=x'];
+    const env = {
+      CFLAGS: '-O2 -flto=auto -flto-partition=one -malign-data=cacheline -flive-patching=inline-clone -pipe',
+    };
+    const tree: Tree = Object.fromEntries(names.map((n) => [`cwd/${n}`, '']));
+    const s = await setup({ tree, conf: LLVM_CONF });
+    s.o.env = env;
+    s.o.cwd = path.join(s.dir, 'cwd');
+    const results = await runPhases(KERNEL, s.o);
+    expect(results.map((r) => r.status)).toEqual(PHASES.map(() => 0));
+    for (const phase of PHASES) expect((await exported(s.o.tmp, phase)).get('BUILD_CFLAGS'), phase).toBe('-O2 -pipe');
+    expect(filterHostFlags(env.CFLAGS, 'CFLAGS').value).toBe('-O2 -pipe');
+  });
+
   it('BUILD_CFLAGS wins over CFLAGS; clean flags and toolchain = gnu export nothing', async () => {
     let s = await build('sandbox', { env: { CFLAGS: '-O2 -fipa-pta', BUILD_CFLAGS: '-O2 -fipa-pta -pipe' } });
     expect((await exported(s.o.tmp, 'compile')).get('BUILD_CFLAGS')).toBe('-O2 -pipe');
@@ -692,7 +740,11 @@ describe('FEATURES=distcc/ccache and the host tools with toolchain = llvm', () =
 
   it('the drop table is the same in bash and TypeScript', async () => {
     const text = await readFile(HOOK, 'utf8');
-    const table = /local -a k_host_drop=\(([^)]*)\)/.exec(text)![1]!.trim().split(/\s+/);
+    const table = /local -a k_host_drop=\(([^)]*)\)/
+      .exec(text)![1]!
+      .trim()
+      .split(/\s+/)
+      .map((w) => w.replace(/^'(.*)'$/, '$1'));
     expect(table).toEqual([...HOST_FLAG_DROP]);
   });
 });

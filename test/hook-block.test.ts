@@ -66,14 +66,13 @@ describe('bashrc block text', () => {
 
   it('the block tests CATEGORY and PN before anything and expands PORTAGE_CONFIGROOT at run time', () => {
     const lines = B.split('\n');
-    expect(lines.slice(0, 3)).toEqual([
+    expect(lines.slice(0, 2)).toEqual([
       BLOCK_BEGIN,
-      'if [[ ${CATEGORY} == sys-kernel && ${PN} == *-kernel ]]; then',
-      "\tbuiltin source /dev/stdin <<-'GENTOO_KOPT_BLOCK'",
+      "case $CATEGORY/$PN in sys-kernel/*-kernel) builtin source /dev/stdin <<'GENTOO_KOPT_BLOCK'",
     ]);
-    expect(lines.slice(-4)).toEqual(['\tGENTOO_KOPT_BLOCK', 'fi', BLOCK_END, '']);
-    expect(B).toContain('\t\tlocal h=${PORTAGE_CONFIGROOT%/}/etc/gentoo-kopt/kernel-hook.bash kopt_stat\n');
-    expect(B).toContain('\t\t\tbuiltin source "${h}"\n');
+    expect(lines.slice(-4)).toEqual(['GENTOO_KOPT_BLOCK', 'esac', BLOCK_END, '']);
+    expect(B).toContain('\tlocal - h=${PORTAGE_CONFIGROOT%/}/etc/gentoo-kopt/kernel-hook.bash kopt_stat; set +aeu\n');
+    expect(B).toContain('\t\tbuiltin source "$h"\n');
   });
 });
 

@@ -4,41 +4,57 @@
 //
 // Cost. Portage sources bashrc in every phase of every package, the depend phase included
 // (bin/ebuild.sh: __source_all_bashrcs), and bash parses every byte of it each time, so for any other
-// package the block costs two string tests (CATEGORY, PN) and the parse of its text: no subprocess, no
-// variable or function defined. Code is the dear part to parse: per byte, bash runs several times the
+// package the block costs one `case` on $CATEGORY/$PN (unbraced: ${...} costs bash a parse of its own)
+// and the parse of its text: no subprocess, no variable or function defined. Code is the dear part to parse: per byte, bash runs several times the
 // instructions for a [[ ]] line that it runs for a comment, and a comment costs it about three times
-// a line of a here-document (callgrind). So the kernel-only part is a quoted here-document that only a
-// kernel build sources. It expands PORTAGE_CONFIGROOT at run time (Portage passes it to every phase)
-// instead of writing a path: the same bashrc works on the live system, inside a chroot of a
-// `--root DIR` install, and in a test config root.
+// a line of a here-document (callgrind); a quoted string costs about three times a here-document too.
+// So the kernel-only part is a quoted here-document that only a kernel build sources, unindented (the
+// bytes are the cost: about 6 µs per KiB, against about 5 µs for the `case` line and 2 µs for an empty
+// here-document, and 1.4 ms for `bash -c :`), and bash reads it, unparsed, even when the `case` does not
+// match. It expands PORTAGE_CONFIGROOT at run time (Portage passes it to every phase) instead of writing
+// a path: the same bashrc works on the live system, inside a chroot of a `--root DIR` install, and in a
+// test config root.
 //
 // Phases. Portage restores the environment the previous phase saved before it sources bashrc again
 // (bin/phase-functions.sh: __ebuild_main), so the hook assigns, never appends. It defines no
 // pre_pkg_setup: Portage calls a hook function by name and there is one function of each name
 // (__ebuild_phase), so ours would replace the user's or be replaced. The setup work runs while the hook
 // is sourced in the setup phase instead: the same process and privileges (doebuild.py runs setup as
-// root, unsandboxed), moments earlier. depend, clean and cleanrm return at once.
+// root, unsandboxed), moments earlier. What the hook exports matters only to a phase that runs a
+// compiler or binutils from the environment, and to the record the later phases repeat; so these phases
+// return at once, without a stat or the hook:
+//  - depend, clean and cleanrm (no EPREFIX; clean only removes the build directory);
+//  - pretend: Portage runs it in a build directory of its own and cleans it afterwards
+//    (lib/_emerge/Scheduler.py: _run_pkg_pretend), so nothing it exports reaches setup, and the
+//    dist-kernel's pkg_pretend (kernel-install.eclass, mount-boot.eclass) only checks /boot and
+//    has_version;
+//  - prerm, postrm and info: they restore the installed package's environment (the VDB's
+//    environment.bz2, lib/portage/dbapi/vartree.py) and compile nothing: kernel-install.eclass's
+//    pkg_prerm is empty and its pkg_postrm removes the initramfs (rm, find); info saves no environment
+//    (bin/phase-functions.sh: __ebuild_main).
+// setup and config always check: setup runs as root, unsandboxed, and runs node; config
+// (kernel-install.eclass: pkg_config, kernel-install_install_all) reinstalls the kernel with
+// installkernel and, for a generic UKI, $(tc-getOBJCOPY), so OBJCOPY & co must name tools that exist now
+// (the installed environment's may name an LLVM slot removed since); a binary package's setup restores
+// its builder's environment (lib/_emerge/Binpkg.py), and kernel-install_pkg_postinst runs the same
+// install. Every other phase repeats the record of the check (below) when it is current, else checks.
 //
-// Trust. The hook runs as root in setup, so the block reads it only after one stat has shown it and its
-// directory to be root's (or the emerge user's) and not writable by group or others. bash has no
-// builtin that shows a file's mode bits, so the stat is bash's own `stat` loadable builtin when the
-// system has it (bash's examples/loadables, installed by app-shells/bash[plugins] in /usr/lib64/bash,
-// by Debian's bash-builtins in /usr/lib/bash; loaded by absolute path only, never from
-// BASH_LOADABLES_PATH, whose default ends in "."; unloaded at once, so the ebuild's own `stat` is the
-// program again; and not used when a builtin of that name exists already): about 0.3 ms against
-// 2 to 3 ms for a stat process. Otherwise it is one stat process. The same stat
-// carries the settings' record, which the hook judges likewise (and caps at 64 KiB), and node and bin
-// get a stat of their own before they run. pretend and setup always check. The hook then records
-// GENTOO_KOPT_EXPORT and GENTOO_KOPT_UNSET (what it exported, what it unset) and GENTOO_KOPT_DONE (the
-// 10,000-second interval of the check and the next one), none exported: Portage saves them into
-// ${T}/environment (bin/save-ebuild-env.sh), which only root and the build user can write. unpack to install, instprep,
-// preinst, postinst, package and misc-functions.sh (EBUILD_PHASE unset:
-// lib/_emerge/MiscFunctionsProcess.py) repeat that record within those intervals: no fork, the hook not
-// even parsed. Any other phase checks again, because the environment it restores may be old: prerm,
-// postrm, config and info restore the installed package's (the VDB's environment.bz2,
-// lib/portage/dbapi/vartree.py), a binary package's pretend and setup its builder's
-// (lib/_emerge/Binpkg.py; setup runs before preinst), and a build resumed hours later has an expired
-// record.
+// Trust. The hook runs as root in setup, so the block reads it only after one stat process has shown
+// it and its directory to be root's (or the emerge user's) and not writable by group or others: bash
+// has no builtin that shows a file's mode bits. (bash's `stat` loadable would spare the process, about
+// 2 ms, but only app-shells/bash[plugins] installs it, off by default, and its code cost every phase of
+// every package about 2 µs; with the phases above returning, one kernel merge checks once or twice.)
+// stat prints `uid mode type size` per file (%a, the mode in octal, and %.1A, the type letter of
+// ls -l: neither depends on the locale). The same stat carries the settings' record, which the hook
+// judges likewise (and caps at 64 KiB), and node and bin get a stat of their own before they run. The
+// hook then records KOPT_EXPORT and KOPT_UNSET (what it exported, what it unset) and
+// KOPT_DONE (the 10,000-second interval of the check), none exported: Portage saves them into
+// ${T}/environment (bin/save-ebuild-env.sh), which only root and the build user can write. unpack to
+// install, instprep, preinst, postinst, package and misc-functions.sh (EBUILD_PHASE unset:
+// lib/_emerge/MiscFunctionsProcess.py) repeat that record within that interval and the next: no fork,
+// the hook not even parsed. A build resumed hours later has an expired record and checks again. (The
+// names were GENTOO_KOPT_*, 70 bytes more of the here-document: a build begun before an upgrade checks
+// once more.)
 //
 // Insertion appends at the end (so the block sees every variable the user's bashrc set, and can
 // report conflicts) after one "\n": a blank separator line when the file ended with a newline, the
@@ -55,46 +71,36 @@ export const HOOK_REL = 'etc/gentoo-kopt/kernel-hook.bash';
 const HOOK_AT_RUNTIME = `\${PORTAGE_CONFIGROOT%/}/${HOOK_REL}`;
 
 /**
- * The kernel-only part, sourced from a here-document (tab-indented: `<<-` strips the tabs). A later
- * phase of a build repeats setup's record at its top and returns from `source` there: bash then neither
- * parses nor defines the function below (defining one copies its body, and unset -f frees it: two
- * thirds of the instructions the later phase used to take). The record repeated is the hook's, which it
- * never exports: an exported GENTOO_KOPT_DONE came from elsewhere (the process environment) and is not
- * trusted. Shell state the user's bashrc set is handled: there, `${...-}` (nounset), `|| :` (errexit)
- * and quoted expansions; in the function, `local -` and `set +aeu` for errexit, nounset and allexport;
- * `[[ == ]]` patterns take extglob whatever the option says, and their one range, [0-9], only has to
- * keep the directory's record on its line (locale); `command stat` and `builtin source` pass over
- * functions of those names. The stat records are `uid mode size` lines for the directory, the hook and
- * the settings (absent when missing): the hook reads the third.
+ * The kernel-only part, sourced from a here-document (unindented: bash reads every byte of it for any
+ * package; the function's body is indented by one tab). The phases of the design comment above that
+ * need nothing return at once; a later phase of a build repeats setup's record and returns from
+ * `source` there: bash then neither parses nor defines the function below (defining one copies its
+ * body, and unset -f frees it: two thirds of the instructions the later phase used to take). The record
+ * repeated is the hook's, which it never exports: an exported KOPT_DONE came from elsewhere (the
+ * process environment) and is not trusted. Shell state the user's bashrc set is handled: there, `${...-}`
+ * (nounset), `|| :` (errexit) and quoted expansions; in the function, `local -` and `set +aeu` for
+ * errexit, nounset and allexport; `[[ == ]]` patterns take extglob whatever the option says, and their
+ * ranges, [0-9] and the octal digits, only have to keep each record on its line (locale); `command stat`
+ * and `builtin source` pass over functions of those names. kopt_stat holds the `uid mode type size`
+ * lines of the directory, the hook and the settings (absent when missing); the hook reads the third.
+ * The mode must end in two octal digits without the write bit (0, 1, 4 or 5) for group and others.
  */
 const KERNEL_PART = [
-  "# from `gentoo-kopt hooks install`; see the hook's header",
-  'if [[ ${EBUILD_PHASE-}:" ${GENTOO_KOPT_DONE-} " == @(unpack|prepare|configure|compile|test|install|instprep|preinst|postinst|package|):*" b${EPOCHSECONDS::6} "* && ${GENTOO_KOPT_DONE@a} != *x* ]]; then',
-  '\t[[ -z ${GENTOO_KOPT_EXPORT[0]+set} ]] || export -- "${GENTOO_KOPT_EXPORT[@]}" || :',
-  '\tunset -v -- "${GENTOO_KOPT_UNSET[@]}" || :',
+  '[[ ${EBUILD_PHASE-} != @(depend|clean|cleanrm|pretend|prerm|postrm|info) ]] || return 0',
+  'if [[ ${EBUILD_PHASE-} != @(setup|config) && " ${KOPT_DONE-} " == *" b${EPOCHSECONDS::6} "* && ${KOPT_DONE@a} != *x* ]]; then',
+  '\t[[ -z ${KOPT_EXPORT[0]+set} ]] || export -- "${KOPT_EXPORT[@]}" || :',
+  '\tunset -v -- "${KOPT_UNSET[@]}" || :',
   '\treturn 0',
   'fi',
   '_kopt_block() {',
-  '\tlocal -; set +aeu',
-  `\tlocal h=${HOOK_AT_RUNTIME} kopt_stat`,
-  '\t[[ ${EBUILD_PHASE} != @(depend|clean|cleanrm) ]] || return 0',
-  '\tif ! builtin compgen -b stat >/dev/null && { builtin enable -f /usr/lib64/bash/stat stat || builtin enable -f /usr/lib/bash/stat stat; } 2>/dev/null; then',
-  '\t\tlocal -A ks; local kf km kr=(--- --x -w- -wx r-- r-x rw- rwx)',
-  '\t\tfor kf in "${h%/*}/." "${h}" "${h%/*}/hook-settings"; do',
-  '\t\t\tbuiltin stat -L -A ks -- "${kf}" 2>/dev/null || continue',
-  '\t\t\tkm=${ks[perms]: -3} kopt_stat+=${kopt_stat:+$\'\\n\'}"${ks[uid]} ${ks[type]}${kr[${km::1}]}${kr[${km:1:1}]}${kr[${km:2}]} ${ks[size]}"',
-  '\t\tdone',
-  '\t\tbuiltin enable -d stat',
-  '\telse',
-  '\t\tkopt_stat=$(command stat -c \'%u %A %s\' -- "${h%/*}/." "${h}" "${h%/*}/hook-settings" 2>/dev/null)',
+  `\tlocal - h=${HOOK_AT_RUNTIME} kopt_stat; set +aeu`,
+  '\tkopt_stat=$(command stat -c \'%u %a %.1A %s\' -- "${h%/*}/." "$h" "${h%/*}/hook-settings" 2>/dev/null)',
+  "\tif [[ $kopt_stat == @(0|$EUID)' '*([0-7])[0145][0145]' d '+([0-9])$'\\n'@(0|$EUID)' '*([0-7])[0145][0145]' - '* ]]; then",
+  '\t\tbuiltin source "$h"',
+  '\telif [[ -e $h || -L $h ]]; then',
+  '\t\tKOPT_DONE=b${EPOCHSECONDS::6} KOPT_EXPORT=() KOPT_UNSET=()',
+  '\t\tewarn "gentoo-kopt: not reading $h: it or its directory is unsafe (run: gentoo-kopt doctor)"',
   '\tfi',
-  "\tif [[ ${kopt_stat} == @(0|${EUID})' d'????[!w]??[!w]?' '+([0-9])$'\\n'@(0|${EUID})' -'????[!w]??[!w]?' '* ]]; then",
-  '\t\tbuiltin source "${h}"',
-  '\telif [[ -e ${h} || -L ${h} ]]; then',
-  '\t\tGENTOO_KOPT_DONE="b${EPOCHSECONDS::6} b$((${EPOCHSECONDS::6} + 1))" GENTOO_KOPT_EXPORT=() GENTOO_KOPT_UNSET=()',
-  "\t\tewarn \"gentoo-kopt: not reading ${h}: it and its directory must be root's, not writable by group or others (fix: chown root:root '${h%/*}' '${h}'; chmod go-w '${h%/*}' '${h}')\"",
-  '\tfi',
-  '\treturn 0',
   '}',
   '_kopt_block',
   'unset -f _kopt_block',
@@ -107,11 +113,10 @@ const END_OF_PART = 'GENTOO_KOPT_BLOCK';
 export function renderBlock(): string {
   return [
     BLOCK_BEGIN,
-    'if [[ ${CATEGORY} == sys-kernel && ${PN} == *-kernel ]]; then',
-    `\tbuiltin source /dev/stdin <<-'${END_OF_PART}'`,
-    ...KERNEL_PART.map((l) => `\t${l}`),
-    `\t${END_OF_PART}`,
-    'fi',
+    `case $CATEGORY/$PN in sys-kernel/*-kernel) builtin source /dev/stdin <<'${END_OF_PART}'`,
+    ...KERNEL_PART,
+    END_OF_PART,
+    'esac',
     BLOCK_END,
     '',
   ].join('\n');

@@ -77,6 +77,8 @@ export interface PhaseOptions {
   mergeType?: 'source' | 'binary';
   /** Kill a phase that runs longer (a hang then fails the test instead of blocking it): status -1. */
   timeoutMs?: number;
+  /** The working directory of every phase (default: the test runner's). */
+  cwd?: string;
 }
 
 export interface PhaseResult {
@@ -133,6 +135,7 @@ export async function runPhase(pkg: Package, phase: Phase, o: PhaseOptions): Pro
     env,
     encoding: 'utf8',
     killSignal: 'SIGKILL',
+    ...(o.cwd ? { cwd: o.cwd } : {}),
     ...(o.timeoutMs ? { timeout: o.timeoutMs } : {}),
   });
   return { phase, status: r.status ?? -1, stderr: r.stderr };
