@@ -14,8 +14,17 @@ const RANGE_OPTIONS: RangeOptions = { includePrerelease: true };
 // includePrerelease would put them inside `<6.2.0`. But 6.2-rc1 belongs to the 6.2 line, so a bare upper
 // bound `<X.Y.Z` is read as `<X.Y.Z-0` (below every X.Y.Z prerelease). A lower bound `>=X.Y.Z` likewise
 // excludes X.Y.Z's release candidates; `>=X.Y.Z-rc1`, `>=X.Y.Z-0` or `~X.Y` include them.
+/** Ranges already read: a run matches every target against every entry (a pure function of the text). */
+const READ = new Map<string, Range>();
+
 /** A catalog range as gentoo-kopt reads it (above); throws a TypeError on an invalid range. */
 export function kernelRange(range: string): Range {
+  const known = READ.get(range) ?? readRange(range);
+  READ.set(range, known);
+  return known;
+}
+
+function readRange(range: string): Range {
   const parsed = new Range(range, RANGE_OPTIONS);
   const alternatives = parsed.set.map((comparators) =>
     comparators

@@ -60,12 +60,14 @@ const writerGone = (pid: number): boolean => pid === process.pid || !pidAlive(pi
  */
 async function unwantedBackups(roots: Roots, opts: { temps: boolean }, records?: Records): Promise<string[]> {
   const dir = statePath(roots, 'backups');
+  const names = await readdir(dir).catch(() => [] as string[]);
+  if (names.length === 0) return []; // nothing to judge: the records are not needed
   const journal = records ? records.journal : await readJournal(roots);
   const history = records?.history ?? (await readHistory(roots));
   const wanted = new Set(history.map((t) => t.backup && path.basename(t.backup)).filter((b): b is string => !!b));
   if (journal?.backup && journal.state === 'applying') wanted.add(path.basename(journal.backup));
   const out: string[] = [];
-  for (const name of await readdir(dir).catch(() => [] as string[])) {
+  for (const name of names) {
     const pid = backupLitter(name, wanted);
     if (pid !== undefined && (opts.temps || !name.startsWith('.')) && writerGone(pid)) out.push(path.join(dir, name));
   }
@@ -81,10 +83,10 @@ export async function pruneBackups(roots: Roots): Promise<void> {
     await removeFile(file, { inside: roots.configRoot });
 }
 
-/** The journal and the history as the caller read (and checked) them, when it has. */
+/** The journal as the caller read (and checked) it, and the history when it read that too. */
 interface Records {
   journal: TxRecord | undefined;
-  history: TxRecord[];
+  history?: TxRecord[];
 }
 
 /**

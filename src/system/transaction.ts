@@ -246,11 +246,13 @@ async function undo(roots: Roots, record: TxRecord, backup: Map<string, Member>,
  * removes what killed runs left in the state directory. The caller holds the lock.
  */
 export async function recoverIncomplete(roots: Roots): Promise<{ recovered: boolean; id?: string }> {
-  // Both records are read (and checked) before anything is touched.
+  // The records are read (and checked) before anything is touched: the journal always, the history
+  // when a transaction is undone (and by removeLitter when there are backups to judge).
   const record = await readJournal(roots);
-  let history = await readHistory(roots);
+  let history: TxRecord[] | undefined;
   let result: { recovered: boolean; id?: string } = { recovered: false };
   if (record?.state === 'applying') {
+    history = await readHistory(roots);
     const backup = record.backup
       ? await readBackup(path.join(roots.configRoot, record.backup), roots.configRoot)
       : new Map<string, Member>();
