@@ -45,7 +45,7 @@ export interface Catalog {
   files: string[];
 }
 
-/** <package dir>/patches/catalog.ini: this module sits two levels below the package (src/patches, dist/patches). */
+/** The catalog shipped with the program: patches/catalog.ini in its root (program-files.ts). */
 export const BUILTIN_CATALOG = programFile('patches/catalog.ini');
 
 function validRange(range: string): boolean {

@@ -191,9 +191,8 @@ export async function availableVersions(
   return { packages, problems };
 }
 
-/** repos.conf and the versions of each package asked for, read at most once: what one command run sees. */
+/** The versions of each package asked for (and repos.conf), read at most once: what one command run sees. */
 export interface RepoIndex {
-  repos(): Promise<ReposConf>;
   versions(cpn: string): ReturnType<typeof availableVersions>;
 }
 
@@ -204,14 +203,13 @@ export interface RepoIndex {
 export function repoIndex(roots: Roots): RepoIndex {
   let conf: Promise<ReposConf> | undefined;
   const versions = new Map<string, ReturnType<typeof availableVersions>>();
-  const repos = (): Promise<ReposConf> => (conf ??= loadReposConf(roots));
   return {
-    repos,
-    versions: async (cpn) => {
+    versions: (cpn) => {
+      conf ??= loadReposConf(roots);
       if (!versions.has(cpn))
         versions.set(
           cpn,
-          repos().then((r) => availableVersions(r.repos, cpn)),
+          conf.then((r) => availableVersions(r.repos, cpn)),
         );
       return versions.get(cpn)!;
     },

@@ -112,6 +112,15 @@ function current(configRoot: string, rel: string): { bytes: Current; before?: Bu
   return { bytes, before: bytes, safe: (st.mode & 0o7777) === FILE_MODE && (!amRoot() || st.uid === 0) };
 }
 
+/** The names in `dir`, or undefined when it cannot be listed (gone already). */
+function listIfDir(dir: string): string[] | undefined {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Missing directories between the config root and `rel` (a directory), outermost first; a
  * non-directory in the way is an error. A symbolic link to a directory is followed when it stays
@@ -201,10 +210,9 @@ export async function planOwned<O extends Owner>(
   const changes: OwnedChange<O>[] = [];
   const keep: OwnedFile<O>[] = [];
 
-  const nows = wanted.map((w) => current(root, w.file.path));
-  for (const [i, w] of wanted.entries()) {
+  for (const w of wanted) {
     const old = recorded.get(w.file.path);
-    const now = nows[i]!;
+    const now = current(root, w.file.path);
     let state = decide({
       current: now.bytes,
       desired: w.content,
@@ -218,15 +226,12 @@ export async function planOwned<O extends Owner>(
     if (kept) keep.push(kept);
   }
   const wantedPaths = new Set(wanted.map((w) => w.file.path));
-  const unwanted = part.files.filter((f) => !wantedPaths.has(f.path));
-  const prunable = unwanted.map((f) => !opts.prunable || opts.prunable(f));
-  const pruneNows = unwanted.map((f, i) => (prunable[i] ? current(root, f.path) : undefined));
-  for (const [i, old] of unwanted.entries()) {
-    const now = pruneNows[i];
-    if (!now) {
+  for (const old of part.files.filter((f) => !wantedPaths.has(f.path))) {
+    if (opts.prunable && !opts.prunable(old)) {
       keep.push(old); // not this run's to prune: left as it is, still ours
       continue;
     }
+    const now = current(root, old.path);
     const state = decide({ current: now.bytes, recorded: old.sha256, force, editable: opts.editable(old) });
     changes.push({ state, file: old, before: now.before });
     if (STATES[state].keeps) keep.push(old);
@@ -255,16 +260,8 @@ export async function planOwned<O extends Owner>(
   const needed = [...wantedPaths, ...shared.filter((s) => s.after).map((s) => s.path)];
   const rmdirs: string[] = [];
   const gone = new Set<string>();
-  const dirs = part.dirs.filter((d) => !mkdirs.includes(d)).sort((a, b) => depth(b) - depth(a));
-  const listed = dirs.map((d) => {
-    try {
-      return readdirSync(path.join(root, d));
-    } catch {
-      return undefined;
-    }
-  });
-  for (const [i, dir] of dirs.entries()) {
-    const names = listed[i];
+  for (const dir of part.dirs.filter((d) => !mkdirs.includes(d)).sort((a, b) => depth(b) - depth(a))) {
+    const names = listIfDir(path.join(root, dir));
     if (!names)
       gone.add(dir); // gone already: forgotten
     else if (
