@@ -117,8 +117,9 @@ describe('the lock', () => {
     );
     // The stale lock is removed once, and one run at a time holds the lock: the run that removed it may
     // lose the race to create the new one to a run that simply found no lock (then it reports no
-    // takeover), and on a machine so loaded that a run starts after the holder released, that run takes
-    // the lock fresh. Every other run is refused with LockedError. Holds never overlap.
+    // takeover), and on a machine so loaded that a run starts after the holder released, or finds the
+    // stale lock gone only once it holds the takeover guard, that run takes the lock fresh and claims no
+    // takeover. Every other run is refused with LockedError. Holds never overlap.
     const holds = lines
       .filter((l) => l[0]!.got)
       .map((l) => ({ from: l[0]!.at!, to: l[1]!.at!, tookOver: l[0]!.tookOver }));

@@ -151,10 +151,12 @@ async function takeOver(file: string, stale: LockInfo | undefined, mine: LockInf
     return false;
   }
   try {
+    // The stale lock gone already: another run took it over (and may have finished since); this run
+    // then takes the lock afresh, without claiming a takeover, or is refused like any other.
     const now = await readInfo(file, root);
-    const same = now === 'gone' || (now === undefined ? stale === undefined : now.token === stale?.token);
+    const same = now === undefined ? stale === undefined : now !== 'gone' && now.token === stale?.token;
     if (!same) return false;
-    if (now !== 'gone') await removeFile(file, { inside: root }).catch(() => undefined);
+    await removeFile(file, { inside: root }).catch(() => undefined);
     return await create(file, mine, root);
   } finally {
     await removeIfHeldBy(guard, mine.token, root);
