@@ -537,7 +537,7 @@ fi
 _kopt_check_programs() {
 	local i st type
 	local -a recs paths=( "${k_cfg[node]}" "${k_cfg[node]%/*}" "${k_cfg[bin]}" "${k_cfg[bin]%/*}" )
-	st=$(command stat -c '%u %a %.1A' -- "${paths[0]}" "${paths[1]}/." "${paths[2]}" "${paths[3]}/." 2>/dev/null)
+	st=$(exec stat -c '%u %a %.1A' -- "${paths[0]}" "${paths[1]}/." "${paths[2]}" "${paths[3]}/." 2>/dev/null)
 	builtin mapfile -t recs <<< "${st}"
 	if (( ${#recs[@]} != 4 )); then
 		problem="cannot inspect ${paths[0]} and ${paths[2]}"

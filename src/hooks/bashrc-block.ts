@@ -80,8 +80,10 @@ const HOOK_AT_RUNTIME = `\${PORTAGE_CONFIGROOT%/}/${HOOK_REL}`;
  * process environment) and is not trusted. Shell state the user's bashrc set is handled: there, `${...-}`
  * (nounset), `|| :` (errexit) and quoted expansions; in the function, `local -` and `set +aeu` for
  * errexit, nounset and allexport; `[[ == ]]` patterns take extglob whatever the option says, and their
- * ranges, [0-9] and the octal digits, only have to keep each record on its line (locale); `command stat`
- * and `builtin source` pass over functions of those names. kopt_stat holds the `uid mode type size`
+ * ranges, [0-9] and the octal digits, only have to keep each record on its line (locale); `exec stat`
+ * runs the stat program whatever function or builtin (bash's loadable) has that name, and in the one
+ * process that $(...) forks (`command stat`, or a bare one with its redirection, made bash fork twice);
+ * `builtin source` passes over a function of that name. kopt_stat holds the `uid mode type size`
  * lines of the directory, the hook and the settings (absent when missing); the hook reads the third.
  * The mode must end in two octal digits without the write bit (0, 1, 4 or 5) for group and others.
  */
@@ -94,7 +96,7 @@ const KERNEL_PART = [
   'fi',
   '_kopt_block() {',
   `\tlocal - h=${HOOK_AT_RUNTIME} kopt_stat; set +aeu`,
-  '\tkopt_stat=$(command stat -c \'%u %a %.1A %s\' -- "${h%/*}/." "$h" "${h%/*}/hook-settings" 2>/dev/null)',
+  '\tkopt_stat=$(exec stat -c \'%u %a %.1A %s\' -- "${h%/*}/." "$h" "${h%/*}/hook-settings" 2>/dev/null)',
   "\tif [[ $kopt_stat == @(0|$EUID)' '*([0-7])[0145][0145]' d '+([0-9])$'\\n'@(0|$EUID)' '*([0-7])[0145][0145]' - '* ]]; then",
   '\t\tbuiltin source "$h"',
   '\telif [[ -e $h || -L $h ]]; then',
