@@ -95,7 +95,7 @@ export async function syncPatches(
   const lock = opts.pretend ? undefined : await acquireLock(roots, 'sync-patches', { waitMs: LOCK_WAIT_MS });
   try {
     const recovered = opts.pretend ? undefined : await recoverIncomplete(roots);
-    // the repositories are read once for the targets and again for their distfiles: one index for both
+    // the targets and then their distfiles ask the repositories: one index, so each is read once
     const index = repoIndex(roots);
     const found = await findTargets(roots, config.global.packages, opts.packages, index);
     const fetched: string[] = [];
